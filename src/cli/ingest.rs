@@ -1,0 +1,229 @@
+//! `vpcflow ingest`: raw flow logs -> a date-partitioned Parquet dataset, atomically and
+//! incrementally (objects already ingested are skipped by path, size and modification time).
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::{InputArgs, Outcome, report_prepared};
+use crate::error::{Error, Result};
+use crate::ingest::decode::DecodeConfig;
+use crate::ingest::discover::{self, Found};
+use crate::ingest::parallel::{self, RunOptions};
+use crate::ingest::sink::{Dataset, IngestedInput};
+use crate::ingest::prepare_found;
+
+/// Arguments of `vpcflow ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// What to read.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The dataset directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Rebuild the dataset from this run's inputs, even those already ingested; the data of
+    /// earlier runs is replaced when this run commits.
+    #[arg(long)]
+    pub force: bool,
+    /// `json` prints a machine-readable run summary on stdout.
+    #[arg(long, short, value_enum, default_value_t = SummaryFormat::Text)]
+    pub output: SummaryFormat,
+}
+
+/// How the run summary is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SummaryFormat {
+    /// A few lines on stderr.
+    Text,
+    /// One JSON object on stdout.
+    Json,
+}
+
+/// The run summary (`--output json`).
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    /// The dataset directory.
+    pub dataset: String,
+    /// Objects parsed in this run.
+    pub files: u64,
+    /// Objects with a file-level error.
+    pub files_failed: u64,
+    /// Objects skipped because they were ingested before.
+    pub already_ingested: u64,
+    /// Objects skipped because they changed since they were ingested.
+    pub changed_since_ingest: u64,
+    /// Objects skipped by --since/--until.
+    pub outside_window: u64,
+    /// Objects in the trees that are not flow logs.
+    pub not_flow_logs: u64,
+    /// Records parsed (all log statuses).
+    pub records: u64,
+    /// NODATA records.
+    pub nodata: u64,
+    /// SKIPDATA records.
+    pub skipdata: u64,
+    /// Bad lines, in total and by reason.
+    pub bad_lines: BadLines,
+    /// Bytes read from the objects.
+    pub bytes_read: u64,
+    /// Rows written to the dataset.
+    pub rows_written: u64,
+    /// Parquet files this run added.
+    pub files_written: usize,
+    /// Wall time.
+    pub seconds: f64,
+}
+
+/// Bad-line counts.
+#[derive(Debug, Serialize)]
+pub struct BadLines {
+    /// All bad lines.
+    pub total: u64,
+    /// By reason.
+    pub by_reason: BTreeMap<&'static str, u64>,
+}
+
+fn key(f: &Found) -> Option<String> {
+    if f.path.as_os_str() == "-" {
+        return None;
+    }
+    std::fs::canonicalize(&f.path)
+        .ok()
+        .map(|p| p.display().to_string())
+}
+
+/// Runs the ingest.
+pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
+    let started = Instant::now();
+    let read = args.input.read_options()?;
+    let reporter = args.input.reporter()?;
+    let mut discovery = discover::discover(&args.input.inputs, &read.window)?;
+    let dataset = Dataset::open(&args.out)?;
+    let known = dataset.ingested()?;
+    let (mut already, mut changed) = (0u64, 0u64);
+    let mut records: Vec<IngestedInput> = Vec::new();
+    discovery.found.retain(|f| {
+        let Some(k) = key(f) else { return true };
+        if !args.force
+            && let Some(prev) = known.get(&k)
+        {
+            if prev.size == f.size && prev.modified == f.modified {
+                already += 1;
+            } else {
+                changed += 1;
+                reporter.warn(&format!(
+                    "{}: changed since it was ingested; skipped (use --force to rebuild the dataset)",
+                    f.path.display()
+                ));
+            }
+            return false;
+        }
+        records.push(IngestedInput {
+            path: k,
+            size: f.size,
+            modified: f.modified,
+        });
+        true
+    });
+    let prepared = prepare_found(discovery, &read)?;
+    report_prepared(&prepared, &reporter);
+    let cfg = Arc::new(DecodeConfig::new(prepared.columns.clone(), None));
+    let mut writer = dataset.writer(cfg.schema.clone())?;
+    let progress = progress_bar();
+    let mut run = parallel::start(
+        prepared.inputs.clone(),
+        cfg,
+        opts,
+        Box::new(reporter.clone()),
+    );
+    let mut write_error = None;
+    while let Some(batch) = run.batches.blocking_recv() {
+        if let Err(e) = writer.write(&batch) {
+            write_error = Some(e);
+            break;
+        }
+        if let Some(p) = &progress {
+            p.set_message(format!("{} records", writer.rows()));
+        }
+    }
+    let totals = run.finish();
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+    reporter.finish()?;
+    if let Some(e) = write_error {
+        dataset.abort(writer);
+        return Err(e);
+    }
+    if let Some(max) = args.input.max_bad_lines
+        && totals.bad_lines > max
+    {
+        dataset.abort(writer);
+        return Err(Error::TooManyBadLines {
+            found: totals.bad_lines,
+            allowed: max,
+        });
+    }
+    let rows_written = writer.rows();
+    let manifest = dataset.commit(writer, records, args.force)?;
+    let summary = Summary {
+        dataset: args.out.display().to_string(),
+        files: totals.files,
+        files_failed: totals.files_failed,
+        already_ingested: already,
+        changed_since_ingest: changed,
+        outside_window: prepared.discovery.outside_window as u64,
+        not_flow_logs: prepared.discovery.skipped.len() as u64,
+        records: totals.counts.records,
+        nodata: totals.counts.nodata,
+        skipdata: totals.counts.skipdata,
+        bad_lines: BadLines {
+            total: totals.bad_lines,
+            by_reason: totals.bad_lines_by_reason.clone(),
+        },
+        bytes_read: totals.bytes_read,
+        rows_written,
+        files_written: manifest.files.len(),
+        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+    };
+    match args.output {
+        SummaryFormat::Json => {
+            let text = serde_json::to_string_pretty(&summary).map_err(|e| Error::Data(e.to_string()))?;
+            println!("{text}");
+        }
+        SummaryFormat::Text => {
+            if !args.input.quiet {
+                eprintln!(
+                    "ingested {} records ({} NODATA, {} SKIPDATA) from {} objects into {} ({} files); {} bad lines; {} objects already ingested",
+                    summary.records,
+                    summary.nodata,
+                    summary.skipdata,
+                    summary.files,
+                    summary.dataset,
+                    summary.files_written,
+                    summary.bad_lines.total,
+                    summary.already_ingested
+                );
+            }
+        }
+    }
+    if totals.files_failed > 0 || reporter.errors() > 0 {
+        return Ok(Outcome::Failed);
+    }
+    Ok(Outcome::Success)
+}
+
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let p = indicatif::ProgressBar::new_spinner();
+    p.enable_steady_tick(std::time::Duration::from_millis(200));
+    Some(p)
+}

@@ -1,0 +1,140 @@
+//! The command line: arguments (their doc comments are the help text) and dispatch.
+//!
+//! One file per subcommand; options shared by commands that read flow logs live in
+//! [`InputArgs`]. Commands return an [`Outcome`] that `main` maps to the exit code.
+
+mod diag;
+mod fields;
+mod generate;
+mod ingest;
+mod query;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::{Error, Result};
+use crate::ingest::discover::{Window, parse_time};
+use crate::ingest::format::Layout;
+use crate::ingest::parallel::RunOptions;
+use crate::ingest::{Prepared, ReadOptions};
+
+pub use diag::Reporter;
+
+/// vpcflow: AWS VPC Flow Logs in, answers out.
+#[derive(Debug, Parser)]
+#[command(name = "vpcflow", version, about, long_about = None)]
+pub struct Cli {
+    /// Worker threads for parsing (default: all cores).
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every flow-log field vpcflow knows: name, version, type and meaning.
+    Fields(fields::FieldsArgs),
+    /// Parse flow logs into a date-partitioned Parquet dataset (atomic and incremental).
+    Ingest(ingest::IngestArgs),
+    /// Run read-only SQL over the `flows` table of raw logs or an ingested dataset.
+    Query(query::QueryArgs),
+    /// Write a small, consistent sample estate: S3-layout logs, Parquet, inventory JSON.
+    Generate(generate::GenerateArgs),
+}
+
+/// Options of every command that reads flow logs.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Files, directories (read recursively), S3-layout trees, or `-` for standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Field order of header-less input: AWS's `${version} ${account-id} ...` or plain names.
+    /// Objects whose first line is a header use their header. Default: the v2 default format.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Skip objects whose S3 path or file name says they hold only older records.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Skip objects whose S3 path or file name says they hold only newer records (exclusive).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Write every bad line (file, line, reason, text) to this file as JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub bad_lines: Option<PathBuf>,
+    /// Fail (exit 2) when more than N lines are bad.
+    #[arg(long, value_name = "N")]
+    pub max_bad_lines: Option<u64>,
+    /// Print no warnings and no bad lines on stderr (errors are still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl InputArgs {
+    /// The reading options these arguments describe.
+    pub fn read_options(&self) -> Result<ReadOptions> {
+        let format = match &self.format {
+            Some(f) => Some(Layout::parse_format(f).map_err(|e| Error::Usage(format!("--format: {e}")))?),
+            None => None,
+        };
+        let window = Window {
+            since: self.since.as_deref().map(parse_time).transpose()?,
+            until: self.until.as_deref().map(parse_time).transpose()?,
+        };
+        Ok(ReadOptions {
+            format,
+            window,
+            max_line: None,
+        })
+    }
+
+    /// The reporter for bad lines and warnings these arguments ask for.
+    pub fn reporter(&self) -> Result<Reporter> {
+        Reporter::new(self.bad_lines.as_deref(), self.quiet)
+    }
+}
+
+/// How a command ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything went well (exit 0).
+    Success,
+    /// The work was done but something must be looked at (exit 2): unreadable objects.
+    Failed,
+}
+
+/// Parser options from the global flags.
+fn run_options(cli_threads: Option<usize>) -> RunOptions {
+    let mut o = RunOptions::default();
+    if let Some(t) = cli_threads {
+        o.threads = t.max(1);
+    }
+    o
+}
+
+/// Prints what preparing a run found worth saying.
+fn report_prepared(p: &Prepared, reporter: &Reporter) {
+    for w in &p.warnings {
+        reporter.warn(w);
+    }
+    for (path, why) in &p.discovery.skipped {
+        reporter.warn(&format!("{}: skipped: {why}", path.display()));
+    }
+    for e in &p.discovery.errors {
+        reporter.error(e);
+    }
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    let opts = run_options(cli.threads);
+    match cli.command {
+        Command::Fields(a) => fields::run(a),
+        Command::Ingest(a) => ingest::run(a, opts),
+        Command::Query(a) => query::run(a, opts),
+        Command::Generate(a) => generate::run(a),
+    }
+}

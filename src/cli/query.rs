@@ -1,0 +1,76 @@
+//! `vpcflow query`: read-only SQL over `flows`, from raw logs or an ingested dataset.
+
+use std::sync::{Arc, Mutex};
+
+use clap::Args;
+
+use super::{InputArgs, Outcome, report_prepared};
+use crate::error::{Error, Result};
+use crate::ingest::discover::dataset_root;
+use crate::ingest::parallel::RunOptions;
+use crate::ingest::prepare;
+use crate::report::{Format, render};
+use crate::sql::session::{FlowsSource, read_only_sql, session};
+
+/// Arguments of `vpcflow query`.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The SQL statement; the table is `flows`.
+    pub sql: String,
+    /// What to read.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+/// Runs the query.
+pub fn run(args: QueryArgs, opts: RunOptions) -> Result<Outcome> {
+    let reporter = args.input.reporter()?;
+    let totals = Arc::new(Mutex::new(Vec::new()));
+    let source = match dataset_root(&args.input.inputs) {
+        Some(root) => FlowsSource::Dataset(root),
+        None => {
+            let prepared = prepare(&args.input.inputs, &args.input.read_options()?)?;
+            report_prepared(&prepared, &reporter);
+            let r = reporter.clone();
+            FlowsSource::Raw {
+                inputs: prepared.inputs,
+                columns: prepared.columns,
+                options: opts,
+                diagnostics: Arc::new(move || Box::new(r.clone())),
+                totals: totals.clone(),
+            }
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(opts.threads.max(1))
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Data(format!("cannot start the query runtime: {e}")))?;
+    let batches = runtime.block_on(async {
+        let ctx = session(source).await?;
+        let df = read_only_sql(&ctx, &args.sql).await?;
+        df.collect().await.map_err(Error::from)
+    })?;
+    reporter.finish()?;
+    let mut out = std::io::stdout().lock();
+    render(&mut out, &batches, args.output)?;
+    let bad: u64 = totals
+        .lock()
+        .map(|t| t.iter().map(|t| t.bad_lines).max().unwrap_or(0))
+        .unwrap_or(0);
+    if let Some(max) = args.input.max_bad_lines
+        && bad > max
+    {
+        return Err(Error::TooManyBadLines {
+            found: bad,
+            allowed: max,
+        });
+    }
+    if reporter.errors() > 0 {
+        return Ok(Outcome::Failed);
+    }
+    Ok(Outcome::Success)
+}

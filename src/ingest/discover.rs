@@ -1,0 +1,322 @@
+//! Input discovery: files, directories and S3-layout trees -> the list of objects to parse.
+//!
+//! Walks directories (sorted, symlink loops detected), reads account, region, date and hour
+//! from `AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD[/HH]/` paths and their Hive-style
+//! variant, reads the minute stamp from AWS's file names, and skips whole objects outside a
+//! `--since/--until` window before opening them. Objects in a tree that are not flow logs are
+//! listed as skipped. What is inside an object is left to `source`.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+
+use crate::error::{Error, Result};
+
+/// Account, region and time read from an object's key or path.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PathInfo {
+    /// Account id from the path.
+    pub account: Option<String>,
+    /// Region from the path.
+    pub region: Option<String>,
+    /// Start of the time span the path names, and its length.
+    pub span: Option<(DateTime<Utc>, Duration)>,
+}
+
+impl PathInfo {
+    /// The date the path names, as days since the Unix epoch.
+    pub fn days(&self) -> Option<i32> {
+        self.span
+            .map(|(t, _)| t.timestamp().div_euclid(86_400) as i32)
+    }
+}
+
+/// Reads what an object's path says about it. Both `AWSLogs/<account>/vpcflowlogs/<region>/
+/// YYYY/MM/DD[/HH]` and `aws-account-id=/aws-region=/year=/month=/day=[/hour=]` are understood,
+/// and the file-name stamp `_YYYYMMDDTHHmmZ_` narrows the time to five minutes.
+pub fn path_info(path: &Path) -> PathInfo {
+    let parts: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let mut info = PathInfo::default();
+    let (mut year, mut month, mut day, mut hour) = (None, None, None, None);
+    if let Some(at) = parts.iter().rposition(|p| p == "AWSLogs") {
+        let rest = &parts[at + 1..];
+        let keyed = rest.iter().any(|p| p.contains('='));
+        if keyed {
+            for p in rest {
+                if let Some((k, v)) = p.split_once('=') {
+                    match k {
+                        "aws-account-id" => info.account = Some(v.to_string()),
+                        "aws-region" => info.region = Some(v.to_string()),
+                        "year" => year = v.parse::<i32>().ok(),
+                        "month" => month = v.parse::<u32>().ok(),
+                        "day" => day = v.parse::<u32>().ok(),
+                        "hour" => hour = v.parse::<u32>().ok(),
+                        _ => {}
+                    }
+                }
+            }
+        } else if rest.len() >= 3 && rest[1] == "vpcflowlogs" {
+            info.account = Some(rest[0].clone());
+            info.region = Some(rest[2].clone());
+            // Directory components after the region that are all digits: YYYY, MM, DD, HH.
+            let nums: Vec<u32> = rest[3..rest.len().saturating_sub(1)]
+                .iter()
+                .map_while(|p| p.parse::<u32>().ok())
+                .collect();
+            year = nums.first().map(|&y| y as i32);
+            month = nums.get(1).copied();
+            day = nums.get(2).copied();
+            hour = nums.get(3).copied();
+        }
+    }
+    let date = match (year, month, day) {
+        (Some(y), Some(m), Some(d)) => NaiveDate::from_ymd_opt(y, m, d),
+        _ => None,
+    };
+    info.span = date.and_then(|d| {
+        let (start, len) = match hour.and_then(|h| d.and_hms_opt(h, 0, 0)) {
+            Some(t) => (t, Duration::hours(1)),
+            None => (d.and_hms_opt(0, 0, 0)?, Duration::days(1)),
+        };
+        Some((Utc.from_utc_datetime(&start), len))
+    });
+    if let Some(stamp) = file_stamp(path) {
+        info.span = Some((stamp, Duration::minutes(5)));
+    }
+    info
+}
+
+/// The `YYYYMMDDTHHmmZ` stamp of an AWS flow-log file name
+/// (`<account>_vpcflowlogs_<region>_<flow-log-id>_<stamp>_<hash>.log.gz`).
+fn file_stamp(path: &Path) -> Option<DateTime<Utc>> {
+    let name = path.file_name()?.to_str()?;
+    let mut parts = name.rsplit('_');
+    parts.next()?;
+    let stamp = parts.next()?;
+    let t = NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%MZ").ok()?;
+    Some(Utc.from_utc_datetime(&t))
+}
+
+/// A time window for selecting objects. Both ends optional; `until` is exclusive.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Window {
+    /// Earliest time wanted.
+    pub since: Option<DateTime<Utc>>,
+    /// Time from which nothing is wanted.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Records may be delivered up to about an hour after their interval, so objects are kept
+/// when their path's span comes within this margin of the window.
+const DELIVERY_MARGIN: Duration = Duration::hours(1);
+
+impl Window {
+    /// Whether an object whose path names this span may hold records in the window.
+    /// Objects whose path names no time are always kept.
+    pub fn admits(&self, info: &PathInfo) -> bool {
+        let Some((start, len)) = info.span else {
+            return true;
+        };
+        let end = start + len;
+        if let Some(since) = self.since
+            && end + DELIVERY_MARGIN <= since
+        {
+            return false;
+        }
+        if let Some(until) = self.until
+            && start >= until + DELIVERY_MARGIN
+        {
+            return false;
+        }
+        true
+    }
+}
+
+/// Parses a `--since/--until` value: `2024-06-01`, `2024-06-01T10:00`, `2024-06-01T10:00:00Z`.
+pub fn parse_time(s: &str) -> Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Ok(Utc.from_utc_datetime(&t));
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        && let Some(t) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(Utc.from_utc_datetime(&t));
+    }
+    Err(Error::Usage(format!(
+        "'{s}' is not a time: use 2024-06-01, 2024-06-01T10:00 or RFC 3339"
+    )))
+}
+
+/// One object to parse.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Found {
+    /// Its path; `-` is standard input.
+    pub path: PathBuf,
+    /// What its path says.
+    pub info: PathInfo,
+    /// Size in bytes (0 for standard input).
+    pub size: u64,
+    /// Modification time in nanoseconds since the epoch (0 when unknown).
+    pub modified: i128,
+}
+
+/// What discovery found.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Objects to parse, in a stable order (arguments in order, directories sorted).
+    pub found: Vec<Found>,
+    /// Objects skipped because they are not flow logs, with the reason.
+    pub skipped: Vec<(PathBuf, String)>,
+    /// Objects left out by the time window.
+    pub outside_window: usize,
+    /// Directory entries that could not be read (permission, symlink loop), as messages.
+    pub errors: Vec<String>,
+}
+
+/// Whether a file met while walking a directory looks like a flow-log object. Files named on
+/// the command line are always read; in trees, AWS writes `.log.gz` and `.log.parquet` and
+/// users keep `.log`/`.txt`/`.gz`, while digests, manifests and temporary uploads are skipped.
+fn skip_reason(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    if name.starts_with('.') {
+        return Some("hidden file".into());
+    }
+    let ok = [".log", ".gz", ".parquet", ".txt"];
+    if ok.iter().any(|e| name.ends_with(e)) {
+        None
+    } else {
+        Some("not a flow-log object (expected .log, .log.gz, .log.parquet, .gz or .txt)".into())
+    }
+}
+
+fn found(path: PathBuf, meta: Option<&std::fs::Metadata>) -> Found {
+    let modified = meta
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i128);
+    Found {
+        info: path_info(&path),
+        size: meta.map_or(0, |m| m.len()),
+        modified,
+        path,
+    }
+}
+
+/// Expands the inputs given on the command line.
+pub fn discover(inputs: &[PathBuf], window: &Window) -> Result<Discovery> {
+    let mut out = Discovery::default();
+    for input in inputs {
+        if input.as_os_str() == "-" {
+            out.found.push(found(input.clone(), None));
+            continue;
+        }
+        let meta = std::fs::metadata(input).map_err(|e| Error::io(input, e))?;
+        if meta.is_dir() {
+            walk(input, window, &mut out);
+        } else {
+            let f = found(input.clone(), Some(&meta));
+            if window.admits(&f.info) {
+                out.found.push(f);
+            } else {
+                out.outside_window += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, window: &Window, out: &mut Discovery) {
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name();
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                out.errors.push(e.to_string());
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let path = entry.path().to_path_buf();
+        if let Some(reason) = skip_reason(&path) {
+            out.skipped.push((path, reason));
+            continue;
+        }
+        let meta = entry.metadata().ok();
+        let f = found(path, meta.as_ref());
+        if window.admits(&f.info) {
+            out.found.push(f);
+        } else {
+            out.outside_window += 1;
+        }
+    }
+}
+
+/// Turns paths into a list that names an ingested dataset, if that is what was given: a single
+/// directory holding vpcflow's dataset marker.
+pub fn dataset_root(inputs: &[PathBuf]) -> Option<PathBuf> {
+    match inputs {
+        [one] if super::sink::is_dataset(one) => Some(one.clone()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        parse_time(s).expect("time")
+    }
+
+    #[test]
+    fn s3_layouts() {
+        let p = path_info(Path::new(
+            "b/AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/01/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20240601T1620Z_fe123456.log.gz",
+        ));
+        assert_eq!(p.account.as_deref(), Some("123456789012"));
+        assert_eq!(p.region.as_deref(), Some("us-east-1"));
+        assert_eq!(p.span, Some((t("2024-06-01T16:20"), Duration::minutes(5))));
+
+        let p = path_info(Path::new(
+            "x/AWSLogs/aws-account-id=044455556666/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2024/month=06/day=02/hour=07/a.log.gz",
+        ));
+        assert_eq!(p.account.as_deref(), Some("044455556666"));
+        assert_eq!(p.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(p.span, Some((t("2024-06-02T07:00"), Duration::hours(1))));
+
+        let p = path_info(Path::new("AWSLogs/1/vpcflowlogs/us-east-1/2024/06/03/x.log"));
+        assert_eq!(p.span, Some((t("2024-06-03"), Duration::days(1))));
+        assert_eq!(p.days(), Some(19877));
+        assert_eq!(path_info(Path::new("logs/x.log")), PathInfo::default());
+    }
+
+    #[test]
+    fn window_keeps_objects_near_the_edges() {
+        let w = Window {
+            since: Some(t("2024-06-02")),
+            until: Some(t("2024-06-03")),
+        };
+        let day = |d: &str| PathInfo {
+            span: Some((t(d), Duration::days(1))),
+            ..PathInfo::default()
+        };
+        assert!(!w.admits(&day("2024-05-31")));
+        assert!(w.admits(&day("2024-06-01")), "late deliveries of the day before");
+        assert!(w.admits(&day("2024-06-02")));
+        assert!(w.admits(&day("2024-06-03")), "records of the window delivered late");
+        assert!(!w.admits(&day("2024-06-04")));
+        assert!(w.admits(&PathInfo::default()));
+    }
+}

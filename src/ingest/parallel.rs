@@ -1,0 +1,653 @@
+//! The parallel parser: objects -> an ordered, bounded stream of RecordBatches.
+//!
+//! A reader thread walks the objects and cuts them into units of work: line-aligned blocks of
+//! large text objects, whole small gzip objects (inflated by the worker, so inflating runs on
+//! every core), Parquet row groups. Units run on a rayon pool; a second thread puts results back
+//! into input order, turns buffer-relative line numbers into file line numbers, reports bad
+//! lines and warnings, and sends batches on. A fixed number of units may be in flight, and the
+//! output channel is bounded, so memory does not grow with the input and a slow consumer slows
+//! the reader. Layout switches inside a file are rare: a block decoded with a stale layout is
+//! decoded again, in order, with the right one.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+
+use arrow::array::RecordBatch;
+use crossbeam_channel as cb;
+use flate2::read::MultiGzDecoder;
+
+use super::decode::{BadLine, Counts, DecodeConfig, Decoded, Note, Origin, Reason, decode};
+use super::format::Layout;
+use super::source::{self, SourceKind};
+
+/// One object to parse, with its starting layout already resolved.
+#[derive(Clone, Debug)]
+pub struct Input {
+    /// The path (`-` for standard input).
+    pub path: PathBuf,
+    /// Name shown in messages and stored in `source_file`.
+    pub origin: Origin,
+    /// The layout of its first line.
+    pub layout: Arc<Layout>,
+}
+
+/// Tuning of a run.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    /// Worker threads.
+    pub threads: usize,
+    /// Target size of a text block, in bytes.
+    pub block_bytes: usize,
+    /// Gzip objects up to this compressed size are inflated whole by one worker.
+    pub whole_gzip_bytes: u64,
+    /// A worker inflating a whole object stops here and the object is streamed instead.
+    pub inflate_cap: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            block_bytes: 4 << 20,
+            whole_gzip_bytes: 16 << 20,
+            inflate_cap: 256 << 20,
+        }
+    }
+}
+
+/// Receives what the run reports, in input order, from the ordering thread.
+pub trait Diagnostics: Send {
+    /// A rejected line (its `line` is the 1-based line number in the file).
+    fn bad_line(&mut self, input: &Input, bad: &BadLine);
+    /// A warning about a line (1-based line number) or, with line 0, about the whole object.
+    fn note(&mut self, input: &Input, note: &Note);
+    /// An object that could not be read completely.
+    fn file_error(&mut self, input: &Input, message: &str);
+}
+
+/// Totals of a run.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct RunTotals {
+    /// Objects parsed.
+    pub files: u64,
+    /// Objects with a file-level error (part of them may have been kept).
+    pub files_failed: u64,
+    /// Record counts.
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// Rejected lines, in total.
+    pub bad_lines: u64,
+    /// Rejected lines by reason.
+    pub bad_lines_by_reason: BTreeMap<&'static str, u64>,
+    /// Bytes read from the objects (compressed size for gzip and Parquet).
+    pub bytes_read: u64,
+    /// Text bytes parsed (after inflating).
+    pub text_bytes: u64,
+}
+
+enum Work {
+    /// Complete lines of a text object.
+    Text(Arc<Vec<u8>>),
+    /// A whole gzip object to inflate and decode.
+    Gzip,
+    /// One row group of a Parquet object.
+    ParquetGroup(usize),
+    /// A line too long to hold, skipped while reading: its first bytes and its length.
+    LongLine(Vec<u8>, u64),
+    /// The object could not be read (further); what was read before stays.
+    Failed(String),
+    /// End of the object.
+    End,
+}
+
+struct Unit {
+    seq: u64,
+    input: usize,
+    first: bool,
+    raw_bytes: u64,
+    work: Work,
+}
+
+enum Outcome {
+    Decoded(Decoded),
+    /// A gzip object inflated past the cap: it is streamed by the ordering thread.
+    TooBig,
+    Error(String),
+    Pass,
+}
+
+struct Done {
+    unit: Unit,
+    assumed: Arc<Layout>,
+    outcome: Outcome,
+}
+
+/// A running parse. Batches arrive on `batches`; `finish` waits for the totals.
+pub struct Run {
+    /// Batches in input order, in the projected schema.
+    pub batches: tokio::sync::mpsc::Receiver<RecordBatch>,
+    handle: JoinHandle<RunTotals>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Run {
+    /// Waits for the run to end and returns its totals.
+    pub fn finish(self) -> RunTotals {
+        drop(self.batches);
+        self.handle.join().unwrap_or_default()
+    }
+
+    /// A flag that stops the run when set (also set when `batches` is dropped).
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        self.cancel.clone()
+    }
+}
+
+/// Starts parsing `inputs`.
+pub fn start(
+    inputs: Vec<Input>,
+    cfg: Arc<DecodeConfig>,
+    opts: RunOptions,
+    diag: Box<dyn Diagnostics>,
+) -> Run {
+    let threads = opts.threads.max(1);
+    let in_flight = threads * 3;
+    let (tx, rx) = tokio::sync::mpsc::channel(threads * 2);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let inputs = Arc::new(inputs);
+    let (slot_tx, slot_rx) = cb::bounded::<()>(in_flight);
+    let (done_tx, done_rx) = cb::unbounded::<Done>();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("vpcflow-parse-{i}"))
+        .build();
+
+    let reader = {
+        let (inputs, cfg, cancel) = (inputs.clone(), cfg.clone(), cancel.clone());
+        std::thread::Builder::new()
+            .name("vpcflow-read".into())
+            .spawn(move || {
+                let pool = match pool {
+                    Ok(p) => Some(p),
+                    Err(_) => None,
+                };
+                let mut dispatch = |unit: Unit| -> bool {
+                    if cancel.load(Ordering::Relaxed) || slot_tx.send(()).is_err() {
+                        return false;
+                    }
+                    let (inputs, cfg, done_tx) = (inputs.clone(), cfg.clone(), done_tx.clone());
+                    let job = move || {
+                        let done = work(unit, &inputs, &cfg, opts);
+                        let _ = done_tx.send(done);
+                    };
+                    match &pool {
+                        Some(p) => p.spawn(job),
+                        None => job(),
+                    }
+                    true
+                };
+                read_all(&inputs, &cfg, opts, &cancel, &mut dispatch);
+            })
+    };
+
+    let handle = std::thread::Builder::new()
+        .name("vpcflow-order".into())
+        .spawn({
+            let cancel = cancel.clone();
+            move || {
+                let totals = order(&inputs, &cfg, opts, done_rx, slot_rx, tx, diag, &cancel);
+                if let Ok(r) = reader {
+                    let _ = r.join();
+                }
+                totals
+            }
+        });
+    let handle = match handle {
+        Ok(h) => h,
+        Err(_) => std::thread::spawn(RunTotals::default),
+    };
+    Run {
+        batches: rx,
+        handle,
+        cancel,
+    }
+}
+
+/// The reader thread: cuts every input into units.
+fn read_all(
+    inputs: &[Input],
+    cfg: &DecodeConfig,
+    opts: RunOptions,
+    cancel: &AtomicBool,
+    dispatch: &mut dyn FnMut(Unit) -> bool,
+) {
+    let mut seq = 0u64;
+    for (idx, input) in inputs.iter().enumerate() {
+        let mut emit = |first: bool, raw_bytes: u64, work: Work| -> bool {
+            let unit = Unit {
+                seq,
+                input: idx,
+                first,
+                raw_bytes,
+                work,
+            };
+            seq += 1;
+            dispatch(unit)
+        };
+        if !read_one(input, cfg, opts, &mut emit) || cancel.load(Ordering::Relaxed) {
+            return;
+        }
+    }
+}
+
+/// Cuts one input into units; returns false when the run was cancelled.
+fn read_one(
+    input: &Input,
+    cfg: &DecodeConfig,
+    opts: RunOptions,
+    emit: &mut dyn FnMut(bool, u64, Work) -> bool,
+) -> bool {
+    let is_stdin = input.path.as_os_str() == "-";
+    let (reader, raw_size): (Box<dyn Read + Send>, u64) = if is_stdin {
+        let mut stdin = std::io::stdin();
+        let mut head = [0u8; 2];
+        let n = stdin.read(&mut head).unwrap_or(0);
+        let chained = std::io::Cursor::new(head[..n].to_vec()).chain(stdin);
+        match source::sniff(&head[..n]) {
+            SourceKind::Gzip => (Box::new(MultiGzDecoder::new(chained)), 0),
+            _ => (Box::new(chained), 0),
+        }
+    } else {
+        let (file, kind) = match source::open(&input.path) {
+            Ok(x) => x,
+            Err(e) => return emit(true, 0, Work::Failed(e.to_string())) && emit(false, 0, Work::End),
+        };
+        let size = file.metadata().map_or(0, |m| m.len());
+        match kind {
+            SourceKind::Parquet => {
+                return match source::parquet_row_groups(&input.path) {
+                    Ok(groups) => {
+                        (0..groups).all(|g| emit(g == 0, if g == 0 { size } else { 0 }, Work::ParquetGroup(g)))
+                            && emit(groups == 0, 0, Work::End)
+                    }
+                    Err(e) => emit(true, size, Work::Failed(e.to_string())) && emit(false, 0, Work::End),
+                };
+            }
+            SourceKind::Gzip if size <= opts.whole_gzip_bytes => {
+                return emit(true, size, Work::Gzip) && emit(false, 0, Work::End);
+            }
+            kind => (source::text_reader(file, kind), size),
+        }
+    };
+    stream_blocks(reader, raw_size, cfg.max_line, opts.block_bytes, emit) && emit(false, 0, Work::End)
+}
+
+/// Reads text in line-aligned blocks. Over-long lines are skipped here with bounded memory and
+/// become `LongLine` units; a read error ends the object after its complete lines.
+fn stream_blocks(
+    mut reader: Box<dyn Read + Send>,
+    raw_size: u64,
+    max_line: usize,
+    block_bytes: usize,
+    emit: &mut dyn FnMut(bool, u64, Work) -> bool,
+) -> bool {
+    let block = block_bytes.max(max_line + 1);
+    let mut buf: Vec<u8> = Vec::with_capacity(block);
+    let mut first = true;
+    let mut raw_left = raw_size;
+    let mut skipping: Option<(Vec<u8>, u64)> = None;
+    loop {
+        let start = buf.len();
+        buf.resize(block, 0);
+        let read = match read_full(&mut reader, &mut buf[start..]) {
+            Ok(n) => n,
+            Err(e) => {
+                buf.truncate(start);
+                // Keep the complete lines before the damage; the partial last line is reported.
+                let cut = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
+                let tail = buf.len() - cut;
+                buf.truncate(cut);
+                if !buf.is_empty() && !emit(first, raw_left, Work::Text(Arc::new(std::mem::take(&mut buf)))) {
+                    return false;
+                }
+                let msg = if tail > 0 {
+                    format!("{e} (a partial last line of {tail} bytes was dropped)")
+                } else {
+                    e.to_string()
+                };
+                return emit(false, 0, Work::Failed(msg));
+            }
+        };
+        buf.truncate(start + read);
+        let eof = read == 0;
+        if let Some((_, len)) = &mut skipping {
+            // Inside an over-long line: drop bytes up to its end.
+            match memchr::memchr(b'\n', &buf) {
+                Some(i) => {
+                    *len += i as u64;
+                    buf.drain(..=i);
+                    let (prefix, len) = skipping.take().unwrap_or_default();
+                    if !emit(first, 0, Work::LongLine(prefix, len)) {
+                        return false;
+                    }
+                    first = false;
+                }
+                None => {
+                    *len += buf.len() as u64;
+                    buf.clear();
+                    if eof {
+                        let (prefix, len) = skipping.take().unwrap_or_default();
+                        return emit(first, 0, Work::LongLine(prefix, len));
+                    }
+                    continue;
+                }
+            }
+        }
+        if eof {
+            if !buf.is_empty() {
+                return emit(first, std::mem::take(&mut raw_left), Work::Text(Arc::new(buf)));
+            }
+            return true;
+        }
+        match memchr::memrchr(b'\n', &buf) {
+            Some(i) => {
+                let rest = buf.split_off(i + 1);
+                let full = std::mem::replace(&mut buf, rest);
+                // Compressed bytes are attributed to the first block.
+                if !emit(first, std::mem::take(&mut raw_left), Work::Text(Arc::new(full))) {
+                    return false;
+                }
+                first = false;
+            }
+            None if buf.len() > max_line => {
+                let prefix = buf[..max_line.min(buf.len())].to_vec();
+                skipping = Some((prefix, buf.len() as u64));
+                buf.clear();
+            }
+            None => {}
+        }
+    }
+}
+
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// A worker: runs one unit.
+fn work(unit: Unit, inputs: &[Input], cfg: &DecodeConfig, opts: RunOptions) -> Done {
+    let input = &inputs[unit.input];
+    let assumed = input.layout.clone();
+    let outcome = match &unit.work {
+        Work::Text(bytes) => Outcome::Decoded(decode(bytes, assumed.clone(), unit.first, cfg, &input.origin)),
+        Work::Gzip => inflate_whole(input, cfg, opts),
+        Work::ParquetGroup(g) => {
+            match source::read_parquet_group(&input.path, *g, &assumed, cfg, &input.origin) {
+                Ok(d) => Outcome::Decoded(d),
+                Err(e) => Outcome::Error(e.to_string()),
+            }
+        }
+        Work::LongLine(..) | Work::Failed(_) | Work::End => Outcome::Pass,
+    };
+    Done {
+        unit,
+        assumed,
+        outcome,
+    }
+}
+
+fn inflate_whole(input: &Input, cfg: &DecodeConfig, opts: RunOptions) -> Outcome {
+    let file = match std::fs::File::open(&input.path) {
+        Ok(f) => f,
+        Err(e) => return Outcome::Error(e.to_string()),
+    };
+    let mut text = Vec::new();
+    let mut dec = MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, file))
+        .take(opts.inflate_cap as u64 + 1);
+    let result = dec.read_to_end(&mut text);
+    if text.len() > opts.inflate_cap {
+        return Outcome::TooBig;
+    }
+    match result {
+        Ok(_) => Outcome::Decoded(decode(&text, input.layout.clone(), true, cfg, &input.origin)),
+        Err(e) => {
+            // Keep the complete records before the damage, then report the object.
+            let cut = memchr::memrchr(b'\n', &text).map_or(0, |i| i + 1);
+            let mut d = decode(&text[..cut], input.layout.clone(), true, cfg, &input.origin);
+            let tail = text.len() - cut;
+            let extra = if tail > 0 {
+                format!(" (a partial last line of {tail} bytes was dropped)")
+            } else {
+                String::new()
+            };
+            d.notes.push(Note {
+                line: u64::MAX,
+                message: format!("{e}{extra}"),
+            });
+            Outcome::Decoded(d)
+        }
+    }
+}
+
+/// Per-object state of the ordering thread.
+struct FileState {
+    line_base: u64,
+    layout: Arc<Layout>,
+    counts: Counts,
+    failed: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn order(
+    inputs: &[Input],
+    cfg: &DecodeConfig,
+    opts: RunOptions,
+    done_rx: cb::Receiver<Done>,
+    slot_rx: cb::Receiver<()>,
+    tx: tokio::sync::mpsc::Sender<RecordBatch>,
+    mut diag: Box<dyn Diagnostics>,
+    cancel: &AtomicBool,
+) -> RunTotals {
+    let mut totals = RunTotals::default();
+    let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
+    let mut next = 0u64;
+    let mut state: Option<(usize, FileState)> = None;
+    for done in done_rx.iter() {
+        waiting.insert(done.unit.seq, done);
+        while let Some(done) = waiting.remove(&next) {
+            next += 1;
+            let _ = slot_rx.recv();
+            let input = &inputs[done.unit.input];
+            if state.as_ref().map(|(i, _)| *i) != Some(done.unit.input) {
+                state = Some((
+                    done.unit.input,
+                    FileState {
+                        line_base: 0,
+                        layout: input.layout.clone(),
+                        counts: Counts::default(),
+                        failed: false,
+                    },
+                ));
+                totals.files += 1;
+            }
+            let Some((_, fs)) = state.as_mut() else { continue };
+            totals.bytes_read += done.unit.raw_bytes;
+            let ok = settle(done, input, cfg, opts, fs, &mut totals, diag.as_mut(), &tx);
+            if !ok {
+                cancel.store(true, Ordering::Relaxed);
+                return totals;
+            }
+        }
+    }
+    totals
+}
+
+/// Handles one unit in order; returns false when the consumer has gone away.
+#[allow(clippy::too_many_arguments)]
+fn settle(
+    done: Done,
+    input: &Input,
+    cfg: &DecodeConfig,
+    opts: RunOptions,
+    fs: &mut FileState,
+    totals: &mut RunTotals,
+    diag: &mut dyn Diagnostics,
+    tx: &tokio::sync::mpsc::Sender<RecordBatch>,
+) -> bool {
+    let Done {
+        unit,
+        assumed,
+        outcome,
+    } = done;
+    match (unit.work, outcome) {
+        (Work::Text(bytes), Outcome::Decoded(d)) => {
+            totals.text_bytes += bytes.len() as u64;
+            // A mid-file header in an earlier block changed the layout: decode again.
+            let d = if !unit.first && *assumed != *fs.layout {
+                decode(&bytes, fs.layout.clone(), false, cfg, &input.origin)
+            } else {
+                d
+            };
+            deliver(d, input, fs, totals, diag, tx)
+        }
+        (Work::Gzip, Outcome::TooBig) => {
+            // Stream it here, in order: sequential, but memory stays bounded.
+            let file = match std::fs::File::open(&input.path) {
+                Ok(f) => f,
+                Err(e) => {
+                    fail(input, fs, totals, diag, &e.to_string());
+                    return true;
+                }
+            };
+            let mut first = true;
+            let mut ok = true;
+            let mut emit = |is_first: bool, _raw: u64, work: Work| -> bool {
+                let _ = is_first;
+                match work {
+                    Work::Text(bytes) => {
+                        totals.text_bytes += bytes.len() as u64;
+                        let d = decode(&bytes, fs.layout.clone(), first, cfg, &input.origin);
+                        first = false;
+                        ok = deliver(d, input, fs, totals, diag, tx);
+                        ok
+                    }
+                    Work::LongLine(prefix, len) => {
+                        long_line(prefix, len, input, cfg, fs, totals, diag);
+                        true
+                    }
+                    Work::Failed(msg) => {
+                        fail(input, fs, totals, diag, &msg);
+                        true
+                    }
+                    _ => true,
+                }
+            };
+            let reader = source::text_reader(file, SourceKind::Gzip);
+            stream_blocks(reader, 0, cfg.max_line, opts.block_bytes, &mut emit);
+            ok
+        }
+        (_, Outcome::Decoded(d)) => deliver(d, input, fs, totals, diag, tx),
+        (_, Outcome::Error(msg)) | (Work::Failed(msg), _) => {
+            fail(input, fs, totals, diag, &msg);
+            true
+        }
+        (Work::LongLine(prefix, len), _) => {
+            long_line(prefix, len, input, cfg, fs, totals, diag);
+            true
+        }
+        (Work::End, _) => {
+            if fs.counts.records == 0 && !fs.failed {
+                let message = if fs.line_base == 0 {
+                    "empty object: no records".to_string()
+                } else {
+                    "no records (header only, or only blank or bad lines)".to_string()
+                };
+                diag.note(input, &Note { line: 0, message });
+            }
+            true
+        }
+        _ => true,
+    }
+}
+
+fn long_line(
+    prefix: Vec<u8>,
+    len: u64,
+    input: &Input,
+    cfg: &DecodeConfig,
+    fs: &mut FileState,
+    totals: &mut RunTotals,
+    diag: &mut dyn Diagnostics,
+) {
+    fs.line_base += 1;
+    let bad = BadLine {
+        line: fs.line_base,
+        reason: Reason::LineTooLong,
+        detail: format!("{len} bytes, limit {}", cfg.max_line),
+        text: prefix,
+    };
+    count_bad(totals, &bad);
+    diag.bad_line(input, &bad);
+}
+
+fn fail(input: &Input, fs: &mut FileState, totals: &mut RunTotals, diag: &mut dyn Diagnostics, msg: &str) {
+    if !fs.failed {
+        totals.files_failed += 1;
+    }
+    fs.failed = true;
+    diag.file_error(input, msg);
+}
+
+fn count_bad(totals: &mut RunTotals, bad: &BadLine) {
+    totals.bad_lines += 1;
+    *totals.bad_lines_by_reason.entry(bad.reason.key()).or_default() += 1;
+}
+
+fn deliver(
+    d: Decoded,
+    input: &Input,
+    fs: &mut FileState,
+    totals: &mut RunTotals,
+    diag: &mut dyn Diagnostics,
+    tx: &tokio::sync::mpsc::Sender<RecordBatch>,
+) -> bool {
+    for mut bad in d.bad {
+        bad.line += fs.line_base + 1;
+        count_bad(totals, &bad);
+        diag.bad_line(input, &bad);
+    }
+    let mut gzip_error = None;
+    for mut note in d.notes {
+        if note.line == u64::MAX {
+            gzip_error = Some(note.message);
+            continue;
+        }
+        note.line += fs.line_base + 1;
+        diag.note(input, &note);
+    }
+    fs.line_base += d.lines;
+    fs.layout = d.layout;
+    fs.counts.add(d.counts);
+    totals.counts.add(d.counts);
+    if let Some(msg) = gzip_error {
+        fail(input, fs, totals, diag, &msg);
+    }
+    for b in d.batches {
+        if b.num_rows() > 0 && tx.blocking_send(b).is_err() {
+            return false;
+        }
+    }
+    true
+}

@@ -1,0 +1,393 @@
+//! The Parquet dataset that `ingest` writes: atomic, incremental, partitioned by date.
+//!
+//! Layout of a dataset directory:
+//! ```text
+//! DIR/flows/date=YYYY-MM-DD/part-<run>-<n>.parquet   the data (Hive-style partitions)
+//! DIR/_vpcflow/commits/<run>.json                     one manifest per committed run
+//! DIR/_vpcflow/staging/<run>/...                      files of a run being written
+//! DIR/_vpcflow/lock                                   held while a run writes
+//! ```
+//! A run writes into staging, syncs, and commits by renaming its manifest into `commits/`
+//! (the commit point), then moves its files into place. A crash before the commit leaves only
+//! staging files, removed by the next run; a crash after it is rolled forward by the next run.
+//! Readers never see a partly written file, nor a file of an uncommitted run. The manifests
+//! also record which inputs were ingested (path, size, modification time), which makes runs
+//! incremental. Parsing is left to `parallel`; this module only writes and commits.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::compute::filter_record_batch;
+use arrow::datatypes::{Date32Type, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use serde::{Deserialize, Serialize};
+
+use super::format::DATE_COLUMN;
+use crate::error::{Error, Result};
+
+const META: &str = "_vpcflow";
+/// Directory of the flows table inside a dataset.
+pub const FLOWS_DIR: &str = "flows";
+
+/// Whether `dir` is a vpcflow dataset.
+pub fn is_dataset(dir: &Path) -> bool {
+    dir.join(META).join("commits").is_dir()
+}
+
+/// An input as recorded in a manifest.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct IngestedInput {
+    /// Absolute path of the object.
+    pub path: String,
+    /// Size in bytes when ingested.
+    pub size: u64,
+    /// Modification time (ns since the epoch) when ingested.
+    pub modified: i128,
+}
+
+/// What one committed run wrote.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Run id (sortable).
+    pub run: String,
+    /// Inputs the run ingested.
+    pub inputs: Vec<IngestedInput>,
+    /// Files written, relative to the dataset root.
+    pub files: Vec<String>,
+    /// Earlier runs whose files this run replaces (`--force`).
+    #[serde(default)]
+    pub replaces: Vec<String>,
+}
+
+/// An open dataset, locked for writing.
+pub struct Dataset {
+    root: PathBuf,
+    _lock: File,
+}
+
+fn io<T>(path: &Path, r: std::io::Result<T>) -> Result<T> {
+    r.map_err(|e| Error::io(path, e))
+}
+
+impl Dataset {
+    /// Opens (creating if needed) the dataset at `root`, takes its lock and finishes or cleans up
+    /// whatever an interrupted run left.
+    pub fn open(root: &Path) -> Result<Dataset> {
+        let meta = root.join(META);
+        io(&meta, fs::create_dir_all(meta.join("commits")))?;
+        io(&meta, fs::create_dir_all(meta.join("staging")))?;
+        let lock_path = meta.join("lock");
+        let lock = io(&lock_path, File::create(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(Error::Usage(format!(
+                    "{}: another vpcflow ingest is writing to this dataset; try again when it ends",
+                    root.display()
+                )));
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(Error::io(&lock_path, e)),
+        }
+        let ds = Dataset {
+            root: root.to_path_buf(),
+            _lock: lock,
+        };
+        ds.recover()?;
+        Ok(ds)
+    }
+
+    fn commits_dir(&self) -> PathBuf {
+        self.root.join(META).join("commits")
+    }
+
+    fn staging_dir(&self, run: &str) -> PathBuf {
+        self.root.join(META).join("staging").join(run)
+    }
+
+    /// Committed manifests, oldest first.
+    pub fn manifests(&self) -> Result<Vec<Manifest>> {
+        read_manifests(&self.root)
+    }
+
+    /// Rolls committed runs forward and removes the staging files of uncommitted ones.
+    fn recover(&self) -> Result<()> {
+        let manifests = self.manifests()?;
+        for m in &manifests {
+            self.publish(m)?;
+        }
+        let staging = self.root.join(META).join("staging");
+        for entry in io(&staging, fs::read_dir(&staging))? {
+            let entry = io(&staging, entry)?;
+            io(&entry.path(), fs::remove_dir_all(entry.path()))?;
+        }
+        Ok(())
+    }
+
+    /// Moves a committed run's files into place and applies its replacements. Idempotent.
+    fn publish(&self, m: &Manifest) -> Result<()> {
+        let staging = self.staging_dir(&m.run);
+        for rel in &m.files {
+            let from = staging.join(rel);
+            let to = self.root.join(rel);
+            if from.exists() {
+                if let Some(dir) = to.parent() {
+                    io(dir, fs::create_dir_all(dir))?;
+                }
+                io(&to, fs::rename(&from, &to))?;
+            }
+        }
+        if !m.replaces.is_empty() {
+            for old in read_manifests(&self.root)? {
+                if m.replaces.contains(&old.run) {
+                    for rel in &old.files {
+                        let p = self.root.join(rel);
+                        if p.exists() {
+                            io(&p, fs::remove_file(&p))?;
+                        }
+                    }
+                    let mp = self.commits_dir().join(format!("{}.json", old.run));
+                    io(&mp, fs::remove_file(&mp))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Inputs already ingested, by path.
+    pub fn ingested(&self) -> Result<BTreeMap<String, IngestedInput>> {
+        Ok(self
+            .manifests()?
+            .into_iter()
+            .flat_map(|m| m.inputs)
+            .map(|i| (i.path.clone(), i))
+            .collect())
+    }
+
+    /// Starts a run writing batches of `schema` (which includes the `date` column).
+    pub fn writer(&self, schema: SchemaRef) -> Result<RunWriter> {
+        let run = run_id();
+        let staging = self.staging_dir(&run);
+        io(&staging, fs::create_dir_all(&staging))?;
+        let date_index = schema
+            .index_of(DATE_COLUMN)
+            .map_err(|_| Error::Data("the schema has no date column".into()))?;
+        let mut fields = schema.fields().to_vec();
+        fields.remove(date_index);
+        Ok(RunWriter {
+            run,
+            staging,
+            date_index,
+            file_schema: Arc::new(arrow::datatypes::Schema::new(fields)),
+            open: BTreeMap::new(),
+            files: Vec::new(),
+            next_file: 0,
+            rows_written: 0,
+        })
+    }
+
+    /// Commits a finished run: sync, write the manifest (the commit point), move files in.
+    pub fn commit(&self, w: RunWriter, inputs: Vec<IngestedInput>, replace_all: bool) -> Result<Manifest> {
+        let (run, files) = w.close()?;
+        let replaces = if replace_all {
+            self.manifests()?.into_iter().map(|m| m.run).collect()
+        } else {
+            Vec::new()
+        };
+        let manifest = Manifest {
+            run: run.clone(),
+            inputs,
+            files,
+            replaces,
+        };
+        let body = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Data(e.to_string()))?;
+        let tmp = self.staging_dir(&run).join("manifest.json");
+        io(&tmp, fs::write(&tmp, &body))?;
+        io(&tmp, File::open(&tmp).and_then(|f| f.sync_all()))?;
+        let dest = self.commits_dir().join(format!("{run}.json"));
+        io(&dest, fs::rename(&tmp, &dest))?;
+        sync_dir(&self.commits_dir());
+        self.publish(&manifest)?;
+        let staging = self.staging_dir(&run);
+        io(&staging, fs::remove_dir_all(&staging))?;
+        Ok(manifest)
+    }
+
+    /// Drops an unfinished run's files.
+    pub fn abort(&self, w: RunWriter) {
+        let _ = fs::remove_dir_all(&w.staging);
+    }
+}
+
+/// Committed manifests of the dataset at `root`, oldest first.
+pub fn read_manifests(root: &Path) -> Result<Vec<Manifest>> {
+    let dir = root.join(META).join("commits");
+    let mut paths: Vec<PathBuf> = io(&dir, fs::read_dir(&dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let body = io(p, fs::read(p))?;
+            serde_json::from_slice(&body)
+                .map_err(|e| Error::input(p, format!("damaged manifest: {e}")))
+        })
+        .collect()
+}
+
+fn sync_dir(dir: &Path) {
+    // Best effort: directory fsync makes the rename durable on Linux; elsewhere it may fail.
+    if let Ok(f) = File::open(dir) {
+        let _ = f.sync_all();
+    }
+}
+
+fn run_id() -> String {
+    let now = chrono::Utc::now();
+    format!(
+        "{}-{:09}-{}",
+        now.format("%Y%m%dT%H%M%S"),
+        now.timestamp_subsec_nanos(),
+        std::process::id()
+    )
+}
+
+/// Rows per row group: large enough for good compression and statistics, small enough that
+/// a writer's buffer stays modest.
+const ROW_GROUP_ROWS: usize = 256 * 1024;
+/// A partition file is closed and a new one started after this many rows.
+const FILE_ROWS: usize = 8 * 1024 * 1024;
+/// When the writers together buffer more than this, the biggest one flushes a row group.
+const BUFFER_BUDGET: usize = 256 << 20;
+
+struct PartFile {
+    rel: String,
+    writer: ArrowWriter<File>,
+    rows: usize,
+}
+
+/// Writes one run's batches into per-date Parquet files in staging.
+pub struct RunWriter {
+    run: String,
+    staging: PathBuf,
+    date_index: usize,
+    file_schema: SchemaRef,
+    open: BTreeMap<i32, PartFile>,
+    files: Vec<String>,
+    next_file: usize,
+    rows_written: u64,
+}
+
+fn properties() -> Result<WriterProperties> {
+    let level = ZstdLevel::try_new(3)?;
+    Ok(WriterProperties::builder()
+        .set_compression(Compression::ZSTD(level))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .build())
+}
+
+/// The partition directory name of a date (days since the epoch).
+pub fn partition_name(days: i32) -> String {
+    let date = chrono::DateTime::from_timestamp(i64::from(days) * 86_400, 0)
+        .map_or_else(|| "1970-01-01".to_string(), |t| t.format("%Y-%m-%d").to_string());
+    format!("{DATE_COLUMN}={date}")
+}
+
+impl RunWriter {
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows_written
+    }
+
+    /// Writes a batch, splitting it by date.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let dates = batch.column(self.date_index).as_primitive::<Date32Type>();
+        let (min, max) = (
+            arrow::compute::min(dates).unwrap_or(0),
+            arrow::compute::max(dates).unwrap_or(0),
+        );
+        if min == max && dates.null_count() == 0 {
+            return self.write_part(min, batch);
+        }
+        let mut days: Vec<i32> = dates.iter().map(|d| d.unwrap_or(0)).collect();
+        days.sort_unstable();
+        days.dedup();
+        for day in days {
+            let mask: arrow::array::BooleanArray =
+                dates.iter().map(|d| Some(d.unwrap_or(0) == day)).collect();
+            let part = filter_record_batch(batch, &mask)?;
+            self.write_part(day, &part)?;
+        }
+        Ok(())
+    }
+
+    fn write_part(&mut self, day: i32, batch: &RecordBatch) -> Result<()> {
+        let mut columns = batch.columns().to_vec();
+        columns.remove(self.date_index);
+        let batch = RecordBatch::try_new(self.file_schema.clone(), columns)?;
+        if !self.open.contains_key(&day) {
+            let rel = format!(
+                "{FLOWS_DIR}/{}/part-{}-{:05}.parquet",
+                partition_name(day),
+                self.run,
+                self.next_file
+            );
+            self.next_file += 1;
+            let path = self.staging.join(&rel);
+            if let Some(dir) = path.parent() {
+                io(dir, fs::create_dir_all(dir))?;
+            }
+            let file = io(&path, File::create(&path))?;
+            let writer = ArrowWriter::try_new(file, self.file_schema.clone(), Some(properties()?))?;
+            self.open.insert(day, PartFile { rel, writer, rows: 0 });
+        }
+        if let Some(part) = self.open.get_mut(&day) {
+            part.writer.write(&batch)?;
+            part.rows += batch.num_rows();
+            self.rows_written += batch.num_rows() as u64;
+            if part.rows >= FILE_ROWS
+                && let Some(part) = self.open.remove(&day)
+            {
+                self.finish_file(part)?;
+            }
+        }
+        self.keep_budget()
+    }
+
+    fn keep_budget(&mut self) -> Result<()> {
+        let total: usize = self.open.values().map(|p| p.writer.in_progress_size()).sum();
+        if total > BUFFER_BUDGET
+            && let Some(p) = self
+                .open
+                .values_mut()
+                .max_by_key(|p| p.writer.in_progress_size())
+        {
+            p.writer.flush()?;
+        }
+        Ok(())
+    }
+
+    fn finish_file(&mut self, part: PartFile) -> Result<()> {
+        let file = part.writer.into_inner()?;
+        let path = self.staging.join(&part.rel);
+        io(&path, file.sync_all())?;
+        self.files.push(part.rel);
+        Ok(())
+    }
+
+    fn close(mut self) -> Result<(String, Vec<String>)> {
+        let open = std::mem::take(&mut self.open);
+        for (_, part) in open {
+            self.finish_file(part)?;
+        }
+        self.files.sort();
+        Ok((self.run, self.files))
+    }
+}

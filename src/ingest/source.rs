@@ -1,0 +1,296 @@
+//! The bytes of one object: plain text, gzip (multi-member) or AWS's Parquet delivery.
+//!
+//! The kind is sniffed from magic bytes, never from the name. The layout a text object starts
+//! with is resolved here, once, from its first line (or the run's `--format`). AWS Parquet
+//! objects are mapped by column name into the canonical schema, with AWS's physical types cast
+//! to ours. Splitting text into lines and decoding it are left to `chunk` and `decode`.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, new_null_array};
+use arrow::compute::{CastOptions, cast_with_options};
+use arrow::datatypes::{DataType, Int64Type, TimeUnit};
+use flate2::read::MultiGzDecoder;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::decode::{Counts, DecodeConfig, Decoded, Origin};
+use super::fields::{FIELDS, Kind};
+use super::format::{Layout, Slot};
+use crate::error::{Error, Result};
+
+/// What an object holds, by its magic bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Text lines.
+    Plain,
+    /// Gzip-compressed text (one or more members).
+    Gzip,
+    /// Apache Parquet.
+    Parquet,
+}
+
+/// Sniffs the kind from the first bytes.
+pub fn sniff(head: &[u8]) -> SourceKind {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        SourceKind::Gzip
+    } else if head.starts_with(b"PAR1") {
+        SourceKind::Parquet
+    } else {
+        SourceKind::Plain
+    }
+}
+
+/// Opens a file and sniffs its kind.
+pub fn open(path: &Path) -> Result<(File, SourceKind)> {
+    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut head = [0u8; 4];
+    let mut n = 0;
+    while n < head.len() {
+        match f.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io(path, e)),
+        }
+    }
+    let kind = sniff(&head[..n]);
+    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    Ok((f, kind))
+}
+
+/// A text reader over a file of the given kind (gzip is inflated on the fly).
+pub fn text_reader(file: File, kind: SourceKind) -> Box<dyn Read + Send> {
+    match kind {
+        SourceKind::Gzip => Box::new(MultiGzDecoder::new(BufReader::with_capacity(1 << 16, file))),
+        _ => Box::new(file),
+    }
+}
+
+/// The layout an object starts with: its header line if the first line is one, else
+/// `fallback` (the run's `--format`, or the v2 default). For Parquet, the column names.
+pub fn first_layout(path: &Path, fallback: &Layout, max_line: usize) -> Result<Layout> {
+    let (file, kind) = open(path)?;
+    if kind == SourceKind::Parquet {
+        return parquet_layout(path, file);
+    }
+    let mut reader = BufReader::new(text_reader(file, kind).take(max_line as u64 + 1));
+    let mut line = Vec::new();
+    // A damaged object is reported when it is parsed; here it just keeps the fallback.
+    if reader.read_until(b'\n', &mut line).is_err() {
+        return Ok(fallback.clone());
+    }
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
+    let trimmed = line.trim_ascii();
+    Ok(Layout::parse_header(trimmed).unwrap_or_else(|| fallback.clone()))
+}
+
+fn parquet_layout(path: &Path, file: File) -> Result<Layout> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| Error::input(path, format!("not a readable Parquet file: {e}")))?;
+    let names: Vec<String> = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    Layout::parse_format(&names.join(" "))
+        .map_err(|e| Error::input(path, format!("Parquet columns: {e}")))
+}
+
+/// Number of row groups of a Parquet object.
+pub fn parquet_row_groups(path: &Path) -> Result<usize> {
+    let (file, _) = open(path)?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| Error::input(path, format!("not a readable Parquet file: {e}")))?;
+    Ok(builder.metadata().num_row_groups())
+}
+
+/// Reads one row group of an AWS Parquet object into batches of the run's projected schema.
+pub fn read_parquet_group(
+    path: &Path,
+    group: usize,
+    layout: &Layout,
+    cfg: &DecodeConfig,
+    origin: &Origin,
+) -> Result<Decoded> {
+    let (file, _) = open(path)?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| {
+            b.with_row_groups(vec![group])
+                .with_batch_size(cfg.batch_rows)
+                .build()
+        })
+        .map_err(|e| Error::input(path, format!("not a readable Parquet file: {e}")))?;
+    let mut out = Decoded {
+        batches: Vec::new(),
+        bad: Vec::new(),
+        notes: Vec::new(),
+        lines: 0,
+        layout: Arc::new(layout.clone()),
+        counts: Counts::default(),
+    };
+    for batch in reader {
+        let batch = batch.map_err(|e| Error::input(path, format!("row group {group}: {e}")))?;
+        let mapped = map_parquet_batch(&batch, layout, cfg, origin)
+            .map_err(|e| Error::input(path, format!("row group {group}: {e}")))?;
+        out.counts.add(count_statuses(&batch, layout));
+        out.batches.push(mapped);
+    }
+    Ok(out)
+}
+
+fn count_statuses(raw: &RecordBatch, layout: &Layout) -> Counts {
+    let mut c = Counts {
+        records: raw.num_rows() as u64,
+        ..Counts::default()
+    };
+    let status = layout
+        .slots
+        .iter()
+        .position(|s| matches!(s, Slot::Known(i) if FIELDS[*i].name == "log_status"));
+    if let Some(col) = status.and_then(|p| {
+        cast_with_options(raw.column(p), &DataType::Utf8, &CastOptions::default()).ok()
+    }) {
+        for v in col.as_string::<i32>().iter().flatten() {
+            match v {
+                "NODATA" => c.nodata += 1,
+                "SKIPDATA" => c.skipdata += 1,
+                _ => {}
+            }
+        }
+    }
+    c
+}
+
+/// Millisecond values are recognised as in text (see `decode`).
+const MILLIS_THRESHOLD: i64 = 100_000_000_000;
+
+fn map_parquet_batch(
+    batch: &RecordBatch,
+    layout: &Layout,
+    cfg: &DecodeConfig,
+    origin: &Origin,
+) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let rows = batch.num_rows();
+    let safe = CastOptions::default();
+    let mut start_days: Option<ArrayRef> = None;
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(cfg.projection.len());
+    let position = |column: usize| {
+        layout
+            .slots
+            .iter()
+            .position(|s| cfg.columns.index_of(s) == Some(column))
+    };
+    let start_col = FIELDS.iter().position(|f| f.name == "start");
+    if let Some(p) = start_col.and_then(position) {
+        let secs = to_seconds(batch.column(p))?;
+        start_days = Some(Arc::new(arrow::compute::kernels::arity::unary::<
+            Int64Type,
+            _,
+            arrow::datatypes::Date32Type,
+        >(secs.as_primitive::<Int64Type>(), |s| {
+            s.div_euclid(86_400) as i32
+        })));
+    }
+    for (i, &column) in cfg.projection.iter().enumerate() {
+        let field = cfg.schema.field(i);
+        let array: ArrayRef = if column == cfg.columns.source_index() {
+            let keys = arrow::array::Int32Array::from(vec![0; rows]);
+            let values = Arc::new(StringArray::from(vec![origin.name.as_ref()]));
+            Arc::new(arrow::array::DictionaryArray::<arrow::datatypes::Int32Type>::new(
+                keys, values,
+            ))
+        } else if column == cfg.columns.date_index() {
+            let fallback = origin.path_date.unwrap_or(0);
+            match &start_days {
+                Some(days) => {
+                    let days = days.as_primitive::<arrow::datatypes::Date32Type>();
+                    Arc::new(
+                        days.iter()
+                            .map(|d| Some(d.unwrap_or(fallback)))
+                            .collect::<arrow::array::Date32Array>(),
+                    )
+                }
+                None => Arc::new(arrow::array::Date32Array::from(vec![fallback; rows])),
+            }
+        } else if let Some(p) = position(column) {
+            let raw = batch.column(p);
+            match cfg.columns.kind(column) {
+                Some(Kind::Time) => cast_with_options(
+                    &to_seconds(raw)?,
+                    &DataType::Timestamp(TimeUnit::Second, Some("UTC".into())),
+                    &safe,
+                )?,
+                Some(k) if k.data_type() == DataType::Utf8 => dash_to_null(&cast_with_options(
+                    raw,
+                    &DataType::Utf8,
+                    &safe,
+                )?),
+                _ => cast_with_options(raw, field.data_type(), &safe)?,
+            }
+        } else {
+            new_null_array(field.data_type(), rows)
+        };
+        columns.push(array);
+    }
+    RecordBatch::try_new(cfg.schema.clone(), columns)
+}
+
+/// `start`/`end` as Int64 seconds, whatever integer or timestamp type the file used.
+fn to_seconds(raw: &ArrayRef) -> Result<ArrayRef, arrow::error::ArrowError> {
+    let as_int = match raw.data_type() {
+        DataType::Timestamp(unit, _) => {
+            let secs = cast_with_options(
+                raw,
+                &DataType::Timestamp(TimeUnit::Second, None),
+                &CastOptions::default(),
+            )?;
+            let _ = unit;
+            cast_with_options(&secs, &DataType::Int64, &CastOptions::default())?
+        }
+        _ => cast_with_options(raw, &DataType::Int64, &CastOptions::default())?,
+    };
+    Ok(Arc::new(arrow::compute::kernels::arity::unary::<
+        Int64Type,
+        _,
+        Int64Type,
+    >(as_int.as_primitive::<Int64Type>(), |v| {
+        if v >= MILLIS_THRESHOLD { v / 1000 } else { v }
+    })))
+}
+
+/// AWS's Parquet may write absent values as `-` (or `None`, seen in third-party files).
+fn dash_to_null(a: &ArrayRef) -> ArrayRef {
+    let s = a.as_string::<i32>();
+    if !s.iter().flatten().any(|v| v == "-" || v == "None") {
+        return a.clone();
+    }
+    Arc::new(
+        s.iter()
+            .map(|v| v.filter(|v| *v != "-" && *v != "None"))
+            .collect::<StringArray>(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing() {
+        assert_eq!(sniff(&[0x1f, 0x8b, 8, 0]), SourceKind::Gzip);
+        assert_eq!(sniff(b"PAR1"), SourceKind::Parquet);
+        assert_eq!(sniff(b"2 1234"), SourceKind::Plain);
+        assert_eq!(sniff(b""), SourceKind::Plain);
+    }
+
+    #[test]
+    fn dashes_become_nulls() {
+        let a: ArrayRef = Arc::new(StringArray::from(vec![Some("x"), Some("-"), None, Some("None")]));
+        let b = dash_to_null(&a);
+        assert_eq!(b.null_count(), 3);
+    }
+}

@@ -1,0 +1,27 @@
+//! The `vpcflow` binary: parse arguments, run, map the outcome to an exit code, print errors
+//! once. Exit codes: 0 success, 2 error (bad arguments, unreadable input, too many bad lines).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use vpcflow::cli::{Cli, Outcome, run};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::from(2),
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A reader that stops early (`| head`) is not an error.
+fn is_broken_pipe(e: &vpcflow::Error) -> bool {
+    matches!(e, vpcflow::Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+}

@@ -1,0 +1,2 @@
+//! The SQL layer: one place builds the DataFusion session with the `flows` table.
+pub mod session;

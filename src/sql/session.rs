@@ -1,0 +1,244 @@
+//! The one place a DataFusion `SessionContext` is built, and the `flows` table behind it.
+//!
+//! `flows` is either an ingested Parquet dataset (a listing table partitioned by `date`, so
+//! filters on `date` skip whole files) or raw logs read directly: a table whose scan starts the
+//! parallel parser for just the projected columns and streams its batches, with the parser's
+//! bounded memory. User SQL runs read-only: DDL, DML (COPY, INSERT) and statements (SET) are
+//! refused before planning.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use arrow::datatypes::{DataType, SchemaRef};
+use async_trait::async_trait;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::TableType;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
+use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+
+use crate::error::{Error, Result};
+use crate::ingest::decode::DecodeConfig;
+use crate::ingest::fields::FIELDS;
+use crate::ingest::format::{Columns, DATE_COLUMN, SOURCE_COLUMN};
+use crate::ingest::parallel::{self, Diagnostics, Input, RunOptions, RunTotals};
+use crate::ingest::sink::FLOWS_DIR;
+
+/// Makes the diagnostics sink of one parse (a scan may run more than once per statement).
+pub type DiagnosticsFactory = Arc<dyn Fn() -> Box<dyn Diagnostics> + Send + Sync>;
+
+/// Where the `flows` table reads from.
+pub enum FlowsSource {
+    /// Raw logs, parsed on every scan.
+    Raw {
+        /// Objects with their first layouts.
+        inputs: Vec<Input>,
+        /// The run's columns.
+        columns: Columns,
+        /// Parser tuning.
+        options: RunOptions,
+        /// Where bad lines and warnings go.
+        diagnostics: DiagnosticsFactory,
+        /// Totals of every finished scan, for the caller's summary and limits.
+        totals: Arc<Mutex<Vec<RunTotals>>>,
+    },
+    /// An ingested dataset directory.
+    Dataset(std::path::PathBuf),
+}
+
+/// Builds the session with the `flows` table registered.
+pub async fn session(source: FlowsSource) -> Result<SessionContext> {
+    let config = SessionConfig::new()
+        .with_information_schema(true)
+        .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .set_bool("datafusion.execution.parquet.pushdown_filters", true)
+        .set_bool("datafusion.execution.parquet.reorder_filters", true);
+    let ctx = SessionContext::new_with_config(config);
+    let table: Arc<dyn TableProvider> = match source {
+        FlowsSource::Raw {
+            inputs,
+            columns,
+            options,
+            diagnostics,
+            totals,
+        } => Arc::new(RawFlows {
+            schema: columns.schema(),
+            inputs: Arc::new(inputs),
+            columns,
+            options,
+            diagnostics,
+            totals,
+        }),
+        FlowsSource::Dataset(root) => dataset_table(&ctx, &root).await?,
+    };
+    ctx.register_table("flows", table)?;
+    Ok(ctx)
+}
+
+/// The listing table over an ingested dataset, with the canonical schema (plus any unknown
+/// fields its files hold) so every known field can be queried whatever the files contain.
+async fn dataset_table(ctx: &SessionContext, root: &Path) -> Result<Arc<dyn TableProvider>> {
+    let dir = root.join(FLOWS_DIR);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let dir = std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, e))?;
+    let url = ListingTableUrl::parse(format!("{}/", dir.display()))?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_table_partition_cols(vec![(DATE_COLUMN.to_string(), DataType::Date32)]);
+    let mut columns = Columns::default();
+    // An empty dataset has nothing to infer from; the canonical columns stand.
+    if let Ok(found) = options.infer_schema(&ctx.state(), &url).await {
+        for f in found.fields() {
+            let name = f.name().as_str();
+            if !FIELDS.iter().any(|k| k.name == name) && name != SOURCE_COLUMN && name != DATE_COLUMN {
+                columns.extras.push(name.to_string());
+            }
+        }
+    }
+    let full = columns.schema();
+    let file_fields: Vec<_> = full
+        .fields()
+        .iter()
+        .filter(|f| f.name() != DATE_COLUMN)
+        .cloned()
+        .collect();
+    let file_schema = Arc::new(arrow::datatypes::Schema::new(file_fields));
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(file_schema);
+    Ok(Arc::new(ListingTable::try_new(config)?))
+}
+
+/// Plans user SQL read-only: no DDL, no DML (COPY, INSERT), no SET.
+pub async fn read_only_sql(ctx: &SessionContext, sql: &str) -> Result<DataFrame> {
+    let options = datafusion::execution::context::SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false);
+    match ctx.sql_with_options(sql, options).await {
+        Ok(df) => Ok(df),
+        Err(e) => {
+            let msg = e.to_string();
+            if msg.contains("not supported") && (msg.contains("DDL") || msg.contains("DML") || msg.contains("Statement")) {
+                Err(Error::Sql(format!(
+                    "{}: vpcflow SQL is read-only; to keep results, write them with --output (e.g. --output csv > out.csv)",
+                    msg.trim()
+                )))
+            } else {
+                Err(e.into())
+            }
+        }
+    }
+}
+
+/// Raw logs as a table: each scan parses the inputs for the projected columns only.
+struct RawFlows {
+    schema: SchemaRef,
+    inputs: Arc<Vec<Input>>,
+    columns: Columns,
+    options: RunOptions,
+    diagnostics: DiagnosticsFactory,
+    totals: Arc<Mutex<Vec<RunTotals>>>,
+}
+
+impl std::fmt::Debug for RawFlows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawFlows")
+            .field("inputs", &self.inputs.len())
+            .finish()
+    }
+}
+
+#[async_trait]
+impl TableProvider for RawFlows {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        limit: Option<usize>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        let cfg = Arc::new(DecodeConfig::new(self.columns.clone(), projection.cloned()));
+        let schema = cfg.schema.clone();
+        let partition = RawPartition {
+            cfg,
+            inputs: self.inputs.clone(),
+            options: self.options,
+            diagnostics: self.diagnostics.clone(),
+            totals: self.totals.clone(),
+        };
+        Ok(Arc::new(StreamingTableExec::try_new(
+            schema,
+            vec![Arc::new(partition)],
+            None,
+            vec![],
+            false,
+            limit,
+        )?))
+    }
+}
+
+struct RawPartition {
+    cfg: Arc<DecodeConfig>,
+    inputs: Arc<Vec<Input>>,
+    options: RunOptions,
+    diagnostics: DiagnosticsFactory,
+    totals: Arc<Mutex<Vec<RunTotals>>>,
+}
+
+impl std::fmt::Debug for RawPartition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawPartition")
+            .field("inputs", &self.inputs.len())
+            .finish()
+    }
+}
+
+impl PartitionStream for RawPartition {
+    fn schema(&self) -> &SchemaRef {
+        &self.cfg.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let run = parallel::start(
+            self.inputs.as_ref().clone(),
+            self.cfg.clone(),
+            self.options,
+            (self.diagnostics)(),
+        );
+        let totals = self.totals.clone();
+        let stream = futures::stream::unfold(Some(run), move |state| {
+            let totals = totals.clone();
+            async move {
+                let mut run = state?;
+                match run.batches.recv().await {
+                    Some(batch) => Some((Ok(batch), Some(run))),
+                    None => {
+                        // The parser is done; its threads end right after the last batch.
+                        let t = tokio::task::spawn_blocking(move || run.finish()).await;
+                        if let (Ok(t), Ok(mut all)) = (t, totals.lock()) {
+                            all.push(t);
+                        }
+                        None
+                    }
+                }
+            }
+        });
+        Box::pin(RecordBatchStreamAdapter::new(self.cfg.schema.clone(), stream))
+    }
+}

@@ -1,0 +1,450 @@
+//! Integration tests: drive the `vpcflow` binary on `sample-logs/`.
+//!
+//! Expected figures come from the fixtures themselves, worked out by hand (the invalid fixtures
+//! hold two known records each) or counted independently here (lines of the sample objects),
+//! never from running vpcflow.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn vpcflow() -> Command {
+    let mut c = Command::cargo_bin("vpcflow").expect("binary");
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn invalid(name: &str) -> String {
+    format!("sample-logs/invalid/{name}")
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `count(*)` and `sum(bytes)` of the inputs, as CSV without header.
+fn count_and_bytes(args: &[&str]) -> String {
+    let mut cmd = vpcflow();
+    cmd.args(["query", "SELECT count(*) AS n, sum(bytes) AS b FROM flows", "-o", "csv", "-q"]);
+    cmd.args(args);
+    let out = cmd.output().expect("run");
+    let text = stdout_of(&out);
+    text.lines().nth(1).unwrap_or_default().to_string()
+}
+
+#[test]
+fn fields_lists_every_version() {
+    let out = vpcflow().args(["fields", "-o", "json"]).output().expect("run");
+    assert!(out.status.success());
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(rows.len(), 72);
+    let find = |name: &str| {
+        rows.iter()
+            .find(|r| r["column"] == name)
+            .unwrap_or_else(|| panic!("{name} missing"))
+            .clone()
+    };
+    assert_eq!(find("log_status")["header"], "log-status");
+    assert_eq!(find("reject_reason")["version"], 8);
+    assert_eq!(find("resource_id")["version"], 9);
+    assert_eq!(find("encryption_status")["version"], 10);
+    assert_eq!(find("next_hop_interface_type")["version"], 11);
+    assert_eq!(find("ecs_task_id")["version"], 7);
+    assert_eq!(find("tgw_src_eni")["version"], 6);
+    assert!(find("bytes")["type"].as_str().unwrap_or_default().contains("UInt64"));
+}
+
+#[test]
+fn fields_table_snapshot() {
+    let out = vpcflow().args(["fields"]).output().expect("run");
+    assert!(out.status.success());
+    insta::assert_snapshot!(stdout_of(&out));
+}
+
+/// Every malformed-line fixture: two good records kept, the bad one reported exactly.
+#[test]
+fn each_bad_line_is_reported_exactly() {
+    let cases = [
+        ("field-count.log", "3: field-count: expected 14 fields, found 13"),
+        ("not-a-number.log", "3: not-a-number: dstport=http"),
+        ("negative-number.log", "3: not-a-number: packets=-10"),
+        ("out-of-range.log", "3: out-of-range: srcport=70000 (expected 0-65535)"),
+        ("bad-action.log", "3: bad-value: action=ALLOW (expected ACCEPT, REJECT)"),
+        (
+            "bad-log-status.log",
+            "3: bad-value: log_status=FINE (expected OK, NODATA, SKIPDATA)",
+        ),
+        ("bad-address.log", "3: bad-address: dstaddr=10.0.2.300"),
+        ("invalid-utf8.log", "3: invalid-utf8"),
+        ("control-byte.log", "3: control-byte: byte 0x07"),
+        ("line-too-long.log.gz", "3: line-too-long: 1048578 bytes, limit 1048576"),
+    ];
+    for (file, message) in cases {
+        let path = invalid(file);
+        let out = vpcflow()
+            .args(["query", "SELECT count(*) AS n, sum(bytes) AS b FROM flows", "-o", "csv"])
+            .arg(&path)
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{file}: {}", stderr_of(&out));
+        let err = stderr_of(&out);
+        assert_eq!(err.trim(), format!("{path}:{message}"), "{file}");
+        assert_eq!(stdout_of(&out), "n,b\n2,3000\n", "{file}");
+    }
+}
+
+#[test]
+fn bad_lines_file_keeps_every_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let bad = dir.path().join("bad.ndjson");
+    let out = vpcflow()
+        .args(["query", "SELECT count(*) FROM flows", "-q", "--bad-lines"])
+        .arg(&bad)
+        .args([invalid("not-a-number.log"), invalid("invalid-utf8.log")])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&bad).expect("bad lines");
+    let rows: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["file"], invalid("not-a-number.log"));
+    assert_eq!(rows[0]["line"], 3);
+    assert_eq!(rows[0]["reason"], "not-a-number");
+    assert_eq!(
+        rows[0]["text"],
+        "2 123456789010 eni-0a1b2c3d4e5f60001 10.0.1.5 10.0.2.9 40000 http 6 10 1000 1763625600 1763625660 ACCEPT OK"
+    );
+    // Not UTF-8: kept byte for byte.
+    assert!(rows[1]["text_hex"].as_str().unwrap_or_default().contains("fffe"));
+}
+
+#[test]
+fn max_bad_lines_makes_an_error() {
+    let out = vpcflow()
+        .args(["query", "SELECT count(*) FROM flows", "-q", "--max-bad-lines", "0"])
+        .arg(invalid("bad-action.log"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("error: 1 bad lines, more than the 0 allowed by --max-bad-lines"));
+    vpcflow()
+        .args(["query", "SELECT count(*) FROM flows", "-q", "--max-bad-lines", "1"])
+        .arg(invalid("bad-action.log"))
+        .assert()
+        .success();
+}
+
+#[test]
+fn not_malformed_but_worth_a_warning() {
+    let cases = [
+        ("repeated-header.log", "warning: {p}:3: repeated header line skipped", "2,3000"),
+        (
+            "layout-switch.log",
+            "warning: {p}:3: layout changes to: srcaddr dstaddr bytes log-status",
+            "2,1500",
+        ),
+        ("empty.log", "warning: {p}: empty object: no records", ","),
+        (
+            "header-only.log",
+            "warning: {p}: no records (header only, or only blank or bad lines)",
+            ",",
+        ),
+        ("bom-crlf-no-final-newline.log", "", "2,3000"),
+    ];
+    for (file, warning, expected) in cases {
+        let p = invalid(file);
+        let out = vpcflow()
+            .args(["query", "SELECT count(*) AS n, sum(bytes) AS b FROM flows", "-o", "csv"])
+            .arg(&p)
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{file}");
+        assert_eq!(stderr_of(&out).trim(), warning.replace("{p}", &p), "{file}");
+        let n = expected.split(',').next().unwrap_or_default();
+        let got = stdout_of(&out);
+        let row = got.lines().nth(1).unwrap_or_default();
+        if n.is_empty() {
+            assert_eq!(row, "0,", "{file}");
+        } else {
+            assert_eq!(row, expected, "{file}");
+        }
+    }
+}
+
+#[test]
+fn unknown_fields_become_text_columns() {
+    let p = invalid("unknown-field.log");
+    let out = vpcflow()
+        .args(["query", "SELECT interface_id, flux_capacitor FROM flows", "-o", "csv"])
+        .arg(&p)
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    assert_eq!(
+        stderr_of(&out).trim(),
+        format!("warning: {p}: unknown field(s) kept as text columns: flux_capacitor")
+    );
+    assert_eq!(
+        stdout_of(&out),
+        "interface_id,flux_capacitor\neni-0a1b2c3d4e5f60001,1.21GW\n"
+    );
+}
+
+#[test]
+fn percent_encoded_tags_are_decoded() {
+    let p = invalid("bad-encoding.log");
+    let out = vpcflow()
+        .args(["query", "SELECT instance_tag FROM flows", "-o", "csv"])
+        .arg(&p)
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    assert_eq!(stderr_of(&out).trim(), format!("{p}:3: bad-encoding: instance_tag=team%ZZ"));
+    assert_eq!(stdout_of(&out), "instance_tag\nteam=net\n");
+}
+
+#[test]
+fn damaged_gzip_is_a_file_error_and_the_run_goes_on() {
+    let truncated = invalid("truncated.log.gz");
+    let good = invalid("repeated-header.log");
+    let out = vpcflow()
+        .args(["query", "SELECT count(*) AS n FROM flows", "-o", "csv", "-q"])
+        .args([&truncated, &good])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "an unreadable input is an error");
+    let err = stderr_of(&out);
+    assert!(
+        err.starts_with(&format!("error: {truncated}: ")),
+        "{err}"
+    );
+    // Lines complete before the damage, counted independently, plus the 2 of the good file.
+    let complete = complete_lines_before_damage(Path::new(env!("CARGO_MANIFEST_DIR")).join(&truncated).as_path());
+    let n: u64 = stdout_of(&out).lines().nth(1).unwrap_or("0").parse().expect("count");
+    assert_eq!(n, complete - 1 + 2, "header excluded");
+    assert!(complete > 10, "the fixture keeps some records");
+}
+
+/// Complete lines an independent inflater gets out of a damaged gzip object.
+fn complete_lines_before_damage(path: &Path) -> u64 {
+    let f = std::fs::File::open(path).expect("open");
+    let mut d = flate2::read::GzDecoder::new(f);
+    let mut text = Vec::new();
+    let _ = d.read_to_end(&mut text);
+    text.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+#[test]
+fn s3_tree_skips_objects_that_are_not_flow_logs() {
+    let out = vpcflow()
+        .args(["query", "SELECT count(*) AS n FROM flows", "-o", "csv"])
+        .arg(invalid("tree"))
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let err = stderr_of(&out);
+    assert!(err.contains("digest.json: skipped: not a flow-log object"), "{err}");
+    assert!(err.contains(".tmp-upload-0001: skipped: hidden file"), "{err}");
+    assert_eq!(stdout_of(&out), "n\n1\n");
+}
+
+#[test]
+fn since_and_until_skip_objects_by_path() {
+    let tree = invalid("tree");
+    assert_eq!(count_and_bytes(&[&tree, "--since", "2025-11-20T07:00"]), "1,1000");
+    assert_eq!(count_and_bytes(&[&tree, "--since", "2025-11-21"]), "0,");
+    assert_eq!(count_and_bytes(&[&tree, "--until", "2025-11-20T06:00"]), "0,");
+    vpcflow()
+        .args(["query", "SELECT 1", &tree, "--since", "yesterday"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("'yesterday' is not a time"));
+}
+
+#[test]
+fn stdin_plain_and_gzip_with_format() {
+    let lines = "eni-1 10.0.0.1 100\neni-1 10.0.0.2 250\n";
+    vpcflow()
+        .args(["query", "SELECT sum(bytes) AS b FROM flows", "-o", "csv", "--format", "${interface-id} ${srcaddr} ${bytes}", "-"])
+        .write_stdin(lines)
+        .assert()
+        .success()
+        .stdout("b\n350\n");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, lines.as_bytes()).expect("gzip");
+    let gz = gz.finish().expect("gzip");
+    vpcflow()
+        .args(["query", "SELECT count(*) AS n FROM flows", "-o", "csv", "--format", "interface-id,srcaddr,bytes", "-"])
+        .write_stdin(gz)
+        .assert()
+        .success()
+        .stdout("n\n2\n");
+}
+
+#[test]
+fn user_sql_is_read_only() {
+    for sql in [
+        "CREATE TABLE t AS SELECT 1",
+        "CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '/tmp/x.csv'",
+        "INSERT INTO flows SELECT * FROM flows",
+        "COPY (SELECT 1) TO '/tmp/vpcflow-copy-test.csv'",
+        "DROP TABLE flows",
+        "SET datafusion.execution.batch_size = 1",
+    ] {
+        let out = vpcflow()
+            .args(["query", sql, &invalid("field-count.log"), "-q"])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{sql}");
+        let err = stderr_of(&out);
+        assert!(err.contains("vpcflow SQL is read-only"), "{sql}: {err}");
+    }
+    assert!(!Path::new("/tmp/vpcflow-copy-test.csv").exists());
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    vpcflow()
+        .args(["query", "SELECT 1", "no/such/file.log"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no/such/file.log: No such file or directory"));
+    vpcflow()
+        .args(["query", "SELECT 1", "-", "--format", "version 10.0.0.1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--format: '10.0.0.1' is not a field name"));
+    vpcflow()
+        .args(["query", "SELEC nothing", &invalid("field-count.log"), "-q"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: "));
+}
+
+fn ingest(inputs: &[&str], out: &Path) -> Value {
+    let result = vpcflow()
+        .arg("ingest")
+        .args(inputs)
+        .arg("--out")
+        .arg(out)
+        .args(["-o", "json", "-q"])
+        .output()
+        .expect("run");
+    assert!(result.status.success(), "{}", stderr_of(&result));
+    serde_json::from_slice(&result.stdout).expect("summary")
+}
+
+fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = walk(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn ingest_is_incremental_and_matches_raw_queries() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let ds = dir.path().join("ds");
+    let a = invalid("repeated-header.log");
+    let b = invalid("layout-switch.log");
+    let s = ingest(&[&a], &ds);
+    assert_eq!(s["records"], 2);
+    assert_eq!(s["files"], 1);
+    // A second run over the same input adds nothing.
+    let s = ingest(&[&a], &ds);
+    assert_eq!(s["files"], 0);
+    assert_eq!(s["already_ingested"], 1);
+    assert_eq!(s["rows_written"], 0);
+    // A grown input set parses only the new object.
+    let s = ingest(&[&a, &b], &ds);
+    assert_eq!(s["files"], 1);
+    assert_eq!(s["already_ingested"], 1);
+    let ds_arg = ds.to_string_lossy().into_owned();
+    assert_eq!(count_and_bytes(&[&ds_arg]), "4,4500");
+    assert_eq!(count_and_bytes(&[&a, &b]), count_and_bytes(&[&ds_arg]));
+    // Partitioned by the UTC date of `start` (1763625600 = 2025-11-20).
+    assert!(ds.join("flows/date=2025-11-20").is_dir());
+    // --force rebuilds from this run's inputs.
+    let s = ingest(&[&a, &b, "--force"], &ds);
+    assert_eq!(s["files"], 2);
+    assert_eq!(count_and_bytes(&[&ds_arg]), "4,4500");
+}
+
+#[test]
+fn interrupted_runs_are_cleaned_up_or_rolled_forward() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let ds = dir.path().join("ds");
+    let ds_arg = ds.to_string_lossy().into_owned();
+    let a = invalid("repeated-header.log");
+    ingest(&[&a], &ds);
+    // A run that died before committing leaves staging files: never visible, removed next run.
+    let staging = ds.join("_vpcflow/staging/20990101T000000-000000000-1/flows/date=2025-11-20");
+    std::fs::create_dir_all(&staging).expect("mkdir");
+    std::fs::write(staging.join("part-x.parquet"), b"half a file").expect("write");
+    assert_eq!(count_and_bytes(&[&ds_arg]), "2,3000");
+    // A run that died after committing but before moving its files in is rolled forward.
+    let files = parquet_files(&ds.join("flows"));
+    assert_eq!(files.len(), 1);
+    let manifest = parquet_files_manifest(&ds);
+    let run = manifest["run"].as_str().expect("run").to_string();
+    let rel = manifest["files"][0].as_str().expect("file").to_string();
+    let parked = ds.join("_vpcflow/staging").join(&run).join(&rel);
+    std::fs::create_dir_all(parked.parent().expect("parent")).expect("mkdir");
+    std::fs::rename(&files[0], &parked).expect("park");
+    assert_eq!(count_and_bytes(&[&ds_arg]), "0,");
+    let s = ingest(&[&a], &ds);
+    assert_eq!(s["files"], 0, "the input counts as ingested: its run committed");
+    assert_eq!(count_and_bytes(&[&ds_arg]), "2,3000");
+    assert!(!ds.join("_vpcflow/staging/20990101T000000-000000000-1").exists());
+}
+
+fn parquet_files_manifest(ds: &Path) -> Value {
+    let commits: Vec<PathBuf> = walk(&ds.join("_vpcflow/commits"));
+    assert_eq!(commits.len(), 1);
+    serde_json::from_slice(&std::fs::read(&commits[0]).expect("read")).expect("json")
+}
+
+#[test]
+fn a_second_writer_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let ds = dir.path().join("ds");
+    ingest(&[&invalid("repeated-header.log")], &ds);
+    let lock = std::fs::File::options()
+        .write(true)
+        .open(ds.join("_vpcflow/lock"))
+        .expect("lock file");
+    lock.lock().expect("lock");
+    vpcflow()
+        .args(["ingest", &invalid("layout-switch.log"), "--out"])
+        .arg(&ds)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "another vpcflow ingest is writing to this dataset",
+        ));
+    lock.unlock().expect("unlock");
+}
