@@ -159,7 +159,7 @@ impl Default for EstateOptions {
                 .single()
                 .unwrap_or_default(),
             hours: 6,
-            flows_per_hour: 1_500,
+            flows_per_hour: 2_500,
         }
     }
 }
@@ -2604,7 +2604,7 @@ fn endpoint_json(e: &Estate, ep: &Endpoint) -> Value {
         }
         dns.push(json!({
             "DnsName": format!("{}.{}.amazonaws.com", ep.service, v.region),
-            "HostedZoneId": "Z00000000PRIVATEDNS"
+            "HostedZoneId": format!("Z0{}", ep.dns_token.repeat(2).to_uppercase())
         }));
     }
     let groups: Vec<Value> = ep
@@ -3004,14 +3004,17 @@ fn readme(e: &Estate, opts: &EstateOptions, summary: &EstateSummary) -> String {
     s.push_str("## Network interfaces\n\n");
     s.push_str("| ENI | name | role | private IPs | subnet | flow log |\n|---|---|---|---|---|---|\n");
     for n in &e.enis {
-        let mut ips = n.ips.join(", ");
-        for a in &n.ipv6 {
-            ips.push_str(", ");
-            ips.push_str(a);
-        }
-        for p in n.public.iter().flatten() {
-            ips.push_str(&format!(" (public {})", p.ip));
-        }
+        let mut ips: Vec<String> = n
+            .ips
+            .iter()
+            .zip(&n.public)
+            .map(|(ip, public)| match public {
+                Some(p) => format!("{ip} (public {})", p.ip),
+                None => ip.clone(),
+            })
+            .collect();
+        ips.extend(n.ipv6.iter().cloned());
+        let ips = ips.join(", ");
         s.push_str(&format!(
             "| `{}` | {} | {} | {} | {} | {} |\n",
             n.id,
@@ -3078,7 +3081,7 @@ fn readme(e: &Estate, opts: &EstateOptions, summary: &EstateSummary) -> String {
          - internet -> bastion SSH/RDP scans (REJECT, reject-reason `-`), HTTPS (ACCEPT), bastion \
          -> apps SSH.\n\
          - app-b1 -> IPv6 internet (2001:db8::/32) through the egress-only internet gateway.\n\
-         - Two downloads above 4 GiB in one record (app-b1 in hour {}, batch-worker in hour {}).\n\
+         - Two downloads above 4 GiB in one record (app-b1 at {}, batch-worker at {}).\n\
          - SKIPDATA rows on the NAT ENI, app-b1 and the bastion.\n\
          - Account 044455556666: etl-1 -> S3 eu-west-1 over the internet gateway; report-1 -> \
          internet and DynamoDB eu-west-1 through its NAT; legacy-web is blocked by VPC Block \
@@ -3087,8 +3090,8 @@ fn readme(e: &Estate, opts: &EstateOptions, summary: &EstateSummary) -> String {
          The batch worker runs only in hour {} ({}), the only hour its Parquet flow log holds. \
          app-a2 logs to CloudWatch Logs; only hour {} ({}) was exported, so in other hours its \
          traffic shows only on the NAT, endpoint and peer ENIs.\n\n",
-        1 % opts.hours,
-        e.worker_hour,
+        hour(1 % opts.hours),
+        hour(e.worker_hour),
         e.worker_hour,
         hour(e.worker_hour),
         e.cloudwatch_hour,
@@ -3111,4 +3114,825 @@ fn readme(e: &Estate, opts: &EstateOptions, summary: &EstateSummary) -> String {
          subset of AWS's file).\n",
     );
     s
+}
+
+// ---------------------------------------------------------------------------------------------
+// synthetic_text: random valid records in any layout, fast
+// ---------------------------------------------------------------------------------------------
+
+/// A column of a synthetic layout, resolved once from its name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Version,
+    AccountId,
+    InterfaceId,
+    SrcAddr,
+    DstAddr,
+    SrcPort,
+    DstPort,
+    Protocol,
+    Packets,
+    Bytes,
+    Start,
+    End,
+    Action,
+    LogStatus,
+    VpcId,
+    SubnetId,
+    InstanceId,
+    TcpFlags,
+    Type,
+    PktSrcAddr,
+    PktDstAddr,
+    Region,
+    AzId,
+    SublocationType,
+    SublocationId,
+    PktSrcAwsService,
+    PktDstAwsService,
+    FlowDirection,
+    TrafficPath,
+    EcsClusterArn,
+    EcsClusterName,
+    EcsContainerInstanceArn,
+    EcsContainerInstanceId,
+    EcsContainerId,
+    EcsSecondContainerId,
+    EcsServiceName,
+    EcsTaskDefinitionArn,
+    EcsTaskArn,
+    EcsTaskId,
+    RejectReason,
+    ResourceId,
+    EncryptionStatus,
+    InstanceTag,
+    InstanceTag2,
+    InterfaceTag,
+    InterfaceTag2,
+    AsgTag,
+    AsgTag2,
+    InterfaceType,
+    NextHopInterfaceId,
+    NextHopSubnetId,
+    NextHopAzId,
+    NextHopVpcId,
+    NextHopInterfaceType,
+    ResourceType,
+    TgwId,
+    TgwAttachmentId,
+    TgwPairAttachmentId,
+    TgwSrcVpcAccountId,
+    TgwDstVpcAccountId,
+    TgwSrcVpcId,
+    TgwDstVpcId,
+    TgwSrcSubnetId,
+    TgwDstSubnetId,
+    TgwSrcEni,
+    TgwDstEni,
+    TgwSrcAzId,
+    TgwDstAzId,
+    PacketsLost,
+    Unknown,
+}
+
+impl Col {
+    fn from_name(name: &str) -> Col {
+        match normalize(name).as_str() {
+            "version" => Col::Version,
+            "account-id" => Col::AccountId,
+            "interface-id" => Col::InterfaceId,
+            "srcaddr" => Col::SrcAddr,
+            "dstaddr" => Col::DstAddr,
+            "srcport" => Col::SrcPort,
+            "dstport" => Col::DstPort,
+            "protocol" => Col::Protocol,
+            "packets" => Col::Packets,
+            "bytes" => Col::Bytes,
+            "start" => Col::Start,
+            "end" => Col::End,
+            "action" => Col::Action,
+            "log-status" => Col::LogStatus,
+            "vpc-id" => Col::VpcId,
+            "subnet-id" => Col::SubnetId,
+            "instance-id" => Col::InstanceId,
+            "tcp-flags" => Col::TcpFlags,
+            "type" => Col::Type,
+            "pkt-srcaddr" => Col::PktSrcAddr,
+            "pkt-dstaddr" => Col::PktDstAddr,
+            "region" => Col::Region,
+            "az-id" => Col::AzId,
+            "sublocation-type" => Col::SublocationType,
+            "sublocation-id" => Col::SublocationId,
+            "pkt-src-aws-service" => Col::PktSrcAwsService,
+            "pkt-dst-aws-service" => Col::PktDstAwsService,
+            "flow-direction" => Col::FlowDirection,
+            "traffic-path" => Col::TrafficPath,
+            "ecs-cluster-arn" => Col::EcsClusterArn,
+            "ecs-cluster-name" => Col::EcsClusterName,
+            "ecs-container-instance-arn" => Col::EcsContainerInstanceArn,
+            "ecs-container-instance-id" => Col::EcsContainerInstanceId,
+            "ecs-container-id" => Col::EcsContainerId,
+            "ecs-second-container-id" => Col::EcsSecondContainerId,
+            "ecs-service-name" => Col::EcsServiceName,
+            "ecs-task-definition-arn" => Col::EcsTaskDefinitionArn,
+            "ecs-task-arn" => Col::EcsTaskArn,
+            "ecs-task-id" => Col::EcsTaskId,
+            "reject-reason" => Col::RejectReason,
+            "resource-id" => Col::ResourceId,
+            "encryption-status" => Col::EncryptionStatus,
+            "instance-tag" => Col::InstanceTag,
+            "instance-tag-2" => Col::InstanceTag2,
+            "interface-tag" => Col::InterfaceTag,
+            "interface-tag-2" => Col::InterfaceTag2,
+            "asg-tag" => Col::AsgTag,
+            "asg-tag-2" => Col::AsgTag2,
+            "interface-type" => Col::InterfaceType,
+            "next-hop-interface-id" => Col::NextHopInterfaceId,
+            "next-hop-subnet-id" => Col::NextHopSubnetId,
+            "next-hop-az-id" => Col::NextHopAzId,
+            "next-hop-vpc-id" => Col::NextHopVpcId,
+            "next-hop-interface-type" => Col::NextHopInterfaceType,
+            "resource-type" => Col::ResourceType,
+            "tgw-id" => Col::TgwId,
+            "tgw-attachment-id" => Col::TgwAttachmentId,
+            "tgw-pair-attachment-id" => Col::TgwPairAttachmentId,
+            "tgw-src-vpc-account-id" => Col::TgwSrcVpcAccountId,
+            "tgw-dst-vpc-account-id" => Col::TgwDstVpcAccountId,
+            "tgw-src-vpc-id" => Col::TgwSrcVpcId,
+            "tgw-dst-vpc-id" => Col::TgwDstVpcId,
+            "tgw-src-subnet-id" => Col::TgwSrcSubnetId,
+            "tgw-dst-subnet-id" => Col::TgwDstSubnetId,
+            "tgw-src-eni" => Col::TgwSrcEni,
+            "tgw-dst-eni" => Col::TgwDstEni,
+            "tgw-src-az-id" => Col::TgwSrcAzId,
+            "tgw-dst-az-id" => Col::TgwDstAzId,
+            n if n.starts_with("packets-lost-") => Col::PacketsLost,
+            _ => Col::Unknown,
+        }
+    }
+
+    /// Fields that come from packets, written as `-` on NODATA and SKIPDATA rows.
+    fn from_packets(self) -> bool {
+        matches!(
+            self,
+            Col::SrcAddr
+                | Col::DstAddr
+                | Col::SrcPort
+                | Col::DstPort
+                | Col::Protocol
+                | Col::Packets
+                | Col::Bytes
+                | Col::Action
+                | Col::TcpFlags
+                | Col::Type
+                | Col::PktSrcAddr
+                | Col::PktDstAddr
+                | Col::PktSrcAwsService
+                | Col::PktDstAwsService
+                | Col::FlowDirection
+                | Col::TrafficPath
+                | Col::RejectReason
+                | Col::EncryptionStatus
+                | Col::NextHopInterfaceId
+                | Col::NextHopSubnetId
+                | Col::NextHopAzId
+                | Col::NextHopVpcId
+                | Col::NextHopInterfaceType
+                | Col::PacketsLost
+        )
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SynthKind {
+    Instance,
+    NatGateway,
+    VpcEndpoint,
+    LoadBalancer,
+    TransitGateway,
+    Lambda,
+}
+
+impl SynthKind {
+    fn interface_type(self) -> &'static str {
+        match self {
+            SynthKind::Instance => "interface",
+            SynthKind::NatGateway => "nat_gateway",
+            SynthKind::VpcEndpoint => "vpc_endpoint",
+            SynthKind::LoadBalancer => "network_load_balancer",
+            SynthKind::TransitGateway => "transit_gateway",
+            SynthKind::Lambda => "lambda",
+        }
+    }
+
+    fn requester_managed(self) -> bool {
+        self != SynthKind::Instance
+    }
+}
+
+struct SynthVpc {
+    id: String,
+    account: &'static str,
+    region: &'static str,
+    attachment: String,
+    tgw: usize,
+}
+
+struct SynthSubnet {
+    id: String,
+    vpc: usize,
+    az_id: String,
+    /// Sublocation type and id; such subnets have az-id `-`.
+    sublocation: Option<(&'static str, String)>,
+}
+
+struct EcsTask {
+    cluster_arn: String,
+    cluster_name: &'static str,
+    container_instance: Option<(String, String)>,
+    container_id: String,
+    second_container_id: Option<String>,
+    service: Option<&'static str>,
+    task_definition_arn: String,
+    task_arn: String,
+    task_id: String,
+}
+
+struct SynthEni {
+    id: String,
+    account: &'static str,
+    subnet: usize,
+    vpc: usize,
+    kind: SynthKind,
+    instance: Option<String>,
+    v4: u32,
+    v6: [u16; 8],
+    ecs: Option<EcsTask>,
+    resource_id: Option<String>,
+    tags: [Option<&'static str>; 6],
+}
+
+/// The fixed world synthetic records are drawn from.
+struct SynthPool {
+    subnets: Vec<SynthSubnet>,
+    vpcs: Vec<SynthVpc>,
+    enis: Vec<SynthEni>,
+    tgws: [String; 2],
+    base: i64,
+}
+
+const SYNTH_ACCOUNTS: &[&str] = &[
+    "111122223333",
+    "044455556666",
+    "001607371330",
+    "123456789012",
+    "098765432109",
+];
+const SYNTH_REGIONS: &[(&str, &str)] = &[
+    ("us-east-1", "use1"),
+    ("eu-west-1", "euw1"),
+    ("ap-southeast-2", "apse2"),
+];
+const SERVICES: &[&str] = &["S3", "DYNAMODB", "AMAZON", "EC2", "CLOUDFRONT", "ROUTE53"];
+const TCP_PORTS: &[u16] = &[
+    443, 443, 443, 443, 443, 80, 80, 22, 5432, 3306, 6379, 8080, 8443, 9092, 27017, 3389, 25, 2049,
+];
+const UDP_PORTS: &[u16] = &[53, 53, 53, 123, 514, 4789, 8125, 51820];
+const CLIENT_FLAGS: &[u8] = &[2, 3, 3, 3, 0, 1, 4, 2];
+const SERVER_FLAGS: &[u8] = &[18, 19, 19, 19, 0, 1, 4, 18];
+const TRAFFIC_PATHS: &[u8] = &[1, 1, 1, 1, 1, 1, 8, 8, 7, 7, 2, 4, 3, 5, 6];
+const TAG_VALUES: [&[&str]; 6] = [
+    &["web", "payments-api", "batch%20jobs", "team%3Ddata"],
+    &["prod", "staging", "cost-center-42"],
+    &["primary", "eth1"],
+    &["blue", "green"],
+    &["asg-web-prod", "asg-batch"],
+    &["spot", "on-demand"],
+];
+
+/// 2026-11-20T00:00:00Z.
+const SYNTH_BASE: i64 = 1_795_132_800;
+
+fn hex_token(rng: &mut ChaCha8Rng, n: usize) -> String {
+    (0..n)
+        .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16usize)]))
+        .collect()
+}
+
+fn synth_id(rng: &mut ChaCha8Rng, prefix: &str) -> String {
+    let v: u64 = rng.random();
+    format!("{prefix}-0{v:016x}")
+}
+
+impl SynthPool {
+    fn new(rng: &mut ChaCha8Rng) -> SynthPool {
+        let tgws = [synth_id(rng, "tgw"), synth_id(rng, "tgw")];
+        let mut vpcs = Vec::new();
+        let mut subnets = Vec::new();
+        for v in 0..6usize {
+            let (region, short) = SYNTH_REGIONS[v % SYNTH_REGIONS.len()];
+            vpcs.push(SynthVpc {
+                id: synth_id(rng, "vpc"),
+                account: SYNTH_ACCOUNTS[v % SYNTH_ACCOUNTS.len()],
+                region,
+                attachment: synth_id(rng, "tgw-attach"),
+                tgw: v % 2,
+            });
+            for k in 0..3usize {
+                let sublocation = match (v, k) {
+                    (4, 2) => Some(("outpost", synth_id(rng, "op"))),
+                    (3, 2) => Some(("localzone", format!("{region}-bos-1a"))),
+                    _ => None,
+                };
+                subnets.push(SynthSubnet {
+                    id: synth_id(rng, "subnet"),
+                    vpc: v,
+                    az_id: format!("{short}-az{}", k + 1),
+                    sublocation,
+                });
+            }
+        }
+        let mut enis = Vec::new();
+        for i in 0..192usize {
+            let subnet = rng.random_range(0..subnets.len());
+            let vpc = subnets[subnet].vpc;
+            let kind = match rng.random_range(0..100u32) {
+                0..70 => SynthKind::Instance,
+                70..78 => SynthKind::NatGateway,
+                78..90 => SynthKind::VpcEndpoint,
+                90..95 => SynthKind::LoadBalancer,
+                95..98 => SynthKind::TransitGateway,
+                _ => SynthKind::Lambda,
+            };
+            let account = if kind == SynthKind::VpcEndpoint && i % 3 == 0 {
+                "unknown"
+            } else {
+                vpcs[vpc].account
+            };
+            let ecs = (kind == SynthKind::Instance && rng.random_range(0..10u32) == 0)
+                .then(|| synth_task(rng, &vpcs[vpc]));
+            let tags = std::array::from_fn(|t| {
+                let values = TAG_VALUES[t];
+                (kind == SynthKind::Instance && rng.random_bool(0.7))
+                    .then(|| values[rng.random_range(0..values.len())])
+            });
+            let v4 = v4([10, (vpc * 16 + subnet % 3) as u8, rng.random(), rng.random_range(4..255)]);
+            let v6 = [
+                0x2600,
+                0x1f18,
+                0x6a00 + vpc as u16,
+                0x9d00 + subnet as u16,
+                rng.random_range(1..=0xffff),
+                rng.random_range(1..=0xffff),
+                rng.random_range(1..=0xffff),
+                rng.random_range(1..=0xffff),
+            ];
+            enis.push(SynthEni {
+                id: synth_id(rng, "eni"),
+                account,
+                subnet,
+                vpc,
+                kind,
+                instance: (!kind.requester_managed()).then(|| synth_id(rng, "i")),
+                v4,
+                v6,
+                ecs,
+                resource_id: (kind == SynthKind::NatGateway && rng.random_bool(0.3))
+                    .then(|| synth_id(rng, "nat")),
+                tags,
+            });
+        }
+        SynthPool {
+            subnets,
+            vpcs,
+            enis,
+            tgws,
+            base: SYNTH_BASE,
+        }
+    }
+}
+
+fn synth_task(rng: &mut ChaCha8Rng, vpc: &SynthVpc) -> EcsTask {
+    const CLUSTERS: &[&str] = &["prod-cluster", "batch", "web-frontend"];
+    let cluster_name = CLUSTERS[rng.random_range(0..CLUSTERS.len())];
+    let prefix = format!("arn:aws:ecs:{}:{}", vpc.region, vpc.account);
+    let task_id = hex_token(rng, 32);
+    let container_instance = rng.random_bool(0.5).then(|| {
+        let id = hex_token(rng, 32);
+        (format!("{prefix}:container-instance/{cluster_name}/{id}"), id)
+    });
+    EcsTask {
+        cluster_arn: format!("{prefix}:cluster/{cluster_name}"),
+        cluster_name,
+        container_instance,
+        container_id: hex_token(rng, 64),
+        second_container_id: rng.random_bool(0.3).then(|| hex_token(rng, 64)),
+        service: rng.random_bool(0.7).then_some(if cluster_name == "batch" { "jobs" } else { "api" }),
+        task_definition_arn: format!(
+            "{prefix}:task-definition/{cluster_name}-task:{}",
+            rng.random_range(1..40u32)
+        ),
+        task_arn: format!("{prefix}:task/{cluster_name}/{task_id}"),
+        task_id,
+    }
+}
+
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum Addr {
+    #[default]
+    None,
+    V4(u32),
+    V6([u16; 8]),
+}
+
+fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+fn push_i64(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    push_u64(out, v.unsigned_abs());
+}
+
+fn push_addr(out: &mut Vec<u8>, a: Addr) {
+    match a {
+        Addr::None => out.push(b'-'),
+        Addr::V4(ip) => {
+            for (i, octet) in ip.to_be_bytes().iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                push_u64(out, u64::from(*octet));
+            }
+        }
+        Addr::V6(groups) => {
+            // Every group is non-zero, so the full form is also the canonical one.
+            for (i, g) in groups.iter().enumerate() {
+                if i > 0 {
+                    out.push(b':');
+                }
+                let mut started = false;
+                for shift in [12u16, 8, 4, 0] {
+                    let nibble = (g >> shift) & 0xf;
+                    if nibble != 0 || started || shift == 0 {
+                        started = true;
+                        out.push(b"0123456789abcdef"[usize::from(nibble)]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn push_opt(out: &mut Vec<u8>, v: Option<&str>) {
+    out.extend_from_slice(v.unwrap_or("-").as_bytes());
+}
+
+/// Public IPv4 addresses outside the private and documentation-free ranges we use for hosts.
+fn public_v4(rng: &mut ChaCha8Rng) -> u32 {
+    const FIRST: &[u8] = &[3, 13, 18, 34, 35, 44, 52, 54, 99, 104, 151, 185, 198, 203];
+    let first = FIRST[rng.random_range(0..FIRST.len())];
+    (u32::from(first) << 24) | (rng.random::<u32>() & 0x00ff_fffe) | 1
+}
+
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum Status {
+    #[default]
+    Ok,
+    NoData,
+    SkipData,
+}
+
+/// The values of one synthetic record, drawn before any field is written.
+#[derive(Default)]
+struct SynthRow {
+    eni: usize,
+    hop: usize,
+    has_hop: bool,
+    status: Status,
+    start: i64,
+    end: i64,
+    src: Addr,
+    dst: Addr,
+    pkt_src: Addr,
+    pkt_dst: Addr,
+    srcport: u16,
+    dstport: u16,
+    proto: u8,
+    packets: u64,
+    bytes: u64,
+    accept: bool,
+    bpa: bool,
+    flags: u8,
+    egress: bool,
+    path: u8,
+    src_svc: Option<&'static str>,
+    dst_svc: Option<&'static str>,
+    encryption: u8,
+    lost: u64,
+}
+
+impl SynthRow {
+    fn fill(&mut self, rng: &mut ChaCha8Rng, pool: &SynthPool, offset: i64) {
+        self.eni = rng.random_range(0..pool.enis.len());
+        self.hop = rng.random_range(0..pool.enis.len());
+        self.start = pool.base + offset + rng.random_range(0..60i64);
+        self.status = match rng.random_range(0..1_000u32) {
+            0..7 => Status::NoData,
+            7..10 => Status::SkipData,
+            _ => Status::Ok,
+        };
+        if self.status != Status::Ok {
+            self.end = self.start + rng.random_range(50..=60i64);
+            return;
+        }
+        self.end = self.start + rng.random_range(0..=60i64);
+        let eni = &pool.enis[self.eni];
+        let v6 = rng.random_range(0..100u32) < 5;
+        self.proto = match rng.random_range(0..100u32) {
+            0..85 => 6,
+            85..97 => 17,
+            _ if v6 => 17,
+            _ => 1,
+        };
+        self.egress = rng.random_bool(0.5);
+        let local_is_client = rng.random_bool(0.5);
+        let (server_port, client_port) = match self.proto {
+            6 => (
+                TCP_PORTS[rng.random_range(0..TCP_PORTS.len())],
+                rng.random_range(1_024..=65_535u16),
+            ),
+            17 => (
+                UDP_PORTS[rng.random_range(0..UDP_PORTS.len())],
+                rng.random_range(1_024..=65_535u16),
+            ),
+            _ => (0, 0),
+        };
+        let (local_port, peer_port) = if local_is_client {
+            (client_port, server_port)
+        } else {
+            (server_port, client_port)
+        };
+        let peer_public = rng.random_range(0..100u32) < 40;
+        let (local, peer) = if v6 {
+            let mut peer = [0u16; 8];
+            peer[0] = 0x2001;
+            peer[1] = 0xdb8;
+            for g in &mut peer[2..] {
+                *g = rng.random_range(1..=0xffff);
+            }
+            (Addr::V6(eni.v6), Addr::V6(peer))
+        } else if peer_public {
+            (Addr::V4(eni.v4), Addr::V4(public_v4(rng)))
+        } else {
+            let peer = (10 << 24) | (rng.random::<u32>() & 0x00ff_fffe) | 1;
+            (Addr::V4(eni.v4), Addr::V4(peer))
+        };
+        if self.egress {
+            (self.src, self.dst, self.srcport, self.dstport) = (local, peer, local_port, peer_port);
+        } else {
+            (self.src, self.dst, self.srcport, self.dstport) = (peer, local, peer_port, local_port);
+        }
+        (self.pkt_src, self.pkt_dst) = (self.src, self.dst);
+        // On NAT and transit-gateway ENIs the packet's far end is often not the recorded peer.
+        let hop = matches!(eni.kind, SynthKind::NatGateway | SynthKind::TransitGateway);
+        if hop && !v6 && rng.random_bool(0.5) {
+            let far = Addr::V4(public_v4(rng));
+            if self.egress {
+                self.pkt_src = far;
+            } else {
+                self.pkt_dst = far;
+            }
+        }
+        let mut svc = |a: Addr| match a {
+            Addr::V4(ip) if ip >> 24 != 10 && rng.random_range(0..100u32) < 35 => {
+                Some(SERVICES[rng.random_range(0..SERVICES.len())])
+            }
+            _ => None,
+        };
+        self.src_svc = svc(self.pkt_src);
+        self.dst_svc = svc(self.pkt_dst);
+        if rng.random_range(0..1_000u32) < 3 {
+            self.packets = rng.random_range(3_100_000..6_000_000u64);
+            self.bytes = self.packets * rng.random_range(1_400..=1_500u64);
+        } else {
+            self.packets = spread(rng, 1, 20_000);
+            let size = if self.proto == 1 {
+                rng.random_range(64..=100u64)
+            } else {
+                rng.random_range(40..=1_500u64)
+            };
+            self.bytes = self.packets * size;
+        }
+        self.accept = rng.random_range(0..100u32) < 90;
+        self.bpa = !self.accept && rng.random_range(0..100u32) < 15;
+        self.flags = if self.proto != 6 {
+            0
+        } else if !self.accept {
+            2
+        } else if local_is_client == self.egress {
+            CLIENT_FLAGS[rng.random_range(0..CLIENT_FLAGS.len())]
+        } else {
+            SERVER_FLAGS[rng.random_range(0..SERVER_FLAGS.len())]
+        };
+        self.path = if self.egress {
+            TRAFFIC_PATHS[rng.random_range(0..TRAFFIC_PATHS.len())]
+        } else {
+            0
+        };
+        self.has_hop = rng.random_range(0..100u32) < 30;
+        self.encryption = rng.random_range(0..5u8);
+        self.lost = if rng.random_range(0..100u32) < 3 {
+            rng.random_range(1..50u64)
+        } else {
+            0
+        };
+    }
+
+    fn write(&self, col: Col, version: u8, pool: &SynthPool, rng: &mut ChaCha8Rng, out: &mut Vec<u8>) {
+        if self.status != Status::Ok && col.from_packets() {
+            out.push(b'-');
+            return;
+        }
+        let eni = &pool.enis[self.eni];
+        let subnet = &pool.subnets[eni.subnet];
+        let vpc = &pool.vpcs[eni.vpc];
+        let hop = &pool.enis[self.hop];
+        let ecs = eni.ecs.as_ref();
+        match col {
+            Col::Version => push_u64(out, u64::from(version)),
+            Col::AccountId => out.extend_from_slice(eni.account.as_bytes()),
+            Col::InterfaceId => out.extend_from_slice(eni.id.as_bytes()),
+            Col::SrcAddr => push_addr(out, self.src),
+            Col::DstAddr => push_addr(out, self.dst),
+            Col::SrcPort => push_u64(out, u64::from(self.srcport)),
+            Col::DstPort => push_u64(out, u64::from(self.dstport)),
+            Col::Protocol => push_u64(out, u64::from(self.proto)),
+            Col::Packets => push_u64(out, self.packets),
+            Col::Bytes => push_u64(out, self.bytes),
+            Col::Start => push_i64(out, self.start),
+            Col::End => push_i64(out, self.end),
+            Col::Action => {
+                out.extend_from_slice(if self.accept { b"ACCEPT" } else { b"REJECT" });
+            }
+            Col::LogStatus => out.extend_from_slice(match self.status {
+                Status::Ok => b"OK",
+                Status::NoData => b"NODATA",
+                Status::SkipData => b"SKIPDATA",
+            }),
+            Col::VpcId => out.extend_from_slice(vpc.id.as_bytes()),
+            Col::SubnetId => out.extend_from_slice(subnet.id.as_bytes()),
+            Col::InstanceId => push_opt(out, eni.instance.as_deref()),
+            Col::TcpFlags => push_u64(out, u64::from(self.flags)),
+            Col::Type => out.extend_from_slice(match self.src {
+                Addr::V6(_) => b"IPv6",
+                _ => b"IPv4",
+            }),
+            Col::PktSrcAddr => push_addr(out, self.pkt_src),
+            Col::PktDstAddr => push_addr(out, self.pkt_dst),
+            Col::Region => out.extend_from_slice(vpc.region.as_bytes()),
+            Col::AzId => match subnet.sublocation {
+                Some(_) => out.push(b'-'),
+                None => out.extend_from_slice(subnet.az_id.as_bytes()),
+            },
+            Col::SublocationType => push_opt(out, subnet.sublocation.as_ref().map(|s| s.0)),
+            Col::SublocationId => push_opt(out, subnet.sublocation.as_ref().map(|s| s.1.as_str())),
+            Col::PktSrcAwsService => push_opt(out, self.src_svc),
+            Col::PktDstAwsService => push_opt(out, self.dst_svc),
+            Col::FlowDirection => {
+                out.extend_from_slice(if self.egress { b"egress" } else { b"ingress" });
+            }
+            Col::TrafficPath => match self.path {
+                0 => out.push(b'-'),
+                p => push_u64(out, u64::from(p)),
+            },
+            Col::EcsClusterArn => push_opt(out, ecs.map(|t| t.cluster_arn.as_str())),
+            Col::EcsClusterName => push_opt(out, ecs.map(|t| t.cluster_name)),
+            Col::EcsContainerInstanceArn => push_opt(
+                out,
+                ecs.and_then(|t| t.container_instance.as_ref().map(|c| c.0.as_str())),
+            ),
+            Col::EcsContainerInstanceId => push_opt(
+                out,
+                ecs.and_then(|t| t.container_instance.as_ref().map(|c| c.1.as_str())),
+            ),
+            Col::EcsContainerId => push_opt(out, ecs.map(|t| t.container_id.as_str())),
+            Col::EcsSecondContainerId => {
+                push_opt(out, ecs.and_then(|t| t.second_container_id.as_deref()));
+            }
+            Col::EcsServiceName => push_opt(out, ecs.and_then(|t| t.service)),
+            Col::EcsTaskDefinitionArn => push_opt(out, ecs.map(|t| t.task_definition_arn.as_str())),
+            Col::EcsTaskArn => push_opt(out, ecs.map(|t| t.task_arn.as_str())),
+            Col::EcsTaskId => push_opt(out, ecs.map(|t| t.task_id.as_str())),
+            Col::RejectReason => push_opt(out, self.bpa.then_some("BPA")),
+            Col::ResourceId => push_opt(out, eni.resource_id.as_deref()),
+            Col::EncryptionStatus => match self.encryption {
+                4 => out.push(b'-'),
+                e => push_u64(out, u64::from(e)),
+            },
+            Col::InstanceTag => push_opt(out, eni.tags[0]),
+            Col::InstanceTag2 => push_opt(out, eni.tags[1]),
+            Col::InterfaceTag => push_opt(out, eni.tags[2]),
+            Col::InterfaceTag2 => push_opt(out, eni.tags[3]),
+            Col::AsgTag => push_opt(out, eni.tags[4]),
+            Col::AsgTag2 => push_opt(out, eni.tags[5]),
+            Col::InterfaceType => out.extend_from_slice(eni.kind.interface_type().as_bytes()),
+            Col::NextHopInterfaceId => push_opt(out, self.has_hop.then_some(hop.id.as_str())),
+            Col::NextHopSubnetId => push_opt(
+                out,
+                self.has_hop.then_some(pool.subnets[hop.subnet].id.as_str()),
+            ),
+            Col::NextHopAzId => {
+                let hop_subnet = &pool.subnets[hop.subnet];
+                let az = (self.has_hop && hop_subnet.sublocation.is_none())
+                    .then_some(hop_subnet.az_id.as_str());
+                push_opt(out, az);
+            }
+            Col::NextHopVpcId => {
+                push_opt(out, self.has_hop.then_some(pool.vpcs[hop.vpc].id.as_str()));
+            }
+            Col::NextHopInterfaceType => {
+                push_opt(out, self.has_hop.then_some(hop.kind.interface_type()));
+            }
+            Col::ResourceType => out.extend_from_slice(if self.has_hop {
+                b"TransitGatewayAttachment"
+            } else {
+                b"TransitGateway"
+            }),
+            Col::TgwId => out.extend_from_slice(pool.tgws[vpc.tgw].as_bytes()),
+            Col::TgwAttachmentId => out.extend_from_slice(vpc.attachment.as_bytes()),
+            Col::TgwPairAttachmentId => {
+                out.extend_from_slice(pool.vpcs[hop.vpc].attachment.as_bytes());
+            }
+            Col::TgwSrcVpcAccountId => out.extend_from_slice(vpc.account.as_bytes()),
+            Col::TgwDstVpcAccountId => out.extend_from_slice(pool.vpcs[hop.vpc].account.as_bytes()),
+            Col::TgwSrcVpcId => out.extend_from_slice(vpc.id.as_bytes()),
+            Col::TgwDstVpcId => out.extend_from_slice(pool.vpcs[hop.vpc].id.as_bytes()),
+            Col::TgwSrcSubnetId => out.extend_from_slice(subnet.id.as_bytes()),
+            Col::TgwDstSubnetId => out.extend_from_slice(pool.subnets[hop.subnet].id.as_bytes()),
+            Col::TgwSrcEni => out.extend_from_slice(eni.id.as_bytes()),
+            Col::TgwDstEni => out.extend_from_slice(hop.id.as_bytes()),
+            Col::TgwSrcAzId => out.extend_from_slice(subnet.az_id.as_bytes()),
+            Col::TgwDstAzId => out.extend_from_slice(pool.subnets[hop.subnet].az_id.as_bytes()),
+            Col::PacketsLost => push_u64(out, self.lost),
+            Col::Unknown => {
+                const ALNUM: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+                let mut bits: u64 = rng.random();
+                for _ in 0..8 {
+                    out.push(ALNUM[(bits % 36) as usize]);
+                    bits /= 36;
+                }
+            }
+        }
+    }
+}
+
+/// Renders `records` random, valid flow-log records in the layout `fields` (hyphenated field
+/// names, any field of any version; unknown names get a random `[a-z0-9]` token), one per line
+/// with `\n` endings, after a header line of the field names when `header` is true.
+///
+/// Values follow each field's rules: `version` is the layout's highest field version, ports
+/// 0-65535, protocol 6/17/1, 64-bit byte counts (now and then above 2^32), start/end Unix
+/// seconds over 2026-11-20 with `end >= start`, about 1% NODATA/SKIPDATA rows whose
+/// packet-derived fields are `-`, about 5% IPv6 rows, `-` for instance-id on requester-managed
+/// ENIs, traffic-path on ingress and other fields that may be missing, and AWS-shaped ids.
+/// Deterministic for a seed; built for speed (benchmarks generate hundreds of MB with it).
+pub fn synthetic_text(seed: u64, records: usize, fields: &[&str], header: bool) -> Vec<u8> {
+    let cols: Vec<Col> = fields.iter().map(|f| Col::from_name(f)).collect();
+    let version = layout_version(fields);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let pool = SynthPool::new(&mut rng);
+    let per_record = 12 * fields.len() + 1;
+    let mut out = Vec::with_capacity(records.saturating_mul(per_record).min(1 << 31) + 1_024);
+    if header {
+        out.extend_from_slice(fields.join(" ").as_bytes());
+        out.push(b'\n');
+    }
+    let span = records.max(1) as u64;
+    let mut row = SynthRow::default();
+    for i in 0..records {
+        // Spread the records over one day, in roughly increasing time order.
+        let offset = (i as u64 * 86_400 / span) as i64;
+        row.fill(&mut rng, &pool, offset);
+        for (k, col) in cols.iter().enumerate() {
+            if k > 0 {
+                out.push(b' ');
+            }
+            row.write(*col, version, &pool, &mut rng, &mut out);
+        }
+        out.push(b'\n');
+    }
+    out
 }

@@ -16,7 +16,7 @@ use arrow::array::{
     ArrayRef, Date32Builder, Int32Array, Int32Builder, StringArray, StringBuilder,
     TimestampSecondBuilder, UInt64Builder, new_null_array,
 };
-use arrow::array::{DictionaryArray, RecordBatch};
+use arrow::array::{DictionaryArray, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::{Int32Type, SchemaRef};
 
 use super::fields::{FIELDS, Kind};
@@ -401,8 +401,10 @@ impl<'c> Decoder<'c> {
             .zip(schema.fields())
             .map(|(b, f)| b.finish(self.origin, f))
             .collect();
+        // An empty projection (`count(*)`) still needs the row count.
+        let options = RecordBatchOptions::new().with_row_count(Some(self.rows));
         self.rows = 0;
-        match RecordBatch::try_new(schema, arrays) {
+        match RecordBatch::try_new_with_options(schema, arrays, &options) {
             Ok(b) => self.batches.push(b),
             // Builders are typed from the same schema, so this cannot fail; if it ever does,
             // say so loudly rather than drop rows silently.

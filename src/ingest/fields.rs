@@ -229,6 +229,6 @@ mod tests {
         for name in DEFAULT_FORMAT {
             assert!(lookup(name).is_some(), "{name}");
         }
-        assert_eq!(FIELDS.len(), 73);
+        assert_eq!(FIELDS.len(), 72);
     }
 }

@@ -236,7 +236,8 @@ fn map_parquet_batch(
         };
         columns.push(array);
     }
-    RecordBatch::try_new(cfg.schema.clone(), columns)
+    let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(rows));
+    RecordBatch::try_new_with_options(cfg.schema.clone(), columns, &options)
 }
 
 /// `start`/`end` as Int64 seconds, whatever integer or timestamp type the file used.
