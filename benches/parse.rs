@@ -1,3 +1,4 @@
+#![allow(missing_docs)] // criterion_group! generates undocumented items
 //! Parse throughput in bytes/s: the decoder alone and the whole parallel pipeline, for the v2
 //! default layout and a v5 custom layout, plain text and gzip, one thread and all threads.
 //! Records per second = bytes per second / the average record size printed at setup.

@@ -150,7 +150,7 @@ pub struct EstateOptions {
 }
 
 impl Default for EstateOptions {
-    /// Seed 7, six hours from 2026-11-20T08:00:00Z, sized so the whole estate is about 1.5 MB.
+    /// Seed 7, six hours from 2026-11-20T08:00:00Z, sized so the whole estate is about 1.2 MB.
     fn default() -> Self {
         EstateOptions {
             seed: 7,
@@ -252,7 +252,12 @@ fn field_version(name: &str) -> u8 {
 
 /// The `version` a record of this layout carries: the highest version among its fields.
 fn layout_version(fields: &[&str]) -> u8 {
-    fields.iter().map(|f| field_version(f)).max().unwrap_or(2).max(2)
+    fields
+        .iter()
+        .map(|f| field_version(f))
+        .max()
+        .unwrap_or(2)
+        .max(2)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -792,9 +797,7 @@ impl Estate {
             (true, Some((k, _))) => {
                 let p = self.vpcs[vpc].ipv6.as_ref().map_or(PROD_IPV6, |v| v.0);
                 let g: [u16; 4] = std::array::from_fn(|_| ids.rng.random_range(1..=0xffff));
-                vec![
-                    Ipv6Addr::new(p[0], p[1], p[2], p[3] + k, g[0], g[1], g[2], g[3]).to_string(),
-                ]
+                vec![Ipv6Addr::new(p[0], p[1], p[2], p[3] + k, g[0], g[1], g[2], g[3]).to_string()]
             }
             _ => Vec::new(),
         };
@@ -820,10 +823,7 @@ impl Estate {
             EniOf::Nat(nat) => EniKind::Nat { nat },
             EniOf::Endpoint(endpoint) => EniKind::Endpoint { endpoint },
         };
-        let group = match spec.group {
-            Some(g) => Some(self.group(ids, vpc, g)),
-            None => None,
-        };
+        let group = spec.group.map(|g| self.group(ids, vpc, g));
         self.enis.push(Eni {
             id,
             name: spec.name,
@@ -971,7 +971,10 @@ impl Estate {
             .collect();
         if let Some((p, _)) = &v.ipv6 {
             routes.push(Route {
-                dest: Dest::V6(format!("{}/56", Ipv6Addr::new(p[0], p[1], p[2], p[3], 0, 0, 0, 0))),
+                dest: Dest::V6(format!(
+                    "{}/56",
+                    Ipv6Addr::new(p[0], p[1], p[2], p[3], 0, 0, 0, 0)
+                )),
                 target: Target::Local,
             });
         }
@@ -1039,9 +1042,27 @@ fn build_estate(opts: &EstateOptions) -> Estate {
     let peers = Peers::build(&mut ids.rng);
     let mut e = Estate {
         flow_logs: vec![
-            flow_log("fl-0default000000001", ACCOUNT_1, REGION_1, DEFAULT_FIELDS, Delivery::S3Text),
-            flow_log("fl-0v5custom00000002", ACCOUNT_1, REGION_1, V5_CUSTOM_FIELDS, Delivery::S3Text),
-            flow_log("fl-0v8custom00000003", ACCOUNT_1, REGION_1, V8_FIELDS, Delivery::S3Text),
+            flow_log(
+                "fl-0default000000001",
+                ACCOUNT_1,
+                REGION_1,
+                DEFAULT_FIELDS,
+                Delivery::S3Text,
+            ),
+            flow_log(
+                "fl-0v5custom00000002",
+                ACCOUNT_1,
+                REGION_1,
+                V5_CUSTOM_FIELDS,
+                Delivery::S3Text,
+            ),
+            flow_log(
+                "fl-0v8custom00000003",
+                ACCOUNT_1,
+                REGION_1,
+                V8_FIELDS,
+                Delivery::S3Text,
+            ),
             flow_log(
                 "fl-0parquet0000000004",
                 ACCOUNT_1,
@@ -1058,8 +1079,20 @@ fn build_estate(opts: &EstateOptions) -> Estate {
                     hour: cloudwatch_hour,
                 },
             ),
-            flow_log("fl-0analytics0000006", ACCOUNT_2, REGION_2, DEFAULT_FIELDS, Delivery::S3Hive),
-            flow_log("fl-0bpaaudit00000007", ACCOUNT_2, REGION_2, V8_FIELDS, Delivery::S3Hive),
+            flow_log(
+                "fl-0analytics0000006",
+                ACCOUNT_2,
+                REGION_2,
+                DEFAULT_FIELDS,
+                Delivery::S3Hive,
+            ),
+            flow_log(
+                "fl-0bpaaudit00000007",
+                ACCOUNT_2,
+                REGION_2,
+                V8_FIELDS,
+                Delivery::S3Hive,
+            ),
         ],
         vpcs: Vec::new(),
         subnets: Vec::new(),
@@ -1100,23 +1133,63 @@ fn build_estate(opts: &EstateOptions) -> Estate {
     };
     let public_a = e.add_subnet(
         &mut ids,
-        subnet("public-a", "us-east-1a", "use1-az1", [10, 0, 0, 0], 24, Some(0), true),
+        subnet(
+            "public-a",
+            "us-east-1a",
+            "use1-az1",
+            [10, 0, 0, 0],
+            24,
+            Some(0),
+            true,
+        ),
     );
     let private_a = e.add_subnet(
         &mut ids,
-        subnet("private-a", "us-east-1a", "use1-az1", [10, 0, 16, 0], 20, Some(1), false),
+        subnet(
+            "private-a",
+            "us-east-1a",
+            "use1-az1",
+            [10, 0, 16, 0],
+            20,
+            Some(1),
+            false,
+        ),
     );
     let private_b = e.add_subnet(
         &mut ids,
-        subnet("private-b", "us-east-1b", "use1-az2", [10, 0, 32, 0], 20, Some(2), false),
+        subnet(
+            "private-b",
+            "us-east-1b",
+            "use1-az2",
+            [10, 0, 32, 0],
+            20,
+            Some(2),
+            false,
+        ),
     );
     let private_c = e.add_subnet(
         &mut ids,
-        subnet("private-c", "us-east-1c", "use1-az4", [10, 0, 48, 0], 20, None, false),
+        subnet(
+            "private-c",
+            "us-east-1c",
+            "use1-az4",
+            [10, 0, 48, 0],
+            20,
+            None,
+            false,
+        ),
     );
     let batch_b = e.add_subnet(
         &mut ids,
-        subnet("batch-b", "us-east-1b", "use1-az2", [10, 1, 0, 0], 20, None, false),
+        subnet(
+            "batch-b",
+            "us-east-1b",
+            "use1-az2",
+            [10, 1, 0, 0],
+            20,
+            None,
+            false,
+        ),
     );
 
     e.roles.bastion = e.add_eni(
@@ -1186,7 +1259,10 @@ fn build_estate(opts: &EstateOptions) -> Estate {
         &mut ids,
         "nat-prod",
         public_a,
-        &[Public::Elastic("52.20.147.81"), Public::Elastic("3.91.41.17")],
+        &[
+            Public::Elastic("52.20.147.81"),
+            Public::Elastic("3.91.41.17"),
+        ],
         FL_V5,
         aws_time(start, 380, 41_020),
     );
@@ -1316,15 +1392,36 @@ fn build_estate(opts: &EstateOptions) -> Estate {
     };
     let a2_public_a = e.add_subnet(
         &mut ids,
-        subnet2("public-a", "eu-west-1a", "euw1-az3", [10, 0, 0, 0], 24, true),
+        subnet2(
+            "public-a",
+            "eu-west-1a",
+            "euw1-az3",
+            [10, 0, 0, 0],
+            24,
+            true,
+        ),
     );
     let a2_public_b = e.add_subnet(
         &mut ids,
-        subnet2("public-b", "eu-west-1b", "euw1-az1", [10, 0, 1, 0], 24, true),
+        subnet2(
+            "public-b",
+            "eu-west-1b",
+            "euw1-az1",
+            [10, 0, 1, 0],
+            24,
+            true,
+        ),
     );
     let a2_private_a = e.add_subnet(
         &mut ids,
-        subnet2("private-a", "eu-west-1a", "euw1-az3", [10, 0, 16, 0], 20, false),
+        subnet2(
+            "private-a",
+            "eu-west-1a",
+            "euw1-az3",
+            [10, 0, 16, 0],
+            20,
+            false,
+        ),
     );
     e.roles.etl = e.add_eni(
         &mut ids,
@@ -1653,7 +1750,9 @@ impl Emitter<'_> {
         }
         let bytes = spread(&mut self.rng, range.0, range.1);
         let mss = self.rng.random_range(900..=1_400u64);
-        let packets = (bytes / mss + self.rng.random_range(1..=3u64)).min(bytes / 40).max(1);
+        let packets = (bytes / mss + self.rng.random_range(1..=3u64))
+            .min(bytes / 40)
+            .max(1);
         Volume { packets, bytes }
     }
 
@@ -1715,8 +1814,16 @@ impl Emitter<'_> {
     fn push(&mut self, eni: usize, c: &Conn, leg: Leg<'_>) {
         let mut r = self.meta(eni);
         let flags = if c.proto == 6 { leg.flags } else { 0 };
-        let family = if leg.pkt_src.contains(':') { "IPv6" } else { "IPv4" };
-        let direction = if leg.egress.is_some() { "egress" } else { "ingress" };
+        let family = if leg.pkt_src.contains(':') {
+            "IPv6"
+        } else {
+            "IPv4"
+        };
+        let direction = if leg.egress.is_some() {
+            "egress"
+        } else {
+            "ingress"
+        };
         r.insert("srcaddr", leg.src.to_string());
         r.insert("dstaddr", leg.dst.to_string());
         r.insert("srcport", leg.srcport.to_string());
@@ -1752,11 +1859,7 @@ impl Emitter<'_> {
         r.insert("start", start.to_string());
         r.insert("end", end.to_string());
         r.insert("log-status", status.to_string());
-        self.rows.push(Row {
-            eni,
-            start,
-            rec: r,
-        });
+        self.rows.push(Row { eni, start, rec: r });
     }
 
     /// The client's ENI: the request leaves by `path`, the response arrives.
@@ -1832,7 +1935,15 @@ impl Emitter<'_> {
     }
 
     /// An instance talking straight to a public server (gateway endpoint, IGW, egress-only IGW).
-    fn direct(&mut self, client: usize, client_ip: &str, server: &Peer, p: Profile, path: u8, hour: i64) -> Conn {
+    fn direct(
+        &mut self,
+        client: usize,
+        client_ip: &str,
+        server: &Peer,
+        p: Profile,
+        path: u8,
+        hour: i64,
+    ) -> Conn {
         let start = self.at(hour);
         let c = self.conn(start, (client_ip, "-"), (&server.ip, server.service), p);
         self.client_view(client, &c, path);
@@ -1864,10 +1975,22 @@ impl Emitter<'_> {
     }
 
     /// Unanswered connection attempts from the internet, rejected on the ENI.
-    fn rejected_inbound(&mut self, eni: usize, from: &Peer, port: u16, reason: &'static str, hour: i64) {
+    fn rejected_inbound(
+        &mut self,
+        eni: usize,
+        from: &Peer,
+        port: u16,
+        reason: &'static str,
+        hour: i64,
+    ) {
         let e = self.e;
         let start = self.at(hour);
-        let mut c = self.conn(start, (&from.ip, from.service), (e.primary_ip(eni), "-"), PROBE);
+        let mut c = self.conn(
+            start,
+            (&from.ip, from.service),
+            (e.primary_ip(eni), "-"),
+            PROBE,
+        );
         c.sport = port;
         let packets = self.rng.random_range(1..=3u64);
         c.up = Volume {
@@ -1974,7 +2097,11 @@ impl Emitter<'_> {
             }
             Kind::SshScan => {
                 let from = self.pick(&p.scanners);
-                let port = if self.rng.random_range(0..10u32) == 0 { 3389 } else { 22 };
+                let port = if self.rng.random_range(0..10u32) == 0 {
+                    3389
+                } else {
+                    22
+                };
                 self.rejected_inbound(r.bastion, from, port, "-", hour);
             }
             Kind::BastionHttps => {
@@ -2059,7 +2186,12 @@ impl Emitter<'_> {
         let e = self.e;
         let server = self.pick(&e.peers.s3_use1);
         let start = hour + 1_800;
-        let mut c = self.conn(start, (e.primary_ip(client), "-"), (&server.ip, server.service), S3_GET);
+        let mut c = self.conn(
+            start,
+            (e.primary_ip(client), "-"),
+            (&server.ip, server.service),
+            S3_GET,
+        );
         c.long = true;
         c.end = start + 59;
         c.down = Volume {
@@ -2424,12 +2556,7 @@ pub fn generate_estate(opts: &EstateOptions, out: &Path) -> Result<EstateSummary
 /// A JSON object with keys in the given order (serde_json sorts them unless `preserve_order`
 /// is on; both are deterministic).
 fn object(pairs: Vec<(&str, Value)>) -> Value {
-    Value::Object(
-        pairs
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    )
+    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
 fn name_tags(name: &str) -> Value {
@@ -2592,7 +2719,10 @@ fn endpoint_json(e: &Estate, ep: &Endpoint) -> Value {
         .collect();
     let mut dns = Vec::new();
     if !gateway {
-        let zone = format!("{}-{}.{}.{}.vpce.amazonaws.com", ep.id, ep.dns_token, ep.service, v.region);
+        let zone = format!(
+            "{}-{}.{}.{}.vpce.amazonaws.com",
+            ep.id, ep.dns_token, ep.service, v.region
+        );
         dns.push(json!({"DnsName": zone, "HostedZoneId": "Z7HUB22UULQXV"}));
         for x in &ep.enis {
             let az = e.subnets[e.enis[*x].subnet].az;
@@ -2614,13 +2744,20 @@ fn endpoint_json(e: &Estate, ep: &Endpoint) -> Value {
         .collect();
     let mut pairs = vec![
         ("VpcEndpointId", json!(ep.id)),
-        ("VpcEndpointType", json!(if gateway { "Gateway" } else { "Interface" })),
+        (
+            "VpcEndpointType",
+            json!(if gateway { "Gateway" } else { "Interface" }),
+        ),
         ("VpcId", json!(v.id)),
         ("ServiceName", json!(service_name)),
         ("State", json!("available")),
         (
             "PolicyDocument",
-            json!(if gateway { GATEWAY_POLICY } else { FULL_ACCESS_POLICY }),
+            json!(if gateway {
+                GATEWAY_POLICY
+            } else {
+                FULL_ACCESS_POLICY
+            }),
         ),
         ("RouteTableIds", json!(route_tables)),
         ("SubnetIds", json!(subnets)),
@@ -2742,7 +2879,10 @@ fn subnet_json(e: &Estate, s: &Subnet) -> Value {
     let free = size.saturating_sub(5 + s.used.len() as u64);
     let ipv6: Vec<Value> = match (&s.ipv6, &v.ipv6) {
         (Some((k, assoc)), Some((p, _))) => {
-            let block = format!("{}/64", Ipv6Addr::new(p[0], p[1], p[2], p[3] + k, 0, 0, 0, 0));
+            let block = format!(
+                "{}/64",
+                Ipv6Addr::new(p[0], p[1], p[2], p[3] + k, 0, 0, 0, 0)
+            );
             vec![json!({
                 "AssociationId": assoc,
                 "Ipv6CidrBlock": block,
@@ -2974,7 +3114,10 @@ fn readme(e: &Estate, opts: &EstateOptions, summary: &EstateSummary) -> String {
     for v in &e.vpcs {
         let mut cidrs: Vec<String> = v.cidrs.iter().map(|c| c.0.to_string()).collect();
         if let Some((p, _)) = &v.ipv6 {
-            cidrs.push(format!("{}/56", Ipv6Addr::new(p[0], p[1], p[2], p[3], 0, 0, 0, 0)));
+            cidrs.push(format!(
+                "{}/56",
+                Ipv6Addr::new(p[0], p[1], p[2], p[3], 0, 0, 0, 0)
+            ));
         }
         s.push_str(&format!(
             "- Account {} ({}): VPC \"{}\" `{}`, {}.\n",
@@ -2984,7 +3127,12 @@ fn readme(e: &Estate, opts: &EstateOptions, summary: &EstateSummary) -> String {
             v.id,
             cidrs.join(", ")
         ));
-        for (i, sub) in e.subnets.iter().enumerate().filter(|(_, x)| std::ptr::eq(&e.vpcs[x.vpc], v)) {
+        for (i, sub) in e
+            .subnets
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| std::ptr::eq(&e.vpcs[x.vpc], v))
+        {
             let table = e.route_table_of(i).map_or("-", |t| t.name);
             s.push_str(&format!(
                 "  - subnet {} `{}` {} ({}, {}), route table {}\n",
@@ -3002,7 +3150,9 @@ fn readme(e: &Estate, opts: &EstateOptions, summary: &EstateSummary) -> String {
          host across accounts.\n\n",
     );
     s.push_str("## Network interfaces\n\n");
-    s.push_str("| ENI | name | role | private IPs | subnet | flow log |\n|---|---|---|---|---|---|\n");
+    s.push_str(
+        "| ENI | name | role | private IPs | subnet | flow log |\n|---|---|---|---|---|---|\n",
+    );
     for n in &e.enis {
         let mut ips: Vec<String> = n
             .ips
@@ -3017,12 +3167,7 @@ fn readme(e: &Estate, opts: &EstateOptions, summary: &EstateSummary) -> String {
         let ips = ips.join(", ");
         s.push_str(&format!(
             "| `{}` | {} | {} | {} | {} | {} |\n",
-            n.id,
-            n.name,
-            n.role,
-            ips,
-            e.subnets[n.subnet].name,
-            e.flow_logs[n.flow_log].id
+            n.id, n.name, n.role, ips, e.subnets[n.subnet].name, e.flow_logs[n.flow_log].id
         ));
     }
     s.push_str("\n## NAT gateways and endpoints\n\n");
@@ -3046,7 +3191,12 @@ fn readme(e: &Estate, opts: &EstateOptions, summary: &EstateSummary) -> String {
                 let enis: Vec<String> = ep
                     .enis
                     .iter()
-                    .map(|x| format!("`{}` ({})", e.enis[*x].id, e.subnets[e.enis[*x].subnet].name))
+                    .map(|x| {
+                        format!(
+                            "`{}` ({})",
+                            e.enis[*x].id, e.subnets[e.enis[*x].subnet].name
+                        )
+                    })
                     .collect();
                 let usage = match u {
                     Usage::Busy => "used every hour",
@@ -3272,7 +3422,7 @@ impl Col {
     }
 
     /// Fields that come from packets, written as `-` on NODATA and SKIPDATA rows.
-    fn from_packets(self) -> bool {
+    fn is_packet_derived(self) -> bool {
         matches!(
             self,
             Col::SrcAddr
@@ -3476,7 +3626,12 @@ impl SynthPool {
                 (kind == SynthKind::Instance && rng.random_bool(0.7))
                     .then(|| values[rng.random_range(0..values.len())])
             });
-            let v4 = v4([10, (vpc * 16 + subnet % 3) as u8, rng.random(), rng.random_range(4..255)]);
+            let v4 = v4([
+                10,
+                (vpc * 16 + subnet % 3) as u8,
+                rng.random(),
+                rng.random_range(4..255),
+            ]);
             let v6 = [
                 0x2600,
                 0x1f18,
@@ -3519,7 +3674,10 @@ fn synth_task(rng: &mut ChaCha8Rng, vpc: &SynthVpc) -> EcsTask {
     let task_id = hex_token(rng, 32);
     let container_instance = rng.random_bool(0.5).then(|| {
         let id = hex_token(rng, 32);
-        (format!("{prefix}:container-instance/{cluster_name}/{id}"), id)
+        (
+            format!("{prefix}:container-instance/{cluster_name}/{id}"),
+            id,
+        )
     });
     EcsTask {
         cluster_arn: format!("{prefix}:cluster/{cluster_name}"),
@@ -3527,7 +3685,11 @@ fn synth_task(rng: &mut ChaCha8Rng, vpc: &SynthVpc) -> EcsTask {
         container_instance,
         container_id: hex_token(rng, 64),
         second_container_id: rng.random_bool(0.3).then(|| hex_token(rng, 64)),
-        service: rng.random_bool(0.7).then_some(if cluster_name == "batch" { "jobs" } else { "api" }),
+        service: rng.random_bool(0.7).then_some(if cluster_name == "batch" {
+            "jobs"
+        } else {
+            "api"
+        }),
         task_definition_arn: format!(
             "{prefix}:task-definition/{cluster_name}-task:{}",
             rng.random_range(1..40u32)
@@ -3761,8 +3923,15 @@ impl SynthRow {
         };
     }
 
-    fn write(&self, col: Col, version: u8, pool: &SynthPool, rng: &mut ChaCha8Rng, out: &mut Vec<u8>) {
-        if self.status != Status::Ok && col.from_packets() {
+    fn write(
+        &self,
+        col: Col,
+        version: u8,
+        pool: &SynthPool,
+        rng: &mut ChaCha8Rng,
+        out: &mut Vec<u8>,
+    ) {
+        if self.status != Status::Ok && col.is_packet_derived() {
             out.push(b'-');
             return;
         }
@@ -3935,4 +4104,208 @@ pub fn synthetic_text(seed: u64, records: usize, fields: &[&str], header: bool) 
         out.push(b'\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read as _;
+
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    use super::*;
+
+    type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+    fn small() -> EstateOptions {
+        EstateOptions {
+            hours: 3,
+            flows_per_hour: 150,
+            ..EstateOptions::default()
+        }
+    }
+
+    /// Every file under `root`, by relative path.
+    fn read_tree(root: &Path) -> std::io::Result<BTreeMap<PathBuf, Vec<u8>>> {
+        let mut files = BTreeMap::new();
+        let mut dirs = vec![root.to_path_buf()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir)? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+                    files.insert(rel, std::fs::read(&path)?);
+                }
+            }
+        }
+        Ok(files)
+    }
+
+    #[test]
+    fn estate_is_byte_identical_across_runs() -> TestResult {
+        let (a, b) = (tempfile::tempdir()?, tempfile::tempdir()?);
+        let sa = generate_estate(&small(), a.path())?;
+        let sb = generate_estate(&small(), b.path())?;
+        assert_eq!(sa, sb);
+        let (ta, tb) = (read_tree(a.path())?, read_tree(b.path())?);
+        assert_eq!(ta.len(), sa.total_files);
+        assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
+        for (path, bytes) in &ta {
+            assert!(tb.get(path) == Some(bytes), "{} differs", path.display());
+        }
+        let other = tempfile::tempdir()?;
+        let opts = EstateOptions { seed: 8, ..small() };
+        generate_estate(&opts, other.path())?;
+        assert_ne!(
+            read_tree(other.path())?,
+            ta,
+            "another seed gives another estate"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn estate_writes_every_kind_of_output() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let s = generate_estate(&small(), dir.path())?;
+        // Three text flow logs per hour in account 1, two Hive flow logs per hour in account 2.
+        assert_eq!(s.s3_text.files, 9);
+        assert_eq!(s.s3_hive_text.files, 6);
+        assert_eq!(s.s3_parquet.files, 1);
+        assert_eq!(s.cloudwatch.files, 1);
+        assert_eq!(s.inventory.files, 13);
+        assert_eq!(s.total_files, 9 + 6 + 1 + 1 + 13 + 1);
+        let per_flow_log: usize = s.flow_logs.iter().map(|f| f.records).sum();
+        assert_eq!(
+            per_flow_log,
+            s.s3_text.records
+                + s.s3_hive_text.records
+                + s.s3_parquet.records
+                + s.cloudwatch.records
+        );
+
+        for (path, bytes) in read_tree(dir.path())? {
+            let name = path.to_string_lossy().to_string();
+            if name.ends_with(".log.gz") {
+                let mut text = String::new();
+                flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_string(&mut text)?;
+                let mut lines = text.lines();
+                let header: Vec<&str> = lines.next().unwrap_or_default().split(' ').collect();
+                assert!(header[0] == "version", "{name}: header {header:?}");
+                assert!(text.ends_with('\n') && !text.contains('\r'));
+                for line in lines {
+                    assert_eq!(line.split(' ').count(), header.len(), "{name}: {line}");
+                }
+            } else if name.ends_with(".log.parquet") {
+                let file = std::fs::File::open(dir.path().join(&path))?;
+                let reader = ParquetRecordBatchReaderBuilder::try_new(file)?;
+                let names: Vec<String> = reader
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect();
+                assert_eq!(names[1], "account_id");
+                assert_eq!(names.len(), PARQUET_FIELDS.len());
+                let rows: usize = reader
+                    .build()?
+                    .map(|b| b.map(|b| b.num_rows()))
+                    .sum::<std::result::Result<_, _>>()?;
+                assert_eq!(rows, s.s3_parquet.records);
+            } else if name.ends_with(".json") {
+                let v: Value = serde_json::from_slice(&bytes)?;
+                assert!(v.is_object(), "{name}");
+            }
+        }
+        let enis = std::fs::read(
+            dir.path()
+                .join("inventory/111122223333/us-east-1/describe-network-interfaces.json"),
+        )?;
+        let enis: Value = serde_json::from_slice(&enis)?;
+        let list = enis["NetworkInterfaces"].as_array().map_or(0, Vec::len);
+        assert_eq!(list, 15);
+        Ok(())
+    }
+
+    #[test]
+    fn estate_needs_an_hour() {
+        let opts = EstateOptions {
+            hours: 0,
+            ..EstateOptions::default()
+        };
+        let dir = std::env::temp_dir().join("vpcflow-generate-zero-hours");
+        assert!(matches!(generate_estate(&opts, &dir), Err(Error::Usage(_))));
+    }
+
+    #[test]
+    fn synthetic_text_has_the_requested_shape() {
+        let text = synthetic_text(42, 5_000, V5_CUSTOM_FIELDS, true);
+        assert!(text.ends_with(b"\n"));
+        let text = String::from_utf8_lossy(&text);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5_001);
+        assert_eq!(lines[0], V5_CUSTOM_FIELDS.join(" "));
+        for line in &lines[1..] {
+            let tokens: Vec<&str> = line.split(' ').collect();
+            assert_eq!(tokens.len(), V5_CUSTOM_FIELDS.len(), "{line}");
+            assert_eq!(tokens[0], "5");
+        }
+        let no_data = lines.iter().filter(|l| l.contains(" NODATA ")).count();
+        assert!((10..150).contains(&no_data), "{no_data} NODATA rows");
+
+        let bare = synthetic_text(42, 100, DEFAULT_FIELDS, false);
+        assert_eq!(bare.iter().filter(|b| **b == b'\n').count(), 100);
+        assert_eq!(bare, synthetic_text(42, 100, DEFAULT_FIELDS, false));
+        assert_ne!(bare, synthetic_text(43, 100, DEFAULT_FIELDS, false));
+        assert!(synthetic_text(1, 0, DEFAULT_FIELDS, false).is_empty());
+    }
+
+    #[test]
+    fn synthetic_text_values_are_valid() {
+        let text = synthetic_text(9, 20_000, DEFAULT_FIELDS, false);
+        let text = String::from_utf8_lossy(&text);
+        let mut big = 0;
+        for line in text.lines() {
+            let t: Vec<&str> = line.split(' ').collect();
+            assert_eq!(t[0], "2");
+            assert_eq!(t[1].len(), if t[1] == "unknown" { 7 } else { 12 });
+            assert!(t[2].starts_with("eni-0") && t[2].len() == 21);
+            let start: i64 = t[10].parse().unwrap_or(-1);
+            let end: i64 = t[11].parse().unwrap_or(-2);
+            assert!(end >= start && start >= SYNTH_BASE, "{line}");
+            if t[13] == "OK" {
+                assert!(
+                    t[5].parse::<u16>().is_ok() && t[6].parse::<u16>().is_ok(),
+                    "{line}"
+                );
+                assert!(["6", "17", "1"].contains(&t[7]), "{line}");
+                assert!(t[3].parse::<std::net::IpAddr>().is_ok(), "{line}");
+                assert!(["ACCEPT", "REJECT"].contains(&t[12]));
+                if t[9].parse::<u64>().unwrap_or(0) > u64::from(u32::MAX) {
+                    big += 1;
+                }
+            } else {
+                assert!(["NODATA", "SKIPDATA"].contains(&t[13]));
+                assert!(t[3..10].iter().all(|v| *v == "-") && t[12] == "-", "{line}");
+            }
+        }
+        assert!(big > 0, "some byte counts need 64 bits");
+    }
+
+    #[test]
+    fn unknown_fields_get_tokens_and_versions_follow_fields() {
+        let text = synthetic_text(5, 10, &["version", "made-up-field", "ecs-task-id"], true);
+        let text = String::from_utf8_lossy(&text);
+        for line in text.lines().skip(1) {
+            let t: Vec<&str> = line.split(' ').collect();
+            assert_eq!(t[0], "7");
+            assert!(t[1].len() == 8 && t[1].bytes().all(|b| b.is_ascii_alphanumeric()));
+        }
+        assert_eq!(layout_version(DEFAULT_FIELDS), 2);
+        assert_eq!(layout_version(PARQUET_FIELDS), 3);
+        assert_eq!(layout_version(V5_CUSTOM_FIELDS), 5);
+        assert_eq!(layout_version(V8_FIELDS), 8);
+        assert_eq!(layout_version(&["next_hop_az_id"]), 11);
+    }
 }

@@ -448,3 +448,178 @@ fn a_second_writer_is_refused() {
         ));
     lock.unlock().expect("unlock");
 }
+
+mod parallel_equals_sequential {
+    use std::sync::{Arc, Mutex};
+
+    use arrow::compute::concat_batches;
+    use proptest::prelude::*;
+    use vpcflow::generate::{DEFAULT_FIELDS, V5_CUSTOM_FIELDS, synthetic_text};
+    use vpcflow::ingest::decode::{BadLine, DecodeConfig, Note, Origin};
+    use vpcflow::ingest::format::{Columns, Layout};
+    use vpcflow::ingest::parallel::{self, Diagnostics, Input, RunOptions};
+
+    #[derive(Clone, Default)]
+    struct Collect(Arc<Mutex<Vec<String>>>);
+
+    impl Diagnostics for Collect {
+        fn bad_line(&mut self, _: &Input, bad: &BadLine) {
+            if let Ok(mut v) = self.0.lock() {
+                v.push(format!("{} {} {}", bad.line, bad.reason.key(), bad.detail));
+            }
+        }
+        fn note(&mut self, _: &Input, note: &Note) {
+            if let Ok(mut v) = self.0.lock() {
+                v.push(format!("{} {}", note.line, note.message));
+            }
+        }
+        fn file_error(&mut self, _: &Input, message: &str) {
+            if let Ok(mut v) = self.0.lock() {
+                v.push(message.to_string());
+            }
+        }
+    }
+
+    fn parse(path: &std::path::Path, opts: RunOptions) -> (arrow::array::RecordBatch, Vec<String>) {
+        let mut cfg = DecodeConfig::new(Columns::default(), None);
+        cfg.max_line = 1000;
+        cfg.batch_rows = 100;
+        let cfg = Arc::new(cfg);
+        let input = Input {
+            path: path.to_path_buf(),
+            origin: Origin {
+                name: "t".into(),
+                path_date: None,
+            },
+            layout: Arc::new(Layout::default_v2()),
+        };
+        let diag = Collect::default();
+        let mut run = parallel::start(vec![input], cfg.clone(), opts, Box::new(diag.clone()));
+        let mut batches = Vec::new();
+        while let Some(b) = run.batches.blocking_recv() {
+            batches.push(b);
+        }
+        run.finish();
+        let all = concat_batches(&cfg.schema, &batches).expect("concat");
+        let notes = diag.0.lock().map(|v| v.clone()).unwrap_or_default();
+        (all, notes)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn any_chunking_gives_the_same_result(
+            seed in 0u64..1000,
+            v5 in any::<bool>(),
+            gzip in any::<bool>(),
+            block in 1001usize..6000,
+            cut in 0usize..400,
+            junk in 0usize..400,
+        ) {
+            let fields = if v5 { V5_CUSTOM_FIELDS } else { DEFAULT_FIELDS };
+            let mut text = synthetic_text(seed, 400, fields, true);
+            // A mid-file layout switch and some malformed lines, at random places.
+            let other = synthetic_text(seed + 1, 50, DEFAULT_FIELDS, true);
+            let at = text.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(cut).map_or(text.len(), |(i, _)| i + 1);
+            let tail = text.split_off(at);
+            let header_end = text.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let header = text[..header_end].to_vec();
+            text.extend_from_slice(&other);
+            // Back to the first layout, then a part of a line cut anywhere (junk).
+            text.extend_from_slice(&header);
+            text.extend_from_slice(&tail[tail.len().min(junk)..]);
+            text.extend_from_slice(b"not a record\n\n2 x y\n");
+            text.extend_from_slice(&vec![b'z'; 3000]);
+            text.extend_from_slice(b"\nlast line without newline");
+            let dir = tempfile::tempdir().expect("tmp");
+            let path = dir.path().join("in.log");
+            let bytes = if gzip {
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                std::io::Write::write_all(&mut gz, &text).expect("gzip");
+                gz.finish().expect("gzip")
+            } else {
+                text.clone()
+            };
+            std::fs::write(&path, bytes).expect("write");
+            let sequential = RunOptions { threads: 1, block_bytes: 1 << 30, whole_gzip_bytes: u64::MAX, inflate_cap: 1 << 30 };
+            let parallel = RunOptions { threads: 3, block_bytes: block, whole_gzip_bytes: 0, inflate_cap: 1 << 30 };
+            let (a, na) = parse(&path, sequential);
+            let (b, nb) = parse(&path, parallel);
+            prop_assert!(a.num_rows() > 400);
+            prop_assert_eq!(a, b);
+            prop_assert_eq!(na, nb);
+        }
+    }
+}
+
+/// Records in the sample estate, counted here without vpcflow: lines of every text object
+/// (minus header lines) plus the row count in the Parquet footer.
+fn sample_records() -> u64 {
+    let mut n = 0u64;
+    for p in walk(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/sample-logs/AWSLogs")))
+        .into_iter()
+        .chain(walk(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/sample-logs/cloudwatch"))))
+    {
+        let name = p.to_string_lossy().into_owned();
+        if name.ends_with(".parquet") {
+            let f = std::fs::File::open(&p).expect("open");
+            let r = parquet::file::reader::SerializedFileReader::new(f).expect("parquet");
+            n += parquet::file::reader::FileReader::metadata(&r).file_metadata().num_rows() as u64;
+            continue;
+        }
+        let mut text = String::new();
+        if name.ends_with(".gz") {
+            flate2::read::MultiGzDecoder::new(std::fs::File::open(&p).expect("open"))
+                .read_to_string(&mut text)
+                .expect("gunzip");
+        } else {
+            text = std::fs::read_to_string(&p).expect("read");
+        }
+        n += text
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with("version") && !l.starts_with("srcaddr"))
+            .count() as u64;
+    }
+    n
+}
+
+const BY_FORMAT: &str = "SELECT version, count(*) AS records, sum(bytes) AS bytes, \
+    count(DISTINCT interface_id) AS enis, min(start) AS first, max(\"end\") AS last, \
+    count(DISTINCT source_file) AS objects FROM flows GROUP BY version ORDER BY version";
+
+#[test]
+fn sample_estate_every_input_kind_raw_and_ingested_agree() {
+    let inputs = ["sample-logs/AWSLogs", "sample-logs/cloudwatch"];
+    let expected = sample_records();
+    assert!(expected > 10_000);
+    let raw = vpcflow()
+        .args(["query", BY_FORMAT, "-o", "csv"])
+        .args(inputs)
+        .output()
+        .expect("run");
+    assert!(raw.status.success(), "{}", stderr_of(&raw));
+    assert_eq!(stderr_of(&raw), "", "the sample estate is clean");
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let ds = dir.path().join("ds");
+    let s = ingest(&inputs, &ds);
+    assert_eq!(s["records"], expected);
+    assert_eq!(s["rows_written"], expected);
+    assert_eq!(s["bad_lines"]["total"], 0);
+    assert_eq!(s["files"], 32, "18 S3 text, 12 Hive text, 1 Parquet, 1 CloudWatch object");
+    let ingested = vpcflow()
+        .args(["query", BY_FORMAT, "-o", "csv"])
+        .arg(&ds)
+        .output()
+        .expect("run");
+    assert!(ingested.status.success(), "{}", stderr_of(&ingested));
+    assert_eq!(stdout_of(&raw), stdout_of(&ingested));
+    insta::assert_snapshot!(stdout_of(&raw));
+    // Every record landed in the partition of its start date.
+    let dates = vpcflow()
+        .args(["query", "SELECT count(*) AS n FROM flows WHERE date <> CAST(start AS DATE)", "-o", "csv"])
+        .arg(&ds)
+        .output()
+        .expect("run");
+    assert_eq!(stdout_of(&dates), "n\n0\n");
+}

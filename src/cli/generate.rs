@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Outcome;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::generate::{EstateOptions, generate_estate};
 
 /// Arguments of `vpcflow generate`.
@@ -38,7 +38,6 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
         opts.flows_per_hour = f;
     }
     let summary = generate_estate(&opts, &args.out)?;
-    let text = serde_json::to_string_pretty(&summary).map_err(|e| Error::Data(e.to_string()))?;
-    println!("{text}");
+    super::print_json(&summary)?;
     Ok(Outcome::Success)
 }

@@ -194,8 +194,7 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
     };
     match args.output {
         SummaryFormat::Json => {
-            let text = serde_json::to_string_pretty(&summary).map_err(|e| Error::Data(e.to_string()))?;
-            println!("{text}");
+            super::print_json(&summary)?;
         }
         SummaryFormat::Text => {
             if !args.input.quiet {

@@ -128,6 +128,14 @@ fn report_prepared(p: &Prepared, reporter: &Reporter) {
     }
 }
 
+/// Prints a value as pretty JSON on stdout.
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    use std::io::Write;
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Data(e.to_string()))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").map_err(|e| Error::io("<stdout>", e))
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<Outcome> {
     let opts = run_options(cli.threads);

@@ -196,7 +196,7 @@ impl Builder {
             Some(Kind::Time) => {
                 Builder::Time(TimestampSecondBuilder::with_capacity(cap).with_timezone("UTC"))
             }
-            _ => Builder::Text(StringBuilder::with_capacity(cap, cap * 16)),
+            _ => Builder::Text(StringBuilder::with_capacity(cap, cap * 8)),
         }
     }
 
@@ -314,7 +314,9 @@ pub fn decode(
     cfg: &DecodeConfig,
     origin: &Origin,
 ) -> Decoded {
-    let mut d = Decoder::new(layout, cfg, origin);
+    // Builders sized for this buffer (about 64 bytes a record at least), not for the largest.
+    let cap = (bytes.len() / 64 + 16).min(cfg.batch_rows);
+    let mut d = Decoder::new(layout, cfg, origin, cap);
     let mut rest = bytes;
     if file_start {
         rest = rest.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(rest);
@@ -355,10 +357,11 @@ struct Decoder<'c> {
     bad: Vec<BadLine>,
     notes: Vec<Note>,
     counts: Counts,
+    cap: usize,
 }
 
 impl<'c> Decoder<'c> {
-    fn new(layout: Arc<Layout>, cfg: &'c DecodeConfig, origin: &'c Origin) -> Self {
+    fn new(layout: Arc<Layout>, cfg: &'c DecodeConfig, origin: &'c Origin, cap: usize) -> Self {
         let plan = Plan::new(&layout, cfg);
         let mut d = Decoder {
             cfg,
@@ -372,13 +375,14 @@ impl<'c> Decoder<'c> {
             bad: Vec::new(),
             notes: Vec::new(),
             counts: Counts::default(),
+            cap,
         };
         d.reset_builders();
         d
     }
 
     fn reset_builders(&mut self) {
-        let cap = 4096;
+        let cap = self.cap;
         self.builders = (0..self.cfg.projection.len())
             .map(|t| {
                 if self.plan.absent.contains(&t) {

@@ -615,6 +615,21 @@ fn count_bad(totals: &mut RunTotals, bad: &BadLine) {
     *totals.bad_lines_by_reason.entry(bad.reason.key()).or_default() += 1;
 }
 
+fn report_note(
+    mut note: Note,
+    input: &Input,
+    fs: &FileState,
+    diag: &mut dyn Diagnostics,
+    gzip_error: &mut Option<String>,
+) {
+    if note.line == u64::MAX {
+        *gzip_error = Some(note.message);
+        return;
+    }
+    note.line += fs.line_base + 1;
+    diag.note(input, &note);
+}
+
 fn deliver(
     d: Decoded,
     input: &Input,
@@ -623,19 +638,19 @@ fn deliver(
     diag: &mut dyn Diagnostics,
     tx: &tokio::sync::mpsc::Sender<RecordBatch>,
 ) -> bool {
+    // Bad lines and warnings in line order, as a sequential reader would meet them.
+    let mut gzip_error = None;
+    let mut notes = d.notes.into_iter().peekable();
     for mut bad in d.bad {
+        while let Some(note) = notes.next_if(|n| n.line < bad.line) {
+            report_note(note, input, fs, diag, &mut gzip_error);
+        }
         bad.line += fs.line_base + 1;
         count_bad(totals, &bad);
         diag.bad_line(input, &bad);
     }
-    let mut gzip_error = None;
-    for mut note in d.notes {
-        if note.line == u64::MAX {
-            gzip_error = Some(note.message);
-            continue;
-        }
-        note.line += fs.line_base + 1;
-        diag.note(input, &note);
+    for note in notes {
+        report_note(note, input, fs, diag, &mut gzip_error);
     }
     fs.line_base += d.lines;
     fs.layout = d.layout;
