@@ -109,7 +109,10 @@ fn run_pipeline(paths: &[PathBuf], layout: &Layout, threads: usize) -> usize {
 fn benches(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tmp");
     let all = std::thread::available_parallelism().map_or(2, |n| n.get());
-    for (name, fields) in [("v2-default", DEFAULT_FIELDS), ("v5-custom", V5_CUSTOM_FIELDS)] {
+    for (name, fields) in [
+        ("v2-default", DEFAULT_FIELDS),
+        ("v5-custom", V5_CUSTOM_FIELDS),
+    ] {
         let case = case(name, fields);
         let mut g = c.benchmark_group(format!("parse/{}", case.name));
         g.sample_size(10);
@@ -132,7 +135,12 @@ fn benches(c: &mut Criterion) {
         std::fs::write(&plain, &case.text).expect("write");
         for threads in [1, all] {
             g.bench_function(format!("plain/{threads}-threads"), |b| {
-                b.iter(|| assert_eq!(run_pipeline(std::slice::from_ref(&plain), &case.layout, threads), case.records))
+                b.iter(|| {
+                    assert_eq!(
+                        run_pipeline(std::slice::from_ref(&plain), &case.layout, threads),
+                        case.records
+                    )
+                })
             });
         }
         let tree = dir.path().join(format!("{name}-gz"));

@@ -32,7 +32,13 @@ fn stdout_of(out: &std::process::Output) -> String {
 /// `count(*)` and `sum(bytes)` of the inputs, as CSV without header.
 fn count_and_bytes(args: &[&str]) -> String {
     let mut cmd = vpcflow();
-    cmd.args(["query", "SELECT count(*) AS n, sum(bytes) AS b FROM flows", "-o", "csv", "-q"]);
+    cmd.args([
+        "query",
+        "SELECT count(*) AS n, sum(bytes) AS b FROM flows",
+        "-o",
+        "csv",
+        "-q",
+    ]);
     cmd.args(args);
     let out = cmd.output().expect("run");
     let text = stdout_of(&out);
@@ -41,7 +47,10 @@ fn count_and_bytes(args: &[&str]) -> String {
 
 #[test]
 fn fields_lists_every_version() {
-    let out = vpcflow().args(["fields", "-o", "json"]).output().expect("run");
+    let out = vpcflow()
+        .args(["fields", "-o", "json"])
+        .output()
+        .expect("run");
     assert!(out.status.success());
     let rows: Vec<Value> = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(rows.len(), 72);
@@ -58,7 +67,12 @@ fn fields_lists_every_version() {
     assert_eq!(find("next_hop_interface_type")["version"], 11);
     assert_eq!(find("ecs_task_id")["version"], 7);
     assert_eq!(find("tgw_src_eni")["version"], 6);
-    assert!(find("bytes")["type"].as_str().unwrap_or_default().contains("UInt64"));
+    assert!(
+        find("bytes")["type"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("UInt64")
+    );
 }
 
 #[test]
@@ -72,11 +86,20 @@ fn fields_table_snapshot() {
 #[test]
 fn each_bad_line_is_reported_exactly() {
     let cases = [
-        ("field-count.log", "3: field-count: expected 14 fields, found 13"),
+        (
+            "field-count.log",
+            "3: field-count: expected 14 fields, found 13",
+        ),
         ("not-a-number.log", "3: not-a-number: dstport=http"),
         ("negative-number.log", "3: not-a-number: packets=-10"),
-        ("out-of-range.log", "3: out-of-range: srcport=70000 (expected 0-65535)"),
-        ("bad-action.log", "3: bad-value: action=ALLOW (expected ACCEPT, REJECT)"),
+        (
+            "out-of-range.log",
+            "3: out-of-range: srcport=70000 (expected 0-65535)",
+        ),
+        (
+            "bad-action.log",
+            "3: bad-value: action=ALLOW (expected ACCEPT, REJECT)",
+        ),
         (
             "bad-log-status.log",
             "3: bad-value: log_status=FINE (expected OK, NODATA, SKIPDATA)",
@@ -84,12 +107,20 @@ fn each_bad_line_is_reported_exactly() {
         ("bad-address.log", "3: bad-address: dstaddr=10.0.2.300"),
         ("invalid-utf8.log", "3: invalid-utf8"),
         ("control-byte.log", "3: control-byte: byte 0x07"),
-        ("line-too-long.log.gz", "3: line-too-long: 1048578 bytes, limit 1048576"),
+        (
+            "line-too-long.log.gz",
+            "3: line-too-long: 1048578 bytes, limit 1048576",
+        ),
     ];
     for (file, message) in cases {
         let path = invalid(file);
         let out = vpcflow()
-            .args(["query", "SELECT count(*) AS n, sum(bytes) AS b FROM flows", "-o", "csv"])
+            .args([
+                "query",
+                "SELECT count(*) AS n, sum(bytes) AS b FROM flows",
+                "-o",
+                "csv",
+            ])
             .arg(&path)
             .output()
             .expect("run");
@@ -112,7 +143,10 @@ fn bad_lines_file_keeps_every_line() {
         .expect("run");
     assert!(out.status.success());
     let text = std::fs::read_to_string(&bad).expect("bad lines");
-    let rows: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    let rows: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["file"], invalid("not-a-number.log"));
     assert_eq!(rows[0]["line"], 3);
@@ -122,20 +156,39 @@ fn bad_lines_file_keeps_every_line() {
         "2 123456789010 eni-0a1b2c3d4e5f60001 10.0.1.5 10.0.2.9 40000 http 6 10 1000 1763625600 1763625660 ACCEPT OK"
     );
     // Not UTF-8: kept byte for byte.
-    assert!(rows[1]["text_hex"].as_str().unwrap_or_default().contains("fffe"));
+    assert!(
+        rows[1]["text_hex"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("fffe")
+    );
 }
 
 #[test]
 fn max_bad_lines_makes_an_error() {
     let out = vpcflow()
-        .args(["query", "SELECT count(*) FROM flows", "-q", "--max-bad-lines", "0"])
+        .args([
+            "query",
+            "SELECT count(*) FROM flows",
+            "-q",
+            "--max-bad-lines",
+            "0",
+        ])
         .arg(invalid("bad-action.log"))
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr_of(&out).contains("error: 1 bad lines, more than the 0 allowed by --max-bad-lines"));
+    assert!(
+        stderr_of(&out).contains("error: 1 bad lines, more than the 0 allowed by --max-bad-lines")
+    );
     vpcflow()
-        .args(["query", "SELECT count(*) FROM flows", "-q", "--max-bad-lines", "1"])
+        .args([
+            "query",
+            "SELECT count(*) FROM flows",
+            "-q",
+            "--max-bad-lines",
+            "1",
+        ])
         .arg(invalid("bad-action.log"))
         .assert()
         .success();
@@ -144,7 +197,11 @@ fn max_bad_lines_makes_an_error() {
 #[test]
 fn not_malformed_but_worth_a_warning() {
     let cases = [
-        ("repeated-header.log", "warning: {p}:3: repeated header line skipped", "2,3000"),
+        (
+            "repeated-header.log",
+            "warning: {p}:3: repeated header line skipped",
+            "2,3000",
+        ),
         (
             "layout-switch.log",
             "warning: {p}:3: layout changes to: srcaddr dstaddr bytes log-status",
@@ -161,7 +218,12 @@ fn not_malformed_but_worth_a_warning() {
     for (file, warning, expected) in cases {
         let p = invalid(file);
         let out = vpcflow()
-            .args(["query", "SELECT count(*) AS n, sum(bytes) AS b FROM flows", "-o", "csv"])
+            .args([
+                "query",
+                "SELECT count(*) AS n, sum(bytes) AS b FROM flows",
+                "-o",
+                "csv",
+            ])
             .arg(&p)
             .output()
             .expect("run");
@@ -182,7 +244,12 @@ fn not_malformed_but_worth_a_warning() {
 fn unknown_fields_become_text_columns() {
     let p = invalid("unknown-field.log");
     let out = vpcflow()
-        .args(["query", "SELECT interface_id, flux_capacitor FROM flows", "-o", "csv"])
+        .args([
+            "query",
+            "SELECT interface_id, flux_capacitor FROM flows",
+            "-o",
+            "csv",
+        ])
         .arg(&p)
         .output()
         .expect("run");
@@ -206,7 +273,10 @@ fn percent_encoded_tags_are_decoded() {
         .output()
         .expect("run");
     assert!(out.status.success());
-    assert_eq!(stderr_of(&out).trim(), format!("{p}:3: bad-encoding: instance_tag=team%ZZ"));
+    assert_eq!(
+        stderr_of(&out).trim(),
+        format!("{p}:3: bad-encoding: instance_tag=team%ZZ")
+    );
     assert_eq!(stdout_of(&out), "instance_tag\nteam=net\n");
 }
 
@@ -215,19 +285,35 @@ fn damaged_gzip_is_a_file_error_and_the_run_goes_on() {
     let truncated = invalid("truncated.log.gz");
     let good = invalid("repeated-header.log");
     let out = vpcflow()
-        .args(["query", "SELECT count(*) AS n FROM flows", "-o", "csv", "-q"])
+        .args([
+            "query",
+            "SELECT count(*) AS n FROM flows",
+            "-o",
+            "csv",
+            "-q",
+        ])
         .args([&truncated, &good])
         .output()
         .expect("run");
-    assert_eq!(out.status.code(), Some(2), "an unreadable input is an error");
-    let err = stderr_of(&out);
-    assert!(
-        err.starts_with(&format!("error: {truncated}: ")),
-        "{err}"
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unreadable input is an error"
     );
+    let err = stderr_of(&out);
+    assert!(err.starts_with(&format!("error: {truncated}: ")), "{err}");
     // Lines complete before the damage, counted independently, plus the 2 of the good file.
-    let complete = complete_lines_before_damage(Path::new(env!("CARGO_MANIFEST_DIR")).join(&truncated).as_path());
-    let n: u64 = stdout_of(&out).lines().nth(1).unwrap_or("0").parse().expect("count");
+    let complete = complete_lines_before_damage(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(&truncated)
+            .as_path(),
+    );
+    let n: u64 = stdout_of(&out)
+        .lines()
+        .nth(1)
+        .unwrap_or("0")
+        .parse()
+        .expect("count");
     assert_eq!(n, complete - 1 + 2, "header excluded");
     assert!(complete > 10, "the fixture keeps some records");
 }
@@ -250,17 +336,29 @@ fn s3_tree_skips_objects_that_are_not_flow_logs() {
         .expect("run");
     assert!(out.status.success());
     let err = stderr_of(&out);
-    assert!(err.contains("digest.json: skipped: not a flow-log object"), "{err}");
-    assert!(err.contains(".tmp-upload-0001: skipped: hidden file"), "{err}");
+    assert!(
+        err.contains("digest.json: skipped: not a flow-log object"),
+        "{err}"
+    );
+    assert!(
+        err.contains(".tmp-upload-0001: skipped: hidden file"),
+        "{err}"
+    );
     assert_eq!(stdout_of(&out), "n\n1\n");
 }
 
 #[test]
 fn since_and_until_skip_objects_by_path() {
     let tree = invalid("tree");
-    assert_eq!(count_and_bytes(&[&tree, "--since", "2025-11-20T07:00"]), "1,1000");
+    assert_eq!(
+        count_and_bytes(&[&tree, "--since", "2025-11-20T07:00"]),
+        "1,1000"
+    );
     assert_eq!(count_and_bytes(&[&tree, "--since", "2025-11-21"]), "0,");
-    assert_eq!(count_and_bytes(&[&tree, "--until", "2025-11-20T06:00"]), "0,");
+    assert_eq!(
+        count_and_bytes(&[&tree, "--until", "2025-11-20T06:00"]),
+        "0,"
+    );
     vpcflow()
         .args(["query", "SELECT 1", &tree, "--since", "yesterday"])
         .assert()
@@ -272,7 +370,15 @@ fn since_and_until_skip_objects_by_path() {
 fn stdin_plain_and_gzip_with_format() {
     let lines = "eni-1 10.0.0.1 100\neni-1 10.0.0.2 250\n";
     vpcflow()
-        .args(["query", "SELECT sum(bytes) AS b FROM flows", "-o", "csv", "--format", "${interface-id} ${srcaddr} ${bytes}", "-"])
+        .args([
+            "query",
+            "SELECT sum(bytes) AS b FROM flows",
+            "-o",
+            "csv",
+            "--format",
+            "${interface-id} ${srcaddr} ${bytes}",
+            "-",
+        ])
         .write_stdin(lines)
         .assert()
         .success()
@@ -281,7 +387,15 @@ fn stdin_plain_and_gzip_with_format() {
     std::io::Write::write_all(&mut gz, lines.as_bytes()).expect("gzip");
     let gz = gz.finish().expect("gzip");
     vpcflow()
-        .args(["query", "SELECT count(*) AS n FROM flows", "-o", "csv", "--format", "interface-id,srcaddr,bytes", "-"])
+        .args([
+            "query",
+            "SELECT count(*) AS n FROM flows",
+            "-o",
+            "csv",
+            "--format",
+            "interface-id,srcaddr,bytes",
+            "-",
+        ])
         .write_stdin(gz)
         .assert()
         .success()
@@ -315,12 +429,16 @@ fn bad_arguments_exit_2() {
         .args(["query", "SELECT 1", "no/such/file.log"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("no/such/file.log: No such file or directory"));
+        .stderr(predicate::str::contains(
+            "no/such/file.log: No such file or directory",
+        ));
     vpcflow()
         .args(["query", "SELECT 1", "-", "--format", "version 10.0.0.1"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--format: '10.0.0.1' is not a field name"));
+        .stderr(predicate::str::contains(
+            "--format: '10.0.0.1' is not a field name",
+        ));
     vpcflow()
         .args(["query", "SELEC nothing", &invalid("field-count.log"), "-q"])
         .assert()
@@ -417,9 +535,15 @@ fn interrupted_runs_are_cleaned_up_or_rolled_forward() {
     std::fs::rename(&files[0], &parked).expect("park");
     assert_eq!(count_and_bytes(&[&ds_arg]), "0,");
     let s = ingest(&[&a], &ds);
-    assert_eq!(s["files"], 0, "the input counts as ingested: its run committed");
+    assert_eq!(
+        s["files"], 0,
+        "the input counts as ingested: its run committed"
+    );
     assert_eq!(count_and_bytes(&[&ds_arg]), "2,3000");
-    assert!(!ds.join("_vpcflow/staging/20990101T000000-000000000-1").exists());
+    assert!(
+        !ds.join("_vpcflow/staging/20990101T000000-000000000-1")
+            .exists()
+    );
 }
 
 fn parquet_files_manifest(ds: &Path) -> Value {
@@ -556,15 +680,22 @@ mod parallel_equals_sequential {
 /// (minus header lines) plus the row count in the Parquet footer.
 fn sample_records() -> u64 {
     let mut n = 0u64;
-    for p in walk(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/sample-logs/AWSLogs")))
-        .into_iter()
-        .chain(walk(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/sample-logs/cloudwatch"))))
-    {
+    for p in walk(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/sample-logs/AWSLogs"
+    )))
+    .into_iter()
+    .chain(walk(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/sample-logs/cloudwatch"
+    )))) {
         let name = p.to_string_lossy().into_owned();
         if name.ends_with(".parquet") {
             let f = std::fs::File::open(&p).expect("open");
             let r = parquet::file::reader::SerializedFileReader::new(f).expect("parquet");
-            n += parquet::file::reader::FileReader::metadata(&r).file_metadata().num_rows() as u64;
+            n += parquet::file::reader::FileReader::metadata(&r)
+                .file_metadata()
+                .num_rows() as u64;
             continue;
         }
         let mut text = String::new();
@@ -606,7 +737,10 @@ fn sample_estate_every_input_kind_raw_and_ingested_agree() {
     assert_eq!(s["records"], expected);
     assert_eq!(s["rows_written"], expected);
     assert_eq!(s["bad_lines"]["total"], 0);
-    assert_eq!(s["files"], 32, "18 S3 text, 12 Hive text, 1 Parquet, 1 CloudWatch object");
+    assert_eq!(
+        s["files"], 32,
+        "18 S3 text, 12 Hive text, 1 Parquet, 1 CloudWatch object"
+    );
     let ingested = vpcflow()
         .args(["query", BY_FORMAT, "-o", "csv"])
         .arg(&ds)
@@ -617,7 +751,12 @@ fn sample_estate_every_input_kind_raw_and_ingested_agree() {
     insta::assert_snapshot!(stdout_of(&raw));
     // Every record landed in the partition of its start date.
     let dates = vpcflow()
-        .args(["query", "SELECT count(*) AS n FROM flows WHERE date <> CAST(start AS DATE)", "-o", "csv"])
+        .args([
+            "query",
+            "SELECT count(*) AS n FROM flows WHERE date <> CAST(start AS DATE)",
+            "-o",
+            "csv",
+        ])
         .arg(&ds)
         .output()
         .expect("run");

@@ -133,7 +133,9 @@ impl Diagnostics for Reporter {
                     reason: bad.reason.key(),
                     detail: &bad.detail,
                     text,
-                    text_hex: text.is_none().then(|| bad.text.iter().map(|b| format!("{b:02x}")).collect()),
+                    text_hex: text
+                        .is_none()
+                        .then(|| bad.text.iter().map(|b| format!("{b:02x}")).collect()),
                 };
                 let res = serde_json::to_writer(&mut *f, &rec)
                     .map_err(std::io::Error::other)

@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 use crate::ingest::decode::DecodeConfig;
 use crate::ingest::discover::{self, Found};
 use crate::ingest::parallel::{self, RunOptions};
-use crate::ingest::sink::{Dataset, IngestedInput};
 use crate::ingest::prepare_found;
+use crate::ingest::sink::{Dataset, IngestedInput};
 
 /// Arguments of `vpcflow ingest`.
 #[derive(Debug, Args)]

@@ -77,7 +77,9 @@ impl InputArgs {
     /// The reading options these arguments describe.
     pub fn read_options(&self) -> Result<ReadOptions> {
         let format = match &self.format {
-            Some(f) => Some(Layout::parse_format(f).map_err(|e| Error::Usage(format!("--format: {e}")))?),
+            Some(f) => {
+                Some(Layout::parse_format(f).map_err(|e| Error::Usage(format!("--format: {e}")))?)
+            }
             None => None,
         };
         let window = Window {

@@ -448,7 +448,10 @@ impl<'c> Decoder<'c> {
         }
         // Control bytes and UTF-8 are checked once per line; tokens are then plain ASCII or
         // valid UTF-8 and can be stored without further checks.
-        if let Some(b) = line.iter().find(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        if let Some(b) = line
+            .iter()
+            .find(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f)
+        {
             let detail = format!("byte 0x{b:02x}");
             self.reject(line, Reason::ControlByte, detail);
             return;
@@ -579,7 +582,12 @@ fn parse(kind: Kind, tok: &[u8]) -> Result<Val<'_>, ParseError> {
             .iter()
             .find(|v| v.as_bytes() == tok)
             .map(|v| Val::Text(Cow::Borrowed(*v)))
-            .ok_or_else(|| (Reason::BadEnum, format!(" (expected {})", values.join(", ")))),
+            .ok_or_else(|| {
+                (
+                    Reason::BadEnum,
+                    format!(" (expected {})", values.join(", ")),
+                )
+            }),
         Kind::Addr => {
             if is_ipv4(tok) || is_ipv6(tok) {
                 Ok(Val::Text(Cow::Borrowed(ascii(tok))))
@@ -607,7 +615,10 @@ fn digits(tok: &[u8]) -> Option<Option<u64>> {
     }
     let mut v: u64 = 0;
     for &b in tok {
-        match v.checked_mul(10).and_then(|x| x.checked_add(u64::from(b - b'0'))) {
+        match v
+            .checked_mul(10)
+            .and_then(|x| x.checked_add(u64::from(b - b'0')))
+        {
             Some(x) => v = x,
             None => return Some(None),
         }
@@ -701,11 +712,13 @@ mod tests {
 
     #[test]
     fn default_records_and_nodata() {
-        let d = run("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n\
+        let d = run(
+            "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n\
 2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\r\n\
 \n\
 2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA   \n\
-2 123456789010 eni-4b118871 - - - - - - - 1512564058000 1512564059000 - SKIPDATA");
+2 123456789010 eni-4b118871 - - - - - - - 1512564058000 1512564059000 - SKIPDATA",
+        );
         assert!(d.bad.is_empty(), "{:?}", d.bad);
         assert!(d.notes.is_empty());
         assert_eq!(d.lines, 5);
@@ -750,7 +763,11 @@ mod tests {
                 (3, "field-count", "expected 14 fields, found 13"),
                 (4, "bad-address", "dstaddr=10.0.0.300"),
                 (5, "not-a-number", "packets=-1"),
-                (6, "out-of-range", "bytes=99999999999999999999 (more than 64 bits)"),
+                (
+                    6,
+                    "out-of-range",
+                    "bytes=99999999999999999999 (more than 64 bits)"
+                ),
             ]
         );
         assert_eq!(d.counts.records, 0);
@@ -758,9 +775,15 @@ mod tests {
 
     #[test]
     fn headers_switch_and_repeat() {
-        let d = run("version srcaddr\n2 10.0.0.1\nversion srcaddr\n2 10.0.0.2\nsrcaddr version\n10.0.0.3 2\n");
+        let d = run(
+            "version srcaddr\n2 10.0.0.1\nversion srcaddr\n2 10.0.0.2\nsrcaddr version\n10.0.0.3 2\n",
+        );
         assert!(d.bad.is_empty(), "{:?}", d.bad);
-        let notes: Vec<_> = d.notes.iter().map(|n| (n.line, n.message.as_str())).collect();
+        let notes: Vec<_> = d
+            .notes
+            .iter()
+            .map(|n| (n.line, n.message.as_str()))
+            .collect();
         assert_eq!(
             notes,
             vec![
@@ -777,14 +800,23 @@ mod tests {
         for ok in ["0.0.0.0", "10.0.0.1", "255.255.255.255"] {
             assert!(is_ipv4(ok.as_bytes()), "{ok}");
         }
-        for bad in ["256.0.0.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "a.b.c.d", "1..2.3"] {
+        for bad in [
+            "256.0.0.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "a.b.c.d",
+            "1..2.3",
+        ] {
             assert!(!is_ipv4(bad.as_bytes()), "{bad}");
         }
     }
 
     #[test]
     fn control_bytes_and_utf8() {
-        let d = run("2 1 eni-1 10.0.0.1 10.0.0.2 1 22 6 1 1 1 1 ACCEPT \x01OK\n2 1 eni-\u{e9} 10.0.0.1 10.0.0.2 1 22 6 1 1 1 1 ACCEPT OK\n");
+        let d = run(
+            "2 1 eni-1 10.0.0.1 10.0.0.2 1 22 6 1 1 1 1 ACCEPT \x01OK\n2 1 eni-\u{e9} 10.0.0.1 10.0.0.2 1 22 6 1 1 1 1 ACCEPT OK\n",
+        );
         assert_eq!(d.bad.len(), 1);
         assert_eq!(d.bad[0].reason, Reason::ControlByte);
         assert_eq!(d.counts.records, 1);

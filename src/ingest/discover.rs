@@ -140,7 +140,12 @@ pub fn parse_time(s: &str) -> Result<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
-    for f in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
             return Ok(Utc.from_utc_datetime(&t));
         }
@@ -296,7 +301,9 @@ mod tests {
         assert_eq!(p.region.as_deref(), Some("eu-west-1"));
         assert_eq!(p.span, Some((t("2024-06-02T07:00"), Duration::hours(1))));
 
-        let p = path_info(Path::new("AWSLogs/1/vpcflowlogs/us-east-1/2024/06/03/x.log"));
+        let p = path_info(Path::new(
+            "AWSLogs/1/vpcflowlogs/us-east-1/2024/06/03/x.log",
+        ));
         assert_eq!(p.span, Some((t("2024-06-03"), Duration::days(1))));
         assert_eq!(p.days(), Some(19877));
         assert_eq!(path_info(Path::new("logs/x.log")), PathInfo::default());
@@ -313,9 +320,15 @@ mod tests {
             ..PathInfo::default()
         };
         assert!(!w.admits(&day("2024-05-31")));
-        assert!(w.admits(&day("2024-06-01")), "late deliveries of the day before");
+        assert!(
+            w.admits(&day("2024-06-01")),
+            "late deliveries of the day before"
+        );
         assert!(w.admits(&day("2024-06-02")));
-        assert!(w.admits(&day("2024-06-03")), "records of the window delivered late");
+        assert!(
+            w.admits(&day("2024-06-03")),
+            "records of the window delivered late"
+        );
         assert!(!w.admits(&day("2024-06-04")));
         assert!(w.admits(&PathInfo::default()));
     }

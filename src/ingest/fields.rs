@@ -84,78 +84,396 @@ macro_rules! fields {
 }
 
 fields![
-    ("version", 2, Kind::Int { min: 0, max: i32::MAX }, "Flow log format version (the highest version among the logged fields)."),
-    ("account_id", 2, Kind::Text, "AWS account that owns the network interface; a 12-digit string or 'unknown'."),
-    ("interface_id", 2, Kind::Text, "Network interface (eni-...) the record was captured on."),
-    ("srcaddr", 2, Kind::Addr, "Source address (for egress, the interface's own private address)."),
-    ("dstaddr", 2, Kind::Addr, "Destination address (for ingress, the interface's own private address)."),
+    (
+        "version",
+        2,
+        Kind::Int {
+            min: 0,
+            max: i32::MAX
+        },
+        "Flow log format version (the highest version among the logged fields)."
+    ),
+    (
+        "account_id",
+        2,
+        Kind::Text,
+        "AWS account that owns the network interface; a 12-digit string or 'unknown'."
+    ),
+    (
+        "interface_id",
+        2,
+        Kind::Text,
+        "Network interface (eni-...) the record was captured on."
+    ),
+    (
+        "srcaddr",
+        2,
+        Kind::Addr,
+        "Source address (for egress, the interface's own private address)."
+    ),
+    (
+        "dstaddr",
+        2,
+        Kind::Addr,
+        "Destination address (for ingress, the interface's own private address)."
+    ),
     ("srcport", 2, PORT, "Source port (0 for ICMP)."),
     ("dstport", 2, PORT, "Destination port (0 for ICMP)."),
-    ("protocol", 2, BYTE, "IANA protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6)."),
-    ("packets", 2, Kind::Count, "Packets in the flow during the aggregation interval."),
-    ("bytes", 2, Kind::Count, "Bytes in the flow during the aggregation interval."),
-    ("start", 2, Kind::Time, "Time the first packet of the interval was received (UTC)."),
-    ("end", 2, Kind::Time, "Time the last packet of the interval was received (UTC)."),
-    ("action", 2, Kind::Enum(ACTIONS), "ACCEPT or REJECT by security groups and network ACLs; null on NODATA/SKIPDATA."),
-    ("log_status", 2, Kind::Enum(STATUSES), "OK, NODATA (no traffic in the interval) or SKIPDATA (records were lost)."),
+    (
+        "protocol",
+        2,
+        BYTE,
+        "IANA protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6)."
+    ),
+    (
+        "packets",
+        2,
+        Kind::Count,
+        "Packets in the flow during the aggregation interval."
+    ),
+    (
+        "bytes",
+        2,
+        Kind::Count,
+        "Bytes in the flow during the aggregation interval."
+    ),
+    (
+        "start",
+        2,
+        Kind::Time,
+        "Time the first packet of the interval was received (UTC)."
+    ),
+    (
+        "end",
+        2,
+        Kind::Time,
+        "Time the last packet of the interval was received (UTC)."
+    ),
+    (
+        "action",
+        2,
+        Kind::Enum(ACTIONS),
+        "ACCEPT or REJECT by security groups and network ACLs; null on NODATA/SKIPDATA."
+    ),
+    (
+        "log_status",
+        2,
+        Kind::Enum(STATUSES),
+        "OK, NODATA (no traffic in the interval) or SKIPDATA (records were lost)."
+    ),
     ("vpc_id", 3, Kind::Text, "VPC of the network interface."),
-    ("subnet_id", 3, Kind::Text, "Subnet of the network interface."),
-    ("instance_id", 3, Kind::Text, "Instance attached to the interface; null for requester-managed interfaces."),
-    ("tcp_flags", 3, BYTE, "OR of the TCP flags seen in the interval (1 FIN, 2 SYN, 4 RST, 18 SYN-ACK)."),
+    (
+        "subnet_id",
+        3,
+        Kind::Text,
+        "Subnet of the network interface."
+    ),
+    (
+        "instance_id",
+        3,
+        Kind::Text,
+        "Instance attached to the interface; null for requester-managed interfaces."
+    ),
+    (
+        "tcp_flags",
+        3,
+        BYTE,
+        "OR of the TCP flags seen in the interval (1 FIN, 2 SYN, 4 RST, 18 SYN-ACK)."
+    ),
     ("type", 3, Kind::Text, "Traffic type: IPv4, IPv6 or EFA."),
-    ("pkt_srcaddr", 3, Kind::Addr, "Packet-level source address (the real sender behind a NAT or transit hop)."),
-    ("pkt_dstaddr", 3, Kind::Addr, "Packet-level destination address (the real receiver behind a hop)."),
+    (
+        "pkt_srcaddr",
+        3,
+        Kind::Addr,
+        "Packet-level source address (the real sender behind a NAT or transit hop)."
+    ),
+    (
+        "pkt_dstaddr",
+        3,
+        Kind::Addr,
+        "Packet-level destination address (the real receiver behind a hop)."
+    ),
     ("region", 4, Kind::Text, "Region of the network interface."),
-    ("az_id", 4, Kind::Text, "Availability Zone ID (e.g. use1-az4) of the network interface."),
-    ("sublocation_type", 4, Kind::Text, "wavelength, outpost or localzone, when the interface is in a sublocation."),
+    (
+        "az_id",
+        4,
+        Kind::Text,
+        "Availability Zone ID (e.g. use1-az4) of the network interface."
+    ),
+    (
+        "sublocation_type",
+        4,
+        Kind::Text,
+        "wavelength, outpost or localzone, when the interface is in a sublocation."
+    ),
     ("sublocation_id", 4, Kind::Text, "ID of the sublocation."),
-    ("pkt_src_aws_service", 5, Kind::Text, "ip-ranges.json service of pkt_srcaddr, when it is an AWS public address."),
-    ("pkt_dst_aws_service", 5, Kind::Text, "ip-ranges.json service of pkt_dstaddr, when it is an AWS public address."),
-    ("flow_direction", 5, Kind::Text, "ingress or egress, relative to the capturing interface."),
-    ("traffic_path", 5, BYTE, "Egress path: 1 same VPC, 2 IGW or gateway endpoint, 3 VGW, 4/5 peering, 6 local gateway, 7 gateway endpoint, 8 IGW."),
-    ("resource_type", 6, Kind::Text, "Transit gateway flow logs: TransitGateway or TransitGatewayAttachment."),
+    (
+        "pkt_src_aws_service",
+        5,
+        Kind::Text,
+        "ip-ranges.json service of pkt_srcaddr, when it is an AWS public address."
+    ),
+    (
+        "pkt_dst_aws_service",
+        5,
+        Kind::Text,
+        "ip-ranges.json service of pkt_dstaddr, when it is an AWS public address."
+    ),
+    (
+        "flow_direction",
+        5,
+        Kind::Text,
+        "ingress or egress, relative to the capturing interface."
+    ),
+    (
+        "traffic_path",
+        5,
+        BYTE,
+        "Egress path: 1 same VPC, 2 IGW or gateway endpoint, 3 VGW, 4/5 peering, 6 local gateway, 7 gateway endpoint, 8 IGW."
+    ),
+    (
+        "resource_type",
+        6,
+        Kind::Text,
+        "Transit gateway flow logs: TransitGateway or TransitGatewayAttachment."
+    ),
     ("tgw_id", 6, Kind::Text, "Transit gateway ID."),
-    ("tgw_attachment_id", 6, Kind::Text, "Transit gateway attachment ID."),
-    ("tgw_src_vpc_account_id", 6, Kind::Text, "Account of the source VPC attachment."),
-    ("tgw_dst_vpc_account_id", 6, Kind::Text, "Account of the destination VPC attachment."),
-    ("tgw_src_vpc_id", 6, Kind::Text, "Source VPC of the transit gateway flow."),
-    ("tgw_dst_vpc_id", 6, Kind::Text, "Destination VPC of the transit gateway flow."),
-    ("tgw_src_subnet_id", 6, Kind::Text, "Source subnet of the transit gateway flow."),
-    ("tgw_dst_subnet_id", 6, Kind::Text, "Destination subnet of the transit gateway flow."),
-    ("tgw_src_eni", 6, Kind::Text, "Source attachment network interface."),
-    ("tgw_dst_eni", 6, Kind::Text, "Destination attachment network interface."),
-    ("tgw_src_az_id", 6, Kind::Text, "Availability Zone ID of the source attachment."),
-    ("tgw_dst_az_id", 6, Kind::Text, "Availability Zone ID of the destination attachment."),
-    ("tgw_pair_attachment_id", 6, Kind::Text, "The other attachment of the flow (egress or ingress side)."),
-    ("packets_lost_no_route", 6, Kind::Count, "Packets dropped by the transit gateway: no route."),
-    ("packets_lost_blackhole", 6, Kind::Count, "Packets dropped by the transit gateway: blackhole route."),
-    ("packets_lost_mtu_exceeded", 6, Kind::Count, "Packets dropped by the transit gateway: MTU exceeded."),
-    ("packets_lost_ttl_expired", 6, Kind::Count, "Packets dropped by the transit gateway: TTL expired."),
-    ("ecs_cluster_arn", 7, Kind::Text, "ARN of the ECS cluster of the task."),
-    ("ecs_cluster_name", 7, Kind::Text, "Name of the ECS cluster of the task."),
-    ("ecs_container_instance_arn", 7, Kind::Text, "ECS container instance ARN (EC2 capacity only)."),
-    ("ecs_container_instance_id", 7, Kind::Text, "ECS container instance ID (EC2 capacity only)."),
-    ("ecs_container_id", 7, Kind::Text, "Runtime ID of the task's first container."),
-    ("ecs_second_container_id", 7, Kind::Text, "Runtime ID of the task's second container."),
-    ("ecs_service_name", 7, Kind::Text, "ECS service that started the task."),
-    ("ecs_task_definition_arn", 7, Kind::Text, "ARN of the task definition."),
+    (
+        "tgw_attachment_id",
+        6,
+        Kind::Text,
+        "Transit gateway attachment ID."
+    ),
+    (
+        "tgw_src_vpc_account_id",
+        6,
+        Kind::Text,
+        "Account of the source VPC attachment."
+    ),
+    (
+        "tgw_dst_vpc_account_id",
+        6,
+        Kind::Text,
+        "Account of the destination VPC attachment."
+    ),
+    (
+        "tgw_src_vpc_id",
+        6,
+        Kind::Text,
+        "Source VPC of the transit gateway flow."
+    ),
+    (
+        "tgw_dst_vpc_id",
+        6,
+        Kind::Text,
+        "Destination VPC of the transit gateway flow."
+    ),
+    (
+        "tgw_src_subnet_id",
+        6,
+        Kind::Text,
+        "Source subnet of the transit gateway flow."
+    ),
+    (
+        "tgw_dst_subnet_id",
+        6,
+        Kind::Text,
+        "Destination subnet of the transit gateway flow."
+    ),
+    (
+        "tgw_src_eni",
+        6,
+        Kind::Text,
+        "Source attachment network interface."
+    ),
+    (
+        "tgw_dst_eni",
+        6,
+        Kind::Text,
+        "Destination attachment network interface."
+    ),
+    (
+        "tgw_src_az_id",
+        6,
+        Kind::Text,
+        "Availability Zone ID of the source attachment."
+    ),
+    (
+        "tgw_dst_az_id",
+        6,
+        Kind::Text,
+        "Availability Zone ID of the destination attachment."
+    ),
+    (
+        "tgw_pair_attachment_id",
+        6,
+        Kind::Text,
+        "The other attachment of the flow (egress or ingress side)."
+    ),
+    (
+        "packets_lost_no_route",
+        6,
+        Kind::Count,
+        "Packets dropped by the transit gateway: no route."
+    ),
+    (
+        "packets_lost_blackhole",
+        6,
+        Kind::Count,
+        "Packets dropped by the transit gateway: blackhole route."
+    ),
+    (
+        "packets_lost_mtu_exceeded",
+        6,
+        Kind::Count,
+        "Packets dropped by the transit gateway: MTU exceeded."
+    ),
+    (
+        "packets_lost_ttl_expired",
+        6,
+        Kind::Count,
+        "Packets dropped by the transit gateway: TTL expired."
+    ),
+    (
+        "ecs_cluster_arn",
+        7,
+        Kind::Text,
+        "ARN of the ECS cluster of the task."
+    ),
+    (
+        "ecs_cluster_name",
+        7,
+        Kind::Text,
+        "Name of the ECS cluster of the task."
+    ),
+    (
+        "ecs_container_instance_arn",
+        7,
+        Kind::Text,
+        "ECS container instance ARN (EC2 capacity only)."
+    ),
+    (
+        "ecs_container_instance_id",
+        7,
+        Kind::Text,
+        "ECS container instance ID (EC2 capacity only)."
+    ),
+    (
+        "ecs_container_id",
+        7,
+        Kind::Text,
+        "Runtime ID of the task's first container."
+    ),
+    (
+        "ecs_second_container_id",
+        7,
+        Kind::Text,
+        "Runtime ID of the task's second container."
+    ),
+    (
+        "ecs_service_name",
+        7,
+        Kind::Text,
+        "ECS service that started the task."
+    ),
+    (
+        "ecs_task_definition_arn",
+        7,
+        Kind::Text,
+        "ARN of the task definition."
+    ),
     ("ecs_task_arn", 7, Kind::Text, "ARN of the ECS task."),
     ("ecs_task_id", 7, Kind::Text, "ID of the ECS task."),
-    ("reject_reason", 8, Kind::Text, "Why traffic was rejected: BPA (VPC Block Public Access), EC (encryption controls)."),
-    ("resource_id", 9, Kind::Text, "Regional NAT gateway associated with the traffic."),
-    ("encryption_status", 10, BYTE, "0 clear text, 1 Nitro-encrypted, 2 application-encrypted, 3 both."),
-    ("instance_tag", 11, Kind::Encoded, "Value of the first configured instance tag."),
-    ("instance_tag_2", 11, Kind::Encoded, "Value of the second configured instance tag."),
-    ("interface_tag", 11, Kind::Encoded, "Value of the first configured network-interface tag."),
-    ("interface_tag_2", 11, Kind::Encoded, "Value of the second configured network-interface tag."),
-    ("asg_tag", 11, Kind::Encoded, "Value of the first configured Auto Scaling group tag."),
-    ("asg_tag_2", 11, Kind::Encoded, "Value of the second configured Auto Scaling group tag."),
-    ("interface_type", 11, Kind::Text, "Type of the capturing interface (nat_gateway, vpc_endpoint, transit_gateway, ...)."),
-    ("next_hop_interface_id", 11, Kind::Text, "Network interface of the next hop."),
-    ("next_hop_subnet_id", 11, Kind::Text, "Subnet of the next-hop interface."),
-    ("next_hop_az_id", 11, Kind::Text, "Availability Zone ID of the next-hop interface."),
-    ("next_hop_vpc_id", 11, Kind::Text, "VPC of the next-hop interface."),
-    ("next_hop_interface_type", 11, Kind::Text, "Type of the next-hop interface."),
+    (
+        "reject_reason",
+        8,
+        Kind::Text,
+        "Why traffic was rejected: BPA (VPC Block Public Access), EC (encryption controls)."
+    ),
+    (
+        "resource_id",
+        9,
+        Kind::Text,
+        "Regional NAT gateway associated with the traffic."
+    ),
+    (
+        "encryption_status",
+        10,
+        BYTE,
+        "0 clear text, 1 Nitro-encrypted, 2 application-encrypted, 3 both."
+    ),
+    (
+        "instance_tag",
+        11,
+        Kind::Encoded,
+        "Value of the first configured instance tag."
+    ),
+    (
+        "instance_tag_2",
+        11,
+        Kind::Encoded,
+        "Value of the second configured instance tag."
+    ),
+    (
+        "interface_tag",
+        11,
+        Kind::Encoded,
+        "Value of the first configured network-interface tag."
+    ),
+    (
+        "interface_tag_2",
+        11,
+        Kind::Encoded,
+        "Value of the second configured network-interface tag."
+    ),
+    (
+        "asg_tag",
+        11,
+        Kind::Encoded,
+        "Value of the first configured Auto Scaling group tag."
+    ),
+    (
+        "asg_tag_2",
+        11,
+        Kind::Encoded,
+        "Value of the second configured Auto Scaling group tag."
+    ),
+    (
+        "interface_type",
+        11,
+        Kind::Text,
+        "Type of the capturing interface (nat_gateway, vpc_endpoint, transit_gateway, ...)."
+    ),
+    (
+        "next_hop_interface_id",
+        11,
+        Kind::Text,
+        "Network interface of the next hop."
+    ),
+    (
+        "next_hop_subnet_id",
+        11,
+        Kind::Text,
+        "Subnet of the next-hop interface."
+    ),
+    (
+        "next_hop_az_id",
+        11,
+        Kind::Text,
+        "Availability Zone ID of the next-hop interface."
+    ),
+    (
+        "next_hop_vpc_id",
+        11,
+        Kind::Text,
+        "VPC of the next-hop interface."
+    ),
+    (
+        "next_hop_interface_type",
+        11,
+        Kind::Text,
+        "Type of the next-hop interface."
+    ),
 ];
 
 /// The fields of AWS's default format, in order (`${version} ${account-id} ... ${log-status}`).
@@ -179,7 +497,10 @@ pub const DEFAULT_FORMAT: &[&str] = &[
 /// Normalises a field spelling: `${account-id}`, `account-id`, `Account_ID` -> `account_id`.
 /// Returns `None` when the token is not shaped like a field name at all.
 pub fn normalize(token: &str) -> Option<String> {
-    let t = token.strip_prefix("${").and_then(|t| t.strip_suffix('}')).unwrap_or(token);
+    let t = token
+        .strip_prefix("${")
+        .and_then(|t| t.strip_suffix('}'))
+        .unwrap_or(token);
     let first = t.chars().next()?;
     if !first.is_ascii_alphabetic()
         || !t

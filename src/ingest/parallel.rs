@@ -171,10 +171,8 @@ pub fn start(
         std::thread::Builder::new()
             .name("vpcflow-read".into())
             .spawn(move || {
-                let pool = match pool {
-                    Ok(p) => Some(p),
-                    Err(_) => None,
-                };
+                // Without a pool (thread creation refused), units run on this thread.
+                let pool = pool.ok();
                 let mut dispatch = |unit: Unit| -> bool {
                     if cancel.load(Ordering::Relaxed) || slot_tx.send(()).is_err() {
                         return false;
@@ -264,17 +262,22 @@ fn read_one(
     } else {
         let (file, kind) = match source::open(&input.path) {
             Ok(x) => x,
-            Err(e) => return emit(true, 0, Work::Failed(e.to_string())) && emit(false, 0, Work::End),
+            Err(e) => {
+                return emit(true, 0, Work::Failed(e.to_string())) && emit(false, 0, Work::End);
+            }
         };
         let size = file.metadata().map_or(0, |m| m.len());
         match kind {
             SourceKind::Parquet => {
                 return match source::parquet_row_groups(&input.path) {
                     Ok(groups) => {
-                        (0..groups).all(|g| emit(g == 0, if g == 0 { size } else { 0 }, Work::ParquetGroup(g)))
-                            && emit(groups == 0, 0, Work::End)
+                        (0..groups).all(|g| {
+                            emit(g == 0, if g == 0 { size } else { 0 }, Work::ParquetGroup(g))
+                        }) && emit(groups == 0, 0, Work::End)
                     }
-                    Err(e) => emit(true, size, Work::Failed(e.to_string())) && emit(false, 0, Work::End),
+                    Err(e) => {
+                        emit(true, size, Work::Failed(e.to_string())) && emit(false, 0, Work::End)
+                    }
                 };
             }
             SourceKind::Gzip if size <= opts.whole_gzip_bytes => {
@@ -283,7 +286,8 @@ fn read_one(
             kind => (source::text_reader(file, kind), size),
         }
     };
-    stream_blocks(reader, raw_size, cfg.max_line, opts.block_bytes, emit) && emit(false, 0, Work::End)
+    stream_blocks(reader, raw_size, cfg.max_line, opts.block_bytes, emit)
+        && emit(false, 0, Work::End)
 }
 
 /// Reads text in line-aligned blocks. Over-long lines are skipped here with bounded memory and
@@ -311,7 +315,13 @@ fn stream_blocks(
                 let cut = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
                 let tail = buf.len() - cut;
                 buf.truncate(cut);
-                if !buf.is_empty() && !emit(first, raw_left, Work::Text(Arc::new(std::mem::take(&mut buf)))) {
+                if !buf.is_empty()
+                    && !emit(
+                        first,
+                        raw_left,
+                        Work::Text(Arc::new(std::mem::take(&mut buf))),
+                    )
+                {
                     return false;
                 }
                 let msg = if tail > 0 {
@@ -349,7 +359,11 @@ fn stream_blocks(
         }
         if eof {
             if !buf.is_empty() {
-                return emit(first, std::mem::take(&mut raw_left), Work::Text(Arc::new(buf)));
+                return emit(
+                    first,
+                    std::mem::take(&mut raw_left),
+                    Work::Text(Arc::new(buf)),
+                );
             }
             return true;
         }
@@ -358,7 +372,11 @@ fn stream_blocks(
                 let rest = buf.split_off(i + 1);
                 let full = std::mem::replace(&mut buf, rest);
                 // Compressed bytes are attributed to the first block.
-                if !emit(first, std::mem::take(&mut raw_left), Work::Text(Arc::new(full))) {
+                if !emit(
+                    first,
+                    std::mem::take(&mut raw_left),
+                    Work::Text(Arc::new(full)),
+                ) {
                     return false;
                 }
                 first = false;
@@ -391,7 +409,13 @@ fn work(unit: Unit, inputs: &[Input], cfg: &DecodeConfig, opts: RunOptions) -> D
     let input = &inputs[unit.input];
     let assumed = input.layout.clone();
     let outcome = match &unit.work {
-        Work::Text(bytes) => Outcome::Decoded(decode(bytes, assumed.clone(), unit.first, cfg, &input.origin)),
+        Work::Text(bytes) => Outcome::Decoded(decode(
+            bytes,
+            assumed.clone(),
+            unit.first,
+            cfg,
+            &input.origin,
+        )),
         Work::Gzip => inflate_whole(input, cfg, opts),
         Work::ParquetGroup(g) => {
             match source::read_parquet_group(&input.path, *g, &assumed, cfg, &input.origin) {
@@ -421,7 +445,13 @@ fn inflate_whole(input: &Input, cfg: &DecodeConfig, opts: RunOptions) -> Outcome
         return Outcome::TooBig;
     }
     match result {
-        Ok(_) => Outcome::Decoded(decode(&text, input.layout.clone(), true, cfg, &input.origin)),
+        Ok(_) => Outcome::Decoded(decode(
+            &text,
+            input.layout.clone(),
+            true,
+            cfg,
+            &input.origin,
+        )),
         Err(e) => {
             // Keep the complete records before the damage, then report the object.
             let cut = memchr::memrchr(b'\n', &text).map_or(0, |i| i + 1);
@@ -482,7 +512,9 @@ fn order(
                 ));
                 totals.files += 1;
             }
-            let Some((_, fs)) = state.as_mut() else { continue };
+            let Some((_, fs)) = state.as_mut() else {
+                continue;
+            };
             totals.bytes_read += done.unit.raw_bytes;
             let ok = settle(done, input, cfg, opts, fs, &mut totals, diag.as_mut(), &tx);
             if !ok {
@@ -602,7 +634,13 @@ fn long_line(
     diag.bad_line(input, &bad);
 }
 
-fn fail(input: &Input, fs: &mut FileState, totals: &mut RunTotals, diag: &mut dyn Diagnostics, msg: &str) {
+fn fail(
+    input: &Input,
+    fs: &mut FileState,
+    totals: &mut RunTotals,
+    diag: &mut dyn Diagnostics,
+    msg: &str,
+) {
     if !fs.failed {
         totals.files_failed += 1;
     }
@@ -612,7 +650,10 @@ fn fail(input: &Input, fs: &mut FileState, totals: &mut RunTotals, diag: &mut dy
 
 fn count_bad(totals: &mut RunTotals, bad: &BadLine) {
     totals.bad_lines += 1;
-    *totals.bad_lines_by_reason.entry(bad.reason.key()).or_default() += 1;
+    *totals
+        .bad_lines_by_reason
+        .entry(bad.reason.key())
+        .or_default() += 1;
 }
 
 fn report_note(

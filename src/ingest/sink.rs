@@ -191,7 +191,12 @@ impl Dataset {
     }
 
     /// Commits a finished run: sync, write the manifest (the commit point), move files in.
-    pub fn commit(&self, w: RunWriter, inputs: Vec<IngestedInput>, replace_all: bool) -> Result<Manifest> {
+    pub fn commit(
+        &self,
+        w: RunWriter,
+        inputs: Vec<IngestedInput>,
+        replace_all: bool,
+    ) -> Result<Manifest> {
         let (run, files) = w.close()?;
         let replaces = if replace_all {
             self.manifests()?.into_iter().map(|m| m.run).collect()
@@ -295,8 +300,10 @@ fn properties() -> Result<WriterProperties> {
 
 /// The partition directory name of a date (days since the epoch).
 pub fn partition_name(days: i32) -> String {
-    let date = chrono::DateTime::from_timestamp(i64::from(days) * 86_400, 0)
-        .map_or_else(|| "1970-01-01".to_string(), |t| t.format("%Y-%m-%d").to_string());
+    let date = chrono::DateTime::from_timestamp(i64::from(days) * 86_400, 0).map_or_else(
+        || "1970-01-01".to_string(),
+        |t| t.format("%Y-%m-%d").to_string(),
+    );
     format!("{DATE_COLUMN}={date}")
 }
 
@@ -346,7 +353,14 @@ impl RunWriter {
             }
             let file = io(&path, File::create(&path))?;
             let writer = ArrowWriter::try_new(file, self.file_schema.clone(), Some(properties()?))?;
-            self.open.insert(day, PartFile { rel, writer, rows: 0 });
+            self.open.insert(
+                day,
+                PartFile {
+                    rel,
+                    writer,
+                    rows: 0,
+                },
+            );
         }
         if let Some(part) = self.open.get_mut(&day) {
             part.writer.write(&batch)?;
@@ -362,7 +376,11 @@ impl RunWriter {
     }
 
     fn keep_budget(&mut self) -> Result<()> {
-        let total: usize = self.open.values().map(|p| p.writer.in_progress_size()).sum();
+        let total: usize = self
+            .open
+            .values()
+            .map(|p| p.writer.in_progress_size())
+            .sum();
         if total > BUFFER_BUDGET
             && let Some(p) = self
                 .open

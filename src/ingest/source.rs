@@ -200,9 +200,9 @@ fn map_parquet_batch(
         let array: ArrayRef = if column == cfg.columns.source_index() {
             let keys = arrow::array::Int32Array::from(vec![0; rows]);
             let values = Arc::new(StringArray::from(vec![origin.name.as_ref()]));
-            Arc::new(arrow::array::DictionaryArray::<arrow::datatypes::Int32Type>::new(
-                keys, values,
-            ))
+            Arc::new(
+                arrow::array::DictionaryArray::<arrow::datatypes::Int32Type>::new(keys, values),
+            )
         } else if column == cfg.columns.date_index() {
             let fallback = origin.path_date.unwrap_or(0);
             match &start_days {
@@ -224,11 +224,9 @@ fn map_parquet_batch(
                     &DataType::Timestamp(TimeUnit::Second, Some("UTC".into())),
                     &safe,
                 )?,
-                Some(k) if k.data_type() == DataType::Utf8 => dash_to_null(&cast_with_options(
-                    raw,
-                    &DataType::Utf8,
-                    &safe,
-                )?),
+                Some(k) if k.data_type() == DataType::Utf8 => {
+                    dash_to_null(&cast_with_options(raw, &DataType::Utf8, &safe)?)
+                }
                 _ => cast_with_options(raw, field.data_type(), &safe)?,
             }
         } else {
@@ -290,7 +288,12 @@ mod tests {
 
     #[test]
     fn dashes_become_nulls() {
-        let a: ArrayRef = Arc::new(StringArray::from(vec![Some("x"), Some("-"), None, Some("None")]));
+        let a: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("x"),
+            Some("-"),
+            None,
+            Some("None"),
+        ]));
         let b = dash_to_null(&a);
         assert_eq!(b.null_count(), 3);
     }

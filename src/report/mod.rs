@@ -31,7 +31,9 @@ pub fn render(out: &mut dyn Write, batches: &[RecordBatch], format: Format) -> R
             writeln!(out, "{table}").map_err(io)?;
         }
         Format::Csv => {
-            let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(&mut *out);
+            let mut w = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(&mut *out);
             if batches.is_empty() {
                 return Ok(());
             }

@@ -97,7 +97,10 @@ async fn dataset_table(ctx: &SessionContext, root: &Path) -> Result<Arc<dyn Tabl
     if let Ok(found) = options.infer_schema(&ctx.state(), &url).await {
         for f in found.fields() {
             let name = f.name().as_str();
-            if !FIELDS.iter().any(|k| k.name == name) && name != SOURCE_COLUMN && name != DATE_COLUMN {
+            if !FIELDS.iter().any(|k| k.name == name)
+                && name != SOURCE_COLUMN
+                && name != DATE_COLUMN
+            {
                 columns.extras.push(name.to_string());
             }
         }
@@ -126,7 +129,9 @@ pub async fn read_only_sql(ctx: &SessionContext, sql: &str) -> Result<DataFrame>
         Ok(df) => Ok(df),
         Err(e) => {
             let msg = e.to_string();
-            if msg.contains("not supported") && (msg.contains("DDL") || msg.contains("DML") || msg.contains("Statement")) {
+            if msg.contains("not supported")
+                && (msg.contains("DDL") || msg.contains("DML") || msg.contains("Statement"))
+            {
                 Err(Error::Sql(format!(
                     "{}: vpcflow SQL is read-only; to keep results, write them with --output (e.g. --output csv > out.csv)",
                     msg.trim()
@@ -239,6 +244,9 @@ impl PartitionStream for RawPartition {
                 }
             }
         });
-        Box::pin(RecordBatchStreamAdapter::new(self.cfg.schema.clone(), stream))
+        Box::pin(RecordBatchStreamAdapter::new(
+            self.cfg.schema.clone(),
+            stream,
+        ))
     }
 }
