@@ -177,15 +177,15 @@ enum Builder {
     Text(StringBuilder),
     Date(Date32Builder),
     /// `source_file`: one dictionary value per buffer, so only the row count is needed.
-    Source(usize),
-    /// A projected column this layout lacks and that has no builder yet: nulls.
-    Null(usize),
+    Source,
+    /// A projected column this layout lacks: all nulls, so only the row count is needed.
+    Null,
 }
 
 impl Builder {
     fn for_column(cfg: &DecodeConfig, column: usize, cap: usize) -> Builder {
         if column == cfg.columns.source_index() {
-            return Builder::Source(0);
+            return Builder::Source;
         }
         if column == cfg.columns.date_index() {
             return Builder::Date(Date32Builder::with_capacity(cap));
@@ -217,23 +217,28 @@ impl Builder {
             Builder::Time(b) => b.append_null(),
             Builder::Text(b) => b.append_null(),
             Builder::Date(b) => b.append_null(),
-            Builder::Source(n) | Builder::Null(n) => *n += 1,
+            Builder::Source | Builder::Null => {}
         }
     }
 
-    fn finish(&mut self, origin: &Origin, field: &arrow::datatypes::Field) -> ArrayRef {
+    fn finish(
+        &mut self,
+        rows: usize,
+        origin: &Origin,
+        field: &arrow::datatypes::Field,
+    ) -> ArrayRef {
         match self {
             Builder::Int(b) => Arc::new(b.finish()),
             Builder::Count(b) => Arc::new(b.finish()),
             Builder::Time(b) => Arc::new(b.finish()),
             Builder::Text(b) => Arc::new(b.finish()),
             Builder::Date(b) => Arc::new(b.finish()),
-            Builder::Source(n) => {
-                let keys = Int32Array::from(vec![0; std::mem::take(n)]);
+            Builder::Source => {
+                let keys = Int32Array::from(vec![0; rows]);
                 let values = Arc::new(StringArray::from(vec![origin.name.as_ref()]));
                 Arc::new(DictionaryArray::<Int32Type>::new(keys, values))
             }
-            Builder::Null(n) => new_null_array(field.data_type(), std::mem::take(n)),
+            Builder::Null => new_null_array(field.data_type(), rows),
         }
     }
 }
@@ -243,12 +248,11 @@ struct Plan {
     kinds: Vec<Kind>,
     names: Vec<String>,
     targets: Vec<Option<usize>>,
-    /// Builders that no position of this layout feeds (nulls each row).
+    /// Builders that no position of this layout feeds (all nulls).
     absent: Vec<usize>,
     start: Option<usize>,
     status: Option<usize>,
     date_builder: Option<usize>,
-    source_builder: Option<usize>,
 }
 
 impl Plan {
@@ -284,7 +288,6 @@ impl Plan {
         let source = cfg.columns.source_index();
         let date = cfg.columns.date_index();
         let date_builder = cfg.projection.iter().position(|&p| p == date);
-        let source_builder = cfg.projection.iter().position(|&p| p == source);
         let absent = (0..cfg.projection.len())
             .filter(|&t| !fed[t] && cfg.projection[t] != source && cfg.projection[t] != date)
             .collect();
@@ -296,7 +299,6 @@ impl Plan {
             start,
             status,
             date_builder,
-            source_builder,
         }
     }
 }
@@ -321,14 +323,16 @@ pub fn decode(
     if file_start {
         rest = rest.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(rest);
     }
+    // Reused for every line: nothing is allocated per row.
     let mut tokens: Vec<&[u8]> = Vec::with_capacity(64);
+    let mut vals: Vec<Val> = Vec::with_capacity(64);
     while !rest.is_empty() {
         let (line, next) = match memchr::memchr(b'\n', rest) {
             Some(i) => (&rest[..i], &rest[i + 1..]),
             None => (rest, &rest[rest.len()..]),
         };
         rest = next;
-        d.line(line, file_start && d.lines == 0, &mut tokens);
+        d.line(line, file_start && d.lines == 0, &mut tokens, &mut vals);
         d.lines += 1;
         if d.rows >= cfg.batch_rows {
             d.flush();
@@ -386,7 +390,7 @@ impl<'c> Decoder<'c> {
         self.builders = (0..self.cfg.projection.len())
             .map(|t| {
                 if self.plan.absent.contains(&t) {
-                    Builder::Null(0)
+                    Builder::Null
                 } else {
                     Builder::for_column(self.cfg, self.cfg.projection[t], cap)
                 }
@@ -399,11 +403,12 @@ impl<'c> Decoder<'c> {
             return;
         }
         let schema = self.cfg.schema.clone();
+        let rows = self.rows;
         let arrays: Vec<ArrayRef> = self
             .builders
             .iter_mut()
             .zip(schema.fields())
-            .map(|(b, f)| b.finish(self.origin, f))
+            .map(|(b, f)| b.finish(rows, self.origin, f))
             .collect();
         // An empty projection (`count(*)`) still needs the row count.
         let options = RecordBatchOptions::new().with_row_count(Some(self.rows));
@@ -436,7 +441,13 @@ impl<'c> Decoder<'c> {
         });
     }
 
-    fn line<'a>(&mut self, raw: &'a [u8], first: bool, tokens: &mut Vec<&'a [u8]>) {
+    fn line<'a>(
+        &mut self,
+        raw: &'a [u8],
+        first: bool,
+        tokens: &mut Vec<&'a [u8]>,
+        vals: &mut Vec<Val<'a>>,
+    ) {
         let line = trim_end(raw);
         if line.is_empty() {
             return;
@@ -448,17 +459,23 @@ impl<'c> Decoder<'c> {
         }
         // Control bytes and UTF-8 are checked once per line; tokens are then plain ASCII or
         // valid UTF-8 and can be stored without further checks.
-        if let Some(b) = line
+        // The fast path is one pass that the compiler vectorises: printable ASCII only.
+        let printable = line
             .iter()
-            .find(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f)
-        {
-            let detail = format!("byte 0x{b:02x}");
-            self.reject(line, Reason::ControlByte, detail);
-            return;
-        }
-        if !line.is_ascii() && std::str::from_utf8(line).is_err() {
-            self.reject(line, Reason::InvalidUtf8, String::new());
-            return;
+            .all(|&b| (0x20..0x7f).contains(&b) || b == b'\t');
+        if !printable {
+            if let Some(b) = line
+                .iter()
+                .find(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f)
+            {
+                let detail = format!("byte 0x{b:02x}");
+                self.reject(line, Reason::ControlByte, detail);
+                return;
+            }
+            if std::str::from_utf8(line).is_err() {
+                self.reject(line, Reason::InvalidUtf8, String::new());
+                return;
+            }
         }
         if line[0].is_ascii_alphabetic()
             && let Some(header) = Layout::parse_header(line)
@@ -492,7 +509,7 @@ impl<'c> Decoder<'c> {
             self.reject(line, Reason::FieldCount, detail);
             return;
         }
-        let mut vals: Vec<Val> = Vec::with_capacity(n);
+        vals.clear();
         for (i, tok) in tokens.iter().enumerate() {
             match parse(self.plan.kinds[i], tok) {
                 Ok(v) => vals.push(v),
@@ -513,9 +530,6 @@ impl<'c> Decoder<'c> {
                 self.builders[*t].append(v);
             }
         }
-        for &t in &self.plan.absent {
-            self.builders[t].append_null();
-        }
         let start = self.plan.start.and_then(|p| match vals[p] {
             Val::Time(t) => Some(t),
             _ => None,
@@ -528,9 +542,6 @@ impl<'c> Decoder<'c> {
             if let Builder::Date(b) = &mut self.builders[b] {
                 b.append_value(day);
             }
-        }
-        if let Some(Builder::Source(n)) = self.plan.source_builder.map(|i| &mut self.builders[i]) {
-            *n += 1;
         }
         if let Some(p) = self.plan.status
             && let Val::Text(s) = &vals[p]
