@@ -630,7 +630,7 @@ mod parallel_equals_sequential {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(24))]
+        #![proptest_config(ProptestConfig::with_cases(64))]
         #[test]
         fn any_chunking_gives_the_same_result(
             seed in 0u64..1000,

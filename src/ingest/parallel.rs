@@ -300,39 +300,33 @@ fn stream_blocks(
     emit: &mut dyn FnMut(bool, u64, Work) -> bool,
 ) -> bool {
     let block = block_bytes.max(max_line + 1);
-    let mut buf: Vec<u8> = Vec::with_capacity(block);
+    let mut buf: Vec<u8> = Vec::with_capacity(block.min(16 << 20));
     let mut first = true;
     let mut raw_left = raw_size;
     let mut skipping: Option<(Vec<u8>, u64)> = None;
     loop {
-        let start = buf.len();
-        buf.resize(block, 0);
-        let read = match read_full(&mut reader, &mut buf[start..]) {
-            Ok(n) => n,
-            Err(e) => {
-                buf.truncate(start);
-                // Keep the complete lines before the damage; the partial last line is reported.
-                let cut = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
-                let tail = buf.len() - cut;
-                buf.truncate(cut);
-                if !buf.is_empty()
-                    && !emit(
-                        first,
-                        raw_left,
-                        Work::Text(Arc::new(std::mem::take(&mut buf))),
-                    )
-                {
-                    return false;
-                }
-                let msg = if tail > 0 {
-                    format!("{e} (a partial last line of {tail} bytes was dropped)")
-                } else {
-                    e.to_string()
-                };
-                return emit(false, 0, Work::Failed(msg));
+        let (read, failure) = fill(&mut reader, &mut buf, block);
+        if let Some(e) = failure {
+            // Keep the complete lines before the damage; the partial last line is reported.
+            let cut = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
+            let tail = buf.len() - cut;
+            buf.truncate(cut);
+            if !buf.is_empty()
+                && !emit(
+                    first,
+                    raw_left,
+                    Work::Text(Arc::new(std::mem::take(&mut buf))),
+                )
+            {
+                return false;
             }
-        };
-        buf.truncate(start + read);
+            let msg = if tail > 0 {
+                format!("{e} (a partial last line of {tail} bytes was dropped)")
+            } else {
+                e.to_string()
+            };
+            return emit(false, 0, Work::Failed(msg));
+        }
         let eof = read == 0;
         if let Some((_, len)) = &mut skipping {
             // Inside an over-long line: drop bytes up to its end.
@@ -389,6 +383,31 @@ fn stream_blocks(
             None => {}
         }
     }
+}
+
+/// Reads until `buf` holds `block` bytes or the input ends, growing it step by step so that
+/// memory is only touched where data lands. Returns the bytes read and a read error, if any.
+fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, block: usize) -> (usize, Option<std::io::Error>) {
+    let mut read = 0;
+    while buf.len() < block {
+        let at = buf.len();
+        let step = (block - at).min(1 << 20);
+        buf.resize(at + step, 0);
+        match read_full(reader, &mut buf[at..]) {
+            Ok(n) => {
+                buf.truncate(at + n);
+                read += n;
+                if n < step {
+                    break;
+                }
+            }
+            Err(e) => {
+                buf.truncate(at);
+                return (read, Some(e));
+            }
+        }
+    }
+    (read, None)
 }
 
 fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
