@@ -762,3 +762,66 @@ fn sample_estate_every_input_kind_raw_and_ingested_agree() {
         .expect("run");
     assert_eq!(stdout_of(&dates), "n\n0\n");
 }
+
+/// AWS's own examples: the TCP-flag sequence (custom v3, one line with a double space), a
+/// transit-gateway record (v6 header), and gzip members concatenated into one object.
+#[test]
+fn reference_examples_parse() {
+    let e8_e15 = "\
+3 vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 123456789010 IPv4 52.213.180.42 10.0.0.62 43416 5001 52.213.180.42 10.0.0.62 6 568 8 1566848875 1566848933 ACCEPT 2 OK
+3 vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 123456789010 IPv4 10.0.0.62 52.213.180.42 5001 43416 10.0.0.62 52.213.180.42 6 376 7 1566848875 1566848933 ACCEPT 18 OK
+3 vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 123456789010 IPv4 52.213.180.42 10.0.0.62 43418 5001 52.213.180.42 10.0.0.62 6 100701 70 1566848875 1566848933 ACCEPT 2 OK
+3 vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 123456789010 IPv4 10.0.0.62 52.213.180.42 5001 43418 10.0.0.62 52.213.180.42 6 632 12 1566848875 1566848933 ACCEPT 18 OK
+3 vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 123456789010 IPv4 10.0.0.62 52.213.180.42 5001 43418 10.0.0.62 52.213.180.42 6 63388 1219 1566848933 1566849113 ACCEPT 1 OK
+3 vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 123456789010 IPv4 52.213.180.42 10.0.0.62 43418 5001 52.213.180.42 10.0.0.62 6 23294588 15774 1566848933 1566849113 ACCEPT 1 OK
+3 vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 123456789010 IPv4 52.213.180.42 10.0.0.62 43638 5001 52.213.180.42 10.0.0.62 6 1260 17 1566933133 1566933193 ACCEPT 3 OK
+3 vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 123456789010 IPv4 10.0.0.62 52.213.180.42 5001 43638  10.0.0.62 52.213.180.42 6 967 14 1566933133 1566933193 ACCEPT 19 OK
+";
+    let format = "version vpc-id subnet-id instance-id interface-id account-id type srcaddr dstaddr srcport dstport pkt-srcaddr pkt-dstaddr protocol bytes packets start end action tcp-flags log-status";
+    vpcflow()
+        .args(["query", "SELECT count(*) AS n, sum(bytes) AS b, sum(packets) AS p, max(tcp_flags) AS f FROM flows", "-o", "csv", "--format", format, "-"])
+        .write_stdin(e8_e15)
+        .assert()
+        .success()
+        .stderr("")
+        // 568+376+100701+632+63388+23294588+1260+967 bytes; 8+7+70+12+1219+15774+17+14 packets.
+        .stdout("n,b,p,f\n8,23462480,17121,19\n");
+
+    let e39 = "resource-type account-id tgw-id tgw-attachment-id tgw-src-vpc-account-id tgw-dst-vpc-account-id tgw-src-vpc-id tgw-dst-vpc-id tgw-src-subnet-id tgw-dst-subnet-id tgw-src-eni tgw-dst-eni tgw-src-az-id tgw-dst-az-id tgw-pair-attachment-id srcaddr dstaddr srcport dstport protocol packets bytes start end log-status type packets-lost-no-route packets-lost-blackhole packets-lost-mtu-exceeded packets-lost-ttl-expired tcp-flags region flow-direction pkt-src-aws-service pkt-dst-aws-service
+TransitGateway 123456789123 tgw-3b86d5e89ec8ebd55 tgw-attach-3e0bbb28e9ac7e3d8 123456789123 123456789123 vpc-3620ee62fdaf70d01 vpc-3da88d2d64d3e7d16 subnet-3fbc536e360c36ca0 subnet-3abc2577ee1022895 eni-008ffff1f06bf8d10 eni-309ffff1f06bf8d99 us-east-1a us-east-1b - 10.100.8.1 10.200.8.2 43228 53 6 1 1600 1766848875 1766848933 OK IPv4 1 0 2 0 2 us-east-1 egress - -
+";
+    vpcflow()
+        .args(["query", "SELECT resource_type, tgw_dst_eni, bytes, packets_lost_mtu_exceeded AS mtu, tgw_pair_attachment_id IS NULL AS no_pair, action IS NULL AS no_action FROM flows", "-o", "csv", "-"])
+        .write_stdin(e39)
+        .assert()
+        .success()
+        .stderr("")
+        .stdout("resource_type,tgw_dst_eni,bytes,mtu,no_pair,no_action\nTransitGateway,eni-309ffff1f06bf8d99,1600,2,true,true\n");
+
+    // Two gzip members in one object (as when objects are concatenated), millisecond times (E37).
+    let member = |text: &str| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, text.as_bytes()).expect("gzip");
+        gz.finish().expect("gzip")
+    };
+    let mut object = member(
+        "2 123456789010 eni-4b118871 - - - - - - - 1512564058000 1512564059000 - SKIPDATA\n",
+    );
+    object.extend(member(
+        "2 123456789010 eni-4b118871 - - - - - - - 1512564058 1512564059 - NODATA\n",
+    ));
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("two-members.log.gz");
+    std::fs::write(&path, object).expect("write");
+    vpcflow()
+        .args([
+            "query",
+            "SELECT log_status, start FROM flows ORDER BY log_status",
+            "-o",
+            "csv",
+        ])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout("log_status,start\nNODATA,2017-12-06T12:40:58Z\nSKIPDATA,2017-12-06T12:40:58Z\n");
+}
