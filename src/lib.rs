@@ -24,6 +24,7 @@ pub mod cli;
 pub mod error;
 pub mod generate;
 pub mod ingest;
+pub mod inventory;
 pub mod report;
 pub mod sql;
 

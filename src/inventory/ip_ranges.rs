@@ -1,0 +1,1 @@
+//! AWS ip-ranges.json: parsing and the longest-prefix service index.

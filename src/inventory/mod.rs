@@ -1,0 +1,2 @@
+//! The AWS inventory: `aws ec2 describe-*` JSON and ip-ranges.json -> Arrow tables.
+pub mod ip_ranges;

@@ -1,0 +1,1 @@
+//! SQL functions for IP addresses, CIDRs and AWS service ranges.
