@@ -55,8 +55,7 @@ pub fn run(args: QueryArgs, opts: RunOptions) -> Result<Outcome> {
         df.collect().await.map_err(Error::from)
     })?;
     reporter.finish()?;
-    let mut out = std::io::stdout().lock();
-    render(&mut out, &batches, args.output)?;
+    // A scan may run more than once per statement; each run saw every line.
     let bad: u64 = totals
         .lock()
         .map(|t| t.iter().map(|t| t.bad_lines).max().unwrap_or(0))
@@ -69,6 +68,8 @@ pub fn run(args: QueryArgs, opts: RunOptions) -> Result<Outcome> {
             allowed: max,
         });
     }
+    let mut out = std::io::stdout().lock();
+    render(&mut out, &batches, args.output)?;
     if reporter.errors() > 0 {
         return Ok(Outcome::Failed);
     }

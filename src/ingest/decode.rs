@@ -426,6 +426,21 @@ impl<'c> Decoder<'c> {
 
     fn switch(&mut self, layout: Layout) {
         self.flush();
+        for name in layout.unknown_names() {
+            if self
+                .cfg
+                .columns
+                .index_of(&Slot::Unknown(name.to_string()))
+                .is_none()
+            {
+                self.notes.push(Note {
+                    line: self.lines,
+                    message: format!(
+                        "field {name} appears only after a layout change, so it has no column in this run; its values are not kept"
+                    ),
+                });
+            }
+        }
         self.layout = Arc::new(layout);
         self.plan = Plan::new(&self.layout, self.cfg);
         self.reset_builders();

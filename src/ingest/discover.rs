@@ -239,9 +239,12 @@ pub fn discover(inputs: &[PathBuf], window: &Window) -> Result<Discovery> {
 }
 
 fn walk(dir: &Path, window: &Window, out: &mut Discovery) {
+    // A vpcflow dataset inside the tree is output, not input.
     let walker = walkdir::WalkDir::new(dir)
         .follow_links(true)
-        .sort_by_file_name();
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !(e.file_type().is_dir() && super::sink::is_dataset(e.path())));
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
