@@ -56,6 +56,15 @@ impl Error {
         }
     }
 
+    /// The message without the path, for callers that print the path themselves.
+    pub fn reason(&self) -> String {
+        match self {
+            Error::Io { source, .. } => source.to_string(),
+            Error::Input { reason, .. } => reason.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// An error about one input file as a whole.
     pub fn input(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
         Error::Input {

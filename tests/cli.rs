@@ -825,3 +825,45 @@ TransitGateway 123456789123 tgw-3b86d5e89ec8ebd55 tgw-attach-3e0bbb28e9ac7e3d8 1
         .success()
         .stdout("log_status,start\nNODATA,2017-12-06T12:40:58Z\nSKIPDATA,2017-12-06T12:40:58Z\n");
 }
+
+#[test]
+fn corrupt_gzip_and_parquet_objects_are_named() {
+    let corrupt = invalid("corrupt.log.gz");
+    let parquet = invalid("broken.log.parquet");
+    let good = invalid("repeated-header.log");
+    let out = vpcflow()
+        .args([
+            "query",
+            "SELECT count(*) AS n FROM flows",
+            "-o",
+            "csv",
+            "-q",
+            "--bad-lines",
+            "/dev/null",
+        ])
+        .args([&corrupt, &parquet, &good])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with(&format!("error: {corrupt}: corrupt deflate stream")),
+        "{err}"
+    );
+    assert_eq!(
+        lines[1],
+        format!(
+            "error: {parquet}: not a readable Parquet file: Parquet error: Invalid Parquet file. Corrupt footer"
+        )
+    );
+    // The good object is read in full whatever happened before it.
+    let n: u64 = stdout_of(&out)
+        .lines()
+        .nth(1)
+        .unwrap_or("0")
+        .parse()
+        .expect("count");
+    assert!(n >= 2, "{n}");
+}

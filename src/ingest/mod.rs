@@ -33,7 +33,7 @@ pub struct Prepared {
     pub discovery: Discovery,
     /// The run's columns.
     pub columns: Columns,
-    /// Warnings met while preparing (unknown fields, unreadable objects), as `path: message`.
+    /// Warnings met while preparing (unknown fields), as `path: message`.
     pub warnings: Vec<String>,
 }
 
@@ -59,27 +59,22 @@ pub fn prepare(paths: &[PathBuf], opts: &ReadOptions) -> Result<Prepared> {
 pub fn prepare_found(discovery: Discovery, opts: &ReadOptions) -> Result<Prepared> {
     let fallback = opts.format.clone().unwrap_or_else(Layout::default_v2);
     let max_line = opts.max_line.unwrap_or(1 << 20);
-    let resolved: Vec<(Layout, Option<String>)> = discovery
+    // An object whose layout cannot be read keeps the fallback; its error is reported when it
+    // is parsed, once.
+    let resolved: Vec<Layout> = discovery
         .found
         .par_iter()
         .map(|f| {
             if f.path.as_os_str() == "-" {
-                return (fallback.clone(), None);
+                return fallback.clone();
             }
-            match source::first_layout(&f.path, &fallback, max_line) {
-                Ok(l) => (l, None),
-                // The object is reported again, with its error, when it is parsed.
-                Err(e) => (fallback.clone(), Some(e.to_string())),
-            }
+            source::first_layout(&f.path, &fallback, max_line).unwrap_or_else(|_| fallback.clone())
         })
         .collect();
     let mut columns = Columns::default();
     let mut warnings = Vec::new();
     let mut inputs = Vec::with_capacity(resolved.len());
-    for (f, (layout, err)) in discovery.found.iter().zip(resolved) {
-        if let Some(e) = err {
-            warnings.push(e);
-        }
+    for (f, layout) in discovery.found.iter().zip(resolved) {
         let new = columns.add_layout(&layout);
         if !new.is_empty() {
             warnings.push(format!(

@@ -263,7 +263,7 @@ fn read_one(
         let (file, kind) = match source::open(&input.path) {
             Ok(x) => x,
             Err(e) => {
-                return emit(true, 0, Work::Failed(e.to_string())) && emit(false, 0, Work::End);
+                return emit(true, 0, Work::Failed(e.reason())) && emit(false, 0, Work::End);
             }
         };
         let size = file.metadata().map_or(0, |m| m.len());
@@ -276,7 +276,7 @@ fn read_one(
                         }) && emit(groups == 0, 0, Work::End)
                     }
                     Err(e) => {
-                        emit(true, size, Work::Failed(e.to_string())) && emit(false, 0, Work::End)
+                        emit(true, size, Work::Failed(e.reason())) && emit(false, 0, Work::End)
                     }
                 };
             }
@@ -439,7 +439,7 @@ fn work(unit: Unit, inputs: &[Input], cfg: &DecodeConfig, opts: RunOptions) -> D
         Work::ParquetGroup(g) => {
             match source::read_parquet_group(&input.path, *g, &assumed, cfg, &input.origin) {
                 Ok(d) => Outcome::Decoded(d),
-                Err(e) => Outcome::Error(e.to_string()),
+                Err(e) => Outcome::Error(e.reason()),
             }
         }
         Work::LongLine(..) | Work::Failed(_) | Work::End => Outcome::Pass,
