@@ -8,7 +8,7 @@
 //! hash table per prefix length present and probes them from the longest length down, so a lookup
 //! costs at most one probe per distinct length (a few dozen), whatever the number of prefixes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
@@ -259,31 +259,25 @@ fn bits_of(ip: IpAddr) -> (u128, bool) {
 
 impl Table {
     fn build(ranges: impl Iterator<Item = (u128, u8, u32, Entry)>) -> Table {
-        let mut levels: Vec<Level> = Vec::new();
+        let mut by_len: BTreeMap<u8, Level> = BTreeMap::new();
         for (bits, len, width, entry) in ranges {
-            let pos = match levels.iter().position(|l| l.len == len) {
-                Some(pos) => pos,
-                None => {
-                    levels.push(Level {
-                        len,
-                        shift: width - u32::from(len),
-                        map: HashMap::default(),
-                    });
-                    levels.len() - 1
-                }
-            };
-            let level = &mut levels[pos];
+            let level = by_len.entry(len).or_insert_with(|| Level {
+                len,
+                shift: width - u32::from(len),
+                map: HashMap::default(),
+            });
             let key = level.key(bits);
             level.map.entry(key).or_default().push(entry);
         }
-        for level in &mut levels {
+        for level in by_len.values_mut() {
             for entries in level.map.values_mut() {
                 entries.sort();
                 entries.dedup();
             }
         }
-        levels.sort_by(|a, b| b.len.cmp(&a.len));
-        Table { levels }
+        Table {
+            levels: by_len.into_values().rev().collect(),
+        }
     }
 
     /// The entries of every prefix containing `bits`, most specific first.
@@ -577,7 +571,7 @@ mod tests {
         );
         assert_eq!(
             err(r#"{"syncToken": "1", "#),
-            "r.json: not valid JSON: EOF while parsing an object at line 1 column 18"
+            "r.json: not valid JSON: EOF while parsing a value at line 1 column 19"
         );
     }
 

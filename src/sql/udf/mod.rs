@@ -1,1 +1,143 @@
-//! SQL functions for IP addresses, CIDRs and AWS service ranges.
+//! SQL functions for IP addresses, CIDRs and AWS service ranges: their registration on a
+//! session and the one list of their documentation.
+//!
+//! Every function is immutable, takes text of any string type (a column or a constant), handles
+//! IPv4 and IPv6, and returns NULL for NULL or for text that is not an address (or CIDR) rather
+//! than failing. The address functions live in `ip.rs`, the ip-ranges.json ones in `aws.rs`, and
+//! what they share in `args.rs`.
+
+mod args;
+mod aws;
+mod ip;
+
+use std::sync::Arc;
+
+use datafusion::prelude::SessionContext;
+
+use crate::inventory::ip_ranges::ServiceIndex;
+
+/// The documentation of one SQL function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FunctionDoc {
+    /// The function's name.
+    pub name: &'static str,
+    /// Its arguments and result type.
+    pub signature: &'static str,
+    /// What it returns, in one line.
+    pub doc: &'static str,
+    /// An example call in SQL.
+    pub example: &'static str,
+}
+
+/// Registers every function on `ctx`. The AWS functions answer from `ranges` (the loaded
+/// ip-ranges.json); without it they still exist and return NULL.
+pub fn register_all(ctx: &SessionContext, ranges: Option<&ServiceIndex>) {
+    let index = ranges.map(|r| Arc::new(r.clone()));
+    for function in ip::functions().into_iter().chain(aws::functions(index)) {
+        ctx.register_udf(function);
+    }
+}
+
+/// The documentation of every function [`register_all`] registers, in a stable order.
+pub fn docs() -> Vec<FunctionDoc> {
+    vec![
+        FunctionDoc {
+            name: "ip_in_cidr",
+            signature: "ip_in_cidr(ip TEXT, cidr TEXT) -> BOOLEAN",
+            doc: "Whether the address lies in the network (a CIDR, or a bare address for itself); \
+                  false across IPv4/IPv6.",
+            example: "SELECT count(*) FROM flows WHERE ip_in_cidr(srcaddr, '10.0.0.0/8')",
+        },
+        FunctionDoc {
+            name: "is_private_ip",
+            signature: "is_private_ip(ip TEXT) -> BOOLEAN",
+            doc: "Whether the address is not public: IPv4 in 0/8, 10/8, 100.64/10, 127/8, \
+                  169.254/16, 172.16/12, 192.168/16 or 224/3; IPv6 outside 2000::/3.",
+            example: "SELECT dstaddr, sum(bytes) FROM flows WHERE NOT is_private_ip(dstaddr) GROUP BY dstaddr",
+        },
+        FunctionDoc {
+            name: "is_public_ip",
+            signature: "is_public_ip(ip TEXT) -> BOOLEAN",
+            doc: "Whether the address is public: the negation of is_private_ip.",
+            example: "SELECT count(*) FROM flows WHERE is_public_ip(pkt_dstaddr)",
+        },
+        FunctionDoc {
+            name: "ip_family",
+            signature: "ip_family(ip TEXT) -> TEXT",
+            doc: "'ipv4' or 'ipv6'.",
+            example: "SELECT ip_family(srcaddr) AS family, count(*) FROM flows GROUP BY family",
+        },
+        FunctionDoc {
+            name: "aws_service",
+            signature: "aws_service(ip TEXT) -> TEXT",
+            doc: "The ip-ranges.json service of the address: the most specific non-AMAZON range, \
+                  else AMAZON; NULL outside AWS or without loaded ranges.",
+            example: "SELECT aws_service(dstaddr) AS service, sum(bytes) FROM flows GROUP BY service",
+        },
+        FunctionDoc {
+            name: "aws_region",
+            signature: "aws_region(ip TEXT) -> TEXT",
+            doc: "The region of the range aws_service picks (e.g. us-east-1, or GLOBAL).",
+            example: "SELECT aws_region(dstaddr) AS region, sum(bytes) FROM flows GROUP BY region",
+        },
+        FunctionDoc {
+            name: "in_aws_service",
+            signature: "in_aws_service(ip TEXT, service TEXT [, region TEXT]) -> BOOLEAN",
+            doc: "Whether the address lies in a range of exactly that service (case-insensitive), \
+                  in that region; a NULL or missing region means any region.",
+            example: "SELECT sum(bytes) FROM flows WHERE in_aws_service(dstaddr, 'S3', 'us-east-1')",
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_registered_function_is_documented_once() {
+        let ctx = SessionContext::new();
+        let before = ctx.state().scalar_functions().len();
+        register_all(&ctx, None);
+        let state = ctx.state();
+        let docs = docs();
+        assert_eq!(state.scalar_functions().len(), before + docs.len());
+        for (i, d) in docs.iter().enumerate() {
+            assert!(
+                state.scalar_functions().contains_key(d.name),
+                "{} is registered",
+                d.name
+            );
+            assert!(d.signature.starts_with(&format!("{}(", d.name)));
+            assert!(d.example.contains(&format!("{}(", d.name)));
+            assert!(!d.doc.is_empty());
+            assert!(docs[..i].iter().all(|o| o.name != d.name));
+        }
+    }
+
+    #[tokio::test]
+    async fn examples_plan() {
+        use arrow::datatypes::{DataType, Field, Schema};
+        let ctx = SessionContext::new();
+        register_all(&ctx, Some(&ServiceIndex::default()));
+        let schema = Arc::new(Schema::new(
+            ["srcaddr", "dstaddr", "pkt_dstaddr"]
+                .map(|n| Field::new(n, DataType::Utf8, true))
+                .into_iter()
+                .chain([Field::new("bytes", DataType::Int64, true)])
+                .collect::<Vec<_>>(),
+        ));
+        let empty = arrow::array::RecordBatch::new_empty(schema);
+        ctx.register_batch("flows", empty).expect("registers");
+        for d in docs() {
+            let rows = ctx
+                .sql(d.example)
+                .await
+                .expect("example plans")
+                .collect()
+                .await
+                .expect("example runs");
+            assert!(rows.len() <= 1, "{}", d.name);
+        }
+    }
+}
