@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::ingest::discover::dataset_root;
 use crate::ingest::parallel::RunOptions;
 use crate::ingest::prepare;
+use crate::inventory::Inventory;
 use crate::report::{Format, render};
 use crate::sql::session::{FlowsSource, read_only_sql, session};
 
@@ -23,11 +24,22 @@ pub struct QueryArgs {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = Format::Table)]
     pub output: Format,
+    /// The AWS inventory: describe-* JSON and ip-ranges.json, found anywhere under DIR. Adds the
+    /// inventory tables (enis, vpc_endpoints, nat_gateways, vpcs, subnets, routes, ...).
+    #[arg(long, value_name = "DIR")]
+    pub inventory: Option<std::path::PathBuf>,
+    /// Region of inventory files that name none (e.g. describe-vpcs outside a region folder).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
 }
 
 /// Runs the query.
 pub fn run(args: QueryArgs, opts: RunOptions) -> Result<Outcome> {
     let reporter = args.input.reporter()?;
+    let inventory = match &args.inventory {
+        Some(dir) => Some(Inventory::load(dir, args.region.as_deref())?),
+        None => None,
+    };
     let totals = Arc::new(Mutex::new(Vec::new()));
     let source = match dataset_root(&args.input.inputs) {
         Some(root) => FlowsSource::Dataset(root),
@@ -50,7 +62,7 @@ pub fn run(args: QueryArgs, opts: RunOptions) -> Result<Outcome> {
         .build()
         .map_err(|e| Error::Data(format!("cannot start the query runtime: {e}")))?;
     let batches = runtime.block_on(async {
-        let ctx = session(source).await?;
+        let ctx = session(source, inventory.as_ref()).await?;
         let df = read_only_sql(&ctx, &args.sql).await?;
         df.collect().await.map_err(Error::from)
     })?;

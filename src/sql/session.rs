@@ -24,12 +24,16 @@ use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 
+use datafusion::datasource::MemTable;
+
+use super::udf;
 use crate::error::{Error, Result};
 use crate::ingest::decode::DecodeConfig;
 use crate::ingest::fields::FIELDS;
 use crate::ingest::format::{Columns, DATE_COLUMN, SOURCE_COLUMN};
 use crate::ingest::parallel::{self, Diagnostics, Input, RunOptions, RunTotals};
 use crate::ingest::sink::FLOWS_DIR;
+use crate::inventory::Inventory;
 
 /// Makes the diagnostics sink of one parse (a scan may run more than once per statement).
 pub type DiagnosticsFactory = Arc<dyn Fn() -> Box<dyn Diagnostics> + Send + Sync>;
@@ -53,8 +57,9 @@ pub enum FlowsSource {
     Dataset(std::path::PathBuf),
 }
 
-/// Builds the session with the `flows` table registered.
-pub async fn session(source: FlowsSource) -> Result<SessionContext> {
+/// Builds the session: the `flows` table, the inventory tables when an inventory is given, and
+/// vpcflow's SQL functions (the AWS-service ones use the inventory's ip-ranges.json).
+pub async fn session(source: FlowsSource, inventory: Option<&Inventory>) -> Result<SessionContext> {
     let config = SessionConfig::new()
         .with_information_schema(true)
         .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()))
@@ -79,6 +84,14 @@ pub async fn session(source: FlowsSource) -> Result<SessionContext> {
         FlowsSource::Dataset(root) => dataset_table(&ctx, &root).await?,
     };
     ctx.register_table("flows", table)?;
+    let index = inventory.and_then(|i| i.ip_ranges()).map(|r| r.index());
+    udf::register_all(&ctx, index.as_ref());
+    if let Some(inv) = inventory {
+        for (name, batch) in inv.tables() {
+            let mem = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+            ctx.register_table(name, Arc::new(mem))?;
+        }
+    }
     Ok(ctx)
 }
 
