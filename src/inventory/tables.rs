@@ -19,8 +19,8 @@ use ipnet::IpNet;
 
 use super::Kind;
 use super::aws::{
-    Document, NatGateway, NetworkInterface, PrefixList, RouteTable, StateHolder, Subnet, Vpc,
-    VpcEndpoint,
+    Document, NatGateway, NatGatewayAddress, NetworkInterface, PrefixList, RouteTable, StateHolder,
+    Subnet, Vpc, VpcEndpoint,
 };
 use super::ip_ranges::IpRanges;
 use super::names::{
@@ -510,28 +510,14 @@ impl<'a> Estate<'a> {
                     .and_then(|a| a.network_interface_id.as_deref())
             })
             .collect();
-        let private_ips: Vec<Vec<String>> = self
-            .nats
-            .iter()
-            .map(|(_, nat)| {
-                distinct(
-                    nat.nat_gateway_addresses
-                        .iter()
-                        .map(|a| a.private_ip.as_deref()),
-                )
-            })
-            .collect();
-        let public_ips: Vec<Vec<String>> = self
-            .nats
-            .iter()
-            .map(|(_, nat)| {
-                distinct(
-                    nat.nat_gateway_addresses
-                        .iter()
-                        .map(|a| a.public_ip.as_deref()),
-                )
-            })
-            .collect();
+        let addresses = |pick: fn(&NatGatewayAddress) -> Option<&str>| -> Vec<Vec<String>> {
+            self.nats
+                .iter()
+                .map(|(_, nat)| distinct(nat.nat_gateway_addresses.iter().map(pick)))
+                .collect()
+        };
+        let private_ips = addresses(|a| a.private_ip.as_deref());
+        let public_ips = addresses(|a| a.public_ip.as_deref());
         let n = || self.nats.iter().map(|(_, n)| *n);
         batch(vec![
             (

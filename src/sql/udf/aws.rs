@@ -138,7 +138,6 @@ impl ScalarUDFImpl for AwsFunction {
 mod tests {
     use std::path::Path;
 
-    use arrow::util::pretty::pretty_format_batches;
     use datafusion::prelude::SessionContext;
 
     use crate::inventory::ip_ranges::IpRanges;
@@ -169,21 +168,7 @@ mod tests {
         ctx
     }
 
-    async fn run(ctx: &SessionContext, sql: &str) -> Vec<String> {
-        let batches = ctx
-            .sql(sql)
-            .await
-            .expect("plans")
-            .collect()
-            .await
-            .expect("runs");
-        pretty_format_batches(&batches)
-            .expect("formats")
-            .to_string()
-            .lines()
-            .map(str::to_string)
-            .collect()
-    }
+    use crate::sql::udf::test_sql::run;
 
     const ADDRESSES: &str = "(VALUES (1, '52.216.10.20'), (2, '52.200.1.1'), (3, '3.218.182.9'), \
         (4, '2a05:d018:0fff::1'), (5, '8.8.8.8'), (6, NULL), (7, 'not an ip'), (8, '52.224.0.0')) t(n, a)";

@@ -133,7 +133,6 @@ mod tests {
 
     use arrow::array::{Array, ArrayRef, LargeStringArray, RecordBatch, StringViewArray};
     use arrow::datatypes::{Field, Schema};
-    use arrow::util::pretty::pretty_format_batches;
     use datafusion::prelude::SessionContext;
 
     use super::*;
@@ -144,22 +143,7 @@ mod tests {
         ctx
     }
 
-    /// The query's result as a pretty table, one line per row.
-    async fn run(ctx: &SessionContext, sql: &str) -> Vec<String> {
-        let batches = ctx
-            .sql(sql)
-            .await
-            .expect("plans")
-            .collect()
-            .await
-            .expect("runs");
-        pretty_format_batches(&batches)
-            .expect("formats")
-            .to_string()
-            .lines()
-            .map(str::to_string)
-            .collect()
-    }
+    use crate::sql::udf::test_sql::run;
 
     /// The single column of a query's result, NULL as "NULL".
     async fn column(ctx: &SessionContext, sql: &str) -> Vec<String> {

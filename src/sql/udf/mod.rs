@@ -141,3 +141,26 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod test_sql {
+    use arrow::util::pretty::pretty_format_batches;
+    use datafusion::prelude::SessionContext;
+
+    /// The query's result as a pretty table, one line per row.
+    pub(crate) async fn run(ctx: &SessionContext, sql: &str) -> Vec<String> {
+        let batches = ctx
+            .sql(sql)
+            .await
+            .expect("plans")
+            .collect()
+            .await
+            .expect("runs");
+        pretty_format_batches(&batches)
+            .expect("formats")
+            .to_string()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
