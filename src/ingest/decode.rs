@@ -324,7 +324,7 @@ pub fn decode(
         rest = rest.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(rest);
     }
     // Reused for every line: nothing is allocated per row.
-    let mut tokens: Vec<&[u8]> = Vec::with_capacity(64);
+    let mut tokens: Vec<&str> = Vec::with_capacity(64);
     let mut vals: Vec<Val> = Vec::with_capacity(64);
     while !rest.is_empty() {
         let (line, next) = match memchr::memchr(b'\n', rest) {
@@ -460,7 +460,7 @@ impl<'c> Decoder<'c> {
         &mut self,
         raw: &'a [u8],
         first: bool,
-        tokens: &mut Vec<&'a [u8]>,
+        tokens: &mut Vec<&'a str>,
         vals: &mut Vec<Val<'a>>,
     ) {
         let line = trim_end(raw);
@@ -474,11 +474,13 @@ impl<'c> Decoder<'c> {
         }
         // Control bytes and UTF-8 are checked once per line; tokens are then plain ASCII or
         // valid UTF-8 and can be stored without further checks.
-        // The fast path is one pass that the compiler vectorises: printable ASCII only.
-        let printable = line
+        // The fast path is one branch-free pass that the compiler vectorises: printable ASCII
+        // only (a tab, a control byte, DEL or any non-ASCII byte takes the slow path).
+        let unusual = line
             .iter()
-            .all(|&b| (0x20..0x7f).contains(&b) || b == b'\t');
-        if !printable {
+            .fold(false, |acc, &b| acc | (b.wrapping_sub(0x20) > 0x5e));
+        let mut tabs = false;
+        if unusual {
             if let Some(b) = line
                 .iter()
                 .find(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f)
@@ -487,11 +489,12 @@ impl<'c> Decoder<'c> {
                 self.reject(line, Reason::ControlByte, detail);
                 return;
             }
-            if std::str::from_utf8(line).is_err() {
-                self.reject(line, Reason::InvalidUtf8, String::new());
-                return;
-            }
+            tabs = line.contains(&b'\t');
         }
+        let Ok(text) = std::str::from_utf8(line) else {
+            self.reject(line, Reason::InvalidUtf8, String::new());
+            return;
+        };
         if line[0].is_ascii_alphabetic()
             && let Some(header) = Layout::parse_header(line)
         {
@@ -514,10 +517,11 @@ impl<'c> Decoder<'c> {
             return;
         }
         tokens.clear();
-        tokens.extend(
-            line.split(|&b| b == b' ' || b == b'\t')
-                .filter(|t| !t.is_empty()),
-        );
+        if tabs {
+            tokens.extend(text.split([' ', '\t']).filter(|t| !t.is_empty()));
+        } else {
+            tokens.extend(text.split(' ').filter(|t| !t.is_empty()));
+        }
         let n = self.plan.kinds.len();
         if tokens.len() != n {
             let detail = format!("expected {n} fields, found {}", tokens.len());
@@ -532,7 +536,7 @@ impl<'c> Decoder<'c> {
                     let detail = format!(
                         "{}={}{}",
                         self.plan.names[i],
-                        String::from_utf8_lossy(&tok[..tok.len().min(80)]),
+                        clip(tok, 80),
                         expected
                     );
                     self.reject(line, reason, detail);
@@ -583,22 +587,23 @@ fn trim_end(line: &[u8]) -> &[u8] {
 type ParseError = (Reason, String);
 
 /// Parses one token of the given kind. `-` is null for every kind.
-fn parse(kind: Kind, tok: &[u8]) -> Result<Val<'_>, ParseError> {
-    if tok == b"-" {
+fn parse(kind: Kind, tok: &str) -> Result<Val<'_>, ParseError> {
+    if tok == "-" {
         return Ok(Val::Null);
     }
+    let bytes = tok.as_bytes();
     match kind {
-        Kind::Int { min, max } => match digits(tok) {
+        Kind::Int { min, max } => match digits(bytes) {
             Some(Some(v)) if v >= min as u64 && v <= max as u64 => Ok(Val::Int(v as i32)),
             Some(_) => Err((Reason::OutOfRange, format!(" (expected {min}-{max})"))),
             None => Err((Reason::NotANumber, String::new())),
         },
-        Kind::Count => match digits(tok) {
+        Kind::Count => match digits(bytes) {
             Some(Some(v)) => Ok(Val::Count(v)),
             Some(None) => Err((Reason::OutOfRange, " (more than 64 bits)".into())),
             None => Err((Reason::NotANumber, String::new())),
         },
-        Kind::Time => match digits(tok) {
+        Kind::Time => match digits(bytes) {
             Some(Some(v)) if v >= MILLIS_THRESHOLD => Ok(Val::Time((v / 1000) as i64)),
             Some(Some(v)) => Ok(Val::Time(v as i64)),
             Some(None) => Err((Reason::OutOfRange, " (more than 64 bits)".into())),
@@ -606,88 +611,88 @@ fn parse(kind: Kind, tok: &[u8]) -> Result<Val<'_>, ParseError> {
         },
         Kind::Enum(values) => values
             .iter()
-            .find(|v| v.as_bytes() == tok)
+            .find(|v| **v == tok)
             .map(|v| Val::Text(Cow::Borrowed(*v)))
-            .ok_or_else(|| {
-                (
-                    Reason::BadEnum,
-                    format!(" (expected {})", values.join(", ")),
-                )
-            }),
+            .ok_or_else(|| (Reason::BadEnum, format!(" (expected {})", values.join(", ")))),
         Kind::Addr => {
-            if is_ipv4(tok) || is_ipv6(tok) {
-                Ok(Val::Text(Cow::Borrowed(ascii(tok))))
+            if is_ipv4(bytes) || is_ipv6(tok) {
+                Ok(Val::Text(Cow::Borrowed(tok)))
             } else {
                 Err((Reason::BadAddress, String::new()))
             }
         }
-        Kind::Text => Ok(Val::Text(Cow::Borrowed(text(tok)))),
+        Kind::Text => Ok(Val::Text(Cow::Borrowed(tok))),
         Kind::Encoded => {
-            if tok.contains(&b'%') {
-                percent_decode(tok)
+            if bytes.contains(&b'%') {
+                percent_decode(bytes)
                     .map(|s| Val::Text(Cow::Owned(s)))
                     .ok_or((Reason::BadEncoding, String::new()))
             } else {
-                Ok(Val::Text(Cow::Borrowed(text(tok))))
+                Ok(Val::Text(Cow::Borrowed(tok)))
             }
         }
     }
 }
 
-/// Plain decimal digits: `None` if not digits, `Some(None)` if they overflow u64.
+/// Plain decimal digits, in one pass: `None` if not digits, `Some(None)` if they overflow u64.
 fn digits(tok: &[u8]) -> Option<Option<u64>> {
-    if tok.is_empty() || !tok.iter().all(u8::is_ascii_digit) {
+    if tok.is_empty() {
         return None;
     }
     let mut v: u64 = 0;
+    let mut overflow = false;
     for &b in tok {
-        match v
-            .checked_mul(10)
-            .and_then(|x| x.checked_add(u64::from(b - b'0')))
-        {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        match v.checked_mul(10).and_then(|x| x.checked_add(u64::from(d))) {
             Some(x) => v = x,
-            None => return Some(None),
+            None => overflow = true,
         }
     }
-    Some(Some(v))
+    Some((!overflow).then_some(v))
 }
 
-/// The line was checked to be valid UTF-8, so every token between spaces is too.
-fn text(tok: &[u8]) -> &str {
-    std::str::from_utf8(tok).unwrap_or_default()
+/// The first `max` characters of a value, for messages.
+fn clip(tok: &str, max: usize) -> &str {
+    match tok.char_indices().nth(max) {
+        Some((i, _)) => &tok[..i],
+        None => tok,
+    }
 }
 
-fn ascii(tok: &[u8]) -> &str {
-    text(tok)
-}
-
-/// Dotted-quad IPv4 without leading zeros in multi-digit octets.
+/// Dotted-quad IPv4 without leading zeros in multi-digit octets, checked in one pass.
 pub fn is_ipv4(tok: &[u8]) -> bool {
-    let mut parts = 0;
-    for part in tok.split(|&b| b == b'.') {
-        parts += 1;
-        if parts > 4
-            || part.is_empty()
-            || part.len() > 3
-            || (part.len() > 1 && part[0] == b'0')
-            || !part.iter().all(u8::is_ascii_digit)
-        {
+    if !(7..=15).contains(&tok.len()) {
+        return false;
+    }
+    let (mut dots, mut value, mut len) = (0, 0u32, 0);
+    for &b in tok {
+        if b == b'.' {
+            if len == 0 || dots == 3 {
+                return false;
+            }
+            dots += 1;
+            value = 0;
+            len = 0;
+            continue;
+        }
+        let d = b.wrapping_sub(b'0');
+        if d > 9 || (len == 1 && value == 0) {
             return false;
         }
-        let v = part.iter().fold(0u32, |a, &b| a * 10 + u32::from(b - b'0'));
-        if v > 255 {
+        value = value * 10 + u32::from(d);
+        len += 1;
+        if value > 255 {
             return false;
         }
     }
-    parts == 4
+    dots == 3 && len > 0
 }
 
-fn is_ipv6(tok: &[u8]) -> bool {
-    tok.contains(&b':')
-        && std::str::from_utf8(tok)
-            .ok()
-            .and_then(|s| s.parse::<Ipv6Addr>().ok())
-            .is_some()
+fn is_ipv6(tok: &str) -> bool {
+    tok.contains(':') && tok.parse::<Ipv6Addr>().is_ok()
 }
 
 fn percent_decode(tok: &[u8]) -> Option<String> {
