@@ -12,12 +12,13 @@ use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
 use std::sync::Arc;
 
+use arrow::array::AsArray;
 use arrow::array::{
     ArrayRef, Date32Builder, Int32Array, Int32Builder, StringArray, StringBuilder,
     TimestampSecondBuilder, UInt64Builder, new_null_array,
 };
 use arrow::array::{DictionaryArray, RecordBatch, RecordBatchOptions};
-use arrow::datatypes::{Int32Type, SchemaRef};
+use arrow::datatypes::{DataType, Int32Type, SchemaRef};
 
 use super::fields::{FIELDS, Kind};
 use super::format::{Columns, Layout, Slot};
@@ -234,13 +235,43 @@ impl Builder {
             Builder::Text(b) => Arc::new(b.finish()),
             Builder::Date(b) => Arc::new(b.finish()),
             Builder::Source => {
-                let keys = Int32Array::from(vec![0; rows]);
+                // Keyed by the dictionary type, apart from the all-null Int32 columns.
+                let keys = shared(field.data_type(), rows, |n| {
+                    Arc::new(Int32Array::from(vec![0; n]))
+                });
+                let keys = keys.as_primitive::<Int32Type>().clone();
                 let values = Arc::new(StringArray::from(vec![origin.name.as_ref()]));
                 Arc::new(DictionaryArray::<Int32Type>::new(keys, values))
             }
-            Builder::Null => new_null_array(field.data_type(), rows),
+            Builder::Null => shared(field.data_type(), rows, |n| {
+                new_null_array(field.data_type(), n)
+            }),
         }
     }
+}
+
+/// Rows of the arrays kept by [`shared`].
+const SHARED_ROWS: usize = 1 << 16;
+
+thread_local! {
+    /// Per thread, one all-null array per type and one all-zero key array, sliced for every
+    /// batch: the columns a layout lacks cost nothing per batch.
+    static SHARED: std::cell::RefCell<std::collections::HashMap<DataType, ArrayRef>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// A zero-copy slice of `rows` rows of a constant array made by `make`, kept per thread.
+fn shared(key: &DataType, rows: usize, make: impl Fn(usize) -> ArrayRef) -> ArrayRef {
+    if rows > SHARED_ROWS {
+        return make(rows);
+    }
+    SHARED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        cache
+            .entry(key.clone())
+            .or_insert_with(|| make(SHARED_ROWS))
+            .slice(0, rows)
+    })
 }
 
 /// A layout compiled against the projection: per position, its kind and its builder.
