@@ -23,7 +23,13 @@ pub use diag::Reporter;
 
 /// vpcflow: AWS VPC Flow Logs in, answers out.
 #[derive(Debug, Parser)]
-#[command(name = "vpcflow", version, about, long_about = None)]
+#[command(
+    name = "vpcflow",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 success; 2 error (bad arguments or SQL, unreadable input, more bad lines than --max-bad-lines, a dataset locked by another ingest)."
+)]
 pub struct Cli {
     /// Worker threads for parsing (default: all cores).
     #[arg(long, global = true, value_name = "N")]
