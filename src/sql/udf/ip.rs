@@ -143,17 +143,11 @@ mod tests {
         ctx
     }
 
-    use crate::sql::udf::test_sql::run;
+    use crate::sql::udf::test_sql::{collect, run};
 
     /// The single column of a query's result, NULL as "NULL".
     async fn column(ctx: &SessionContext, sql: &str) -> Vec<String> {
-        let batches = ctx
-            .sql(sql)
-            .await
-            .expect("plans")
-            .collect()
-            .await
-            .expect("runs");
+        let batches = collect(ctx, sql).await;
         let mut out = Vec::new();
         for b in &batches {
             let col = b.column(0);

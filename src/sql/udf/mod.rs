@@ -144,18 +144,23 @@ mod tests {
 
 #[cfg(test)]
 pub(crate) mod test_sql {
+    use arrow::array::RecordBatch;
     use arrow::util::pretty::pretty_format_batches;
     use datafusion::prelude::SessionContext;
 
-    /// The query's result as a pretty table, one line per row.
-    pub(crate) async fn run(ctx: &SessionContext, sql: &str) -> Vec<String> {
-        let batches = ctx
-            .sql(sql)
+    /// The query's result batches.
+    pub(crate) async fn collect(ctx: &SessionContext, sql: &str) -> Vec<RecordBatch> {
+        ctx.sql(sql)
             .await
             .expect("plans")
             .collect()
             .await
-            .expect("runs");
+            .expect("runs")
+    }
+
+    /// The query's result as a pretty table, one line per row.
+    pub(crate) async fn run(ctx: &SessionContext, sql: &str) -> Vec<String> {
+        let batches = collect(ctx, sql).await;
         pretty_format_batches(&batches)
             .expect("formats")
             .to_string()
