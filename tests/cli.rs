@@ -867,3 +867,26 @@ fn corrupt_gzip_and_parquet_objects_are_named() {
         .expect("count");
     assert!(n >= 2, "{n}");
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::process::{Command as Std, Stdio};
+    let mut child = Std::new(env!("CARGO_BIN_EXE_vpcflow"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "query",
+            "SELECT srcaddr FROM flows",
+            "-o",
+            "csv",
+            "sample-logs/AWSLogs",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Close our end at once, as `| head -0` would.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(stderr_of(&out), "");
+}

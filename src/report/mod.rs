@@ -22,8 +22,41 @@ pub enum Format {
     Ndjson,
 }
 
+/// Remembers the kind of the last I/O error, which Arrow's writers turn into text: a closed
+/// pipe (`| head`) must stay recognisable as one.
+struct Tracked<'a> {
+    inner: &'a mut dyn Write,
+    failed: Option<std::io::ErrorKind>,
+}
+
+impl Write for Tracked<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner
+            .write(buf)
+            .inspect_err(|e| self.failed = Some(e.kind()))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner
+            .flush()
+            .inspect_err(|e| self.failed = Some(e.kind()))
+    }
+}
+
 /// Writes `batches` to `out` in the given format.
 pub fn render(out: &mut dyn Write, batches: &[RecordBatch], format: Format) -> Result<()> {
+    let mut tracked = Tracked {
+        inner: out,
+        failed: None,
+    };
+    let result = render_to(&mut tracked, batches, format);
+    match (result, tracked.failed) {
+        (Err(_), Some(kind)) => Err(Error::io("<stdout>", kind.into())),
+        (r, _) => r,
+    }
+}
+
+fn render_to(out: &mut dyn Write, batches: &[RecordBatch], format: Format) -> Result<()> {
     let io = |e: std::io::Error| Error::io("<stdout>", e);
     match format {
         Format::Table => {
