@@ -890,3 +890,40 @@ fn a_reader_that_stops_early_is_not_an_error() {
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(stderr_of(&out), "");
 }
+
+#[test]
+fn every_output_format_including_empty_results() {
+    let p = invalid("field-count.log");
+    let cases = [
+        (
+            "csv",
+            "srcaddr,bytes\n10.0.1.5,1000\n10.0.2.9,2000\n",
+            "srcaddr,bytes\n",
+        ),
+        (
+            "json",
+            "[{\"srcaddr\":\"10.0.1.5\",\"bytes\":1000},{\"srcaddr\":\"10.0.2.9\",\"bytes\":2000}]\n",
+            "[]\n",
+        ),
+        (
+            "ndjson",
+            "{\"srcaddr\":\"10.0.1.5\",\"bytes\":1000}\n{\"srcaddr\":\"10.0.2.9\",\"bytes\":2000}\n",
+            "",
+        ),
+        (
+            "table",
+            "+----------+-------+\n| srcaddr  | bytes |\n+----------+-------+\n| 10.0.1.5 | 1000  |\n| 10.0.2.9 | 2000  |\n+----------+-------+\n",
+            "+---------+-------+\n| srcaddr | bytes |\n+---------+-------+\n+---------+-------+\n",
+        ),
+    ];
+    for (format, full, empty) in cases {
+        for (filter, want) in [("true", full), ("false", empty)] {
+            let sql = format!("SELECT srcaddr, bytes FROM flows WHERE {filter} ORDER BY bytes");
+            vpcflow()
+                .args(["query", &sql, &p, "-q", "-o", format])
+                .assert()
+                .success()
+                .stdout(want.to_string());
+        }
+    }
+}

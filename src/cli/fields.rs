@@ -52,6 +52,6 @@ pub fn registry_batch() -> Result<RecordBatch> {
 pub fn run(args: FieldsArgs) -> Result<Outcome> {
     let batch = registry_batch()?;
     let mut out = std::io::stdout().lock();
-    render(&mut out, &[batch], args.output)?;
+    render(&mut out, batch.schema(), &[batch], args.output)?;
     Ok(Outcome::Success)
 }

@@ -10,7 +10,9 @@ use crate::ingest::discover::dataset_root;
 use crate::ingest::parallel::RunOptions;
 use crate::ingest::prepare;
 use crate::inventory::Inventory;
-use crate::report::{Format, render};
+use futures::StreamExt;
+
+use crate::report::{Format, Renderer};
 use crate::sql::session::{FlowsSource, read_only_sql, session};
 
 /// Arguments of `vpcflow query`.
@@ -61,10 +63,19 @@ pub fn run(args: QueryArgs, opts: RunOptions) -> Result<Outcome> {
         .enable_all()
         .build()
         .map_err(|e| Error::Data(format!("cannot start the query runtime: {e}")))?;
-    let batches = runtime.block_on(async {
+    // Rows are written as they arrive (the table waits for all of them), so a large result
+    // needs no memory. A run with too many bad lines still ends with exit 2.
+    let stdout = std::io::stdout().lock();
+    runtime.block_on(async {
         let ctx = session(source, inventory.as_ref()).await?;
         let df = read_only_sql(&ctx, &args.sql).await?;
-        df.collect().await.map_err(Error::from)
+        let schema = Arc::new(df.schema().as_arrow().clone());
+        let mut stream = df.execute_stream().await?;
+        let mut out = Renderer::new(std::io::BufWriter::new(stdout), args.output, schema);
+        while let Some(batch) = stream.next().await {
+            out.write(&batch?)?;
+        }
+        out.finish()
     })?;
     reporter.finish()?;
     // A scan may run more than once per statement; each run saw every line.
@@ -80,8 +91,6 @@ pub fn run(args: QueryArgs, opts: RunOptions) -> Result<Outcome> {
             allowed: max,
         });
     }
-    let mut out = std::io::stdout().lock();
-    render(&mut out, &batches, args.output)?;
     if reporter.errors() > 0 {
         return Ok(Outcome::Failed);
     }
