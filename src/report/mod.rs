@@ -50,7 +50,7 @@ impl<W: Write> Write for Tracked<W> {
 
 enum Sink<W: Write> {
     Table(Tracked<W>, Vec<RecordBatch>),
-    Csv(arrow::csv::Writer<Tracked<W>>),
+    Csv(Box<arrow::csv::Writer<Tracked<W>>>),
     Json(arrow::json::ArrayWriter<Tracked<W>>),
     Ndjson(arrow::json::LineDelimitedWriter<Tracked<W>>),
 }
@@ -74,11 +74,11 @@ impl<W: Write> Renderer<W> {
         };
         let sink = match format {
             Format::Table => Sink::Table(out, Vec::new()),
-            Format::Csv => Sink::Csv(
+            Format::Csv => Sink::Csv(Box::new(
                 arrow::csv::WriterBuilder::new()
                     .with_header(true)
                     .build(out),
-            ),
+            )),
             Format::Json => Sink::Json(arrow::json::ArrayWriter::new(out)),
             Format::Ndjson => Sink::Ndjson(arrow::json::LineDelimitedWriter::new(out)),
         };
