@@ -927,3 +927,42 @@ fn every_output_format_including_empty_results() {
         }
     }
 }
+
+#[test]
+fn functions_are_listed_and_their_examples_run() {
+    let out = vpcflow()
+        .args(["functions", "-o", "json"])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).expect("json");
+    let names: Vec<&str> = rows.iter().filter_map(|r| r["name"].as_str()).collect();
+    for name in [
+        "ip_in_cidr",
+        "is_private_ip",
+        "is_public_ip",
+        "ip_family",
+        "aws_service",
+        "aws_region",
+        "in_aws_service",
+    ] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    // Every example is a query over `flows` that runs on the sample estate with its inventory.
+    for row in &rows {
+        let example = row["example"].as_str().expect("example");
+        vpcflow()
+            .args([
+                "query",
+                example,
+                "sample-logs/AWSLogs",
+                "--inventory",
+                "sample-logs/inventory",
+                "-q",
+                "-o",
+                "csv",
+            ])
+            .assert()
+            .success();
+    }
+}

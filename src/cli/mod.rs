@@ -5,6 +5,7 @@
 
 mod diag;
 mod fields;
+mod functions;
 mod generate;
 mod ingest;
 mod query;
@@ -44,6 +45,8 @@ pub struct Cli {
 pub enum Command {
     /// List every flow-log field vpcflow knows: name, version, type and meaning.
     Fields(fields::FieldsArgs),
+    /// List the SQL functions vpcflow adds (IP, CIDR and AWS-service matching).
+    Functions(functions::FunctionsArgs),
     /// Parse flow logs into a date-partitioned Parquet dataset (atomic and incremental).
     Ingest(ingest::IngestArgs),
     /// Run read-only SQL over the `flows` table of raw logs or an ingested dataset.
@@ -149,6 +152,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     let opts = run_options(cli.threads);
     match cli.command {
         Command::Fields(a) => fields::run(a),
+        Command::Functions(a) => functions::run(a),
         Command::Ingest(a) => ingest::run(a, opts),
         Command::Query(a) => query::run(a, opts),
         Command::Generate(a) => generate::run(a),

@@ -78,7 +78,7 @@ pub fn docs() -> Vec<FunctionDoc> {
             name: "aws_region",
             signature: "aws_region(ip TEXT) -> TEXT",
             doc: "The region of the range aws_service picks (e.g. us-east-1, or GLOBAL).",
-            example: "SELECT aws_region(dstaddr) AS region, sum(bytes) FROM flows GROUP BY region",
+            example: "SELECT aws_region(dstaddr) AS peer_region, sum(bytes) FROM flows GROUP BY 1",
         },
         FunctionDoc {
             name: "in_aws_service",
