@@ -336,7 +336,8 @@ impl Plan {
 
 const SECONDS_PER_DAY: i64 = 86_400;
 /// Larger `start`/`end` values are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
-const MILLIS_THRESHOLD: u64 = 100_000_000_000;
+/// Text and Parquet input share this rule.
+pub(crate) const MILLIS_THRESHOLD: u64 = 100_000_000_000;
 
 /// Decodes a buffer of complete lines. `file_start` marks the first buffer of a file, whose
 /// first line may carry a byte-order mark and the file's header.

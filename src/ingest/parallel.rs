@@ -584,8 +584,8 @@ fn settle(
             };
             let mut first = true;
             let mut ok = true;
-            let mut emit = |is_first: bool, _raw: u64, work: Work| -> bool {
-                let _ = is_first;
+            // `first` is tracked here: the streamed object starts at its first block.
+            let mut emit = |_: bool, _: u64, work: Work| -> bool {
                 match work {
                     Work::Text(bytes) => {
                         totals.text_bytes += bytes.len() as u64;

@@ -16,7 +16,7 @@ use arrow::datatypes::{DataType, Int64Type, TimeUnit};
 use flate2::read::MultiGzDecoder;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::decode::{Counts, DecodeConfig, Decoded, Origin};
+use super::decode::{Counts, DecodeConfig, Decoded, MILLIS_THRESHOLD, Origin};
 use super::fields::{FIELDS, Kind};
 use super::format::{Layout, Slot};
 use crate::error::{Error, Result};
@@ -165,9 +165,6 @@ fn count_statuses(raw: &RecordBatch, layout: &Layout) -> Counts {
     c
 }
 
-/// Millisecond values are recognised as in text (see `decode`).
-const MILLIS_THRESHOLD: i64 = 100_000_000_000;
-
 fn map_parquet_batch(
     batch: &RecordBatch,
     layout: &Layout,
@@ -241,13 +238,12 @@ fn map_parquet_batch(
 /// `start`/`end` as Int64 seconds, whatever integer or timestamp type the file used.
 fn to_seconds(raw: &ArrayRef) -> Result<ArrayRef, arrow::error::ArrowError> {
     let as_int = match raw.data_type() {
-        DataType::Timestamp(unit, _) => {
+        DataType::Timestamp(..) => {
             let secs = cast_with_options(
                 raw,
                 &DataType::Timestamp(TimeUnit::Second, None),
                 &CastOptions::default(),
             )?;
-            let _ = unit;
             cast_with_options(&secs, &DataType::Int64, &CastOptions::default())?
         }
         _ => cast_with_options(raw, &DataType::Int64, &CastOptions::default())?,
@@ -257,7 +253,11 @@ fn to_seconds(raw: &ArrayRef) -> Result<ArrayRef, arrow::error::ArrowError> {
         _,
         Int64Type,
     >(as_int.as_primitive::<Int64Type>(), |v| {
-        if v >= MILLIS_THRESHOLD { v / 1000 } else { v }
+        if v >= MILLIS_THRESHOLD as i64 {
+            v / 1000
+        } else {
+            v
+        }
     })))
 }
 
