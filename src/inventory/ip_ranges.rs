@@ -362,17 +362,29 @@ impl ServiceIndex {
         fallback.map(|e| (&*e.service, &*e.region))
     }
 
+    /// The length of the most specific prefix of `service` in `region` (`None`: any region)
+    /// that holds `ip`, compared as [`ServiceIndex::in_service`] does; `None` when none does.
+    pub fn service_prefix_len(&self, ip: IpAddr, service: &str, region: Option<&str>) -> Option<u8> {
+        let (table, bits) = self.table(ip);
+        table
+            .levels
+            .iter()
+            .find(|l| {
+                l.map.get(&l.key(bits)).is_some_and(|entries| {
+                    entries.iter().any(|e| {
+                        e.service.eq_ignore_ascii_case(service)
+                            && region.is_none_or(|r| e.region.eq_ignore_ascii_case(r))
+                    })
+                })
+            })
+            .map(|l| l.len)
+    }
+
     /// Whether `ip` lies in a prefix of `service` (exactly that service; AMAZON prefixes that
     /// overlap don't count) in `region` (`None`: any region). Service and region compare
     /// ASCII case-insensitively, so `s3` finds `S3`.
     pub fn in_service(&self, ip: IpAddr, service: &str, region: Option<&str>) -> bool {
-        let (table, bits) = self.table(ip);
-        table.matches(bits).any(|entries| {
-            entries.iter().any(|e| {
-                e.service.eq_ignore_ascii_case(service)
-                    && region.is_none_or(|r| e.region.eq_ignore_ascii_case(r))
-            })
-        })
+        self.service_prefix_len(ip, service, region).is_some()
     }
 }
 

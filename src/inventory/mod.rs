@@ -8,6 +8,7 @@
 //! resource's region comes from) are private.
 pub mod aws;
 pub mod ip_ranges;
+pub mod lookup;
 mod names;
 mod tables;
 

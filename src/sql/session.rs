@@ -26,7 +26,7 @@ use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 
 use datafusion::datasource::MemTable;
 
-use super::udf;
+use super::{queries, udf};
 use crate::error::{Error, Result};
 use crate::ingest::decode::DecodeConfig;
 use crate::ingest::fields::FIELDS;
@@ -34,6 +34,10 @@ use crate::ingest::format::{Columns, DATE_COLUMN, SOURCE_COLUMN};
 use crate::ingest::parallel::{self, Diagnostics, Input, RunOptions, RunTotals};
 use crate::ingest::sink::FLOWS_DIR;
 use crate::inventory::Inventory;
+use crate::inventory::lookup::Lookup;
+
+/// The view of classified flows, registered when an inventory is given.
+pub const CLASSIFIED: &str = "flows_classified";
 
 /// Makes the diagnostics sink of one parse (a scan may run more than once per statement).
 pub type DiagnosticsFactory = Arc<dyn Fn() -> Box<dyn Diagnostics> + Send + Sync>;
@@ -57,8 +61,9 @@ pub enum FlowsSource {
     Dataset(std::path::PathBuf),
 }
 
-/// Builds the session: the `flows` table, the inventory tables when an inventory is given, and
-/// vpcflow's SQL functions (the AWS-service ones use the inventory's ip-ranges.json).
+/// Builds the session: the `flows` table; with an inventory, its tables and the
+/// `flows_classified` view (queries/classify.sql); and vpcflow's SQL functions, which answer
+/// from the inventory and its ip-ranges.json.
 pub async fn session(source: FlowsSource, inventory: Option<&Inventory>) -> Result<SessionContext> {
     let config = SessionConfig::new()
         .with_information_schema(true)
@@ -85,12 +90,15 @@ pub async fn session(source: FlowsSource, inventory: Option<&Inventory>) -> Resu
     };
     ctx.register_table("flows", table)?;
     let index = inventory.and_then(|i| i.ip_ranges()).map(|r| r.index());
-    udf::register_all(&ctx, index.as_ref());
+    let lookup = inventory.map(|i| Arc::new(Lookup::new(i)));
+    udf::register_all(&ctx, index.as_ref(), lookup);
     if let Some(inv) = inventory {
         for (name, batch) in inv.tables() {
             let mem = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
             ctx.register_table(name, Arc::new(mem))?;
         }
+        let view = ctx.sql(queries::CLASSIFY).await?.into_view();
+        ctx.register_table(CLASSIFIED, view)?;
     }
     Ok(ctx)
 }

@@ -164,7 +164,7 @@ mod tests {
                 .expect("ranges parse")
                 .index()
         });
-        crate::sql::udf::register_all(&ctx, index.as_ref());
+        crate::sql::udf::register_all(&ctx, index.as_ref(), None);
         ctx
     }
 

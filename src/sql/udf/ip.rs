@@ -139,7 +139,7 @@ mod tests {
 
     async fn context() -> SessionContext {
         let ctx = SessionContext::new();
-        crate::sql::udf::register_all(&ctx, None);
+        crate::sql::udf::register_all(&ctx, None, None);
         ctx
     }
 

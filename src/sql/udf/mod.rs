@@ -3,11 +3,12 @@
 //!
 //! Every function is immutable, takes text of any string type (a column or a constant), handles
 //! IPv4 and IPv6, and returns NULL for NULL or for text that is not an address (or CIDR) rather
-//! than failing. The address functions live in `ip.rs`, the ip-ranges.json ones in `aws.rs`, and
-//! what they share in `args.rs`.
+//! than failing. The address functions live in `ip.rs`, the ip-ranges.json ones in `aws.rs`, the
+//! inventory ones in `estate.rs`, and what they share in `args.rs`.
 
 mod args;
 mod aws;
+mod estate;
 mod ip;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 use datafusion::prelude::SessionContext;
 
 use crate::inventory::ip_ranges::ServiceIndex;
+use crate::inventory::lookup::Lookup;
 
 /// The documentation of one SQL function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,10 +32,19 @@ pub struct FunctionDoc {
 }
 
 /// Registers every function on `ctx`. The AWS functions answer from `ranges` (the loaded
-/// ip-ranges.json); without it they still exist and return NULL.
-pub fn register_all(ctx: &SessionContext, ranges: Option<&ServiceIndex>) {
+/// ip-ranges.json), the inventory functions from `lookup`; without them they still exist and
+/// return NULL.
+pub fn register_all(
+    ctx: &SessionContext,
+    ranges: Option<&ServiceIndex>,
+    lookup: Option<Arc<Lookup>>,
+) {
     let index = ranges.map(|r| Arc::new(r.clone()));
-    for function in ip::functions().into_iter().chain(aws::functions(index)) {
+    for function in ip::functions()
+        .into_iter()
+        .chain(aws::functions(index))
+        .chain(estate::functions(lookup))
+    {
         ctx.register_udf(function);
     }
 }
@@ -87,6 +98,33 @@ pub fn docs() -> Vec<FunctionDoc> {
                   in that region; a NULL or missing region means any region.",
             example: "SELECT sum(bytes) FROM flows WHERE in_aws_service(dstaddr, 'S3', 'us-east-1')",
         },
+        FunctionDoc {
+            name: "eni_has_ip",
+            signature: "eni_has_ip(eni_id TEXT, ip TEXT) -> BOOLEAN",
+            doc: "Whether the address is one of the ENI's private IPv4 (primary or secondary) or \
+                  IPv6 addresses in the inventory; false for an ENI not in it.",
+            example: "SELECT count(*) FROM flows WHERE eni_has_ip(interface_id, srcaddr)",
+        },
+        FunctionDoc {
+            name: "vpc_contains",
+            signature: "vpc_contains(vpc_id TEXT, ip TEXT) -> BOOLEAN",
+            doc: "Whether the address lies in one of the VPC's CIDR blocks (secondary and IPv6 \
+                  blocks too); false for a VPC not in the inventory.",
+            example: "SELECT count(*) FROM flows WHERE vpc_contains('vpc-0a1b2c3d4e5f60718', dstaddr)",
+        },
+        FunctionDoc {
+            name: "vpc_eni",
+            signature: "vpc_eni(vpc_id TEXT, ip TEXT) -> TEXT",
+            doc: "The ENI of that VPC holding the private address, from the inventory; NULL if none.",
+            example: "SELECT vpc_eni(vpc_id, dstaddr) AS eni, count(*) FROM flows GROUP BY eni",
+        },
+        FunctionDoc {
+            name: "route_target",
+            signature: "route_target(route_table_id TEXT, ip TEXT) -> TEXT",
+            doc: "Where the route table sends the address: the target of its most specific route \
+                  (local, igw-, nat-, vpce-, tgw-, pcx-, ...; prefix lists included).",
+            example: "SELECT route_target('rtb-0424a5a56a5103a02', '52.216.10.20') AS target",
+        },
     ]
 }
 
@@ -98,7 +136,7 @@ mod tests {
     fn every_registered_function_is_documented_once() {
         let ctx = SessionContext::new();
         let before = ctx.state().scalar_functions().len();
-        register_all(&ctx, None);
+        register_all(&ctx, None, None);
         let state = ctx.state();
         let docs = docs();
         assert_eq!(state.scalar_functions().len(), before + docs.len());
@@ -119,9 +157,9 @@ mod tests {
     async fn examples_plan() {
         use arrow::datatypes::{DataType, Field, Schema};
         let ctx = SessionContext::new();
-        register_all(&ctx, Some(&ServiceIndex::default()));
+        register_all(&ctx, Some(&ServiceIndex::default()), None);
         let schema = Arc::new(Schema::new(
-            ["srcaddr", "dstaddr", "pkt_dstaddr"]
+            ["srcaddr", "dstaddr", "pkt_dstaddr", "interface_id", "vpc_id"]
                 .map(|n| Field::new(n, DataType::Utf8, true))
                 .into_iter()
                 .chain([Field::new("bytes", DataType::Int64, true)])

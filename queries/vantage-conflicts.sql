@@ -1,0 +1,69 @@
+-- vantage-conflicts: where the logged v5 fields disagree with what the inventory says.
+--
+-- Reads: flows_classified; ip-ranges.json through aws_service.
+-- Three checks, on records that log the field: flow_direction against the direction given by
+-- the ENI's own addresses; traffic_path (egress records only) against the traffic class (1 for
+-- intra-VPC, endpoint, NAT and transit traffic; 2 or 7 for a gateway endpoint; 2 or 8 for an
+-- internet gateway; 3 for a VPN; 4 or 5 for peering); pkt_dst_aws_service against the
+-- ip-ranges.json service of pkt_dstaddr (or dstaddr). A conflict means a stale inventory or
+-- ip-ranges.json, or a record the rules misread: worth a look before trusting cost figures.
+-- Columns: check_name, traffic_class, logged, inferred, records, bytes, example_interface_id.
+WITH checked AS (
+    SELECT
+        traffic_class,
+        bytes,
+        interface_id,
+        CASE WHEN flow_direction IS NOT NULL AND direction <> flow_direction
+            THEN flow_direction END AS logged_direction,
+        direction,
+        CASE
+            WHEN traffic_path IS NULL OR traffic_class IS NULL OR traffic_class = 'other' THEN NULL
+            WHEN traffic_class IN ('intra_vpc', 'interface_endpoint', 'nat_gateway', 'transit_gateway')
+                AND traffic_path = 1 THEN NULL
+            WHEN traffic_class = 'gateway_endpoint' AND traffic_path IN (2, 7) THEN NULL
+            WHEN traffic_class = 'internet_gateway' AND traffic_path IN (2, 8) THEN NULL
+            WHEN traffic_class = 'vpn' AND traffic_path = 3 THEN NULL
+            WHEN traffic_class = 'peering' AND traffic_path IN (4, 5) THEN NULL
+            ELSE CAST(traffic_path AS VARCHAR)
+        END AS logged_path,
+        CASE
+            WHEN pkt_dst_aws_service IS NULL THEN NULL
+            WHEN upper(pkt_dst_aws_service) = upper(aws_service(COALESCE(pkt_dstaddr, dstaddr)))
+                THEN NULL
+            WHEN upper(pkt_dst_aws_service) = 'AMAZON'
+                AND in_aws_service(COALESCE(pkt_dstaddr, dstaddr), 'AMAZON') THEN NULL
+            ELSE pkt_dst_aws_service
+        END AS logged_service,
+        aws_service(COALESCE(pkt_dstaddr, dstaddr)) AS inferred_service
+    FROM flows_classified
+    WHERE COALESCE(log_status, 'OK') = 'OK'
+),
+grouped AS (
+    SELECT
+        CASE
+            WHEN grouping(logged_direction) = 0 THEN 'flow_direction'
+            WHEN grouping(logged_path) = 0 THEN 'traffic_path'
+            ELSE 'pkt_dst_aws_service'
+        END AS check_name,
+        CASE WHEN grouping(logged_path) = 0 THEN traffic_class END AS traffic_class,
+        COALESCE(logged_direction, logged_path, logged_service) AS logged,
+        CASE
+            WHEN grouping(logged_direction) = 0 THEN direction
+            WHEN grouping(logged_path) = 0 THEN traffic_class
+            ELSE COALESCE(inferred_service, '-')
+        END AS inferred,
+        count(*) AS records,
+        COALESCE(sum(bytes), 0) AS bytes,
+        min(interface_id) AS example_interface_id
+    FROM checked
+    WHERE logged_direction IS NOT NULL OR logged_path IS NOT NULL OR logged_service IS NOT NULL
+    GROUP BY GROUPING SETS (
+        (logged_direction, direction),
+        (logged_path, traffic_class),
+        (logged_service, inferred_service)
+    )
+)
+SELECT check_name, traffic_class, logged, inferred, records, bytes, example_interface_id
+FROM grouped
+WHERE logged IS NOT NULL
+ORDER BY check_name, records DESC, logged, inferred

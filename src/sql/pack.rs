@@ -1,0 +1,478 @@
+//! Several reports over one scan: `flows_classified` is computed once and its batches are
+//! broadcast to every report's plan, which run side by side.
+//!
+//! Each report is planned against a shared table that stands in for the view. Planning tells
+//! which columns each report reads (its projection); the view is then planned once for the
+//! union of those columns and one task streams its batches to a channel per report scan, each
+//! batch projected to what that scan asked for. The reports aggregate as batches arrive, so
+//! memory is that of their aggregates plus a few batches in flight, whatever the input size.
+//!
+//! Channels are bounded, so the slowest report paces the scan. A report that reads the view
+//! twice in one plan (a self-join, a union) could wait on one of its inputs while the other
+//! fills up; its channels are unbounded instead, trading memory for progress. A report that
+//! finishes early (or never runs a scan) releases its channels, so it never holds the others
+//! back.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use async_trait::async_trait;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::TableType;
+use datafusion::error::DataFusionError;
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
+use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream, collect};
+use datafusion::prelude::{DataFrame, SessionContext};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use super::session::CLASSIFIED as VIEW;
+use crate::error::{Error, Result};
+
+
+/// Batches in flight per report scan.
+const CHANNEL_BATCHES: usize = 4;
+
+type Item = std::result::Result<RecordBatch, DataFusionError>;
+
+/// One report's result.
+#[derive(Debug)]
+pub struct Output {
+    /// The result's schema (kept for empty results).
+    pub schema: SchemaRef,
+    /// Its rows.
+    pub batches: Vec<RecordBatch>,
+}
+
+/// Runs `queries` (trusted SQL reading the view `flows_classified` and any other table of
+/// `ctx`) with one scan of the view, and returns their results in order.
+pub async fn run(ctx: &SessionContext, queries: &[String]) -> Result<Vec<Output>> {
+    let view = ctx.table(VIEW).await?;
+    let hub = Arc::new(Hub {
+        schema: Arc::new(view.schema().as_arrow().clone()),
+        state: Mutex::new(State::default()),
+    });
+    ctx.deregister_table(VIEW)?;
+    ctx.register_table(VIEW, Arc::new(SharedView { hub: hub.clone() }))?;
+    let mut plans = Vec::with_capacity(queries.len());
+    let planned: Result<()> = async {
+        for (i, sql) in queries.iter().enumerate() {
+            hub.lock().plan = i;
+            let df = ctx.sql(sql).await?;
+            plans.push(df.create_physical_plan().await?);
+        }
+        Ok(())
+    }
+    .await;
+    ctx.deregister_table(VIEW)?;
+    ctx.register_table(VIEW, view.clone().into_view())?;
+    planned?;
+
+    let broadcast = hub.start(view).await?;
+    let task_ctx = ctx.task_ctx();
+    let mut running = Vec::with_capacity(plans.len());
+    for (i, plan) in plans.into_iter().enumerate() {
+        let (hub, task_ctx) = (hub.clone(), task_ctx.clone());
+        running.push(tokio::spawn(async move {
+            let schema = plan.schema();
+            let result = collect(plan, task_ctx).await;
+            hub.release(i);
+            result.map(|batches| Output { schema, batches })
+        }));
+    }
+    let mut outputs = Vec::with_capacity(running.len());
+    let mut first_error: Option<Error> = None;
+    for task in running {
+        match task.await {
+            Ok(Ok(output)) => outputs.push(output),
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e.into());
+            }
+            Err(e) => {
+                first_error.get_or_insert(Error::Data(format!("a report stopped: {e}")));
+            }
+        }
+    }
+    if let Some(task) = broadcast {
+        match task.await {
+            Ok(Err(e)) => {
+                // The reports saw the failure too; report the scan's own error first.
+                return Err(e);
+            }
+            Err(e) => return Err(Error::Data(format!("the scan stopped: {e}"))),
+            Ok(Ok(())) => {}
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(outputs),
+    }
+}
+
+/// The subscriptions of every report scan, and then their channels.
+struct Hub {
+    /// The view's full schema.
+    schema: SchemaRef,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// The report being planned.
+    plan: usize,
+    subscribers: Vec<Subscriber>,
+}
+
+/// One scan of the view in one report's plan.
+struct Subscriber {
+    plan: usize,
+    /// Columns of the view it reads.
+    columns: Vec<usize>,
+    /// Its end of the channel, until the scan runs or the report ends.
+    receiver: Option<Receiver>,
+}
+
+enum Receiver {
+    Bounded(mpsc::Receiver<Item>),
+    Unbounded(mpsc::UnboundedReceiver<Item>),
+}
+
+enum Sender {
+    Bounded(mpsc::Sender<Item>),
+    Unbounded(mpsc::UnboundedSender<Item>),
+}
+
+impl Sender {
+    /// Sends; false when the report no longer listens.
+    async fn send(&self, item: Item) -> bool {
+        match self {
+            Sender::Bounded(s) => s.send(item).await.is_ok(),
+            Sender::Unbounded(s) => s.send(item).is_ok(),
+        }
+    }
+}
+
+impl Hub {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records a scan of `columns` by the report being planned; returns its id.
+    fn subscribe(&self, columns: Vec<usize>) -> usize {
+        let mut state = self.lock();
+        let plan = state.plan;
+        state.subscribers.push(Subscriber {
+            plan,
+            columns,
+            receiver: None,
+        });
+        state.subscribers.len() - 1
+    }
+
+    /// Takes the channel of scan `id`.
+    fn take(&self, id: usize) -> Option<Receiver> {
+        self.lock()
+            .subscribers
+            .get_mut(id)
+            .and_then(|s| s.receiver.take())
+    }
+
+    /// Drops the channels report `plan` did not take: it has ended.
+    fn release(&self, plan: usize) {
+        for s in self.lock().subscribers.iter_mut() {
+            if s.plan == plan {
+                s.receiver = None;
+            }
+        }
+    }
+
+    /// Plans the view for the columns the reports read and starts streaming it to them.
+    async fn start(
+        &self,
+        view: DataFrame,
+    ) -> Result<Option<tokio::task::JoinHandle<Result<()>>>> {
+        let mut state = self.lock();
+        if state.subscribers.is_empty() {
+            return Ok(None);
+        }
+        let mut union: Vec<usize> = state
+            .subscribers
+            .iter()
+            .flat_map(|s| s.columns.iter().copied())
+            .collect();
+        union.sort_unstable();
+        union.dedup();
+        if union.is_empty() {
+            // Only row counts are wanted; any one column carries them.
+            union.push(0);
+        }
+        let mut senders = Vec::with_capacity(state.subscribers.len());
+        let plans_scans = |plan: usize, subs: &[Subscriber]| {
+            subs.iter().filter(|s| s.plan == plan).count()
+        };
+        let counts: Vec<usize> = state
+            .subscribers
+            .iter()
+            .map(|s| plans_scans(s.plan, &state.subscribers))
+            .collect();
+        for (s, count) in state.subscribers.iter_mut().zip(counts) {
+            let positions: Vec<usize> = s
+                .columns
+                .iter()
+                .filter_map(|c| union.binary_search(c).ok())
+                .collect();
+            let (sender, receiver) = if count > 1 {
+                let (tx, rx) = mpsc::unbounded_channel();
+                (Sender::Unbounded(tx), Receiver::Unbounded(rx))
+            } else {
+                let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
+                (Sender::Bounded(tx), Receiver::Bounded(rx))
+            };
+            s.receiver = Some(receiver);
+            senders.push((sender, positions));
+        }
+        drop(state);
+        let names: Vec<String> = union
+            .iter()
+            .map(|i| self.schema.field(*i).name().clone())
+            .collect();
+        let selected = view.select_columns(&names.iter().map(String::as_str).collect::<Vec<_>>())?;
+        let task_ctx = selected.task_ctx();
+        let mut plan = selected.create_physical_plan().await?;
+        if plan.properties().partitioning.partition_count() > 1 {
+            plan = Arc::new(CoalescePartitionsExec::new(plan));
+        }
+        Ok(Some(tokio::spawn(async move {
+            let mut stream = match plan.execute(0, Arc::new(task_ctx)) {
+                Ok(s) => s,
+                Err(e) => {
+                    broadcast_error(&senders, &e).await;
+                    return Err(e.into());
+                }
+            };
+            let mut live: Vec<Option<(Sender, Vec<usize>)>> =
+                senders.into_iter().map(Some).collect();
+            while let Some(item) = stream.next().await {
+                let batch = match item {
+                    Ok(b) => b,
+                    Err(e) => {
+                        let senders: Vec<_> = live.into_iter().flatten().collect();
+                        broadcast_error(&senders, &e).await;
+                        return Err(e.into());
+                    }
+                };
+                let mut listening = 0;
+                for slot in live.iter_mut() {
+                    let Some((sender, positions)) = slot else {
+                        continue;
+                    };
+                    let part = batch.project(positions).map_err(DataFusionError::from);
+                    if sender.send(part).await {
+                        listening += 1;
+                    } else {
+                        *slot = None;
+                    }
+                }
+                if listening == 0 {
+                    break;
+                }
+            }
+            Ok(())
+        })))
+    }
+}
+
+/// Tells every report the scan failed.
+async fn broadcast_error(senders: &[(Sender, Vec<usize>)], e: &DataFusionError) {
+    for (sender, _) in senders {
+        sender
+            .send(Err(DataFusionError::Execution(e.to_string())))
+            .await;
+    }
+}
+
+/// The table that stands in for the view while the reports are planned.
+#[derive(Debug)]
+struct SharedView {
+    hub: Arc<Hub>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl TableProvider for SharedView {
+    fn schema(&self) -> SchemaRef {
+        self.hub.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        limit: Option<usize>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        let columns: Vec<usize> = match projection {
+            Some(p) => p.clone(),
+            None => (0..self.hub.schema.fields().len()).collect(),
+        };
+        let schema = Arc::new(self.hub.schema.project(&columns)?);
+        let id = self.hub.subscribe(columns);
+        let partition = SharedPartition {
+            hub: self.hub.clone(),
+            id,
+            schema: schema.clone(),
+        };
+        Ok(Arc::new(StreamingTableExec::try_new(
+            schema,
+            vec![Arc::new(partition)],
+            None,
+            vec![],
+            false,
+            limit,
+        )?))
+    }
+}
+
+/// One report scan's stream of the view.
+struct SharedPartition {
+    hub: Arc<Hub>,
+    id: usize,
+    schema: SchemaRef,
+}
+
+impl std::fmt::Debug for SharedPartition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedPartition")
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+impl PartitionStream for SharedPartition {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let stream = match self.hub.take(self.id) {
+            Some(Receiver::Bounded(rx)) => futures::stream::unfold(rx, |mut rx| async {
+                rx.recv().await.map(|item| (item, rx))
+            })
+            .boxed(),
+            Some(Receiver::Unbounded(rx)) => futures::stream::unfold(rx, |mut rx| async {
+                rx.recv().await.map(|item| (item, rx))
+            })
+            .boxed(),
+            None => futures::stream::once(async {
+                Err(DataFusionError::Execution(format!(
+                    "{VIEW} can be read once per report"
+                )))
+            })
+            .boxed(),
+        };
+        Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    /// A context whose `flows_classified` is a view over a small in-memory table.
+    async fn context() -> SessionContext {
+        let ctx = SessionContext::new();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Utf8, true),
+            Field::new("v", DataType::Int64, true),
+        ]));
+        let batch = |ks: &[&str], vs: &[i64]| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(StringArray::from(ks.to_vec())),
+                    Arc::new(Int64Array::from(vs.to_vec())),
+                ],
+            )
+            .expect("batch")
+        };
+        let table = datafusion::datasource::MemTable::try_new(
+            schema.clone(),
+            vec![vec![batch(&["a", "b"], &[1, 2]), batch(&["a", "c"], &[3, 4])]],
+        )
+        .expect("table");
+        ctx.register_table("t", Arc::new(table)).expect("register");
+        ctx.sql(&format!("CREATE VIEW {VIEW} AS SELECT k, v * 10 AS v FROM t"))
+            .await
+            .expect("view");
+        ctx
+    }
+
+    fn text(outputs: &[Output]) -> Vec<String> {
+        outputs
+            .iter()
+            .map(|o| {
+                arrow::util::pretty::pretty_format_batches_with_schema(
+                    o.schema.clone(),
+                    &o.batches,
+                )
+                .expect("format")
+                .to_string()
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn each_query_gets_the_answer_it_gets_alone() {
+        let ctx = context().await;
+        let queries: Vec<String> = [
+            "SELECT k, sum(v) AS s FROM flows_classified GROUP BY k ORDER BY k",
+            "SELECT count(*) AS n FROM flows_classified",
+            "SELECT k FROM flows_classified WHERE v > 20 ORDER BY k LIMIT 1",
+            "SELECT a.k, count(*) AS n FROM flows_classified a JOIN flows_classified b ON a.k = b.k GROUP BY a.k ORDER BY a.k",
+            "SELECT 1 AS one",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut alone = Vec::new();
+        for q in &queries {
+            let df = ctx.sql(q).await.expect("plans");
+            let schema = Arc::new(df.schema().as_arrow().clone());
+            alone.push(Output {
+                schema,
+                batches: df.collect().await.expect("runs"),
+            });
+        }
+        let shared = run(&ctx, &queries).await.expect("pack runs");
+        assert_eq!(text(&shared), text(&alone));
+        assert!(text(&shared)[1].contains("| 4 |"));
+        assert!(text(&shared)[3].contains("| a | 4 |"));
+        // The view is back in place afterwards.
+        assert_eq!(ctx.sql("SELECT * FROM flows_classified").await.expect("view").collect().await.expect("rows").iter().map(|b| b.num_rows()).sum::<usize>(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_failing_query_reports_its_error() {
+        let ctx = context().await;
+        let err = run(&ctx, &["SELECT nope FROM flows_classified".to_string()])
+            .await
+            .err()
+            .expect("unknown column");
+        assert!(err.to_string().contains("nope"), "{err}");
+    }
+}

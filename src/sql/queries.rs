@@ -1,0 +1,216 @@
+//! The SQL kept in `queries/`, embedded in the binary: the `flows_classified` view and the
+//! reports, with what each report needs from the inventory.
+//!
+//! A query's description and parameters are read from its header comment, so each fact lives
+//! in the `.sql` file: the first line is `-- <name>: <what it answers>`, and a parameter is
+//! declared as `$name (default VALUE)`. Parameters are bound as literals before planning.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+use crate::inventory::Kind;
+
+/// The view every report reads: each flow record with its traffic class.
+pub const CLASSIFY: &str = include_str!("../../queries/classify.sql");
+
+/// The inventory files the classification uses; without any of them every record is `other`.
+pub const CLASSIFY_NEEDS: &[Kind] = &[Kind::NetworkInterfaces, Kind::Vpcs];
+
+/// One report of `queries/`.
+#[derive(Clone, Copy, Debug)]
+pub struct Report {
+    /// Its name, the file name without `.sql`.
+    pub name: &'static str,
+    /// Its SQL, header comment included.
+    pub sql: &'static str,
+    /// Inventory files it cannot answer without (besides [`CLASSIFY_NEEDS`]).
+    pub needs: &'static [Kind],
+}
+
+/// Every report, in the order `report` runs them.
+pub const REPORTS: &[Report] = &[
+    Report {
+        name: "traffic-summary",
+        sql: include_str!("../../queries/traffic-summary.sql"),
+        needs: &[],
+    },
+    Report {
+        name: "endpoint-bytes",
+        sql: include_str!("../../queries/endpoint-bytes.sql"),
+        needs: &[Kind::VpcEndpoints],
+    },
+    Report {
+        name: "idle-endpoints",
+        sql: include_str!("../../queries/idle-endpoints.sql"),
+        needs: &[Kind::VpcEndpoints],
+    },
+    Report {
+        name: "nat-gateway-bytes",
+        sql: include_str!("../../queries/nat-gateway-bytes.sql"),
+        needs: &[Kind::NatGateways],
+    },
+    Report {
+        name: "nat-aws-services",
+        sql: include_str!("../../queries/nat-aws-services.sql"),
+        needs: &[Kind::NatGateways, Kind::IpRanges],
+    },
+    Report {
+        name: "rejects",
+        sql: include_str!("../../queries/rejects.sql"),
+        needs: &[],
+    },
+    Report {
+        name: "top-talkers",
+        sql: include_str!("../../queries/top-talkers.sql"),
+        needs: &[],
+    },
+    Report {
+        name: "vantage-conflicts",
+        sql: include_str!("../../queries/vantage-conflicts.sql"),
+        needs: &[Kind::IpRanges],
+    },
+];
+
+impl Report {
+    /// The report of that name.
+    pub fn named(name: &str) -> Option<&'static Report> {
+        REPORTS.iter().find(|r| r.name == name)
+    }
+
+    /// What it answers: the rest of the header's first line.
+    pub fn description(&self) -> &'static str {
+        describe(self.sql)
+    }
+
+    /// Its parameters and their defaults, from the header comment.
+    pub fn parameters(&self) -> BTreeMap<&'static str, &'static str> {
+        parameters(self.sql)
+    }
+
+    /// Its SQL with every `$parameter` bound: `values` first, then the defaults. A value is
+    /// bound as a number when it is one, else as a quoted string.
+    pub fn bind(&self, values: &BTreeMap<String, String>) -> Result<String> {
+        let mut sql = self.sql.to_string();
+        let mut names: Vec<(&str, String)> = self
+            .parameters()
+            .into_iter()
+            .map(|(name, default)| {
+                let value = values.get(name).map_or(default, String::as_str);
+                (name, literal(value))
+            })
+            .collect();
+        // Longest first, so `$top` never replaces the start of `$top_n`.
+        names.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
+        for (name, value) in names {
+            sql = sql.replace(&format!("${name}"), &value);
+        }
+        if let Some(at) = body(&sql).find('$') {
+            let rest: String = body(&sql)[at..]
+                .chars()
+                .take_while(|c| *c == '$' || c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            return Err(Error::Usage(format!(
+                "report {}: parameter {rest} has no value and no default",
+                self.name
+            )));
+        }
+        Ok(sql)
+    }
+}
+
+/// The part of a query after its header comment.
+fn body(sql: &str) -> &str {
+    let mut rest = sql;
+    while let Some(line_end) = rest.find('\n') {
+        if rest.trim_start().starts_with("--") {
+            rest = &rest[line_end + 1..];
+        } else {
+            break;
+        }
+    }
+    rest
+}
+
+/// The text after `name:` on the first line of a header.
+fn describe(sql: &str) -> &str {
+    let first = sql.lines().next().unwrap_or("");
+    let first = first.trim_start_matches('-').trim();
+    first.split_once(':').map_or(first, |(_, d)| d.trim())
+}
+
+/// Every `$name (default VALUE)` in the header comment.
+fn parameters(sql: &str) -> BTreeMap<&str, &str> {
+    let mut found = BTreeMap::new();
+    let header = &sql[..sql.len() - body(sql).len()];
+    let mut rest = header;
+    while let Some(at) = rest.find('$') {
+        rest = &rest[at + 1..];
+        let name_len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let name = &rest[..name_len];
+        let after = rest[name_len..].trim_start();
+        if let Some(value) = after.strip_prefix("(default ")
+            && let Some(end) = value.find(')')
+            && !name.is_empty()
+        {
+            found.insert(name, value[..end].trim());
+        }
+    }
+    found
+}
+
+/// A parameter value as SQL: a number as it is, anything else as a quoted string.
+fn literal(value: &str) -> String {
+    if value.parse::<i64>().is_ok() || value.parse::<f64>().is_ok_and(f64::is_finite) {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', "''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_report_has_a_header_an_order_and_its_own_name() {
+        for r in REPORTS {
+            assert!(
+                r.sql.starts_with(&format!("-- {}: ", r.name)),
+                "{} names itself",
+                r.name
+            );
+            assert!(!r.description().is_empty());
+            assert!(body(r.sql).contains("ORDER BY"), "{} is ordered", r.name);
+            assert!(body(r.sql).contains("flows_classified"));
+        }
+        assert!(CLASSIFY.starts_with("-- flows_classified: "));
+    }
+
+    #[test]
+    fn parameters_bind_with_defaults_and_overrides() {
+        let idle = Report::named("idle-endpoints").expect("exists");
+        assert_eq!(
+            idle.parameters().into_iter().collect::<Vec<_>>(),
+            [("low_traffic_bytes", "1048576")]
+        );
+        let sql = idle.bind(&BTreeMap::new()).expect("binds");
+        assert!(sql.contains("p.bytes < 1048576"));
+        let values = BTreeMap::from([("low_traffic_bytes".to_string(), "5".to_string())]);
+        assert!(idle.bind(&values).expect("binds").contains("p.bytes < 5"));
+        let odd = BTreeMap::from([("low_traffic_bytes".to_string(), "x'y".to_string())]);
+        assert!(idle.bind(&odd).expect("binds").contains("p.bytes < 'x''y'"));
+    }
+
+    #[test]
+    fn a_parameter_without_default_is_an_error() {
+        let r = Report {
+            name: "t",
+            sql: "-- t: test\nSELECT $missing FROM flows_classified ORDER BY 1\n",
+            needs: &[],
+        };
+        let err = r.bind(&BTreeMap::new()).err().expect("unbound");
+        assert!(err.to_string().contains("$missing"), "{err}");
+    }
+}

@@ -1,0 +1,125 @@
+//! The inventory functions: `eni_has_ip`, `vpc_contains`, `vpc_eni` and `route_target`, answered
+//! from the [`Lookup`] of the loaded inventory. They are what the classification needs beyond
+//! equi-joins: address sets, CIDR containment scoped to one VPC, and longest-prefix routing.
+//! Without an inventory they still exist and return NULL; NULL in gives NULL out, and so does
+//! text that is not an address.
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use arrow::datatypes::DataType;
+use datafusion::error::Result;
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+};
+
+use super::args::{Parsed, Strings, booleans, parse_ip, strings_signature, texts};
+use crate::inventory::lookup::Lookup;
+
+/// Which inventory function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Kind {
+    EniHasIp,
+    VpcContains,
+    VpcEni,
+    RouteTarget,
+}
+
+/// One inventory function with the lookups it answers from.
+#[derive(Debug)]
+struct EstateFunction {
+    kind: Kind,
+    /// `None` when no inventory was loaded.
+    lookup: Option<Arc<Lookup>>,
+    signature: Signature,
+}
+
+/// Two functions are the same when they are of the same kind over the same inventory.
+impl PartialEq for EstateFunction {
+    fn eq(&self, other: &Self) -> bool {
+        let same = match (&self.lookup, &other.lookup) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        self.kind == other.kind && same
+    }
+}
+
+impl Eq for EstateFunction {}
+
+impl Hash for EstateFunction {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.kind.hash(state);
+        self.lookup.is_some().hash(state);
+    }
+}
+
+/// The inventory functions over `lookup` (`None`: no inventory), ready to register.
+pub(super) fn functions(lookup: Option<Arc<Lookup>>) -> Vec<ScalarUDF> {
+    [
+        Kind::EniHasIp,
+        Kind::VpcContains,
+        Kind::VpcEni,
+        Kind::RouteTarget,
+    ]
+    .into_iter()
+    .map(|kind| {
+        ScalarUDF::new_from_impl(EstateFunction {
+            kind,
+            lookup: lookup.clone(),
+            signature: strings_signature(2),
+        })
+    })
+    .collect()
+}
+
+impl ScalarUDFImpl for EstateFunction {
+    fn name(&self) -> &str {
+        match self.kind {
+            Kind::EniHasIp => "eni_has_ip",
+            Kind::VpcContains => "vpc_contains",
+            Kind::VpcEni => "vpc_eni",
+            Kind::RouteTarget => "route_target",
+        }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(match self.kind {
+            Kind::EniHasIp | Kind::VpcContains => DataType::Boolean,
+            Kind::VpcEni | Kind::RouteTarget => DataType::Utf8,
+        })
+    }
+
+    fn invoke_with_args(&self, call: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let name = self.name();
+        let rows = call.number_rows;
+        let key = Strings::arg(name, &call.args, 0)?;
+        let ip = Parsed::arg(name, &call.args, 1, parse_ip)?;
+        let constant = key.is_const() && ip.is_const();
+        let Some(lookup) = self.lookup.as_deref() else {
+            return Ok(match self.kind {
+                Kind::EniHasIp | Kind::VpcContains => booleans(true, rows, |_| None),
+                Kind::VpcEni | Kind::RouteTarget => texts(true, rows, |_| None),
+            });
+        };
+        Ok(match self.kind {
+            Kind::EniHasIp => booleans(constant, rows, |row| {
+                Some(lookup.eni_has_address(key.get(row)?, ip.get(row)?))
+            }),
+            Kind::VpcContains => booleans(constant, rows, |row| {
+                Some(lookup.vpc_contains(key.get(row)?, ip.get(row)?))
+            }),
+            Kind::VpcEni => texts(constant, rows, |row| {
+                lookup.vpc_eni(key.get(row)?, ip.get(row)?)
+            }),
+            Kind::RouteTarget => texts(constant, rows, |row| {
+                lookup.route_target(key.get(row)?, ip.get(row)?)
+            }),
+        })
+    }
+}
