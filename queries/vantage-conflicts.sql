@@ -3,14 +3,16 @@
 -- Reads: flows_classified; ip-ranges.json through aws_service.
 -- Three checks, on records that log the field: flow_direction against the direction given by
 -- the ENI's own addresses; traffic_path (egress records only) against the traffic class (1 for
--- intra-VPC, endpoint, NAT and transit traffic; 2 or 7 for a gateway endpoint; 2 or 8 for an
--- internet gateway; 3 for a VPN; 4 or 5 for peering); pkt_dst_aws_service against the
+-- intra-VPC, endpoint, transit and NAT-bound traffic; 2 or 7 for a gateway endpoint; 2 or 8 for
+-- an internet gateway and for a NAT gateway's own outside leg; 3 for a VPN; 4 or 5 for
+-- peering); pkt_dst_aws_service against the
 -- ip-ranges.json service of pkt_dstaddr (or dstaddr). A conflict means a stale inventory or
 -- ip-ranges.json, or a record the rules misread: worth a look before trusting cost figures.
 -- Columns: check_name, traffic_class, logged, inferred, records, bytes, example_interface_id.
 WITH checked AS (
     SELECT
         traffic_class,
+        counted,
         bytes,
         interface_id,
         CASE WHEN flow_direction IS NOT NULL AND direction <> flow_direction
@@ -18,8 +20,9 @@ WITH checked AS (
         direction,
         CASE
             WHEN traffic_path IS NULL OR traffic_class IS NULL OR traffic_class = 'other' THEN NULL
+            WHEN traffic_class = 'nat_gateway' AND counted AND traffic_path IN (2, 8) THEN NULL
             WHEN traffic_class IN ('intra_vpc', 'interface_endpoint', 'nat_gateway', 'transit_gateway')
-                AND traffic_path = 1 THEN NULL
+                AND NOT (traffic_class = 'nat_gateway' AND counted) AND traffic_path = 1 THEN NULL
             WHEN traffic_class = 'gateway_endpoint' AND traffic_path IN (2, 7) THEN NULL
             WHEN traffic_class = 'internet_gateway' AND traffic_path IN (2, 8) THEN NULL
             WHEN traffic_class = 'vpn' AND traffic_path = 3 THEN NULL

@@ -9,6 +9,7 @@ mod functions;
 mod generate;
 mod ingest;
 mod query;
+mod report;
 
 use std::path::PathBuf;
 
@@ -51,6 +52,8 @@ pub enum Command {
     Ingest(ingest::IngestArgs),
     /// Run read-only SQL over the `flows` table of raw logs or an ingested dataset.
     Query(query::QueryArgs),
+    /// Classify traffic with the AWS inventory and report it: endpoints, NAT, rejects, talkers.
+    Report(report::ReportArgs),
     /// Write a small, consistent sample estate: S3-layout logs, Parquet, inventory JSON.
     Generate(generate::GenerateArgs),
 }
@@ -155,6 +158,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Functions(a) => functions::run(a),
         Command::Ingest(a) => ingest::run(a, opts),
         Command::Query(a) => query::run(a, opts),
+        Command::Report(a) => report::run(a, opts),
         Command::Generate(a) => generate::run(a),
     }
 }

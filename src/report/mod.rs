@@ -1,9 +1,10 @@
-//! Rendering query results: table, CSV, JSON and NDJSON, always to a writer.
+//! Rendering query results: table, Markdown, CSV, JSON and NDJSON, always to a writer.
 //!
 //! Renderers only format; they never print progress or errors (those go to stderr elsewhere),
 //! so stdout carries nothing but data. CSV, JSON and NDJSON are written batch by batch as
-//! results arrive ([`Renderer`]), so output of any size needs no memory; the table needs every
-//! row for its column widths and is built at the end.
+//! results arrive ([`Renderer`]), so output of any size needs no memory; the tables need every
+//! row for their column widths and are built at the end. [`render_reports`] writes several
+//! named results as one document.
 
 use std::cell::Cell;
 use std::io::Write;
@@ -19,6 +20,8 @@ use crate::error::{Error, Result};
 pub enum Format {
     /// An aligned text table.
     Table,
+    /// A Markdown (GitHub) table; numbers right-aligned.
+    Markdown,
     /// CSV with a header row.
     Csv,
     /// One JSON array of row objects.
@@ -50,6 +53,7 @@ impl<W: Write> Write for Tracked<W> {
 
 enum Sink<W: Write> {
     Table(Tracked<W>, Vec<RecordBatch>),
+    Markdown(Tracked<W>, Vec<RecordBatch>),
     Csv(Box<arrow::csv::Writer<Tracked<W>>>),
     Json(arrow::json::ArrayWriter<Tracked<W>>),
     Ndjson(arrow::json::LineDelimitedWriter<Tracked<W>>),
@@ -74,6 +78,7 @@ impl<W: Write> Renderer<W> {
         };
         let sink = match format {
             Format::Table => Sink::Table(out, Vec::new()),
+            Format::Markdown => Sink::Markdown(out, Vec::new()),
             Format::Csv => Sink::Csv(Box::new(
                 arrow::csv::WriterBuilder::new()
                     .with_header(true)
@@ -102,7 +107,7 @@ impl<W: Write> Renderer<W> {
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         self.wrote = true;
         let result = match &mut self.sink {
-            Sink::Table(_, all) => {
+            Sink::Table(_, all) | Sink::Markdown(_, all) => {
                 all.push(batch.clone());
                 Ok(())
             }
@@ -133,6 +138,11 @@ impl<W: Write> Renderer<W> {
                 writeln!(out, "{table}").map_err(io)?;
                 out.flush().map_err(io)
             }
+            Sink::Markdown(mut out, all) => {
+                let text = markdown(&self.schema, &all)?;
+                out.write_all(text.as_bytes()).map_err(io)?;
+                out.flush().map_err(io)
+            }
             Sink::Csv(w) => w.into_inner().flush().map_err(io),
             Sink::Json(mut w) => {
                 w.finish().map_err(|e| wrap(e.into()))?;
@@ -160,4 +170,111 @@ pub fn render(
         r.write(b)?;
     }
     r.finish()
+}
+
+/// A Markdown table of `batches`: `|` in values escaped, numeric columns right-aligned, nulls
+/// empty.
+fn markdown(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
+    use arrow::util::display::{ArrayFormatter, FormatOptions};
+    let options = FormatOptions::default();
+    let escape = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let mut text = String::new();
+    let names: Vec<String> = schema.fields().iter().map(|f| escape(f.name())).collect();
+    text.push_str(&format!("| {} |\n", names.join(" | ")));
+    let rules: Vec<&str> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            if f.data_type().is_numeric() {
+                "---:"
+            } else {
+                "---"
+            }
+        })
+        .collect();
+    text.push_str(&format!("|{}|\n", rules.join("|")));
+    for batch in batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        for row in 0..batch.num_rows() {
+            let cells: Vec<String> = formatters
+                .iter()
+                .map(|f| escape(&f.value(row).to_string()))
+                .collect();
+            text.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+    }
+    Ok(text)
+}
+
+/// One named result of [`render_reports`].
+pub struct Named<'a> {
+    /// The report's name.
+    pub name: &'a str,
+    /// What it answers, in one line.
+    pub description: &'a str,
+    /// Its schema.
+    pub schema: SchemaRef,
+    /// Its rows.
+    pub batches: &'a [RecordBatch],
+}
+
+/// Writes several results as one document: a titled section each for the table, Markdown and
+/// CSV formats (CSV sections start with a `# name` line); one JSON object from report name to
+/// its rows; NDJSON rows with a leading `report` member.
+pub fn render_reports(out: &mut dyn Write, results: &[Named<'_>], format: Format) -> Result<()> {
+    let io = |e: std::io::Error| Error::io("<stdout>", e);
+    match format {
+        Format::Json => {
+            write!(out, "{{").map_err(io)?;
+            for (i, r) in results.iter().enumerate() {
+                let name = serde_json::to_string(r.name).map_err(|e| Error::Data(e.to_string()))?;
+                write!(out, "{}\n{name}: ", if i == 0 { "" } else { "," }).map_err(io)?;
+                let mut rows = Vec::new();
+                render(&mut rows, r.schema.clone(), r.batches, Format::Json)?;
+                out.write_all(rows.trim_ascii_end()).map_err(io)?;
+            }
+            writeln!(out, "\n}}").map_err(io)?;
+        }
+        Format::Ndjson => {
+            for r in results {
+                let mut fields = vec![arrow::datatypes::Field::new(
+                    "report",
+                    arrow::datatypes::DataType::Utf8,
+                    false,
+                )];
+                fields.extend(r.schema.fields().iter().map(|f| f.as_ref().clone()));
+                let schema = std::sync::Arc::new(arrow::datatypes::Schema::new(fields));
+                let mut tagged = Vec::with_capacity(r.batches.len());
+                for b in r.batches {
+                    let mut columns: Vec<arrow::array::ArrayRef> = vec![std::sync::Arc::new(
+                        arrow::array::StringArray::from(vec![r.name; b.num_rows()]),
+                    )];
+                    columns.extend(b.columns().iter().cloned());
+                    tagged.push(RecordBatch::try_new(schema.clone(), columns)?);
+                }
+                render(out, schema, &tagged, Format::Ndjson)?;
+            }
+        }
+        Format::Table | Format::Markdown | Format::Csv => {
+            for (i, r) in results.iter().enumerate() {
+                if i > 0 {
+                    writeln!(out).map_err(io)?;
+                }
+                match format {
+                    Format::Markdown => {
+                        writeln!(out, "## {}\n\n{}\n", r.name, r.description).map_err(io)?
+                    }
+                    Format::Csv if results.len() > 1 => writeln!(out, "# {}", r.name).map_err(io)?,
+                    Format::Csv => {}
+                    _ => writeln!(out, "{}: {}", r.name, r.description).map_err(io)?,
+                }
+                render(out, r.schema.clone(), r.batches, format)?;
+            }
+        }
+    }
+    out.flush().map_err(io)
 }

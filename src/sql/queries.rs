@@ -77,8 +77,8 @@ impl Report {
         REPORTS.iter().find(|r| r.name == name)
     }
 
-    /// What it answers: the rest of the header's first line.
-    pub fn description(&self) -> &'static str {
+    /// What it answers: the first paragraph of its header, after its name.
+    pub fn description(&self) -> String {
         describe(self.sql)
     }
 
@@ -131,11 +131,18 @@ fn body(sql: &str) -> &str {
     rest
 }
 
-/// The text after `name:` on the first line of a header.
-fn describe(sql: &str) -> &str {
-    let first = sql.lines().next().unwrap_or("");
-    let first = first.trim_start_matches('-').trim();
-    first.split_once(':').map_or(first, |(_, d)| d.trim())
+/// The header's first paragraph, after `name:`, as one line.
+fn describe(sql: &str) -> String {
+    let paragraph: Vec<&str> = sql
+        .lines()
+        .map(|l| l.trim_start_matches('-').trim())
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let text = paragraph.join(" ");
+    match text.split_once(": ") {
+        Some((_, d)) => d.trim().to_string(),
+        None => text,
+    }
 }
 
 /// Every `$name (default VALUE)` in the header comment.

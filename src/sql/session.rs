@@ -29,6 +29,7 @@ use datafusion::datasource::MemTable;
 use super::{queries, udf};
 use crate::error::{Error, Result};
 use crate::ingest::decode::DecodeConfig;
+use crate::ingest::discover::Window;
 use crate::ingest::fields::FIELDS;
 use crate::ingest::format::{Columns, DATE_COLUMN, SOURCE_COLUMN};
 use crate::ingest::parallel::{self, Diagnostics, Input, RunOptions, RunTotals};
@@ -64,7 +65,13 @@ pub enum FlowsSource {
 /// Builds the session: the `flows` table; with an inventory, its tables and the
 /// `flows_classified` view (queries/classify.sql); and vpcflow's SQL functions, which answer
 /// from the inventory and its ip-ranges.json.
-pub async fn session(source: FlowsSource, inventory: Option<&Inventory>) -> Result<SessionContext> {
+/// With a `window`, `flows` holds only the records that overlap it (`end` at or after `since`,
+/// `start` before `until`); records without times are kept.
+pub async fn session(
+    source: FlowsSource,
+    inventory: Option<&Inventory>,
+    window: Option<&Window>,
+) -> Result<SessionContext> {
     let config = SessionConfig::new()
         .with_information_schema(true)
         .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()))
@@ -89,6 +96,9 @@ pub async fn session(source: FlowsSource, inventory: Option<&Inventory>) -> Resu
         FlowsSource::Dataset(root) => dataset_table(&ctx, &root).await?,
     };
     ctx.register_table("flows", table)?;
+    if let Some(w) = window {
+        restrict(&ctx, w).await?;
+    }
     let index = inventory.and_then(|i| i.ip_ranges()).map(|r| r.index());
     let lookup = inventory.map(|i| Arc::new(Lookup::new(i)));
     udf::register_all(&ctx, index.as_ref(), lookup);
@@ -101,6 +111,34 @@ pub async fn session(source: FlowsSource, inventory: Option<&Inventory>) -> Resu
         ctx.register_table(CLASSIFIED, view)?;
     }
     Ok(ctx)
+}
+
+/// Replaces `flows` by the records that overlap `window`. The filter also names the `date`
+/// partition (a day's margin before `since`), so a dataset's files outside it are not read.
+async fn restrict(ctx: &SessionContext, window: &Window) -> Result<()> {
+    let mut conditions = Vec::new();
+    if let Some(since) = window.since {
+        let day = (since - chrono::Duration::days(1)).format("%Y-%m-%d");
+        conditions.push(format!(
+            "(\"end\" IS NULL OR \"end\" >= TIMESTAMP '{}') AND (date IS NULL OR date >= DATE '{day}')",
+            since.format("%Y-%m-%dT%H:%M:%SZ")
+        ));
+    }
+    if let Some(until) = window.until {
+        conditions.push(format!(
+            "(start IS NULL OR start < TIMESTAMP '{}') AND (date IS NULL OR date <= DATE '{}')",
+            until.format("%Y-%m-%dT%H:%M:%SZ"),
+            until.format("%Y-%m-%d")
+        ));
+    }
+    if conditions.is_empty() {
+        return Ok(());
+    }
+    let sql = format!("SELECT * FROM flows WHERE {}", conditions.join(" AND "));
+    let view = ctx.sql(&sql).await?.into_view();
+    ctx.deregister_table("flows")?;
+    ctx.register_table("flows", view)?;
+    Ok(())
 }
 
 /// The listing table over an ingested dataset, with the canonical schema (plus any unknown

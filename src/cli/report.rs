@@ -1,0 +1,183 @@
+//! `vpcflow report`: the reports of `queries/` over raw logs or an ingested dataset, with the
+//! AWS inventory, all from one scan of the classified flows.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use clap::Args;
+
+use super::query::{finish, flows_source, runtime};
+use super::{InputArgs, Outcome};
+use crate::error::{Error, Result};
+use crate::ingest::parallel::RunOptions;
+use crate::inventory::{Inventory, Kind};
+use crate::report::{Format, Named, render_reports};
+use crate::sql::pack;
+use crate::sql::queries::{CLASSIFY_NEEDS, REPORTS, Report};
+use crate::sql::session::session;
+
+/// Arguments of `vpcflow report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// What to read; report names may come first (`vpcflow report rejects top-talkers LOGS`),
+    /// else every report runs.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The AWS inventory: describe-* JSON and ip-ranges.json, found anywhere under DIR.
+    #[arg(long, value_name = "DIR", required = true)]
+    pub inventory: Option<std::path::PathBuf>,
+    /// Region of inventory files that name none (e.g. describe-vpcs outside a region folder).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// List the reports with one line each, and their parameters; needs no input.
+    #[arg(long, exclusive = true)]
+    pub list: bool,
+    /// A report parameter, e.g. `--param low_traffic_bytes=5000000` (see `--list`).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+}
+
+/// Lists the reports: name, what it answers and its parameters.
+fn list() -> Result<Outcome> {
+    let mut out = std::io::stdout().lock();
+    let io = |e: std::io::Error| Error::io("<stdout>", e);
+    {
+        {
+            let width = REPORTS.iter().map(|r| r.name.len()).max().unwrap_or(0);
+            for r in REPORTS {
+                let params: Vec<String> = r
+                    .parameters()
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                let params = if params.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [--param {}]", params.join(" "))
+                };
+                writeln!(out, "{:width$}  {}{params}", r.name, r.description()).map_err(io)?;
+            }
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+/// Runs the chosen reports.
+pub fn run(mut args: ReportArgs, opts: RunOptions) -> Result<Outcome> {
+    if args.list {
+        return list();
+    }
+    let chosen = take_names(&mut args.input.inputs)?;
+    let params = parse_params(&args.params, &chosen)?;
+    let reporter = args.input.reporter()?;
+    let dir = args
+        .inventory
+        .ok_or_else(|| Error::Usage("--inventory is required".into()))?;
+    let inventory = Inventory::load(&dir, args.region.as_deref())?;
+    for r in &chosen {
+        for missing in missing(&inventory, r) {
+            reporter.warn(&format!(
+                "report {}: no {} under {}; its answer leaves out what that file describes",
+                r.name,
+                missing.file_name(),
+                dir.display()
+            ));
+        }
+    }
+    let queries = chosen
+        .iter()
+        .map(|r| r.bind(&params))
+        .collect::<Result<Vec<_>>>()?;
+    let window = args.input.read_options()?.window;
+    let (source, totals) = flows_source(&args.input, opts, &reporter)?;
+    let outputs = runtime(opts)?.block_on(async {
+        let ctx = session(source, Some(&inventory), Some(&window)).await?;
+        pack::run(&ctx, &queries).await
+    })?;
+    let descriptions: Vec<String> = chosen.iter().map(|r| r.description()).collect();
+    let named: Vec<Named<'_>> = chosen
+        .iter()
+        .zip(&outputs)
+        .enumerate()
+        .map(|(i, (r, o))| Named {
+            name: r.name,
+            description: descriptions[i].as_str(),
+            schema: o.schema.clone(),
+            batches: &o.batches,
+        })
+        .collect();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    render_reports(&mut out, &named, args.output)?;
+    finish(&reporter, &totals, args.input.max_bad_lines)
+}
+
+/// Moves the leading report names out of the positional arguments (a name that is also an
+/// existing path is taken as the path); none means every report.
+fn take_names(positional: &mut Vec<std::path::PathBuf>) -> Result<Vec<&'static Report>> {
+    let mut chosen = Vec::new();
+    while let Some(first) = positional.first() {
+        let Some(name) = first.to_str().filter(|_| !first.exists()) else {
+            break;
+        };
+        let Some(report) = Report::named(name) else {
+            break;
+        };
+        if !chosen.iter().any(|c: &&Report| c.name == report.name) {
+            chosen.push(report);
+        }
+        positional.remove(0);
+    }
+    if positional.is_empty() {
+        return Err(Error::Usage(
+            "no input: give the flow logs (or an ingested dataset) after the report names".into(),
+        ));
+    }
+    Ok(if chosen.is_empty() {
+        REPORTS.iter().collect()
+    } else {
+        chosen
+    })
+}
+
+/// `NAME=VALUE` pairs; a name no chosen report declares is an error.
+fn parse_params(pairs: &[String], chosen: &[&Report]) -> Result<BTreeMap<String, String>> {
+    let mut values = BTreeMap::new();
+    for pair in pairs {
+        let Some((name, value)) = pair.split_once('=') else {
+            return Err(Error::Usage(format!("--param {pair}: expected NAME=VALUE")));
+        };
+        let name = name.trim().trim_start_matches('$');
+        if !chosen.iter().any(|r| r.parameters().contains_key(name)) {
+            let known: Vec<&str> = chosen
+                .iter()
+                .flat_map(|r| r.parameters().into_keys())
+                .collect();
+            return Err(Error::Usage(format!(
+                "--param {name}: no chosen report has this parameter (they have: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        }
+        values.insert(name.to_string(), value.to_string());
+    }
+    Ok(values)
+}
+
+/// The inventory files `report` needs that were not found.
+fn missing(inventory: &Inventory, report: &Report) -> Vec<Kind> {
+    let mut kinds: Vec<Kind> = CLASSIFY_NEEDS
+        .iter()
+        .chain(report.needs)
+        .copied()
+        .filter(|k| !inventory.has(*k))
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
