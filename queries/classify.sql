@@ -107,7 +107,7 @@ ruled AS (
             WHEN peer_public AND eni_public_ip IS NOT NULL THEN 'eni-has-public-ip'
             WHEN peer_public AND vpc_nat_gateways > 0 THEN 'vpc-has-nat-gateway'
             WHEN known_route_table IS NOT NULL THEN 'route-to-private-peer'
-            ELSE 'traffic-path'
+            ELSE 'private-peer-outside-vpc'
         END AS class_reason
     FROM joined
 ),
@@ -126,7 +126,7 @@ classed AS (
             WHEN 'public-ipv6-peer' THEN 'internet_gateway'
             WHEN 'eni-has-public-ip' THEN 'internet_gateway'
             WHEN 'vpc-has-nat-gateway' THEN 'nat_gateway'
-            WHEN 'traffic-path' THEN
+            WHEN 'private-peer-outside-vpc' THEN
                 CASE traffic_path WHEN 3 THEN 'vpn' WHEN 4 THEN 'peering' WHEN 5 THEN 'peering'
                     ELSE 'other' END
             ELSE
@@ -164,7 +164,7 @@ SELECT
         WHEN class_reason = 'vpc-has-gateway-endpoint' THEN gateway_endpoint_id
     END AS endpoint_id,
     CASE
-        WHEN traffic_class <> 'nat_gateway' THEN NULL
+        WHEN traffic_class IS DISTINCT FROM 'nat_gateway' THEN NULL
         WHEN eni_nat_gateway_id IS NOT NULL THEN eni_nat_gateway_id
         WHEN route_target LIKE 'nat-%' THEN route_target
         WHEN vpc_nat_gateways = 1 THEN vpc_nat_gateway_id
