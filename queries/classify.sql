@@ -1,7 +1,8 @@
 -- flows_classified: every flow record with the path its traffic took, seen from its ENI.
 --
--- Reads: flows, enis, subnets, vpcs, vpc_endpoints, nat_gateways, routes; ip-ranges.json
--- through aws_service / in_aws_service.
+-- Reads: flows, enis, subnets, vpcs, vpc_endpoints, nat_gateways, routes; the inventory's
+-- addresses, CIDRs and routes through eni_has_ip, vpc_contains, vpc_eni, vpc_endpoint_at and
+-- route_target; ip-ranges.json through aws_service and in_aws_service.
 -- Adds to the columns of flows (vpc_id becomes the ENI's VPC from the inventory, else the
 -- logged one):
 --   traffic_class  interface_endpoint | gateway_endpoint | nat_gateway | internet_gateway |
@@ -25,10 +26,11 @@
 -- public -> by the subnet's route (igw, nat, tgw, pcx, vgw) when known, else internet_gateway
 -- for IPv6 or an ENI with a public IPv4, else nat_gateway when the VPC has one; anything else
 -- -> by route or logged traffic_path (transit_gateway, peering, vpn), else other.
-WITH located AS (
+WITH eni_context AS (
+    -- One row per ENI with everything the rules need from the rest of the inventory, so the
+    -- flows meet the inventory in a single join.
     SELECT
-        f.*,
-        e.eni_id IS NOT NULL AS eni_known,
+        e.eni_id,
         e.vpc_id AS eni_vpc_id,
         e.role AS eni_role,
         e.endpoint_id AS eni_endpoint_id,
@@ -36,13 +38,48 @@ WITH located AS (
         e.public_ip AS eni_public_ip,
         COALESCE(v.region, e.region) AS vpc_region,
         CASE WHEN rt.route_table_id IS NOT NULL THEN s.route_table_id END AS known_route_table,
-        eni_has_ip(f.interface_id, f.srcaddr) AS src_own,
-        eni_has_ip(f.interface_id, f.dstaddr) AS dst_own
-    FROM flows f
-    LEFT JOIN enis e ON e.eni_id = f.interface_id
+        g.s3_endpoint_id,
+        g.dynamodb_endpoint_id,
+        n.nat_gateway_id AS vpc_nat_gateway_id,
+        COALESCE(n.nat_gateways, 0) AS vpc_nat_gateways
+    FROM enis e
     LEFT JOIN vpcs v ON v.vpc_id = e.vpc_id
     LEFT JOIN subnets s ON s.subnet_id = e.subnet_id
     LEFT JOIN (SELECT DISTINCT route_table_id FROM routes) rt ON rt.route_table_id = s.route_table_id
+    LEFT JOIN (
+        SELECT
+            vpc_id,
+            min(endpoint_id) FILTER (WHERE upper(service) = 'S3') AS s3_endpoint_id,
+            min(endpoint_id) FILTER (WHERE upper(service) = 'DYNAMODB') AS dynamodb_endpoint_id
+        FROM vpc_endpoints
+        WHERE endpoint_type = 'gateway'
+        GROUP BY vpc_id
+    ) g ON g.vpc_id = e.vpc_id
+    LEFT JOIN (
+        SELECT vpc_id, min(nat_gateway_id) AS nat_gateway_id, count(*) AS nat_gateways
+        FROM nat_gateways
+        GROUP BY vpc_id
+    ) n ON n.vpc_id = e.vpc_id
+),
+located AS (
+    SELECT
+        f.*,
+        c.eni_id IS NOT NULL AS eni_known,
+        c.eni_vpc_id,
+        c.eni_role,
+        c.eni_endpoint_id,
+        c.eni_nat_gateway_id,
+        c.eni_public_ip,
+        c.vpc_region,
+        c.known_route_table,
+        c.s3_endpoint_id,
+        c.dynamodb_endpoint_id,
+        c.vpc_nat_gateway_id,
+        c.vpc_nat_gateways,
+        eni_has_ip(f.interface_id, f.srcaddr) AS src_own,
+        eni_has_ip(f.interface_id, f.dstaddr) AS dst_own
+    FROM flows f
+    LEFT JOIN eni_context c ON c.eni_id = f.interface_id
 ),
 peered AS (
     SELECT
@@ -55,37 +92,31 @@ looked_up AS (
         p.*,
         vpc_contains(p.eni_vpc_id, p.peer) AS peer_in_vpc,
         vpc_eni(p.eni_vpc_id, p.peer) AS peer_eni_id,
+        vpc_endpoint_at(p.eni_vpc_id, p.peer) AS peer_endpoint_id,
         route_target(p.known_route_table, p.peer) AS route_target,
         aws_service(p.peer) AS aws_service,
-        CASE
-            WHEN ip_family(p.peer) <> 'ipv4' THEN NULL
-            WHEN in_aws_service(p.peer, 'S3', p.vpc_region) THEN 'S3'
-            WHEN in_aws_service(p.peer, 'DYNAMODB', p.vpc_region) THEN 'DYNAMODB'
-        END AS gateway_service,
+        ip_family(p.peer) AS peer_family,
         is_public_ip(p.peer) AS peer_public
     FROM peered p
 ),
 joined AS (
     SELECT
-        l.*,
-        pe.role AS peer_role,
-        pe.endpoint_id AS peer_endpoint_id,
-        g.endpoint_id AS gateway_endpoint_id,
-        n.nat_gateway_id AS vpc_nat_gateway_id,
-        n.nat_gateways AS vpc_nat_gateways
-    FROM looked_up l
-    LEFT JOIN enis pe ON pe.eni_id = l.peer_eni_id
-    LEFT JOIN (
-        SELECT vpc_id, upper(service) AS service, min(endpoint_id) AS endpoint_id
-        FROM vpc_endpoints
-        WHERE endpoint_type = 'gateway'
-        GROUP BY vpc_id, upper(service)
-    ) g ON g.vpc_id = l.eni_vpc_id AND g.service = l.gateway_service
-    LEFT JOIN (
-        SELECT vpc_id, min(nat_gateway_id) AS nat_gateway_id, count(*) AS nat_gateways
-        FROM nat_gateways
-        GROUP BY vpc_id
-    ) n ON n.vpc_id = l.eni_vpc_id
+        *,
+        CASE
+            WHEN aws_service IS NULL OR peer_family <> 'ipv4' OR peer_in_vpc THEN NULL
+            WHEN in_aws_service(peer, 'S3', vpc_region) THEN 'S3'
+            WHEN in_aws_service(peer, 'DYNAMODB', vpc_region) THEN 'DYNAMODB'
+        END AS gateway_service
+    FROM looked_up
+),
+with_gateway AS (
+    SELECT
+        *,
+        CASE gateway_service
+            WHEN 'S3' THEN s3_endpoint_id
+            WHEN 'DYNAMODB' THEN dynamodb_endpoint_id
+        END AS gateway_endpoint_id
+    FROM joined
 ),
 ruled AS (
     SELECT
@@ -96,20 +127,20 @@ ruled AS (
             WHEN eni_role = 'vpc_endpoint' THEN 'endpoint-eni'
             WHEN eni_role = 'nat_gateway' THEN 'nat-gateway-eni'
             WHEN peer IS NULL THEN 'no-peer'
-            WHEN peer_role = 'vpc_endpoint' THEN 'peer-is-endpoint-eni'
+            WHEN peer_endpoint_id IS NOT NULL THEN 'peer-is-endpoint-eni'
             WHEN gateway_service IS NOT NULL AND known_route_table IS NOT NULL
                 AND route_target LIKE 'vpce-%' THEN 'route-to-gateway-endpoint'
             WHEN gateway_service IS NOT NULL AND known_route_table IS NULL
                 AND gateway_endpoint_id IS NOT NULL THEN 'vpc-has-gateway-endpoint'
             WHEN peer_in_vpc THEN 'peer-in-vpc'
             WHEN peer_public AND known_route_table IS NOT NULL THEN 'route-to-public-peer'
-            WHEN peer_public AND ip_family(peer) = 'ipv6' THEN 'public-ipv6-peer'
+            WHEN peer_public AND peer_family = 'ipv6' THEN 'public-ipv6-peer'
             WHEN peer_public AND eni_public_ip IS NOT NULL THEN 'eni-has-public-ip'
             WHEN peer_public AND vpc_nat_gateways > 0 THEN 'vpc-has-nat-gateway'
             WHEN known_route_table IS NOT NULL THEN 'route-to-private-peer'
             ELSE 'private-peer-outside-vpc'
         END AS class_reason
-    FROM joined
+    FROM with_gateway
 ),
 classed AS (
     SELECT
@@ -146,8 +177,8 @@ SELECT
     * EXCLUDE (
         vpc_id, eni_known, eni_vpc_id, eni_role, eni_endpoint_id, eni_nat_gateway_id,
         eni_public_ip, vpc_region, known_route_table, src_own, dst_own, gateway_service,
-        peer_public, peer_role, peer_endpoint_id, gateway_endpoint_id, vpc_nat_gateway_id,
-        vpc_nat_gateways
+        peer_family, peer_public, peer_endpoint_id, gateway_endpoint_id,
+        s3_endpoint_id, dynamodb_endpoint_id, vpc_nat_gateway_id, vpc_nat_gateways
     ),
     COALESCE(eni_vpc_id, vpc_id) AS vpc_id,
     CASE traffic_class

@@ -22,7 +22,7 @@ WITH nat AS (
         END AS service
     FROM flows_classified c
     LEFT JOIN nat_gateways n ON n.nat_gateway_id = c.nat_gateway_id
-    WHERE c.traffic_class = 'nat_gateway' AND c.counted
+    WHERE c.traffic_class = 'nat_gateway' AND c.counted AND c.aws_service IS NOT NULL
 )
 SELECT
     nat_gateway_id,

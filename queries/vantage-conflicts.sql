@@ -40,6 +40,8 @@ WITH checked AS (
         aws_service(COALESCE(pkt_dstaddr, dstaddr)) AS inferred_service
     FROM flows_classified
     WHERE COALESCE(log_status, 'OK') = 'OK'
+        AND (flow_direction IS NOT NULL OR traffic_path IS NOT NULL
+            OR pkt_dst_aws_service IS NOT NULL)
 ),
 grouped AS (
     SELECT

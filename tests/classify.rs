@@ -155,10 +155,7 @@ fn idle_endpoints_and_the_low_traffic_threshold() {
                2026-10-21T10:00:00Z,36";
     let ssm = "vpce-0aa000000000000e1,low_traffic,ssm,vpc-0aaaaaaaaaaaaaaaa,us-east-1,1,available,2,\
                6000,0,0,2026-01-01T00:00:00Z,329";
-    assert_eq!(
-        lines(&report("idle-endpoints", &[])),
-        [header, kms, ssm]
-    );
+    assert_eq!(lines(&report("idle-endpoints", &[])), [header, kms, ssm]);
     assert_eq!(
         lines(&report(
             "idle-endpoints",
@@ -282,15 +279,27 @@ fn a_window_keeps_only_the_records_inside_it() {
     // Every fixture record lies in 2026-11-26T10:00-10:01: a later window leaves nothing.
     let out = report(
         "traffic-summary",
-        &["--since", "2026-11-26T11:00:00Z", "--until", "2026-11-27T00:00:00Z"],
+        &[
+            "--since",
+            "2026-11-26T11:00:00Z",
+            "--until",
+            "2026-11-27T00:00:00Z",
+        ],
     );
     assert_eq!(
         lines(&out),
-        ["traffic_class,records,bytes,packets,counted_records,counted_bytes,share_of_counted_bytes"]
+        [
+            "traffic_class,records,bytes,packets,counted_records,counted_bytes,share_of_counted_bytes"
+        ]
     );
     let out = report(
         "traffic-summary",
-        &["--since", "2026-11-26T09:00:00Z", "--until", "2026-11-26T11:00:00Z"],
+        &[
+            "--since",
+            "2026-11-26T09:00:00Z",
+            "--until",
+            "2026-11-26T11:00:00Z",
+        ],
     );
     assert!(out.contains("nat_gateway,11,25300"), "{out}");
 }
@@ -347,4 +356,29 @@ fn report_list_and_bad_parameters() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no chosen report has this parameter"));
+}
+
+#[test]
+fn the_sample_estate_report_pack() {
+    // Every report shows something real on sample-logs/ (whose README describes the estate):
+    // the idle kms endpoint, the low-traffic ecr.api one, S3 through the NAT gateway, BPA
+    // rejects. The snapshot is the review copy of the whole pack.
+    let out = run(&[
+        "report",
+        "sample-logs/AWSLogs",
+        "--inventory",
+        "sample-logs/inventory",
+        "-o",
+        "markdown",
+        "-q",
+    ]);
+    for expected in [
+        "| vpce-0c5a94e5acd2d14bc | idle | kms |",
+        "| vpce-07dada93596c86feb | low_traffic | ecr.api |",
+        "| nat-082f5993f8ba05753 | vpc-0a1b2c3d4e5f60718 | us-east-1 | S3 |",
+        "| reject_reason | 2 | BPA |",
+    ] {
+        assert!(out.contains(expected), "{expected} in\n{out}");
+    }
+    insta::assert_snapshot!(out);
 }

@@ -27,7 +27,8 @@ pub struct QueryArgs {
     #[arg(long, short, value_enum, default_value_t = Format::Table)]
     pub output: Format,
     /// The AWS inventory: describe-* JSON and ip-ranges.json, found anywhere under DIR. Adds the
-    /// inventory tables (enis, vpc_endpoints, nat_gateways, vpcs, subnets, routes, ...).
+    /// inventory tables (enis, vpc_endpoints, nat_gateways, vpcs, subnets, routes, ...) and the
+    /// flows_classified view (each record with its traffic_class; see `vpcflow report`).
     #[arg(long, value_name = "DIR")]
     pub inventory: Option<std::path::PathBuf>,
     /// Region of inventory files that name none (e.g. describe-vpcs outside a region folder).

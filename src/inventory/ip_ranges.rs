@@ -364,7 +364,12 @@ impl ServiceIndex {
 
     /// The length of the most specific prefix of `service` in `region` (`None`: any region)
     /// that holds `ip`, compared as [`ServiceIndex::in_service`] does; `None` when none does.
-    pub fn service_prefix_len(&self, ip: IpAddr, service: &str, region: Option<&str>) -> Option<u8> {
+    pub fn service_prefix_len(
+        &self,
+        ip: IpAddr,
+        service: &str,
+        region: Option<&str>,
+    ) -> Option<u8> {
         let (table, bits) = self.table(ip);
         table
             .levels

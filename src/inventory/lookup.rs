@@ -23,12 +23,19 @@ pub struct Lookup {
     eni_addresses: HashMap<Box<str>, Vec<IpAddr>>,
     /// VPC id -> its IPv4 and IPv6 CIDR blocks.
     vpc_cidrs: HashMap<Box<str>, Vec<IpNet>>,
-    /// VPC id -> address -> the ENI holding it.
-    vpc_enis: HashMap<Box<str>, HashMap<IpAddr, Box<str>>>,
+    /// VPC id -> address -> the ENI holding it, and the interface endpoint that ENI serves.
+    vpc_enis: HashMap<Box<str>, HashMap<IpAddr, Holder>>,
     /// Route table id -> its routes.
     routes: HashMap<Box<str>, Vec<Route>>,
     /// ip-ranges.json, for prefix lists whose entries the inventory lacks.
     services: Option<ServiceIndex>,
+}
+
+/// The ENI that holds an address.
+#[derive(Debug)]
+struct Holder {
+    eni: Box<str>,
+    endpoint: Option<Box<str>>,
 }
 
 /// One route of a route table.
@@ -44,7 +51,10 @@ enum Destination {
     Network(IpNet),
     /// An AWS-managed prefix list (`com.amazonaws.<region>.s3`) whose entries were not given:
     /// its ranges are the service's ranges of that region in ip-ranges.json.
-    Service { service: String, region: String },
+    Service {
+        service: String,
+        region: String,
+    },
 }
 
 /// The string column `name` of `batch` (absent or of another type: no column).
@@ -66,10 +76,12 @@ impl Lookup {
             ..Lookup::default()
         };
         if let Some(b) = inventory.table("eni_addresses") {
-            let (eni, vpc, address) = (
+            let (eni, vpc, address, role, endpoint) = (
                 column(b, "eni_id"),
                 column(b, "vpc_id"),
                 column(b, "address"),
+                column(b, "role"),
+                column(b, "endpoint_id"),
             );
             for row in 0..b.num_rows() {
                 let (Some(e), Some(ip)) = (
@@ -80,12 +92,18 @@ impl Lookup {
                 };
                 lookup.eni_addresses.entry(e.into()).or_default().push(ip);
                 if let Some(v) = value(vpc, row) {
+                    let endpoint = value(endpoint, row)
+                        .filter(|_| value(role, row) == Some("vpc_endpoint"))
+                        .map(Box::from);
                     lookup
                         .vpc_enis
                         .entry(v.into())
                         .or_default()
                         .entry(ip)
-                        .or_insert_with(|| e.into());
+                        .or_insert_with(|| Holder {
+                            eni: e.into(),
+                            endpoint,
+                        });
                 }
             }
         }
@@ -120,7 +138,12 @@ impl Lookup {
 
     /// The ENI of VPC `vpc` that holds the private address `ip`.
     pub fn vpc_eni(&self, vpc: &str, ip: IpAddr) -> Option<&str> {
-        self.vpc_enis.get(vpc)?.get(&ip).map(|e| &**e)
+        self.vpc_enis.get(vpc)?.get(&ip).map(|h| &*h.eni)
+    }
+
+    /// The interface endpoint whose ENI in VPC `vpc` holds the address `ip`.
+    pub fn vpc_endpoint_at(&self, vpc: &str, ip: IpAddr) -> Option<&str> {
+        self.vpc_enis.get(vpc)?.get(&ip)?.endpoint.as_deref()
     }
 
     /// Where route table `table` sends `ip`: the target of the most specific matching route
@@ -232,4 +255,79 @@ fn routes(inventory: &Inventory) -> HashMap<Box<str>, Vec<Route>> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn lookup() -> Lookup {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/classify/inventory");
+        Lookup::new(&Inventory::load(&dir, None).expect("fixture inventory loads"))
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("an address")
+    }
+
+    #[test]
+    fn enis_own_primary_secondary_and_ipv6_addresses() {
+        let l = lookup();
+        let a1 = "eni-0aa0000000000a001";
+        for own in ["10.0.1.10", "10.0.1.11", "2600:1f18:aaaa:aa01::10"] {
+            assert!(l.eni_has_address(a1, ip(own)), "{own}");
+        }
+        assert!(!l.eni_has_address(a1, ip("10.0.1.12")));
+        assert!(!l.eni_has_address("eni-00000000000000000", ip("10.0.1.10")));
+    }
+
+    #[test]
+    fn vpc_lookups_stay_in_their_vpc() {
+        let l = lookup();
+        let (a, b) = ("vpc-0aaaaaaaaaaaaaaaa", "vpc-0bbbbbbbbbbbbbbbb");
+        assert!(l.vpc_contains(a, ip("10.5.200.1")), "secondary CIDR");
+        assert!(!l.vpc_contains(b, ip("10.5.200.1")));
+        assert!(
+            l.vpc_contains(a, ip("2600:1f18:aaaa:aaff::1")),
+            "IPv6 block"
+        );
+        assert_eq!(l.vpc_eni(a, ip("10.0.9.9")), Some("eni-0aa0000000000e001"));
+        assert_eq!(l.vpc_eni(b, ip("10.0.9.9")), None);
+        assert_eq!(l.vpc_eni(b, ip("10.0.1.10")), Some("eni-0bb0000000000b001"));
+        assert_eq!(l.vpc_eni(a, ip("10.0.1.10")), Some("eni-0aa0000000000a001"));
+        assert_eq!(
+            l.vpc_endpoint_at(a, ip("10.0.9.9")),
+            Some("vpce-0aa000000000000e1")
+        );
+        assert_eq!(l.vpc_endpoint_at(a, ip("10.0.1.10")), None);
+        assert_eq!(l.vpc_endpoint_at(b, ip("10.0.9.9")), None);
+    }
+
+    #[test]
+    fn routes_match_the_longest_prefix_and_resolve_prefix_lists() {
+        let l = lookup();
+        let private = "rtb-0cc00000000000002";
+        let cases = [
+            ("172.31.9.9", Some("local")),
+            ("8.8.8.8", Some("nat-0cc000000000000d1")),
+            // The S3 prefix list (no entries given) beats 0.0.0.0/0 through ip-ranges.json.
+            ("52.216.1.1", Some("vpce-0cc000000000000e3")),
+            // S3 of another region is not in this region's prefix list.
+            ("3.5.1.1", Some("nat-0cc000000000000d1")),
+            ("192.168.3.3", Some("pcx-0cc00000000000001")),
+            ("10.200.1.1", Some("tgw-0cc00000000000001")),
+            // No IPv6 route at all.
+            ("2a00:1450::1", None),
+        ];
+        for (address, target) in cases {
+            assert_eq!(l.route_target(private, ip(address)), target, "{address}");
+        }
+        assert_eq!(
+            l.route_target("rtb-0cc00000000000001", ip("52.216.1.1")),
+            Some("igw-0cc00000000000001")
+        );
+        assert_eq!(l.route_target("rtb-unknown", ip("8.8.8.8")), None);
+    }
 }

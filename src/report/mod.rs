@@ -268,7 +268,9 @@ pub fn render_reports(out: &mut dyn Write, results: &[Named<'_>], format: Format
                     Format::Markdown => {
                         writeln!(out, "## {}\n\n{}\n", r.name, r.description).map_err(io)?
                     }
-                    Format::Csv if results.len() > 1 => writeln!(out, "# {}", r.name).map_err(io)?,
+                    Format::Csv if results.len() > 1 => {
+                        writeln!(out, "# {}", r.name).map_err(io)?
+                    }
                     Format::Csv => {}
                     _ => writeln!(out, "{}: {}", r.name, r.description).map_err(io)?,
                 }

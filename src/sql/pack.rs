@@ -34,7 +34,6 @@ use tokio::sync::mpsc;
 use super::session::CLASSIFIED as VIEW;
 use crate::error::{Error, Result};
 
-
 /// Batches in flight per report scan.
 const CHANNEL_BATCHES: usize = 4;
 
@@ -142,6 +141,9 @@ enum Receiver {
     Unbounded(mpsc::UnboundedReceiver<Item>),
 }
 
+/// A report scan's sender and the positions of its columns in the broadcast batches.
+type Outlet = (Sender, Vec<usize>);
+
 enum Sender {
     Bounded(mpsc::Sender<Item>),
     Unbounded(mpsc::UnboundedSender<Item>),
@@ -191,14 +193,12 @@ impl Hub {
         }
     }
 
-    /// Plans the view for the columns the reports read and starts streaming it to them.
-    async fn start(
-        &self,
-        view: DataFrame,
-    ) -> Result<Option<tokio::task::JoinHandle<Result<()>>>> {
+    /// Opens a channel per report scan: the view's columns any report reads, and per scan
+    /// its sender with the positions of its columns among them. `None` when no report scans.
+    fn open_channels(&self) -> Option<(Vec<usize>, Vec<Outlet>)> {
         let mut state = self.lock();
         if state.subscribers.is_empty() {
-            return Ok(None);
+            return None;
         }
         let mut union: Vec<usize> = state
             .subscribers
@@ -211,15 +211,18 @@ impl Hub {
             // Only row counts are wanted; any one column carries them.
             union.push(0);
         }
-        let mut senders = Vec::with_capacity(state.subscribers.len());
-        let plans_scans = |plan: usize, subs: &[Subscriber]| {
-            subs.iter().filter(|s| s.plan == plan).count()
-        };
         let counts: Vec<usize> = state
             .subscribers
             .iter()
-            .map(|s| plans_scans(s.plan, &state.subscribers))
+            .map(|s| {
+                state
+                    .subscribers
+                    .iter()
+                    .filter(|o| o.plan == s.plan)
+                    .count()
+            })
             .collect();
+        let mut senders = Vec::with_capacity(state.subscribers.len());
         for (s, count) in state.subscribers.iter_mut().zip(counts) {
             let positions: Vec<usize> = s
                 .columns
@@ -236,12 +239,20 @@ impl Hub {
             s.receiver = Some(receiver);
             senders.push((sender, positions));
         }
-        drop(state);
+        Some((union, senders))
+    }
+
+    /// Plans the view for the columns the reports read and starts streaming it to them.
+    async fn start(&self, view: DataFrame) -> Result<Option<tokio::task::JoinHandle<Result<()>>>> {
+        let Some((union, senders)) = self.open_channels() else {
+            return Ok(None);
+        };
         let names: Vec<String> = union
             .iter()
             .map(|i| self.schema.field(*i).name().clone())
             .collect();
-        let selected = view.select_columns(&names.iter().map(String::as_str).collect::<Vec<_>>())?;
+        let selected =
+            view.select_columns(&names.iter().map(String::as_str).collect::<Vec<_>>())?;
         let task_ctx = selected.task_ctx();
         let mut plan = selected.create_physical_plan().await?;
         if plan.properties().partitioning.partition_count() > 1 {
@@ -255,8 +266,7 @@ impl Hub {
                     return Err(e.into());
                 }
             };
-            let mut live: Vec<Option<(Sender, Vec<usize>)>> =
-                senders.into_iter().map(Some).collect();
+            let mut live: Vec<Option<Outlet>> = senders.into_iter().map(Some).collect();
             while let Some(item) = stream.next().await {
                 let batch = match item {
                     Ok(b) => b,
@@ -288,7 +298,7 @@ impl Hub {
 }
 
 /// Tells every report the scan failed.
-async fn broadcast_error(senders: &[(Sender, Vec<usize>)], e: &DataFusionError) {
+async fn broadcast_error(senders: &[Outlet], e: &DataFusionError) {
     for (sender, _) in senders {
         sender
             .send(Err(DataFusionError::Execution(e.to_string())))
@@ -413,13 +423,18 @@ mod tests {
         };
         let table = datafusion::datasource::MemTable::try_new(
             schema.clone(),
-            vec![vec![batch(&["a", "b"], &[1, 2]), batch(&["a", "c"], &[3, 4])]],
+            vec![vec![
+                batch(&["a", "b"], &[1, 2]),
+                batch(&["a", "c"], &[3, 4]),
+            ]],
         )
         .expect("table");
         ctx.register_table("t", Arc::new(table)).expect("register");
-        ctx.sql(&format!("CREATE VIEW {VIEW} AS SELECT k, v * 10 AS v FROM t"))
-            .await
-            .expect("view");
+        ctx.sql(&format!(
+            "CREATE VIEW {VIEW} AS SELECT k, v * 10 AS v FROM t"
+        ))
+        .await
+        .expect("view");
         ctx
     }
 
@@ -427,12 +442,9 @@ mod tests {
         outputs
             .iter()
             .map(|o| {
-                arrow::util::pretty::pretty_format_batches_with_schema(
-                    o.schema.clone(),
-                    &o.batches,
-                )
-                .expect("format")
-                .to_string()
+                arrow::util::pretty::pretty_format_batches_with_schema(o.schema.clone(), &o.batches)
+                    .expect("format")
+                    .to_string()
             })
             .collect()
     }
@@ -463,7 +475,18 @@ mod tests {
         assert!(text(&shared)[1].contains("| 4 |"));
         assert!(text(&shared)[3].contains("| a | 4 |"));
         // The view is back in place afterwards.
-        assert_eq!(ctx.sql("SELECT * FROM flows_classified").await.expect("view").collect().await.expect("rows").iter().map(|b| b.num_rows()).sum::<usize>(), 4);
+        assert_eq!(
+            ctx.sql("SELECT * FROM flows_classified")
+                .await
+                .expect("view")
+                .collect()
+                .await
+                .expect("rows")
+                .iter()
+                .map(|b| b.num_rows())
+                .sum::<usize>(),
+            4
+        );
     }
 
     #[tokio::test]
@@ -471,8 +494,7 @@ mod tests {
         let ctx = context().await;
         let err = run(&ctx, &["SELECT nope FROM flows_classified".to_string()])
             .await
-            .err()
-            .expect("unknown column");
+            .expect_err("unknown column");
         assert!(err.to_string().contains("nope"), "{err}");
     }
 }

@@ -217,7 +217,7 @@ mod tests {
             sql: "-- t: test\nSELECT $missing FROM flows_classified ORDER BY 1\n",
             needs: &[],
         };
-        let err = r.bind(&BTreeMap::new()).err().expect("unbound");
+        let err = r.bind(&BTreeMap::new()).expect_err("unbound");
         assert!(err.to_string().contains("$missing"), "{err}");
     }
 }

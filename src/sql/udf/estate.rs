@@ -1,4 +1,5 @@
-//! The inventory functions: `eni_has_ip`, `vpc_contains`, `vpc_eni` and `route_target`, answered
+//! The inventory functions: `eni_has_ip`, `vpc_contains`, `vpc_eni`, `vpc_endpoint_at` and
+//! `route_target`, answered
 //! from the [`Lookup`] of the loaded inventory. They are what the classification needs beyond
 //! equi-joins: address sets, CIDR containment scoped to one VPC, and longest-prefix routing.
 //! Without an inventory they still exist and return NULL; NULL in gives NULL out, and so does
@@ -22,6 +23,7 @@ enum Kind {
     EniHasIp,
     VpcContains,
     VpcEni,
+    VpcEndpointAt,
     RouteTarget,
 }
 
@@ -61,6 +63,7 @@ pub(super) fn functions(lookup: Option<Arc<Lookup>>) -> Vec<ScalarUDF> {
         Kind::EniHasIp,
         Kind::VpcContains,
         Kind::VpcEni,
+        Kind::VpcEndpointAt,
         Kind::RouteTarget,
     ]
     .into_iter()
@@ -80,6 +83,7 @@ impl ScalarUDFImpl for EstateFunction {
             Kind::EniHasIp => "eni_has_ip",
             Kind::VpcContains => "vpc_contains",
             Kind::VpcEni => "vpc_eni",
+            Kind::VpcEndpointAt => "vpc_endpoint_at",
             Kind::RouteTarget => "route_target",
         }
     }
@@ -91,7 +95,7 @@ impl ScalarUDFImpl for EstateFunction {
     fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
         Ok(match self.kind {
             Kind::EniHasIp | Kind::VpcContains => DataType::Boolean,
-            Kind::VpcEni | Kind::RouteTarget => DataType::Utf8,
+            Kind::VpcEni | Kind::VpcEndpointAt | Kind::RouteTarget => DataType::Utf8,
         })
     }
 
@@ -104,7 +108,9 @@ impl ScalarUDFImpl for EstateFunction {
         let Some(lookup) = self.lookup.as_deref() else {
             return Ok(match self.kind {
                 Kind::EniHasIp | Kind::VpcContains => booleans(true, rows, |_| None),
-                Kind::VpcEni | Kind::RouteTarget => texts(true, rows, |_| None),
+                Kind::VpcEni | Kind::VpcEndpointAt | Kind::RouteTarget => {
+                    texts(true, rows, |_| None)
+                }
             });
         };
         Ok(match self.kind {
@@ -116,6 +122,9 @@ impl ScalarUDFImpl for EstateFunction {
             }),
             Kind::VpcEni => texts(constant, rows, |row| {
                 lookup.vpc_eni(key.get(row)?, ip.get(row)?)
+            }),
+            Kind::VpcEndpointAt => texts(constant, rows, |row| {
+                lookup.vpc_endpoint_at(key.get(row)?, ip.get(row)?)
             }),
             Kind::RouteTarget => texts(constant, rows, |row| {
                 lookup.route_target(key.get(row)?, ip.get(row)?)

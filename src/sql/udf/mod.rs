@@ -119,6 +119,13 @@ pub fn docs() -> Vec<FunctionDoc> {
             example: "SELECT vpc_eni(vpc_id, dstaddr) AS eni, count(*) FROM flows GROUP BY eni",
         },
         FunctionDoc {
+            name: "vpc_endpoint_at",
+            signature: "vpc_endpoint_at(vpc_id TEXT, ip TEXT) -> TEXT",
+            doc: "The interface endpoint (vpce-...) whose ENI in that VPC holds the address; NULL \
+                  if no endpoint ENI does.",
+            example: "SELECT vpc_endpoint_at(vpc_id, dstaddr) AS endpoint, sum(bytes) FROM flows GROUP BY 1",
+        },
+        FunctionDoc {
             name: "route_target",
             signature: "route_target(route_table_id TEXT, ip TEXT) -> TEXT",
             doc: "Where the route table sends the address: the target of its most specific route \
@@ -159,11 +166,17 @@ mod tests {
         let ctx = SessionContext::new();
         register_all(&ctx, Some(&ServiceIndex::default()), None);
         let schema = Arc::new(Schema::new(
-            ["srcaddr", "dstaddr", "pkt_dstaddr", "interface_id", "vpc_id"]
-                .map(|n| Field::new(n, DataType::Utf8, true))
-                .into_iter()
-                .chain([Field::new("bytes", DataType::Int64, true)])
-                .collect::<Vec<_>>(),
+            [
+                "srcaddr",
+                "dstaddr",
+                "pkt_dstaddr",
+                "interface_id",
+                "vpc_id",
+            ]
+            .map(|n| Field::new(n, DataType::Utf8, true))
+            .into_iter()
+            .chain([Field::new("bytes", DataType::Int64, true)])
+            .collect::<Vec<_>>(),
         ));
         let empty = arrow::array::RecordBatch::new_empty(schema);
         ctx.register_batch("flows", empty).expect("registers");

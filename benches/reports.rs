@@ -1,0 +1,131 @@
+#![allow(missing_docs)] // criterion_group! generates undocumented items
+//! The whole report pack (every report of queries/, one shared scan) over a generated estate:
+//! from its gzip S3 tree of mixed formats (v2, v5 and v8 text, AWS Parquet, a Hive layout) and
+//! from the same records ingested as a Parquet dataset.
+//!
+//! `VPCFLOW_BENCH_RECORDS` sets the estate's size (default 5 million records). The estate and
+//! its dataset are written once under `target/bench-estate-<records>/` by the `vpcflow` binary
+//! and reused by later runs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use vpcflow::ingest::decode::{BadLine, Note};
+use vpcflow::ingest::parallel::{Diagnostics, Input, RunOptions};
+use vpcflow::ingest::{ReadOptions, prepare};
+use vpcflow::inventory::Inventory;
+use vpcflow::sql::pack;
+use vpcflow::sql::queries::REPORTS;
+use vpcflow::sql::session::{FlowsSource, session};
+
+struct Quiet;
+
+impl Diagnostics for Quiet {
+    fn bad_line(&mut self, _: &Input, _: &BadLine) {}
+    fn note(&mut self, _: &Input, _: &Note) {}
+    fn file_error(&mut self, _: &Input, _: &str) {}
+}
+
+/// Records the estate generator writes per flow and hour (4.79 million at 48,676 flows per hour
+/// over 24 hours).
+const RECORDS_PER_FLOW_HOUR: f64 = 4.1;
+
+fn records() -> usize {
+    std::env::var("VPCFLOW_BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5_000_000)
+}
+
+fn vpcflow(args: &[&str]) {
+    let status = Command::new(env!("CARGO_BIN_EXE_vpcflow"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("vpcflow runs");
+    assert!(status.success(), "vpcflow {args:?}");
+}
+
+/// The estate (logs and inventory) and its ingested dataset, written on first use.
+fn estate() -> (PathBuf, PathBuf) {
+    let n = records();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join(format!("bench-estate-{n}"));
+    let estate = root.join("estate");
+    let dataset = root.join("dataset");
+    if !dataset.join("flows").exists() {
+        let _ = std::fs::remove_dir_all(&root);
+        let hours = 24u32;
+        let per_hour = (n as f64 / RECORDS_PER_FLOW_HOUR / f64::from(hours)).ceil() as u32;
+        let (hours, per_hour) = (hours.to_string(), per_hour.max(1).to_string());
+        let out = estate.to_str().expect("path");
+        vpcflow(&[
+            "generate",
+            "--out",
+            out,
+            "--hours",
+            &hours,
+            "--flows-per-hour",
+            &per_hour,
+        ]);
+        let logs = [estate.join("AWSLogs"), dataset.clone()];
+        let (logs, ds) = (
+            logs[0].to_str().expect("path"),
+            logs[1].to_str().expect("path"),
+        );
+        vpcflow(&["ingest", logs, "--out", ds, "-q"]);
+    }
+    (estate, dataset)
+}
+
+/// Runs every report once over `source`.
+fn pack_over(runtime: &tokio::runtime::Runtime, source: FlowsSource, inventory: &Inventory) {
+    let queries: Vec<String> = REPORTS
+        .iter()
+        .map(|r| r.bind(&Default::default()).expect("binds"))
+        .collect();
+    runtime.block_on(async {
+        let ctx = session(source, Some(inventory), None)
+            .await
+            .expect("session");
+        let outputs = pack::run(&ctx, &queries).await.expect("reports run");
+        assert_eq!(outputs.len(), REPORTS.len());
+    });
+}
+
+fn reports(c: &mut Criterion) {
+    let (estate, dataset) = estate();
+    let inventory = Inventory::load(&estate.join("inventory"), None).expect("inventory");
+    let opts = RunOptions::default();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(opts.threads)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let logs = vec![estate.join("AWSLogs")];
+    let mut group = c.benchmark_group(format!("report pack, {} records", records()));
+    group.sample_size(10);
+    group.bench_function("raw gzip tree", |b| {
+        b.iter(|| {
+            let prepared = prepare(&logs, &ReadOptions::default()).expect("inputs");
+            let source = FlowsSource::Raw {
+                inputs: prepared.inputs,
+                columns: prepared.columns,
+                options: opts,
+                diagnostics: Arc::new(|| Box::new(Quiet)),
+                totals: Arc::new(Mutex::new(Vec::new())),
+            };
+            pack_over(&runtime, source, &inventory);
+        })
+    });
+    group.bench_function("ingested dataset", |b| {
+        b.iter(|| pack_over(&runtime, FlowsSource::Dataset(dataset.clone()), &inventory))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, reports);
+criterion_main!(benches);
