@@ -11,17 +11,9 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use vpcflow::generate::{DEFAULT_FIELDS, V5_CUSTOM_FIELDS, synthetic_text};
-use vpcflow::ingest::decode::{BadLine, DecodeConfig, Note, Origin, decode};
+use vpcflow::ingest::decode::{DecodeConfig, Origin, decode};
 use vpcflow::ingest::format::{Columns, Layout};
-use vpcflow::ingest::parallel::{self, Diagnostics, Input, RunOptions};
-
-struct Quiet;
-
-impl Diagnostics for Quiet {
-    fn bad_line(&mut self, _: &Input, _: &BadLine) {}
-    fn note(&mut self, _: &Input, _: &Note) {}
-    fn file_error(&mut self, _: &Input, _: &str) {}
-}
+use vpcflow::ingest::parallel::{self, Discard, Input, RunOptions};
 
 fn target_bytes() -> usize {
     std::env::var("VPCFLOW_BENCH_MB")
@@ -97,7 +89,7 @@ fn run_pipeline(paths: &[PathBuf], layout: &Layout, threads: usize) -> usize {
         threads,
         ..RunOptions::default()
     };
-    let mut run = parallel::start(inputs, cfg, opts, Box::new(Quiet));
+    let mut run = parallel::start(inputs, cfg, opts, Box::new(Discard));
     let mut rows = 0;
     while let Some(b) = run.batches.blocking_recv() {
         rows += b.num_rows();

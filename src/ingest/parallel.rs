@@ -69,6 +69,16 @@ pub trait Diagnostics: Send {
     fn file_error(&mut self, input: &Input, message: &str);
 }
 
+/// Diagnostics that go nowhere, for benchmarks and callers that only want the totals.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Discard;
+
+impl Diagnostics for Discard {
+    fn bad_line(&mut self, _: &Input, _: &BadLine) {}
+    fn note(&mut self, _: &Input, _: &Note) {}
+    fn file_error(&mut self, _: &Input, _: &str) {}
+}
+
 /// Totals of a run.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct RunTotals {

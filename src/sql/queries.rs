@@ -196,6 +196,22 @@ mod tests {
     }
 
     #[test]
+    fn every_file_in_queries_is_listed() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .expect("queries/ is readable")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let mut listed: Vec<String> = REPORTS.iter().map(|r| format!("{}.sql", r.name)).collect();
+        listed.push("classify.sql".to_string());
+        listed.sort();
+        assert_eq!(files, listed);
+    }
+
+    #[test]
     fn parameters_bind_with_defaults_and_overrides() {
         let idle = Report::named("idle-endpoints").expect("exists");
         assert_eq!(
