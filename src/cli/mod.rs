@@ -53,6 +53,10 @@ pub enum Command {
     /// Run read-only SQL over the `flows` table of raw logs or an ingested dataset.
     Query(query::QueryArgs),
     /// Classify traffic with the AWS inventory and report it: endpoints, NAT, rejects, talkers.
+    #[command(
+        override_usage = "vpcflow report [NAME]... <INPUT>... --inventory <DIR> [OPTIONS]\n       vpcflow report --list",
+        after_help = "Report names (see --list) may come before the inputs; without any, every report runs, all from one scan of the input."
+    )]
     Report(report::ReportArgs),
     /// Write a small, consistent sample estate: S3-layout logs, Parquet, inventory JSON.
     Generate(generate::GenerateArgs),
