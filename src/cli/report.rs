@@ -44,23 +44,19 @@ pub struct ReportArgs {
 fn list() -> Result<Outcome> {
     let mut out = std::io::stdout().lock();
     let io = |e: std::io::Error| Error::io("<stdout>", e);
-    {
-        {
-            let width = REPORTS.iter().map(|r| r.name.len()).max().unwrap_or(0);
-            for r in REPORTS {
-                let params: Vec<String> = r
-                    .parameters()
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect();
-                let params = if params.is_empty() {
-                    String::new()
-                } else {
-                    format!(" [--param {}]", params.join(" "))
-                };
-                writeln!(out, "{:width$}  {}{params}", r.name, r.description()).map_err(io)?;
-            }
-        }
+    let width = REPORTS.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    for r in REPORTS {
+        let params: Vec<String> = r
+            .parameters()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let params = if params.is_empty() {
+            String::new()
+        } else {
+            format!(" [--param {}]", params.join(" "))
+        };
+        writeln!(out, "{:width$}  {}{params}", r.name, r.description()).map_err(io)?;
     }
     Ok(Outcome::Success)
 }
@@ -100,11 +96,11 @@ pub fn run(mut args: ReportArgs, opts: RunOptions) -> Result<Outcome> {
     let descriptions: Vec<String> = chosen.iter().map(|r| r.description()).collect();
     let named: Vec<Named<'_>> = chosen
         .iter()
+        .zip(&descriptions)
         .zip(&outputs)
-        .enumerate()
-        .map(|(i, (r, o))| Named {
+        .map(|((r, description), o)| Named {
             name: r.name,
-            description: descriptions[i].as_str(),
+            description,
             schema: o.schema.clone(),
             batches: &o.batches,
         })

@@ -69,10 +69,11 @@ fn value(column: Option<&StringArray>, row: usize) -> Option<&str> {
 }
 
 impl Lookup {
-    /// Builds the lookups from `inventory`'s tables.
-    pub fn new(inventory: &Inventory) -> Lookup {
+    /// Builds the lookups from `inventory`'s tables; `services` is the index of its
+    /// ip-ranges.json, built once by the caller.
+    pub fn new(inventory: &Inventory, services: Option<ServiceIndex>) -> Lookup {
         let mut lookup = Lookup {
-            services: inventory.ip_ranges().map(|r| r.index()),
+            services,
             ..Lookup::default()
         };
         if let Some(b) = inventory.table("eni_addresses") {
@@ -265,7 +266,8 @@ mod tests {
 
     fn lookup() -> Lookup {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/classify/inventory");
-        Lookup::new(&Inventory::load(&dir, None).expect("fixture inventory loads"))
+        let inventory = Inventory::load(&dir, None).expect("fixture inventory loads");
+        Lookup::new(&inventory, inventory.ip_ranges().map(|r| r.index()))
     }
 
     fn ip(s: &str) -> IpAddr {

@@ -149,6 +149,16 @@ enum Sender {
     Unbounded(mpsc::UnboundedSender<Item>),
 }
 
+impl Receiver {
+    /// The next batch; `None` once the scan has ended.
+    async fn recv(&mut self) -> Option<Item> {
+        match self {
+            Receiver::Bounded(r) => r.recv().await,
+            Receiver::Unbounded(r) => r.recv().await,
+        }
+    }
+}
+
 impl Sender {
     /// Sends; false when the report no longer listens.
     async fn send(&self, item: Item) -> bool {
@@ -379,11 +389,7 @@ impl PartitionStream for SharedPartition {
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
         let stream = match self.hub.take(self.id) {
-            Some(Receiver::Bounded(rx)) => futures::stream::unfold(rx, |mut rx| async {
-                rx.recv().await.map(|item| (item, rx))
-            })
-            .boxed(),
-            Some(Receiver::Unbounded(rx)) => futures::stream::unfold(rx, |mut rx| async {
+            Some(rx) => futures::stream::unfold(rx, |mut rx| async {
                 rx.recv().await.map(|item| (item, rx))
             })
             .boxed(),

@@ -100,7 +100,7 @@ pub async fn session(
         restrict(&ctx, w).await?;
     }
     let index = inventory.and_then(|i| i.ip_ranges()).map(|r| r.index());
-    let lookup = inventory.map(|i| Arc::new(Lookup::new(i)));
+    let lookup = inventory.map(|i| Arc::new(Lookup::new(i, index.clone())));
     udf::register_all(&ctx, index.as_ref(), lookup);
     if let Some(inv) = inventory {
         for (name, batch) in inv.tables() {

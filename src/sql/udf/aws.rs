@@ -13,7 +13,8 @@ use datafusion::logical_expr::{
 };
 
 use super::args::{
-    Parsed, Strings, booleans, parse_ip, strings_signature, strings_signature_of, texts,
+    Parsed, Strings, booleans, parse_ip, same_source, strings_signature, strings_signature_of,
+    texts,
 };
 use crate::inventory::ip_ranges::ServiceIndex;
 
@@ -37,12 +38,9 @@ struct AwsFunction {
 /// Two functions are the same when they are of the same kind over the same loaded index.
 impl PartialEq for AwsFunction {
     fn eq(&self, other: &Self) -> bool {
-        let same_index = match (&self.index, &other.index) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
-        };
-        self.kind == other.kind && same_index && self.signature == other.signature
+        self.kind == other.kind
+            && same_source(&self.index, &other.index)
+            && self.signature == other.signature
     }
 }
 

@@ -14,7 +14,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
 };
 
-use super::args::{Parsed, Strings, booleans, parse_ip, strings_signature, texts};
+use super::args::{Parsed, Strings, booleans, parse_ip, same_source, strings_signature, texts};
 use crate::inventory::lookup::Lookup;
 
 /// Which inventory function.
@@ -39,12 +39,7 @@ struct EstateFunction {
 /// Two functions are the same when they are of the same kind over the same inventory.
 impl PartialEq for EstateFunction {
     fn eq(&self, other: &Self) -> bool {
-        let same = match (&self.lookup, &other.lookup) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
-        };
-        self.kind == other.kind && same
+        self.kind == other.kind && same_source(&self.lookup, &other.lookup)
     }
 }
 
