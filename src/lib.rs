@@ -20,6 +20,7 @@
 //! assert!(out.bad.is_empty());
 //! ```
 
+pub mod audit;
 pub mod cli;
 pub mod error;
 pub mod generate;

@@ -1,5 +1,6 @@
 //! The `vpcflow` binary: parse arguments, run, map the outcome to an exit code, print errors
-//! once. Exit codes: 0 success, 2 error (bad arguments, unreadable input, too many bad lines).
+//! once. Exit codes: 0 success, 1 audit findings that meet `--fail-on`, 2 error (bad arguments,
+//! unreadable input, too many bad lines).
 
 use std::process::ExitCode;
 
@@ -11,6 +12,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(2),
+        Ok(Outcome::Findings) => ExitCode::from(1),
         Err(e) => {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;

@@ -19,6 +19,7 @@ pub const SHOWN: u64 = 10;
 struct State {
     bad_seen: u64,
     errors: u64,
+    error_messages: Vec<String>,
     quiet: bool,
     file: Option<(BufWriter<File>, std::path::PathBuf)>,
     write_error: Option<Error>,
@@ -41,6 +42,7 @@ impl Reporter {
         Ok(Reporter(Arc::new(Mutex::new(State {
             bad_seen: 0,
             errors: 0,
+            error_messages: Vec::new(),
             quiet,
             file,
             write_error: None,
@@ -68,6 +70,7 @@ impl Reporter {
     pub fn error(&self, message: &str) {
         self.with(|s| {
             s.errors += 1;
+            s.error_messages.push(message.to_string());
             eprintln!("error: {message}");
         });
     }
@@ -75,6 +78,16 @@ impl Reporter {
     /// Errors reported so far (file-level errors, unreadable directory entries).
     pub fn errors(&self) -> u64 {
         self.with(|s| s.errors)
+    }
+
+    /// The errors reported so far, in order.
+    pub fn error_messages(&self) -> Vec<String> {
+        self.with(|s| s.error_messages.clone())
+    }
+
+    /// Bad lines seen so far.
+    pub fn bad_lines(&self) -> u64 {
+        self.with(|s| s.bad_seen)
     }
 
     /// Flushes the bad-lines file and prints how many bad lines were not shown.

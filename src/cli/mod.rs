@@ -3,6 +3,7 @@
 //! One file per subcommand; options shared by commands that read flow logs live in
 //! [`InputArgs`]. Commands return an [`Outcome`] that `main` maps to the exit code.
 
+mod audit;
 mod diag;
 mod fields;
 mod functions;
@@ -30,7 +31,7 @@ pub use diag::Reporter;
     version,
     about,
     long_about = None,
-    after_help = "Exit codes: 0 success; 2 error (bad arguments or SQL, unreadable input, more bad lines than --max-bad-lines, a dataset locked by another ingest)."
+    after_help = "Exit codes: 0 success; 1 audit findings that meet --fail-on; 2 error (bad arguments or SQL, unreadable input, more bad lines than --max-bad-lines, a dataset locked by another ingest)."
 )]
 pub struct Cli {
     /// Worker threads for parsing (default: all cores).
@@ -58,6 +59,13 @@ pub enum Command {
         after_help = "Report names (see --list) may come before the inputs; without any, every report runs, all from one scan of the input."
     )]
     Report(report::ReportArgs),
+    /// The cost audit: findings with evidence, USD per month and what to do (Markdown, JSON or
+    /// a self-contained HTML page).
+    #[command(
+        override_usage = "vpcflow audit <INPUT>... --inventory <DIR> [OPTIONS]\n       vpcflow audit --config <FILE>",
+        after_help = audit_help()
+    )]
+    Audit(audit::AuditArgs),
     /// Write a small, consistent sample estate: S3-layout logs, Parquet, inventory JSON.
     Generate(generate::GenerateArgs),
 }
@@ -66,7 +74,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Files, directories (read recursively), S3-layout trees, or `-` for standard input.
-    #[arg(required = true, value_name = "INPUT")]
+    #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
     /// Field order of header-less input: AWS's `${version} ${account-id} ...` or plain names.
     /// Objects whose first line is a header use their header. Default: the v2 default format.
@@ -92,6 +100,13 @@ pub struct InputArgs {
 impl InputArgs {
     /// The reading options these arguments describe.
     pub fn read_options(&self) -> Result<ReadOptions> {
+        if self.inputs.is_empty() {
+            return Err(Error::Usage(
+                "no input: give files, directories, S3-layout trees, an ingested dataset or - \
+                 for standard input"
+                    .into(),
+            ));
+        }
         let format = match &self.format {
             Some(f) => {
                 Some(Layout::parse_format(f).map_err(|e| Error::Usage(format!("--format: {e}")))?)
@@ -122,6 +137,18 @@ pub enum Outcome {
     Success,
     /// The work was done but something must be looked at (exit 2): unreadable objects.
     Failed,
+    /// The audit found what `--fail-on` names (exit 1).
+    Findings,
+}
+
+/// The end of `vpcflow audit --help`: the kinds of finding and the exit codes.
+fn audit_help() -> String {
+    format!(
+        "Findings (for --fail-on): {}.\n\nExit codes: 0 no finding meets --fail-on; 1 findings \
+         meet it; 2 error (bad arguments or configuration, unreadable input, more bad lines than \
+         --max-bad-lines).",
+        crate::audit::kinds().join(", ")
+    )
 }
 
 /// Parser options from the global flags.
@@ -163,6 +190,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Ingest(a) => ingest::run(a, opts),
         Command::Query(a) => query::run(a, opts),
         Command::Report(a) => report::run(a, opts),
+        Command::Audit(a) => audit::run(a, opts),
         Command::Generate(a) => generate::run(a),
     }
 }

@@ -45,6 +45,11 @@ pub const REPORTS: &[Report] = &[
         needs: &[Kind::VpcEndpoints],
     },
     Report {
+        name: "endpoint-clients",
+        sql: include_str!("../../queries/endpoint-clients.sql"),
+        needs: &[Kind::VpcEndpoints],
+    },
+    Report {
         name: "nat-gateway-bytes",
         sql: include_str!("../../queries/nat-gateway-bytes.sql"),
         needs: &[Kind::NatGateways],
@@ -69,9 +74,91 @@ pub const REPORTS: &[Report] = &[
         sql: include_str!("../../queries/vantage-conflicts.sql"),
         needs: &[Kind::IpRanges],
     },
+    Report {
+        name: "coverage",
+        sql: include_str!("../../queries/coverage.sql"),
+        needs: &[],
+    },
+    Report {
+        name: "traffic-timeline",
+        sql: include_str!("../../queries/traffic-timeline.sql"),
+        needs: &[],
+    },
 ];
 
+/// The audit's findings, in the order they are computed: each reads the reports' results
+/// (`report_<name>` tables), the inventory and `audit_basis`, and returns the columns of
+/// [`FINDING_COLUMNS`].
+pub const FINDINGS: &[Report] = &[
+    finding(
+        "idle-endpoints",
+        include_str!("../../queries/findings/idle-endpoints.sql"),
+    ),
+    finding(
+        "nat-gateway-endpoints",
+        include_str!("../../queries/findings/nat-gateway-endpoints.sql"),
+    ),
+    finding(
+        "s3-interface-endpoints",
+        include_str!("../../queries/findings/s3-interface-endpoints.sql"),
+    ),
+    finding(
+        "nat-aws-services",
+        include_str!("../../queries/findings/nat-aws-services.sql"),
+    ),
+    finding(
+        "single-az-endpoints",
+        include_str!("../../queries/findings/single-az-endpoints.sql"),
+    ),
+    finding(
+        "rejects",
+        include_str!("../../queries/findings/rejects.sql"),
+    ),
+    finding(
+        "coverage",
+        include_str!("../../queries/findings/coverage.sql"),
+    ),
+];
+
+/// The columns every findings query returns, in order.
+pub const FINDING_COLUMNS: &[&str] = &[
+    "finding",
+    "resource",
+    "vpc_id",
+    "region",
+    "bytes",
+    "monthly_usd",
+    "evidence",
+    "action",
+];
+
+const fn finding(name: &'static str, sql: &'static str) -> Report {
+    Report {
+        name,
+        sql,
+        needs: &[],
+    }
+}
+
+/// The kinds of finding every findings query declares (`Findings: a, b.` in its header).
+pub fn finding_kinds() -> Vec<&'static str> {
+    FINDINGS.iter().flat_map(|f| f.kinds()).collect()
+}
+
 impl Report {
+    /// The kinds of finding a findings query declares in its header.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        let sql = self.sql;
+        let header = &sql[..sql.len() - body(sql).len()];
+        header
+            .lines()
+            .filter_map(|l| l.trim_start_matches('-').trim().strip_prefix("Findings:"))
+            .flat_map(|l| l.trim().trim_end_matches('.').split(','))
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .collect()
+    }
+
     /// The report of that name.
     pub fn named(name: &str) -> Option<&'static Report> {
         REPORTS.iter().find(|r| r.name == name)
@@ -193,19 +280,34 @@ mod tests {
             assert!(body(r.sql).contains("flows_classified"));
         }
         assert!(CLASSIFY.starts_with("-- flows_classified: "));
+        for f in FINDINGS {
+            assert!(f.sql.starts_with(&format!("-- {}: ", f.name)), "{}", f.name);
+            assert!(!f.kinds().is_empty(), "{} declares its findings", f.name);
+            assert!(body(f.sql).contains("ORDER BY"), "{} is ordered", f.name);
+        }
+        let kinds = finding_kinds();
+        let mut unique = kinds.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), kinds.len(), "each kind is declared once");
     }
 
     #[test]
     fn every_file_in_queries_is_listed() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
-        let mut files: Vec<String> = std::fs::read_dir(&dir)
-            .expect("queries/ is readable")
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".sql"))
-            .collect();
+        let sql_files = |dir: &std::path::Path, prefix: &str| -> Vec<String> {
+            std::fs::read_dir(dir)
+                .expect("the queries folder is readable")
+                .filter_map(|e| e.ok())
+                .map(|e| format!("{prefix}{}", e.file_name().to_string_lossy()))
+                .filter(|n| n.ends_with(".sql"))
+                .collect()
+        };
+        let mut files = sql_files(&dir, "");
+        files.extend(sql_files(&dir.join("findings"), "findings/"));
         files.sort();
         let mut listed: Vec<String> = REPORTS.iter().map(|r| format!("{}.sql", r.name)).collect();
+        listed.extend(FINDINGS.iter().map(|f| format!("findings/{}.sql", f.name)));
         listed.push("classify.sql".to_string());
         listed.sort();
         assert_eq!(files, listed);

@@ -1,0 +1,431 @@
+//! The audit's configuration: inputs, window, thresholds, what fails a run, and prices per
+//! region. Read from TOML (`--config`); every key is optional and the defaults are AWS's
+//! us-east-1 list prices. The command line overrides the file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, Float64Array, StringArray};
+use arrow::datatypes::DataType;
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf};
+use datafusion::scalar::ScalarValue;
+use serde::{Deserialize, Serialize};
+
+use super::render::human_bytes;
+use crate::error::{Error, Result};
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Flow logs to read: files, directories, S3-layout trees or an ingested dataset.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<PathBuf>,
+    /// The AWS inventory folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<PathBuf>,
+    /// Region of inventory files that name none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Where the HTML page is written (`""` for nowhere).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<PathBuf>,
+    /// The window.
+    pub window: WindowConfig,
+    /// Thresholds.
+    pub thresholds: Thresholds,
+    /// Which findings fail the run (exit 1).
+    pub fail: FailPolicy,
+    /// Prices.
+    pub prices: Prices,
+}
+
+/// The window of the audit: `since`/`until`, or the `last` span up to now.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WindowConfig {
+    /// Start (RFC 3339, a date, or Unix seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// End, exclusive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// A span ending now, e.g. `7d` or `12h`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last: Option<String>,
+}
+
+/// Thresholds of the findings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Thresholds {
+    /// An interface endpoint that carried traffic but fewer bytes than this is near-idle.
+    pub near_idle_bytes: u64,
+    /// Findings with a dollar figure below this (per month) are left out.
+    pub min_monthly_usd: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            near_idle_bytes: 1 << 20,
+            min_monthly_usd: 1.0,
+        }
+    }
+}
+
+/// Which findings make the run exit 1.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FailPolicy {
+    /// Kinds of finding (see `vpcflow audit --help`), or `all`.
+    pub on: Vec<String>,
+    /// A finding with a dollar figure fails the run from this many USD per month; one without
+    /// fails it whenever present.
+    pub above_usd: f64,
+}
+
+/// Prices in USD, per region, with the defaults for regions not listed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Prices {
+    /// Where the prices come from.
+    pub source: String,
+    /// Bytes in one billed GB.
+    pub bytes_per_gb: f64,
+    /// Hours in the month that monthly figures are scaled to.
+    pub month_hours: f64,
+    /// Prices of regions not listed in `regions`.
+    pub default: PriceSet,
+    /// Prices of a region, item by item; an item not given falls back to `default`.
+    pub regions: BTreeMap<String, RegionPrices>,
+}
+
+/// The billed items the findings use.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PriceSet {
+    /// An interface endpoint, per AZ and hour.
+    pub interface_endpoint_hour: f64,
+    /// An interface endpoint's data processing, per GB (the first tier).
+    pub interface_endpoint_gb: f64,
+    /// A NAT gateway, per hour.
+    pub nat_gateway_hour: f64,
+    /// A NAT gateway's data processing, per GB.
+    pub nat_gateway_gb: f64,
+}
+
+/// A region's prices that differ from the defaults.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegionPrices {
+    /// See [`PriceSet::interface_endpoint_hour`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interface_endpoint_hour: Option<f64>,
+    /// See [`PriceSet::interface_endpoint_gb`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interface_endpoint_gb: Option<f64>,
+    /// See [`PriceSet::nat_gateway_hour`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_hour: Option<f64>,
+    /// See [`PriceSet::nat_gateway_gb`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_gb: Option<f64>,
+}
+
+impl Default for PriceSet {
+    /// us-east-1 list prices.
+    fn default() -> Self {
+        PriceSet {
+            interface_endpoint_hour: 0.01,
+            interface_endpoint_gb: 0.01,
+            nat_gateway_hour: 0.045,
+            nat_gateway_gb: 0.045,
+        }
+    }
+}
+
+impl Default for Prices {
+    fn default() -> Self {
+        Prices {
+            source: "AWS list prices for us-east-1 as published in 2025 (AWS PrivateLink and \
+                     Amazon VPC pricing pages); ap-southeast-1 NAT gateway prices as quoted for \
+                     Singapore. Prices change and vary by region: check yours and override them."
+                .to_string(),
+            bytes_per_gb: (1u64 << 30) as f64,
+            month_hours: 730.0,
+            default: PriceSet::default(),
+            regions: BTreeMap::from([(
+                "ap-southeast-1".to_string(),
+                RegionPrices {
+                    nat_gateway_hour: Some(0.059),
+                    nat_gateway_gb: Some(0.059),
+                    ..RegionPrices::default()
+                },
+            )]),
+        }
+    }
+}
+
+impl Prices {
+    /// The price of `item` in `region` (the default when the region or item is not listed);
+    /// `None` for an item that does not exist.
+    pub fn get(&self, item: &str, region: Option<&str>) -> Option<f64> {
+        let regional = region.and_then(|r| self.regions.get(r));
+        let (own, default) = match item {
+            "interface_endpoint_hour" => (
+                regional.and_then(|r| r.interface_endpoint_hour),
+                self.default.interface_endpoint_hour,
+            ),
+            "interface_endpoint_gb" => (
+                regional.and_then(|r| r.interface_endpoint_gb),
+                self.default.interface_endpoint_gb,
+            ),
+            "nat_gateway_hour" => (
+                regional.and_then(|r| r.nat_gateway_hour),
+                self.default.nat_gateway_hour,
+            ),
+            "nat_gateway_gb" => (
+                regional.and_then(|r| r.nat_gateway_gb),
+                self.default.nat_gateway_gb,
+            ),
+            _ => return None,
+        };
+        Some(own.unwrap_or(default))
+    }
+}
+
+impl Config {
+    /// Reads a TOML file; an error names the file, the line and the key.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let config: Config = toml::from_str(&text).map_err(|e| Error::Input {
+            path: path.to_path_buf(),
+            reason: e.to_string().trim_end().to_string(),
+        })?;
+        config.check(path)?;
+        Ok(config)
+    }
+
+    /// Rejects values no audit can use.
+    fn check(&self, path: &Path) -> Result<()> {
+        let bad = |reason: String| Error::Input {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let p = &self.prices;
+        if !(p.bytes_per_gb > 0.0 && p.month_hours > 0.0) {
+            return Err(bad(
+                "prices.bytes_per_gb and prices.month_hours must be positive".into(),
+            ));
+        }
+        let all = std::iter::once(("default", &p.default)).map(|(name, set)| {
+            (
+                name.to_string(),
+                vec![
+                    set.interface_endpoint_hour,
+                    set.interface_endpoint_gb,
+                    set.nat_gateway_hour,
+                    set.nat_gateway_gb,
+                ],
+            )
+        });
+        let regional = p.regions.iter().map(|(name, r)| {
+            (
+                format!("regions.{name}"),
+                [
+                    r.interface_endpoint_hour,
+                    r.interface_endpoint_gb,
+                    r.nat_gateway_hour,
+                    r.nat_gateway_gb,
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+            )
+        });
+        for (name, values) in all.chain(regional) {
+            if values.iter().any(|v| !v.is_finite() || *v < 0.0) {
+                return Err(bad(format!(
+                    "prices.{name}: a price is negative or not a number"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The configuration as TOML, as `--print-config` shows it.
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string(self).map_err(|e| Error::Data(e.to_string()))
+    }
+}
+
+/// The SQL functions the findings use: `price(item, region)` from these prices, `usd(x)`,
+/// which writes an amount as `$1,234.56`, and `human_bytes(n)`, which writes `1.50 GiB`.
+pub fn functions(prices: Arc<Prices>) -> Vec<ScalarUDF> {
+    let price = create_udf(
+        "price",
+        vec![DataType::Utf8, DataType::Utf8],
+        DataType::Float64,
+        Volatility::Immutable,
+        Arc::new(move |args: &[ColumnarValue]| {
+            let scalar = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+            let arrays = ColumnarValue::values_to_arrays(args)?;
+            let items = strings(&arrays[0])?;
+            let regions = strings(&arrays[1])?;
+            let mut out = Vec::with_capacity(items.len());
+            for i in 0..items.len() {
+                if items.is_null(i) {
+                    out.push(None);
+                    continue;
+                }
+                let item = items.value(i);
+                let region = (!regions.is_null(i)).then(|| regions.value(i));
+                let value = prices.get(item, region).ok_or_else(|| {
+                    DataFusionError::Execution(format!("price: no price item named {item:?}"))
+                })?;
+                out.push(Some(value));
+            }
+            finish(Arc::new(Float64Array::from(out)), scalar)
+        }),
+    );
+    let usd = create_udf(
+        "usd",
+        vec![DataType::Float64],
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(|args: &[ColumnarValue]| {
+            let scalar = matches!(args[0], ColumnarValue::Scalar(_));
+            let arrays = ColumnarValue::values_to_arrays(args)?;
+            let amounts = arrays[0]
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .ok_or_else(|| DataFusionError::Execution("usd: expects a number".into()))?;
+            let out: StringArray = amounts.iter().map(|a| a.map(format_usd)).collect();
+            finish(Arc::new(out), scalar)
+        }),
+    );
+    let human = create_udf(
+        "human_bytes",
+        vec![DataType::Float64],
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(|args: &[ColumnarValue]| {
+            let scalar = matches!(args[0], ColumnarValue::Scalar(_));
+            let arrays = ColumnarValue::values_to_arrays(args)?;
+            let counts = arrays[0]
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .ok_or_else(|| DataFusionError::Execution("human_bytes: expects a count".into()))?;
+            let out: StringArray = counts
+                .iter()
+                .map(|n| n.map(|n| human_bytes(n.round() as i64)))
+                .collect();
+            finish(Arc::new(out), scalar)
+        }),
+    );
+    vec![price, usd, human]
+}
+
+/// The text argument as a string array.
+fn strings(array: &ArrayRef) -> datafusion::error::Result<&StringArray> {
+    array
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| DataFusionError::Execution("price: expects text arguments".into()))
+}
+
+/// A scalar result for scalar arguments, else the array.
+fn finish(array: ArrayRef, scalar: bool) -> datafusion::error::Result<ColumnarValue> {
+    if scalar {
+        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+            &array, 0,
+        )?))
+    } else {
+        Ok(ColumnarValue::Array(array))
+    }
+}
+
+/// `$1,234.56`; negative amounts as `-$12.00`.
+pub fn format_usd(amount: f64) -> String {
+    let cents = (amount.abs() * 100.0).round() as u64;
+    let whole = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if amount < 0.0 && cents > 0 { "-" } else { "" };
+    format!("{sign}${grouped}.{:02}", cents % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_written_in_dollars_and_cents() {
+        assert_eq!(format_usd(0.0), "$0.00");
+        assert_eq!(format_usd(21.9), "$21.90");
+        assert_eq!(format_usd(1234567.891), "$1,234,567.89");
+        assert_eq!(format_usd(-12.0), "-$12.00");
+        assert_eq!(format_usd(-0.001), "$0.00");
+    }
+
+    #[test]
+    fn a_region_overrides_item_by_item() {
+        let p = Prices::default();
+        assert_eq!(p.get("nat_gateway_gb", Some("ap-southeast-1")), Some(0.059));
+        assert_eq!(
+            p.get("interface_endpoint_hour", Some("ap-southeast-1")),
+            Some(0.01)
+        );
+        assert_eq!(p.get("nat_gateway_gb", Some("us-east-1")), Some(0.045));
+        assert_eq!(p.get("nat_gateway_gb", None), Some(0.045));
+        assert_eq!(p.get("fuel", None), None);
+    }
+
+    #[test]
+    fn a_file_sets_what_it_names_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("audit.toml");
+        std::fs::write(
+            &path,
+            "[thresholds]\nmin_monthly_usd = 5\n[prices.regions.eu-west-1]\nnat_gateway_gb = 0.048\n",
+        )
+        .expect("writes");
+        let c = Config::load(&path).expect("loads");
+        assert_eq!(c.thresholds.min_monthly_usd, 5.0);
+        assert_eq!(c.thresholds.near_idle_bytes, 1 << 20);
+        assert_eq!(
+            c.prices.get("nat_gateway_gb", Some("eu-west-1")),
+            Some(0.048)
+        );
+        assert_eq!(
+            c.prices.get("nat_gateway_hour", Some("eu-west-1")),
+            Some(0.045)
+        );
+        // What --print-config shows reads back to the same configuration.
+        let again: Config = toml::from_str(&c.to_toml().expect("prints")).expect("parses");
+        assert_eq!(again, c);
+    }
+
+    #[test]
+    fn a_bad_file_names_the_file_and_the_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("audit.toml");
+        std::fs::write(&path, "[thresholds]\nnear_idle = 5\n").expect("writes");
+        let err = Config::load(&path).expect_err("unknown key").to_string();
+        assert!(
+            err.contains("audit.toml") && err.contains("near_idle"),
+            "{err}"
+        );
+        std::fs::write(&path, "[prices.default]\nnat_gateway_gb = -1\n").expect("writes");
+        let err = Config::load(&path).expect_err("negative").to_string();
+        assert!(err.contains("prices.default"), "{err}");
+    }
+}

@@ -1,0 +1,454 @@
+//! The cost audit: findings, each with its evidence, an estimate in USD per month and what to
+//! do, from a window of flow logs and the AWS inventory.
+//!
+//! Two steps, both SQL kept in `queries/`. First the reports the findings need run as one pack
+//! over a single scan of `flows_classified`. Their results become small tables
+//! (`report_<name>`) beside the inventory and `audit_basis` (the window and its scaling to a
+//! month), and the queries of `queries/findings/` turn those into findings, with prices from
+//! the `price(item, region)` function. This module assembles the [`Audit`] (its JSON form is
+//! the documented output, see [`SCHEMA_VERSION`]); [`render`] writes it as Markdown or HTML.
+
+pub mod config;
+pub mod render;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::array::{Float64Array, RecordBatch, TimestampSecondArray};
+use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use chrono::{DateTime, SecondsFormat, Utc};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::sql::pack;
+use crate::sql::queries::{FINDINGS, Report, finding_kinds};
+use config::Config;
+
+/// The version of the JSON output's schema; it changes only when a field changes meaning or
+/// goes away (new fields may be added within a version).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The reports the findings read, run as one pack.
+pub const REPORTS: &[&str] = &[
+    "traffic-summary",
+    "endpoint-bytes",
+    "endpoint-clients",
+    "idle-endpoints",
+    "nat-aws-services",
+    "rejects",
+    "coverage",
+    "traffic-timeline",
+];
+
+/// The finding for inputs that could not be read (not SQL: it comes from the reader).
+pub const UNREADABLE: &str = "unreadable-inputs";
+
+/// Every kind of finding, for `--fail-on`.
+pub fn kinds() -> Vec<&'static str> {
+    let mut all = finding_kinds();
+    all.push(UNREADABLE);
+    all
+}
+
+/// The whole audit, as the JSON output shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Audit {
+    /// See [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The window and how figures are scaled to a month.
+    pub window: Window,
+    /// The headline figures.
+    pub summary: Summary,
+    /// The findings, largest monthly figure first, then those without one.
+    pub findings: Vec<Finding>,
+    /// Records and bytes per traffic class.
+    pub traffic: Vec<ClassBytes>,
+    /// Bytes per VPC endpoint.
+    pub endpoints: Vec<EndpointBytes>,
+    /// Counted bytes per traffic class and hour.
+    pub timeline: Vec<TimelinePoint>,
+    /// What was read.
+    pub inputs: InputsSeen,
+    /// The fail policy and how many findings met it.
+    pub fail: FailOutcome,
+    /// The prices used.
+    pub prices: config::Prices,
+}
+
+/// The audited window.
+#[derive(Clone, Debug, Serialize)]
+pub struct Window {
+    /// Start (RFC 3339), when known.
+    pub since: Option<String>,
+    /// End, exclusive.
+    pub until: Option<String>,
+    /// Its length in hours.
+    pub hours: f64,
+    /// Hours in a month.
+    pub month_hours: f64,
+    /// What window figures are multiplied by to give monthly ones: month_hours / hours.
+    pub scale: f64,
+    /// `arguments` (--since/--until/--last or the config), `logs` (the first record's start to
+    /// the last one's end) or `none` (no record and no window given).
+    pub from: String,
+}
+
+/// The headline figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// Flow-log records in the window (all log statuses).
+    pub records: i64,
+    /// Bytes, each counted once.
+    pub counted_bytes: i64,
+    /// Findings reported.
+    pub findings: usize,
+    /// The sum of the positive monthly figures of the findings reported.
+    pub monthly_usd: f64,
+    /// Findings left out because their monthly figure is below `min_monthly_usd`.
+    pub below_minimum: usize,
+    /// The threshold.
+    pub min_monthly_usd: f64,
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Its kind (see [`kinds`]).
+    pub finding: String,
+    /// The resource it is about (an endpoint, NAT gateway, VPC, ENI, address or input).
+    pub resource: String,
+    /// The VPC, when known.
+    pub vpc_id: Option<String>,
+    /// The region, when known.
+    pub region: Option<String>,
+    /// The bytes behind it, in the window.
+    pub bytes: Option<i64>,
+    /// The estimate in USD per month (a saving, or for availability and coverage findings
+    /// none).
+    pub monthly_usd: Option<f64>,
+    /// What was seen.
+    pub evidence: String,
+    /// What to do.
+    pub action: String,
+    /// Whether it fails the run under the fail policy.
+    #[serde(default)]
+    pub fails: bool,
+}
+
+/// Records and bytes of one traffic class.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ClassBytes {
+    /// The class (`nodata`/`skipdata` for records without traffic).
+    pub traffic_class: String,
+    /// Records, over every vantage.
+    pub records: i64,
+    /// Bytes, each counted once.
+    pub counted_bytes: i64,
+    /// Share of all counted bytes (0..1).
+    pub share_of_counted_bytes: f64,
+}
+
+/// The bytes one VPC endpoint carried.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EndpointBytes {
+    /// The endpoint.
+    pub endpoint_id: Option<String>,
+    /// interface | gateway.
+    pub endpoint_type: Option<String>,
+    /// The service.
+    pub service: Option<String>,
+    /// Its VPC.
+    pub vpc_id: Option<String>,
+    /// Bytes in the window.
+    pub bytes: i64,
+}
+
+/// Counted bytes of one class in one hour.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TimelinePoint {
+    /// The hour's start.
+    pub bucket: String,
+    /// The class.
+    pub traffic_class: String,
+    /// Bytes, each counted once.
+    pub counted_bytes: i64,
+}
+
+/// What was read.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct InputsSeen {
+    /// Objects parsed (0 for an ingested dataset).
+    pub files: u64,
+    /// Objects that could not be read.
+    pub files_failed: u64,
+    /// Malformed lines (kept with --bad-lines).
+    pub bad_lines: u64,
+}
+
+/// The fail policy and its result.
+#[derive(Clone, Debug, Serialize)]
+pub struct FailOutcome {
+    /// Kinds that fail the run.
+    pub on: Vec<String>,
+    /// The monthly figure from which a finding with one fails.
+    pub above_usd: f64,
+    /// Findings that fail the run.
+    pub failing: usize,
+}
+
+/// Runs the audit's queries on `ctx` (a session with the flows, the inventory and the window's
+/// filter). `window` is the window given by the user; without one it is read from the logs.
+/// The findings are raw until [`complete`] applies the thresholds and the fail policy.
+pub async fn run(
+    ctx: &SessionContext,
+    config: &Config,
+    window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> Result<Audit> {
+    check_fail_kinds(&config.fail.on)?;
+    let params = BTreeMap::from([
+        (
+            "low_traffic_bytes".to_string(),
+            config.thresholds.near_idle_bytes.to_string(),
+        ),
+        ("top".to_string(), "10".to_string()),
+        ("bucket".to_string(), "hour".to_string()),
+    ]);
+    let reports: Vec<&Report> = REPORTS
+        .iter()
+        .map(|name| {
+            Report::named(name).ok_or_else(|| Error::Data(format!("no report named {name}")))
+        })
+        .collect::<Result<_>>()?;
+    let queries = reports
+        .iter()
+        .map(|r| r.bind(&params))
+        .collect::<Result<Vec<_>>>()?;
+    let outputs = pack::run(ctx, &queries).await?;
+    let mut results: BTreeMap<&str, Vec<RecordBatch>> = BTreeMap::new();
+    for (report, output) in reports.iter().zip(outputs) {
+        let table = MemTable::try_new(output.schema.clone(), vec![output.batches.clone()])?;
+        ctx.register_table(
+            format!("report_{}", report.name.replace('-', "_")),
+            Arc::new(table),
+        )?;
+        results.insert(report.name, output.batches);
+    }
+    let result = |name: &str| results.get(name).map(Vec::as_slice).unwrap_or(&[]);
+
+    let window = match window {
+        Some((since, until)) => window_of(Some((since, until)), "arguments", config),
+        None => {
+            let seen: Vec<Seen> = rows(result("coverage"))?;
+            let since = seen.iter().filter_map(|s| s.first_start.as_deref()).min();
+            let until = seen.iter().filter_map(|s| s.last_end.as_deref()).max();
+            match (since, until) {
+                (Some(s), Some(u)) => {
+                    window_of(Some((parse_rfc3339(s)?, parse_rfc3339(u)?)), "logs", config)
+                }
+                _ => window_of(None, "none", config),
+            }
+        }
+    };
+    ctx.register_batch("audit_basis", basis(&window, config)?)?;
+    for f in config::functions(Arc::new(config.prices.clone())) {
+        ctx.register_udf(f);
+    }
+
+    let mut all = Vec::new();
+    for f in FINDINGS {
+        let batches = ctx
+            .sql(&f.bind(&params)?)
+            .await
+            .map_err(|e| Error::Sql(format!("finding {}: {e}", f.name)))?
+            .collect()
+            .await
+            .map_err(|e| Error::Sql(format!("finding {}: {e}", f.name)))?;
+        all.extend(rows::<Finding>(&batches)?);
+    }
+    let traffic: Vec<ClassBytes> = rows(result("traffic-summary"))?;
+    let summary = Summary {
+        records: traffic.iter().map(|c| c.records).sum(),
+        counted_bytes: traffic.iter().map(|c| c.counted_bytes).sum(),
+        findings: 0,
+        monthly_usd: 0.0,
+        below_minimum: 0,
+        min_monthly_usd: config.thresholds.min_monthly_usd,
+    };
+    let fail = FailOutcome {
+        on: config.fail.on.clone(),
+        above_usd: config.fail.above_usd,
+        failing: 0,
+    };
+    Ok(Audit {
+        schema_version: SCHEMA_VERSION,
+        window,
+        summary,
+        findings: all,
+        traffic,
+        endpoints: rows(result("endpoint-bytes"))?,
+        timeline: rows(result("traffic-timeline"))?,
+        inputs: InputsSeen::default(),
+        fail,
+        prices: config.prices.clone(),
+    })
+}
+
+/// Completes an audit once the scan has ended: what was read, a finding per unreadable input
+/// (`unreadable` holds the reader's messages, `path: reason`), then the threshold, the fail
+/// policy, the order and the totals.
+pub fn complete(
+    mut audit: Audit,
+    inputs: InputsSeen,
+    unreadable: &[String],
+    config: &Config,
+) -> Audit {
+    audit.inputs = inputs;
+    audit.findings.extend(unreadable.iter().map(|message| {
+        let (resource, reason) = message.split_once(": ").unwrap_or(("input", message));
+        Finding {
+            finding: UNREADABLE.to_string(),
+            resource: resource.to_string(),
+            vpc_id: None,
+            region: None,
+            bytes: None,
+            monthly_usd: None,
+            evidence: format!("could not be read: {reason}"),
+            action: "Fix or remove the object; its records are missing from every figure."
+                .to_string(),
+            fails: false,
+        }
+    }));
+    let total = audit.findings.len();
+    let minimum = config.thresholds.min_monthly_usd;
+    audit
+        .findings
+        .retain(|f| f.monthly_usd.is_none_or(|m| m >= minimum));
+    for f in &mut audit.findings {
+        f.monthly_usd = f.monthly_usd.map(|m| (m * 100.0).round() / 100.0);
+        let listed = config.fail.on.iter().any(|k| k == "all" || *k == f.finding);
+        f.fails = listed && f.monthly_usd.is_none_or(|m| m >= config.fail.above_usd);
+    }
+    audit.findings.sort_by(|a, b| {
+        let money = |f: &Finding| f.monthly_usd.unwrap_or(f64::NEG_INFINITY);
+        money(b)
+            .total_cmp(&money(a))
+            .then_with(|| a.finding.cmp(&b.finding))
+            .then_with(|| a.resource.cmp(&b.resource))
+            .then_with(|| a.evidence.cmp(&b.evidence))
+    });
+    let positive: f64 = audit
+        .findings
+        .iter()
+        .filter_map(|f| f.monthly_usd)
+        .filter(|m| *m > 0.0)
+        .sum();
+    audit.summary.findings = audit.findings.len();
+    audit.summary.monthly_usd = (positive * 100.0).round() / 100.0;
+    audit.summary.below_minimum = total - audit.findings.len();
+    audit.fail.failing = audit.findings.iter().filter(|f| f.fails).count();
+    audit
+}
+
+/// A `--fail-on` kind that no finding has is an error that lists the kinds.
+pub fn check_fail_kinds(on: &[String]) -> Result<()> {
+    let known = kinds();
+    for k in on {
+        if k != "all" && !known.contains(&k.as_str()) {
+            return Err(Error::Usage(format!(
+                "--fail-on {k}: no such finding (they are: all, {})",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The first and last time one ENI was seen (a row of the coverage report).
+#[derive(Deserialize)]
+struct Seen {
+    first_start: Option<String>,
+    last_end: Option<String>,
+}
+
+fn parse_rfc3339(text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Error::Data(format!("window bound {text:?}: {e}")))
+}
+
+fn window_of(
+    bounds: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    from: &str,
+    config: &Config,
+) -> Window {
+    let month_hours = config.prices.month_hours;
+    let text = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let hours = bounds.map_or(0.0, |(s, u)| (u - s).num_seconds().max(0) as f64 / 3600.0);
+    Window {
+        since: bounds.map(|(s, _)| text(s)),
+        until: bounds.map(|(_, u)| text(u)),
+        hours,
+        month_hours,
+        scale: if hours > 0.0 {
+            month_hours / hours
+        } else {
+            0.0
+        },
+        from: from.to_string(),
+    }
+}
+
+/// The `audit_basis` table: one row with the window and the constants the findings use.
+fn basis(window: &Window, config: &Config) -> Result<RecordBatch> {
+    let utc = Some("UTC".into());
+    let ts = DataType::Timestamp(TimeUnit::Second, utc.clone());
+    let schema = Schema::new(vec![
+        Field::new("since", ts.clone(), true),
+        Field::new("until", ts, true),
+        Field::new("window_hours", DataType::Float64, false),
+        Field::new("month_hours", DataType::Float64, false),
+        Field::new("scale", DataType::Float64, false),
+        Field::new("bytes_per_gb", DataType::Float64, false),
+    ]);
+    let seconds = |t: &Option<String>| -> Result<Option<i64>> {
+        t.as_deref()
+            .map(|t| parse_rfc3339(t).map(|t| t.timestamp()))
+            .transpose()
+    };
+    let float = |v: f64| Arc::new(Float64Array::from(vec![v]));
+    Ok(RecordBatch::try_new(
+        Arc::new(schema),
+        vec![
+            Arc::new(
+                TimestampSecondArray::from(vec![seconds(&window.since)?])
+                    .with_timezone_opt(utc.clone()),
+            ),
+            Arc::new(
+                TimestampSecondArray::from(vec![seconds(&window.until)?]).with_timezone_opt(utc),
+            ),
+            float(window.hours),
+            float(window.month_hours),
+            float(window.scale),
+            float(config.prices.bytes_per_gb),
+        ],
+    )?)
+}
+
+/// Result rows as values of `T`, through their JSON form.
+fn rows<T: DeserializeOwned>(batches: &[RecordBatch]) -> Result<Vec<T>> {
+    let mut buf = Vec::new();
+    {
+        let mut w = arrow::json::ArrayWriter::new(&mut buf);
+        for b in batches {
+            w.write(b)?;
+        }
+        w.finish()?;
+    }
+    if buf.trim_ascii().is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_slice(&buf).map_err(|e| Error::Data(format!("audit rows: {e}")))
+}
