@@ -138,11 +138,12 @@ fn endpoint_bytes_bill_interface_endpoints_on_their_own_enis() {
     assert_eq!(
         lines(&out),
         [
-            "endpoint_id,endpoint_type,service,vpc_id,region,az_count,records,bytes",
-            "vpce-0aa000000000000e1,interface,ssm,vpc-0aaaaaaaaaaaaaaaa,us-east-1,1,2,6000",
-            "vpce-0aa000000000000e3,gateway,s3,vpc-0aaaaaaaaaaaaaaaa,us-east-1,0,2,2100",
-            "vpce-0cc000000000000e3,gateway,s3,vpc-0cccccccccccccccc,us-east-1,0,1,2000",
-            "vpce-0aa000000000000e2,interface,kms,vpc-0aaaaaaaaaaaaaaaa,us-east-1,1,0,0",
+            "endpoint_id,endpoint_type,service,vpc_id,region,az_count,records,bytes,in_vpc_bytes",
+            // #16 and #17: the client 10.0.1.10 is in VPC A.
+            "vpce-0aa000000000000e1,interface,ssm,vpc-0aaaaaaaaaaaaaaaa,us-east-1,1,2,6000,6000",
+            "vpce-0aa000000000000e3,gateway,s3,vpc-0aaaaaaaaaaaaaaaa,us-east-1,0,2,2100,0",
+            "vpce-0cc000000000000e3,gateway,s3,vpc-0cccccccccccccccc,us-east-1,0,1,2000,0",
+            "vpce-0aa000000000000e2,interface,kms,vpc-0aaaaaaaaaaaaaaaa,us-east-1,1,0,0,0",
         ]
     );
 }
@@ -184,6 +185,8 @@ fn nat_aws_services_split_same_region_from_cross_region() {
         [
             "nat_gateway_id,vpc_id,region,service,records,bytes,egress_bytes,same_region_bytes",
             "nat-0aa000000000000d1,vpc-0aaaaaaaaaaaaaaaa,us-east-1,S3,2,10000,3000,7000",
+            // #24: 52.94.0.5 lies in an AMAZON range of us-east-1 only.
+            "nat-0aa000000000000d1,vpc-0aaaaaaaaaaaaaaaa,us-east-1,AMAZON,1,400,400,400",
             "nat-0aa000000000000d1,vpc-0aaaaaaaaaaaaaaaa,us-east-1,DYNAMODB,1,100,100,100",
         ]
     );
@@ -270,7 +273,7 @@ fn an_ingested_dataset_gives_the_same_reports_as_the_raw_logs() {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(names.len(), 8, "{names:?}");
+    assert_eq!(names.len(), 11, "{names:?}");
     assert_eq!(parsed["endpoint-bytes"][0]["bytes"], 6000);
 }
 
@@ -338,7 +341,7 @@ fn a_report_says_which_inventory_file_it_misses() {
 fn report_list_and_bad_parameters() {
     let list = run(&["report", "--list"]);
     assert!(list.starts_with("traffic-summary "), "{list}");
-    assert_eq!(list.lines().count(), 8);
+    assert_eq!(list.lines().count(), 11);
     assert!(list.contains("[--param low_traffic_bytes=1048576]"));
     let logs = fixture("logs");
     let inventory = fixture("inventory");
@@ -381,4 +384,16 @@ fn the_sample_estate_report_pack() {
         assert!(out.contains(expected), "{expected} in\n{out}");
     }
     insta::assert_snapshot!(out);
+}
+
+#[test]
+fn endpoint_clients_by_zone() {
+    // #16 and #17 on e001 (us-east-1a); the client 10.0.1.10 is a001's, also in us-east-1a.
+    assert_eq!(
+        lines(&report("endpoint-clients", &[])),
+        [
+            "endpoint_id,endpoint_az,client_az,cross_az,clients,records,bytes",
+            "vpce-0aa000000000000e1,us-east-1a,us-east-1a,false,1,2,6000",
+        ]
+    );
 }

@@ -55,10 +55,10 @@ pub struct AuditArgs {
     #[arg(long, value_name = "KINDS", value_delimiter = ',')]
     pub fail_on: Option<Vec<String>>,
     /// A finding with a dollar figure fails the run only from this many USD per month.
-    #[arg(long, value_name = "USD")]
+    #[arg(long, value_name = "USD", overrides_with = "fail_above_usd")]
     pub fail_above_usd: Option<f64>,
     /// Leave out findings whose monthly figure is below this many USD (default 1).
-    #[arg(long, value_name = "USD")]
+    #[arg(long, value_name = "USD", overrides_with = "min_monthly_usd")]
     pub min_monthly_usd: Option<f64>,
     /// An interface endpoint with traffic below this many bytes in the window is near-idle.
     #[arg(long, value_name = "BYTES")]

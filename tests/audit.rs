@@ -1,0 +1,492 @@
+//! The cost audit through the binary: on the hand-built estate of tests/fixtures/classify,
+//! whose every finding and dollar figure is worked out below by hand from its README, and on
+//! sample-logs/ as a new user runs it. The HTML page is checked in a real headless Chromium.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture(part: &str) -> String {
+    root()
+        .join("tests/fixtures/classify")
+        .join(part)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn vpcflow() -> Command {
+    let mut c = Command::cargo_bin("vpcflow").expect("binary");
+    c.current_dir(root());
+    c
+}
+
+/// The audit of the fixture over the hour 10:00-11:00 of its records' day (so monthly figures
+/// are window figures x 730), with every finding kept, plus `extra`.
+fn audit(extra: &[&str]) -> std::process::Output {
+    vpcflow()
+        .args([
+            "audit",
+            &fixture("logs"),
+            "--inventory",
+            &fixture("inventory"),
+        ])
+        .args([
+            "--since",
+            "2026-11-26T10:00:00Z",
+            "--until",
+            "2026-11-26T11:00:00Z",
+        ])
+        .args(["--min-monthly-usd", "0", "--no-html", "-q"])
+        .args(extra)
+        .output()
+        .expect("runs")
+}
+
+fn json_of(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "JSON on stdout ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// (finding, resource, monthly_usd) of every finding, in the audit's order.
+fn findings(audit: &Value) -> Vec<(String, String, Option<f64>)> {
+    audit["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["finding"].as_str().expect("kind").to_string(),
+                f["resource"].as_str().expect("resource").to_string(),
+                f["monthly_usd"].as_f64(),
+            )
+        })
+        .collect()
+}
+
+fn owned(rows: &[(&str, &str, Option<f64>)]) -> Vec<(String, String, Option<f64>)> {
+    rows.iter()
+        .map(|(k, r, m)| (k.to_string(), r.to_string(), *m))
+        .collect()
+}
+
+/// The fixture's findings, worked out by hand (record numbers as in the fixture's README):
+/// - kms endpoint e2 (1 AZ) logged only NODATA (#18): idle, 1 x $0.01 x 730 h = $7.30;
+/// - ssm endpoint e1 (1 AZ) carried 1000 + 5000 bytes (#16, #17), under 1 MiB: near-idle,
+///   its hourly fee $7.30;
+/// - NAT d1 sent 7000 bytes of same-region S3 (#21) and 100 of DynamoDB (#22): 7000 / 2^30 x
+///   $0.045 x 730 and 100 / 2^30 x $0.045 x 730, both $0.00 to the cent;
+/// - rejects #12, #15, #33: a summary, and #15's source 10.5.2.20 is inside VPC A;
+/// - eni f001 (#27) is not in the inventory; a003 (VPC A) and NAT C's cd01 logged nothing.
+fn expected() -> Vec<(String, String, Option<f64>)> {
+    owned(&[
+        ("idle-endpoints", "vpce-0aa000000000000e2", Some(7.30)),
+        ("near-idle-endpoints", "vpce-0aa000000000000e1", Some(7.30)),
+        ("nat-dynamodb", "nat-0aa000000000000d1", Some(0.0)),
+        ("nat-s3", "nat-0aa000000000000d1", Some(0.0)),
+        ("inside-rejects", "10.5.2.20", None),
+        ("rejects", "all ENIs", None),
+        ("unknown-enis", "-", None),
+        ("unlogged-enis", "vpc-0aaaaaaaaaaaaaaaa", None),
+        ("unlogged-enis", "vpc-0cccccccccccccccc", None),
+    ])
+}
+
+#[test]
+fn every_finding_and_figure_is_the_one_worked_out_by_hand() {
+    let out = audit(&["-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "no --fail-on: exit 0");
+    let a = json_of(&out);
+    assert_eq!(a["schema_version"], 1);
+    assert_eq!(a["window"]["hours"], 1.0);
+    assert_eq!(a["window"]["scale"], 730.0);
+    assert_eq!(a["window"]["from"], "arguments");
+    assert_eq!(findings(&a), expected());
+    assert_eq!(a["summary"]["monthly_usd"], 14.6);
+    assert_eq!(a["summary"]["findings"], 9);
+    // 36 records: 34 OK and 2 NODATA.
+    assert_eq!(a["summary"]["records"], 36);
+    let s3 = &a["findings"][3];
+    assert_eq!(s3["bytes"], 7000);
+    assert!(
+        s3["evidence"]
+            .as_str()
+            .expect("text")
+            .contains("gateway endpoint vpce-0aa000000000000e3"),
+        "{s3}"
+    );
+    let dynamo = &a["findings"][2];
+    assert!(
+        dynamo["evidence"]
+            .as_str()
+            .expect("text")
+            .contains("no DYNAMODB gateway endpoint"),
+        "{dynamo}"
+    );
+    let rejects = &a["findings"][5];
+    assert_eq!(rejects["bytes"], 40 + 60 + 44);
+    assert!(
+        rejects["evidence"]
+            .as_str()
+            .expect("text")
+            .starts_with("3 rejected records"),
+        "{rejects}"
+    );
+}
+
+#[test]
+fn the_minimum_leaves_out_small_figures_and_counts_them() {
+    let a = json_of(&audit(&["-o", "json", "--min-monthly-usd", "1"]));
+    let kept: Vec<_> = expected()
+        .into_iter()
+        .filter(|(_, _, m)| m.is_none_or(|m| m >= 1.0))
+        .collect();
+    assert_eq!(findings(&a), kept);
+    assert_eq!(a["summary"]["below_minimum"], 2);
+}
+
+#[test]
+fn hourly_fees_do_not_scale_with_the_window() {
+    // Without a window it is read from the logs: every record spans the same 60 s.
+    let out = vpcflow()
+        .args([
+            "audit",
+            &fixture("logs"),
+            "--inventory",
+            &fixture("inventory"),
+        ])
+        .args(["-o", "json", "--no-html", "-q"])
+        .output()
+        .expect("runs");
+    let a = json_of(&out);
+    assert_eq!(a["window"]["from"], "logs");
+    assert_eq!(a["window"]["since"], "2026-11-26T10:00:00Z");
+    assert_eq!(a["window"]["until"], "2026-11-26T10:01:00Z");
+    assert_eq!(a["window"]["scale"], 730.0 * 60.0);
+    let f = findings(&a);
+    assert_eq!(f[0], expected()[0], "the idle fee is still $7.30");
+    assert_eq!(f[1], expected()[1]);
+    // 7000 bytes over 60 s: 7000 / 2^30 x 0.045 x 43800 = $0.0128..., under the $1 minimum.
+    assert!(!f.iter().any(|(k, _, _)| k == "nat-s3"));
+}
+
+#[test]
+fn the_fail_policy_sets_the_exit_code() {
+    let out = audit(&[
+        "-o",
+        "json",
+        "--fail-on",
+        "idle-endpoints,nat-s3",
+        "--fail-above-usd",
+        "5",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the idle endpoint's $7.30 is above $5"
+    );
+    let a = json_of(&out);
+    assert_eq!(a["fail"]["failing"], 1);
+    assert_eq!(a["findings"][0]["fails"], true);
+    assert_eq!(
+        a["findings"][3]["fails"], false,
+        "nat-s3's $0.00 is below $5"
+    );
+
+    let out = audit(&[
+        "-o",
+        "json",
+        "--fail-on",
+        "idle-endpoints",
+        "--fail-above-usd",
+        "10",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+
+    // A finding without a dollar figure fails whenever it is there.
+    let out = audit(&[
+        "-o",
+        "json",
+        "--fail-on",
+        "inside-rejects",
+        "--fail-above-usd",
+        "1000",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+
+    let out = audit(&["--fail-on", "idle"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--fail-on idle: no such finding") && err.contains("idle-endpoints"),
+        "{err}"
+    );
+}
+
+#[test]
+fn json_and_markdown_are_the_same_bytes_every_run() {
+    for format in ["json", "markdown"] {
+        let first = audit(&["-o", format]).stdout;
+        let second = audit(&["-o", format]).stdout;
+        assert!(!first.is_empty());
+        assert_eq!(first, second, "{format} output is deterministic");
+    }
+}
+
+#[test]
+fn the_markdown_page_of_the_fixture() {
+    let out = audit(&["-o", "markdown"]);
+    insta::assert_snapshot!(String::from_utf8(out.stdout).expect("utf-8"));
+}
+
+#[test]
+fn a_config_file_sets_prices_and_print_config_shows_the_result() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("audit.toml");
+    std::fs::write(
+        &config,
+        "[fail]\non = [\"near-idle-endpoints\"]\nabove_usd = 10\n\n\
+         [prices.regions.us-east-1]\ninterface_endpoint_hour = 0.02\n",
+    )
+    .expect("writes");
+    let config = config.to_string_lossy().into_owned();
+    let out = audit(&["-o", "json", "--config", &config]);
+    // Both endpoints now cost 1 AZ x $0.02 x 730 h = $14.60 a month; the near-idle one fails.
+    assert_eq!(out.status.code(), Some(1));
+    let a = json_of(&out);
+    assert_eq!(findings(&a)[0].2, Some(14.6));
+    assert_eq!(
+        findings(&a)[1],
+        owned(&[("near-idle-endpoints", "vpce-0aa000000000000e1", Some(14.6))])[0]
+    );
+    assert_eq!(a["summary"]["monthly_usd"], 29.2);
+
+    let printed = vpcflow()
+        .args([
+            "audit",
+            "--config",
+            &config,
+            "--print-config",
+            "--fail-above-usd",
+            "3",
+        ])
+        .output()
+        .expect("runs");
+    assert!(printed.status.success());
+    let text = String::from_utf8(printed.stdout).expect("utf-8");
+    let shown: toml::Value = toml::from_str(&text).expect("TOML");
+    assert_eq!(
+        shown["fail"]["above_usd"].as_float(),
+        Some(3.0),
+        "the command line wins"
+    );
+    assert_eq!(
+        shown["prices"]["regions"]["us-east-1"]["interface_endpoint_hour"].as_float(),
+        Some(0.02)
+    );
+    assert_eq!(
+        shown["prices"]["default"]["nat_gateway_gb"].as_float(),
+        Some(0.045),
+        "defaults are shown too"
+    );
+}
+
+#[test]
+fn an_unreadable_input_is_a_finding_and_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = dir.path().join("broken.log.gz");
+    // A gzip header and then garbage.
+    std::fs::write(
+        &broken,
+        [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xde, 0xad, 0xbe, 0xef],
+    )
+    .expect("writes");
+    let out = vpcflow()
+        .args(["audit", &fixture("logs"), broken.to_str().expect("path")])
+        .args([
+            "--inventory",
+            &fixture("inventory"),
+            "-o",
+            "json",
+            "--no-html",
+            "-q",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let a = json_of(&out);
+    let unreadable: Vec<_> = a["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["finding"] == "unreadable-inputs")
+        .collect();
+    assert_eq!(unreadable.len(), 1, "{a}");
+    assert_eq!(unreadable[0]["resource"], broken.to_str().expect("path"));
+    assert_eq!(a["inputs"]["files_failed"], 1);
+    // The readable file is still audited.
+    assert_eq!(a["summary"]["records"], 36);
+}
+
+#[test]
+fn last_sets_a_window_ending_now() {
+    let out = audit_without_window(&["--last", "7d", "-o", "json"]);
+    let a = json_of(&out);
+    assert_eq!(a["window"]["from"], "arguments");
+    assert_eq!(a["window"]["hours"], 168.0);
+    let out = audit_without_window(&["--last", "seven days"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--last seven days"));
+}
+
+fn audit_without_window(extra: &[&str]) -> std::process::Output {
+    vpcflow()
+        .args([
+            "audit",
+            &fixture("logs"),
+            "--inventory",
+            &fixture("inventory"),
+        ])
+        .args(["--no-html", "-q"])
+        .args(extra)
+        .output()
+        .expect("runs")
+}
+
+/// The headless Chromium of the machine (`CHROMIUM` names another).
+fn chromium() -> PathBuf {
+    if let Ok(p) = std::env::var("CHROMIUM") {
+        return PathBuf::from(p);
+    }
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+            let p = dir.join(name);
+            if p.is_file() {
+                return p;
+            }
+        }
+    }
+    panic!("no Chromium on PATH: .ci/run installs Debian's chromium; or set CHROMIUM");
+}
+
+/// Runs headless Chromium on `page` with `args` and returns its stdout.
+fn browse(page: &Path, args: &[&str]) -> String {
+    let profile = tempfile::tempdir().expect("tempdir");
+    let out = std::process::Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,1800",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("Chromium starts");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The text of the element with this id in a dumped DOM.
+fn text_of(dom: &str, id: &str) -> String {
+    let at = dom
+        .find(&format!("id=\"{id}\">"))
+        .unwrap_or_else(|| panic!("#{id} in the page"));
+    let rest = &dom[at + id.len() + 6..];
+    rest[..rest.find('<').expect("closing tag")].to_string()
+}
+
+#[test]
+fn the_html_page_renders_its_figures_and_charts_in_a_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("audit.html");
+    let out = vpcflow()
+        .args([
+            "audit",
+            &fixture("logs"),
+            "--inventory",
+            &fixture("inventory"),
+        ])
+        .args([
+            "--since",
+            "2026-11-26T10:00:00Z",
+            "--until",
+            "2026-11-26T11:00:00Z",
+        ])
+        .args(["--min-monthly-usd", "0", "-q", "-o", "markdown", "--html"])
+        .arg(&page)
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let html = std::fs::read_to_string(&page).expect("the page was written");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "the page fetches nothing"
+    );
+
+    let dom = browse(&page, &["--dump-dom"]);
+    assert_eq!(text_of(&dom, "monthly-usd"), "$14.60");
+    assert_eq!(text_of(&dom, "findings"), "9");
+    assert_eq!(text_of(&dom, "records"), "36");
+    assert!(
+        dom.contains("data-charts-rendered=\"2\""),
+        "both charts laid out with bars of a size"
+    );
+    assert_eq!(
+        dom.matches("<tr").count(),
+        1 + 9,
+        "a header and a row per finding"
+    );
+
+    let shot = root().join("target/audit-page.png");
+    browse(&page, &[&format!("--screenshot={}", shot.display())]);
+    let png = std::fs::read(&shot).expect("a screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a real picture"
+    );
+}
+
+#[test]
+fn a_new_user_runs_the_readme_command_on_the_sample_logs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = vpcflow()
+        .current_dir(dir.path())
+        .args(["audit"])
+        .arg(root().join("sample-logs/AWSLogs"))
+        .arg("--inventory")
+        .arg(root().join("sample-logs/inventory"))
+        .args(["-o", "markdown"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.starts_with("# vpcflow audit"));
+    assert!(
+        dir.path().join("vpcflow-audit.html").is_file(),
+        "the page is on disk"
+    );
+    insta::assert_snapshot!(text);
+}
