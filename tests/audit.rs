@@ -490,3 +490,39 @@ fn a_new_user_runs_the_readme_command_on_the_sample_logs() {
     );
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn an_ingested_dataset_gives_the_audit_of_the_raw_logs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dataset = dir.path().join("flows-ds");
+    let ingest = vpcflow()
+        .args(["ingest", &fixture("logs"), "-q", "--out"])
+        .arg(&dataset)
+        .output()
+        .expect("runs");
+    assert!(
+        ingest.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ingest.stderr)
+    );
+    let of = |input: &str| {
+        let out = vpcflow()
+            .args(["audit", input, "--inventory", &fixture("inventory")])
+            .args([
+                "--since",
+                "2026-11-26T10:00:00Z",
+                "--until",
+                "2026-11-26T11:00:00Z",
+            ])
+            .args(["--min-monthly-usd", "0", "--no-html", "-q", "-o", "json"])
+            .output()
+            .expect("runs");
+        let mut a = json_of(&out);
+        // What was read differs (objects versus a dataset); every answer must not.
+        a["inputs"] = Value::Null;
+        a
+    };
+    let raw = of(&fixture("logs"));
+    assert_eq!(findings(&raw), expected());
+    assert_eq!(of(dataset.to_str().expect("path")), raw);
+}

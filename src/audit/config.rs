@@ -201,11 +201,21 @@ impl Config {
     /// Reads a TOML file; an error names the file, the line and the key.
     pub fn load(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let config: Config = toml::from_str(&text).map_err(|e| Error::Input {
+        let mut config: Config = toml::from_str(&text).map_err(|e| Error::Input {
             path: path.to_path_buf(),
             reason: e.to_string().trim_end().to_string(),
         })?;
         config.check(path)?;
+        // The shipped regional prices stay unless the file sets the same item.
+        for (name, shipped) in Prices::default().regions {
+            let own = config.prices.regions.entry(name).or_default();
+            own.interface_endpoint_hour = own
+                .interface_endpoint_hour
+                .or(shipped.interface_endpoint_hour);
+            own.interface_endpoint_gb = own.interface_endpoint_gb.or(shipped.interface_endpoint_gb);
+            own.nat_gateway_hour = own.nat_gateway_hour.or(shipped.nat_gateway_hour);
+            own.nat_gateway_gb = own.nat_gateway_gb.or(shipped.nat_gateway_gb);
+        }
         Ok(config)
     }
 
@@ -412,6 +422,19 @@ mod tests {
         // What --print-config shows reads back to the same configuration.
         let again: Config = toml::from_str(&c.to_toml().expect("prints")).expect("parses");
         assert_eq!(again, c);
+    }
+
+    #[test]
+    fn the_readme_example_is_a_valid_configuration() {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("```toml\n").expect("a TOML example") + 8;
+        let end = start + readme[start..].find("```").expect("its end");
+        let c: Config = toml::from_str(&readme[start..end]).expect("parses");
+        assert_eq!(
+            c.prices.get("nat_gateway_gb", Some("eu-west-1")),
+            Some(0.048)
+        );
+        assert_eq!(c.fail.on, ["idle-endpoints", "nat-s3"]);
     }
 
     #[test]
