@@ -7,10 +7,12 @@
 //! its dataset are written once under `target/bench-estate-<records>/` by the `vpcflow` binary
 //! and reused by later runs.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use common::{RECORDS_PER_FLOW_HOUR, vpcflow};
 use criterion::{Criterion, criterion_group, criterion_main};
 use vpcflow::ingest::parallel::{Discard, RunOptions};
 use vpcflow::ingest::{ReadOptions, prepare};
@@ -19,24 +21,8 @@ use vpcflow::sql::pack;
 use vpcflow::sql::queries::REPORTS;
 use vpcflow::sql::session::{FlowsSource, session};
 
-/// Records the estate generator writes per flow and hour (4.79 million at 48,676 flows per hour
-/// over 24 hours).
-const RECORDS_PER_FLOW_HOUR: f64 = 4.1;
-
 fn records() -> usize {
-    std::env::var("VPCFLOW_BENCH_RECORDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5_000_000)
-}
-
-fn vpcflow(args: &[&str]) {
-    let status = Command::new(env!("CARGO_BIN_EXE_vpcflow"))
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("vpcflow runs");
-    assert!(status.success(), "vpcflow {args:?}");
+    common::records(5_000_000)
 }
 
 /// The estate (logs and inventory) and its ingested dataset, written on first use.

@@ -526,3 +526,79 @@ fn an_ingested_dataset_gives_the_audit_of_the_raw_logs() {
     assert_eq!(findings(&raw), expected());
     assert_eq!(of(dataset.to_str().expect("path")), raw);
 }
+
+/// Records `query` counts in a dataset (0 when it holds none yet).
+fn dataset_records(dataset: &Path) -> u64 {
+    let out = vpcflow()
+        .args([
+            "query",
+            "SELECT count(*) AS n FROM flows",
+            "-o",
+            "csv",
+            "-q",
+        ])
+        .arg(dataset)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    text.lines().nth(1).unwrap_or("0").parse().expect("a count")
+}
+
+#[test]
+fn a_killed_ingest_leaves_the_dataset_whole_and_the_next_run_completes_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).expect("mkdir");
+    let per_file = 60_000u64;
+    for i in 0..4 {
+        let file = logs.join(format!("part-{i}.log"));
+        let status = vpcflow()
+            .args(["generate", "--synthetic", &per_file.to_string(), "--out"])
+            .arg(&file)
+            .output()
+            .expect("runs");
+        assert!(status.status.success());
+    }
+    // Killed (SIGKILL) at several points of a run: before, during and after parsing.
+    for (trial, delay_ms) in [30u64, 150, 400, 900, 2500].into_iter().enumerate() {
+        let dataset = dir.path().join(format!("ds-{trial}"));
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("vpcflow"))
+            .args(["ingest", "-q", "--out"])
+            .arg(&dataset)
+            .arg(&logs)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("starts");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        // A run commits whole or not at all: nothing or everything is visible.
+        let seen = if dataset.join("flows").exists() {
+            dataset_records(&dataset)
+        } else {
+            0
+        };
+        assert!(
+            seen == 0 || seen == 4 * per_file,
+            "trial {trial}: {seen} records visible"
+        );
+        let rerun = vpcflow()
+            .args(["ingest", "-q", "--out"])
+            .arg(&dataset)
+            .arg(&logs)
+            .output()
+            .expect("runs");
+        assert!(
+            rerun.status.success(),
+            "{}",
+            String::from_utf8_lossy(&rerun.stderr)
+        );
+        assert_eq!(dataset_records(&dataset), 4 * per_file, "trial {trial}");
+    }
+}

@@ -27,6 +27,9 @@ pub struct GenerateArgs {
     /// Flows per hour.
     #[arg(long)]
     pub flows_per_hour: Option<u32>,
+    /// When the traffic starts (RFC 3339 or a date; rounded down to the hour).
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<String>,
     /// Instead of an estate, write N random valid records as one plain text file at --out
     /// (with a header line): input for benchmarks and load tests.
     #[arg(long, value_name = "N")]
@@ -51,6 +54,9 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
     }
     if let Some(f) = args.flows_per_hour {
         opts.flows_per_hour = f;
+    }
+    if let Some(t) = &args.start {
+        opts.start = crate::ingest::discover::parse_time(t)?;
     }
     let summary = generate_estate(&opts, &args.out)?;
     super::print_json(&summary)?;
