@@ -15,6 +15,17 @@ use std::time::Instant;
 use common::{RECORDS_PER_FLOW_HOUR, vpcflow};
 use criterion::{Criterion, criterion_group, criterion_main};
 
+/// The estates' days; the audited window holds the last one only.
+const DAYS: [&str; 4] = ["2026-10-30", "2026-11-06", "2026-11-13", "2026-11-20"];
+
+/// The audited window: 7 days around the last estate.
+const WINDOW: [&str; 4] = [
+    "--since",
+    "2026-11-17T00:00:00Z",
+    "--until",
+    "2026-11-24T00:00:00Z",
+];
+
 fn records() -> usize {
     common::records(20_000_000)
 }

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::ingest::discover::parse_time;
 use crate::ingest::parallel::RunOptions;
 use crate::inventory::Inventory;
+use crate::sql::queries::Report;
 use crate::sql::session::session;
 
 /// Where the HTML page goes when neither the config nor `--html` says.
@@ -177,6 +178,20 @@ pub fn run(mut args: AuditArgs, opts: RunOptions) -> Result<Outcome> {
 
     let reporter = args.input.reporter()?;
     let inventory = Inventory::load(&dir, config.region.as_deref())?;
+    let mut missing: Vec<_> = audit::REPORTS
+        .iter()
+        .filter_map(|name| Report::named(name))
+        .flat_map(|r| super::report::missing(&inventory, r))
+        .collect();
+    missing.sort();
+    missing.dedup();
+    for kind in missing {
+        reporter.warn(&format!(
+            "audit: no {} under {}; the findings leave out what that file describes",
+            kind.file_name(),
+            dir.display()
+        ));
+    }
     let read = args.input.read_options()?;
     let (source, totals) = flows_source(&args.input, opts, &reporter)?;
     let audit = runtime(opts)?.block_on(async {

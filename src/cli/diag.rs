@@ -85,11 +85,6 @@ impl Reporter {
         self.with(|s| s.error_messages.clone())
     }
 
-    /// Bad lines seen so far.
-    pub fn bad_lines(&self) -> u64 {
-        self.with(|s| s.bad_seen)
-    }
-
     /// Flushes the bad-lines file and prints how many bad lines were not shown.
     pub fn finish(&self) -> Result<()> {
         self.with(|s| {

@@ -166,7 +166,7 @@ fn parse_params(pairs: &[String], chosen: &[&Report]) -> Result<BTreeMap<String,
 }
 
 /// The inventory files `report` needs that were not found.
-fn missing(inventory: &Inventory, report: &Report) -> Vec<Kind> {
+pub(super) fn missing(inventory: &Inventory, report: &Report) -> Vec<Kind> {
     let mut kinds: Vec<Kind> = CLASSIFY_NEEDS
         .iter()
         .chain(report.needs)
