@@ -84,8 +84,9 @@ fn headline(a: &Audit) -> String {
     line
 }
 
-fn md_escape(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+/// Text on one line, as a list item needs it.
+fn one_line(text: &str) -> String {
+    text.replace('\n', " ")
 }
 
 /// The audit as Markdown.
@@ -98,24 +99,27 @@ pub fn markdown(a: &Audit) -> String {
     if a.findings.is_empty() {
         let _ = writeln!(out, "None.\n");
     } else {
-        let _ = writeln!(
-            out,
-            "| # | finding | resource | VPC | region | USD/month | evidence | action |"
-        );
-        let _ = writeln!(out, "|---:|---|---|---|---|---:|---|---|");
+        // A numbered list rather than a table: long evidence stays readable in a terminal.
         for (i, f) in a.findings.iter().enumerate() {
+            let vpc = f.vpc_id.as_deref().filter(|v| *v != f.resource);
+            let place: Vec<&str> = [vpc, f.region.as_deref()].into_iter().flatten().collect();
             let _ = writeln!(
                 out,
-                "| {} | {}{} | {} | {} | {} | {} | {} | {} |",
+                "{}. **{}** `{}`{}{}{}\n   {}\n   Action: {}",
                 i + 1,
                 f.finding,
-                if f.fails { " (fails)" } else { "" },
-                md_escape(&f.resource),
-                f.vpc_id.as_deref().unwrap_or("-"),
-                f.region.as_deref().unwrap_or("-"),
-                money(f),
-                md_escape(&f.evidence),
-                md_escape(&f.action)
+                one_line(&f.resource),
+                if place.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", place.join(", "))
+                },
+                f.monthly_usd
+                    .map(|m| format!(": **{}/month**", format_usd(m)))
+                    .unwrap_or_default(),
+                if f.fails { " (fails the run)" } else { "" },
+                one_line(&f.evidence),
+                one_line(&f.action)
             );
         }
         out.push('\n');
