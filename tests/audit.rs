@@ -602,3 +602,27 @@ fn a_killed_ingest_leaves_the_dataset_whole_and_the_next_run_completes_it() {
         assert_eq!(dataset_records(&dataset), 4 * per_file, "trial {trial}");
     }
 }
+
+#[test]
+fn no_record_and_no_window_calls_nothing_idle() {
+    let empty = tempfile::tempdir().expect("tempdir");
+    let out = vpcflow()
+        .args(["audit", empty.path().to_str().expect("path")])
+        .args([
+            "--inventory",
+            &fixture("inventory"),
+            "-o",
+            "json",
+            "--no-html",
+            "-q",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let a = json_of(&out);
+    assert_eq!(a["window"]["from"], "none");
+    assert_eq!(a["summary"]["records"], 0);
+    let kinds: Vec<String> = findings(&a).into_iter().map(|(k, _, _)| k).collect();
+    // Every ENI of the inventory is unlogged, in its three VPCs; no endpoint is called idle.
+    assert_eq!(kinds, ["unlogged-enis"; 3]);
+}

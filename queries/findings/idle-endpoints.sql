@@ -6,7 +6,8 @@
 -- An endpoint bills its hourly fee in every AZ it has an ENI in, used or not, so deleting an
 -- idle one saves that whole fee. A near-idle one (below the near-idle threshold) is shown with
 -- the processing fee it earns against the hourly fee it costs. SKIPDATA on its ENIs means part
--- of the window was not seen: the evidence says so.
+-- of the window was not seen, and no record at all may mean no flow log: the evidence says so.
+-- Without a window (no record, none given) nothing is called idle.
 WITH costed AS (
     SELECT
         i.*,
@@ -29,9 +30,11 @@ SELECT
         || CAST(COALESCE(az_count, 1) AS VARCHAR) || ' AZ(s), ' || COALESCE(state, 'state unknown')
         || CASE status
             WHEN 'idle' THEN ': no traffic on its ENIs in '
-                || CAST(round(window_hours, 1) AS VARCHAR) || ' h'
+                || CAST(round(window_hours, 2) AS VARCHAR) || ' h'
+                || CASE WHEN nodata_records = 0
+                    THEN ' (not a single record: check that its ENIs are logged)' ELSE '' END
             ELSE ': ' || human_bytes(bytes) || ' in '
-                || CAST(round(window_hours, 1) AS VARCHAR) || ' h; it earns '
+                || CAST(round(window_hours, 2) AS VARCHAR) || ' h; it earns '
                 || usd(processing_fee) || '/month in processing fees and costs '
                 || usd(hourly_fee) || '/month in hourly fees'
         END
@@ -46,4 +49,5 @@ SELECT
             || 'from a hub VPC.'
     END AS action
 FROM costed
+WHERE window_hours > 0
 ORDER BY monthly_usd DESC, resource

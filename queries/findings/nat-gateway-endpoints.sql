@@ -61,7 +61,7 @@ SELECT
         AS monthly_usd,
     human_bytes(c.same_region_bytes) || ' to '
         || c.service || ' in ' || COALESCE(c.region, 'its region') || ' in '
-        || CAST(round(b.window_hours, 1) AS VARCHAR) || ' h went through the NAT gateway; '
+        || CAST(round(b.window_hours, 2) AS VARCHAR) || ' h went through the NAT gateway; '
         || CASE
             WHEN c.endpoint_id IS NULL THEN 'the VPC has no ' || c.service || ' gateway endpoint'
             WHEN u.tables <> '' THEN 'the VPC has gateway endpoint ' || c.endpoint_id

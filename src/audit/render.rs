@@ -55,7 +55,7 @@ fn window_line(a: &Audit) -> String {
     let w = &a.window;
     match (&w.since, &w.until) {
         (Some(s), Some(u)) => format!(
-            "{s} to {u} ({:.1} h, from the {}); monthly figures are window figures x {:.2} ({} h a month / {:.1} h)",
+            "{s} to {u} ({:.2} h, from the {}); monthly figures are window figures x {:.2} ({} h a month / {:.2} h)",
             w.hours,
             if w.from == "logs" {
                 "logs"
