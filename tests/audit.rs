@@ -28,20 +28,29 @@ fn vpcflow() -> Command {
 /// The audit of the fixture over the hour 10:00-11:00 of its records' day (so monthly figures
 /// are window figures x 730), with every finding kept, plus `extra`.
 fn audit(extra: &[&str]) -> std::process::Output {
+    audit_of(&fixture("logs"), extra)
+}
+
+/// The same audit of other flow logs (the fixture's, ingested).
+fn audit_of(input: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "--since",
+        "2026-11-26T10:00:00Z",
+        "--until",
+        "2026-11-26T11:00:00Z",
+        "--min-monthly-usd",
+        "0",
+    ];
+    args.extend_from_slice(extra);
+    audit_inputs(&[input], &args)
+}
+
+/// The audit of `inputs` with the fixture's inventory, no page and no warnings, plus `extra`.
+fn audit_inputs(inputs: &[&str], extra: &[&str]) -> std::process::Output {
     vpcflow()
-        .args([
-            "audit",
-            &fixture("logs"),
-            "--inventory",
-            &fixture("inventory"),
-        ])
-        .args([
-            "--since",
-            "2026-11-26T10:00:00Z",
-            "--until",
-            "2026-11-26T11:00:00Z",
-        ])
-        .args(["--min-monthly-usd", "0", "--no-html", "-q"])
+        .arg("audit")
+        .args(inputs)
+        .args(["--inventory", &fixture("inventory"), "--no-html", "-q"])
         .args(extra)
         .output()
         .expect("runs")
@@ -156,16 +165,7 @@ fn the_minimum_leaves_out_small_figures_and_counts_them() {
 #[test]
 fn hourly_fees_do_not_scale_with_the_window() {
     // Without a window it is read from the logs: every record spans the same 60 s.
-    let out = vpcflow()
-        .args([
-            "audit",
-            &fixture("logs"),
-            "--inventory",
-            &fixture("inventory"),
-        ])
-        .args(["-o", "json", "--no-html", "-q"])
-        .output()
-        .expect("runs");
+    let out = audit_without_window(&["-o", "json"]);
     let a = json_of(&out);
     assert_eq!(a["window"]["from"], "logs");
     assert_eq!(a["window"]["since"], "2026-11-26T10:00:00Z");
@@ -309,18 +309,10 @@ fn an_unreadable_input_is_a_finding_and_an_error() {
         [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xde, 0xad, 0xbe, 0xef],
     )
     .expect("writes");
-    let out = vpcflow()
-        .args(["audit", &fixture("logs"), broken.to_str().expect("path")])
-        .args([
-            "--inventory",
-            &fixture("inventory"),
-            "-o",
-            "json",
-            "--no-html",
-            "-q",
-        ])
-        .output()
-        .expect("runs");
+    let out = audit_inputs(
+        &[&fixture("logs"), broken.to_str().expect("path")],
+        &["-o", "json"],
+    );
     assert_eq!(out.status.code(), Some(2));
     let a = json_of(&out);
     let unreadable: Vec<_> = a["findings"]
@@ -348,17 +340,7 @@ fn last_sets_a_window_ending_now() {
 }
 
 fn audit_without_window(extra: &[&str]) -> std::process::Output {
-    vpcflow()
-        .args([
-            "audit",
-            &fixture("logs"),
-            "--inventory",
-            &fixture("inventory"),
-        ])
-        .args(["--no-html", "-q"])
-        .args(extra)
-        .output()
-        .expect("runs")
+    audit_inputs(&[&fixture("logs")], extra)
 }
 
 /// The headless Chromium of the machine (`CHROMIUM` names another).
@@ -506,18 +488,7 @@ fn an_ingested_dataset_gives_the_audit_of_the_raw_logs() {
         String::from_utf8_lossy(&ingest.stderr)
     );
     let of = |input: &str| {
-        let out = vpcflow()
-            .args(["audit", input, "--inventory", &fixture("inventory")])
-            .args([
-                "--since",
-                "2026-11-26T10:00:00Z",
-                "--until",
-                "2026-11-26T11:00:00Z",
-            ])
-            .args(["--min-monthly-usd", "0", "--no-html", "-q", "-o", "json"])
-            .output()
-            .expect("runs");
-        let mut a = json_of(&out);
+        let mut a = json_of(&audit_of(input, &["-o", "json"]));
         // What was read differs (objects versus a dataset); every answer must not.
         a["inputs"] = Value::Null;
         a
@@ -606,18 +577,7 @@ fn a_killed_ingest_leaves_the_dataset_whole_and_the_next_run_completes_it() {
 #[test]
 fn no_record_and_no_window_calls_nothing_idle() {
     let empty = tempfile::tempdir().expect("tempdir");
-    let out = vpcflow()
-        .args(["audit", empty.path().to_str().expect("path")])
-        .args([
-            "--inventory",
-            &fixture("inventory"),
-            "-o",
-            "json",
-            "--no-html",
-            "-q",
-        ])
-        .output()
-        .expect("runs");
+    let out = audit_inputs(&[empty.path().to_str().expect("path")], &["-o", "json"]);
     assert_eq!(out.status.code(), Some(0));
     let a = json_of(&out);
     assert_eq!(a["window"]["from"], "none");
