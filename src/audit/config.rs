@@ -169,30 +169,55 @@ impl Default for Prices {
     }
 }
 
+impl PriceSet {
+    /// Every item with its name, as `price()` and the config name them.
+    fn items(&self) -> [(&'static str, f64); 4] {
+        [
+            ("interface_endpoint_hour", self.interface_endpoint_hour),
+            ("interface_endpoint_gb", self.interface_endpoint_gb),
+            ("nat_gateway_hour", self.nat_gateway_hour),
+            ("nat_gateway_gb", self.nat_gateway_gb),
+        ]
+    }
+}
+
+impl RegionPrices {
+    /// Every item with its name; `None` where the region falls back to the default.
+    fn items(&self) -> [(&'static str, Option<f64>); 4] {
+        [
+            ("interface_endpoint_hour", self.interface_endpoint_hour),
+            ("interface_endpoint_gb", self.interface_endpoint_gb),
+            ("nat_gateway_hour", self.nat_gateway_hour),
+            ("nat_gateway_gb", self.nat_gateway_gb),
+        ]
+    }
+
+    /// These prices, with `other`'s for the items these leave out.
+    fn or(self, other: &RegionPrices) -> RegionPrices {
+        RegionPrices {
+            interface_endpoint_hour: self
+                .interface_endpoint_hour
+                .or(other.interface_endpoint_hour),
+            interface_endpoint_gb: self.interface_endpoint_gb.or(other.interface_endpoint_gb),
+            nat_gateway_hour: self.nat_gateway_hour.or(other.nat_gateway_hour),
+            nat_gateway_gb: self.nat_gateway_gb.or(other.nat_gateway_gb),
+        }
+    }
+}
+
 impl Prices {
     /// The price of `item` in `region` (the default when the region or item is not listed);
     /// `None` for an item that does not exist.
     pub fn get(&self, item: &str, region: Option<&str>) -> Option<f64> {
-        let regional = region.and_then(|r| self.regions.get(r));
-        let (own, default) = match item {
-            "interface_endpoint_hour" => (
-                regional.and_then(|r| r.interface_endpoint_hour),
-                self.default.interface_endpoint_hour,
-            ),
-            "interface_endpoint_gb" => (
-                regional.and_then(|r| r.interface_endpoint_gb),
-                self.default.interface_endpoint_gb,
-            ),
-            "nat_gateway_hour" => (
-                regional.and_then(|r| r.nat_gateway_hour),
-                self.default.nat_gateway_hour,
-            ),
-            "nat_gateway_gb" => (
-                regional.and_then(|r| r.nat_gateway_gb),
-                self.default.nat_gateway_gb,
-            ),
-            _ => return None,
-        };
+        let default = self
+            .default
+            .items()
+            .into_iter()
+            .find(|(n, _)| *n == item)?
+            .1;
+        let own = region
+            .and_then(|r| self.regions.get(r))
+            .and_then(|r| r.items().into_iter().find(|(n, _)| *n == item)?.1);
         Some(own.unwrap_or(default))
     }
 }
@@ -208,13 +233,8 @@ impl Config {
         config.check(path)?;
         // The shipped regional prices stay unless the file sets the same item.
         for (name, shipped) in Prices::default().regions {
-            let own = config.prices.regions.entry(name).or_default();
-            own.interface_endpoint_hour = own
-                .interface_endpoint_hour
-                .or(shipped.interface_endpoint_hour);
-            own.interface_endpoint_gb = own.interface_endpoint_gb.or(shipped.interface_endpoint_gb);
-            own.nat_gateway_hour = own.nat_gateway_hour.or(shipped.nat_gateway_hour);
-            own.nat_gateway_gb = own.nat_gateway_gb.or(shipped.nat_gateway_gb);
+            let own = config.prices.regions.remove(&name).unwrap_or_default();
+            config.prices.regions.insert(name, own.or(&shipped));
         }
         Ok(config)
     }
@@ -231,33 +251,18 @@ impl Config {
                 "prices.bytes_per_gb and prices.month_hours must be positive".into(),
             ));
         }
-        let all = std::iter::once(("default", &p.default)).map(|(name, set)| {
-            (
-                name.to_string(),
-                vec![
-                    set.interface_endpoint_hour,
-                    set.interface_endpoint_gb,
-                    set.nat_gateway_hour,
-                    set.nat_gateway_gb,
-                ],
-            )
-        });
-        let regional = p.regions.iter().map(|(name, r)| {
-            (
-                format!("regions.{name}"),
-                [
-                    r.interface_endpoint_hour,
-                    r.interface_endpoint_gb,
-                    r.nat_gateway_hour,
-                    r.nat_gateway_gb,
-                ]
+        let default = p.default.items().map(|(_, v)| Some(v));
+        let sets = std::iter::once(("default".to_string(), default)).chain(
+            p.regions
+                .iter()
+                .map(|(name, r)| (format!("regions.{name}"), r.items().map(|(_, v)| v))),
+        );
+        for (name, values) in sets {
+            if values
                 .into_iter()
                 .flatten()
-                .collect(),
-            )
-        });
-        for (name, values) in all.chain(regional) {
-            if values.iter().any(|v| !v.is_finite() || *v < 0.0) {
+                .any(|v| !v.is_finite() || v < 0.0)
+            {
                 return Err(bad(format!(
                     "prices.{name}: a price is negative or not a number"
                 )));
@@ -301,42 +306,29 @@ pub fn functions(prices: Arc<Prices>) -> Vec<ScalarUDF> {
             finish(Arc::new(Float64Array::from(out)), scalar)
         }),
     );
-    let usd = create_udf(
-        "usd",
-        vec![DataType::Float64],
-        DataType::Utf8,
-        Volatility::Immutable,
-        Arc::new(|args: &[ColumnarValue]| {
-            let scalar = matches!(args[0], ColumnarValue::Scalar(_));
-            let arrays = ColumnarValue::values_to_arrays(args)?;
-            let amounts = arrays[0]
-                .as_any()
-                .downcast_ref::<Float64Array>()
-                .ok_or_else(|| DataFusionError::Execution("usd: expects a number".into()))?;
-            let out: StringArray = amounts.iter().map(|a| a.map(format_usd)).collect();
-            finish(Arc::new(out), scalar)
-        }),
-    );
-    let human = create_udf(
-        "human_bytes",
-        vec![DataType::Float64],
-        DataType::Utf8,
-        Volatility::Immutable,
-        Arc::new(|args: &[ColumnarValue]| {
-            let scalar = matches!(args[0], ColumnarValue::Scalar(_));
-            let arrays = ColumnarValue::values_to_arrays(args)?;
-            let counts = arrays[0]
-                .as_any()
-                .downcast_ref::<Float64Array>()
-                .ok_or_else(|| DataFusionError::Execution("human_bytes: expects a count".into()))?;
-            let out: StringArray = counts
-                .iter()
-                .map(|n| n.map(|n| human_bytes(n.round() as i64)))
-                .collect();
-            finish(Arc::new(out), scalar)
-        }),
-    );
+    let usd = number_to_text("usd", format_usd);
+    let human = number_to_text("human_bytes", |n| human_bytes(n.round() as i64));
     vec![price, usd, human]
+}
+
+/// A function of one number that writes it as text.
+fn number_to_text(name: &'static str, write: fn(f64) -> String) -> ScalarUDF {
+    create_udf(
+        name,
+        vec![DataType::Float64],
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(move |args: &[ColumnarValue]| {
+            let scalar = matches!(args[0], ColumnarValue::Scalar(_));
+            let arrays = ColumnarValue::values_to_arrays(args)?;
+            let numbers = arrays[0]
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .ok_or_else(|| DataFusionError::Execution(format!("{name}: expects a number")))?;
+            let out: StringArray = numbers.iter().map(|n| n.map(write)).collect();
+            finish(Arc::new(out), scalar)
+        }),
+    )
 }
 
 /// The text argument as a string array.

@@ -207,7 +207,6 @@ pub async fn run(
     config: &Config,
     window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> Result<Audit> {
-    check_fail_kinds(&config.fail.on)?;
     let params = BTreeMap::from([
         (
             "low_traffic_bytes".to_string(),
@@ -238,21 +237,20 @@ pub async fn run(
     }
     let result = |name: &str| results.get(name).map(Vec::as_slice).unwrap_or(&[]);
 
-    let window = match window {
-        Some((since, until)) => window_of(Some((since, until)), "arguments", config),
+    let (bounds, from) = match window {
+        Some(bounds) => (Some(bounds), "arguments"),
         None => {
             let seen: Vec<Seen> = rows(result("coverage"))?;
             let since = seen.iter().filter_map(|s| s.first_start.as_deref()).min();
             let until = seen.iter().filter_map(|s| s.last_end.as_deref()).max();
             match (since, until) {
-                (Some(s), Some(u)) => {
-                    window_of(Some((parse_rfc3339(s)?, parse_rfc3339(u)?)), "logs", config)
-                }
-                _ => window_of(None, "none", config),
+                (Some(s), Some(u)) => (Some((parse_rfc3339(s)?, parse_rfc3339(u)?)), "logs"),
+                _ => (None, "none"),
             }
         }
     };
-    ctx.register_batch("audit_basis", basis(&window, config)?)?;
+    let window = window_of(bounds, from, config);
+    ctx.register_batch("audit_basis", basis(bounds, &window, config)?)?;
     for f in config::functions(Arc::new(config.prices.clone())) {
         ctx.register_udf(f);
     }
@@ -402,7 +400,11 @@ fn window_of(
 }
 
 /// The `audit_basis` table: one row with the window and the constants the findings use.
-fn basis(window: &Window, config: &Config) -> Result<RecordBatch> {
+fn basis(
+    bounds: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    window: &Window,
+    config: &Config,
+) -> Result<RecordBatch> {
     let utc = Some("UTC".into());
     let ts = DataType::Timestamp(TimeUnit::Second, utc.clone());
     let schema = Schema::new(vec![
@@ -413,22 +415,15 @@ fn basis(window: &Window, config: &Config) -> Result<RecordBatch> {
         Field::new("scale", DataType::Float64, false),
         Field::new("bytes_per_gb", DataType::Float64, false),
     ]);
-    let seconds = |t: &Option<String>| -> Result<Option<i64>> {
-        t.as_deref()
-            .map(|t| parse_rfc3339(t).map(|t| t.timestamp()))
-            .transpose()
+    let seconds = |t: Option<DateTime<Utc>>| {
+        TimestampSecondArray::from(vec![t.map(|t| t.timestamp())]).with_timezone_opt(utc.clone())
     };
     let float = |v: f64| Arc::new(Float64Array::from(vec![v]));
     Ok(RecordBatch::try_new(
         Arc::new(schema),
         vec![
-            Arc::new(
-                TimestampSecondArray::from(vec![seconds(&window.since)?])
-                    .with_timezone_opt(utc.clone()),
-            ),
-            Arc::new(
-                TimestampSecondArray::from(vec![seconds(&window.until)?]).with_timezone_opt(utc),
-            ),
+            Arc::new(seconds(bounds.map(|(since, _)| since))),
+            Arc::new(seconds(bounds.map(|(_, until)| until))),
             float(window.hours),
             float(window.month_hours),
             float(window.scale),

@@ -18,8 +18,7 @@ pub const SHOWN: u64 = 10;
 
 struct State {
     bad_seen: u64,
-    errors: u64,
-    error_messages: Vec<String>,
+    errors: Vec<String>,
     quiet: bool,
     file: Option<(BufWriter<File>, std::path::PathBuf)>,
     write_error: Option<Error>,
@@ -41,8 +40,7 @@ impl Reporter {
         };
         Ok(Reporter(Arc::new(Mutex::new(State {
             bad_seen: 0,
-            errors: 0,
-            error_messages: Vec::new(),
+            errors: Vec::new(),
             quiet,
             file,
             write_error: None,
@@ -69,20 +67,19 @@ impl Reporter {
     /// Prints an error and counts it.
     pub fn error(&self, message: &str) {
         self.with(|s| {
-            s.errors += 1;
-            s.error_messages.push(message.to_string());
+            s.errors.push(message.to_string());
             eprintln!("error: {message}");
         });
     }
 
     /// Errors reported so far (file-level errors, unreadable directory entries).
     pub fn errors(&self) -> u64 {
-        self.with(|s| s.errors)
+        self.with(|s| s.errors.len() as u64)
     }
 
     /// The errors reported so far, in order.
     pub fn error_messages(&self) -> Vec<String> {
-        self.with(|s| s.error_messages.clone())
+        self.with(|s| s.errors.clone())
     }
 
     /// Flushes the bad-lines file and prints how many bad lines were not shown.
