@@ -51,7 +51,7 @@ pub fn registry_batch() -> Result<RecordBatch> {
 /// Prints the registry.
 pub fn run(args: FieldsArgs) -> Result<Outcome> {
     let batch = registry_batch()?;
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout());
     render(&mut out, batch.schema(), &[batch], args.output)?;
     Ok(Outcome::Success)
 }

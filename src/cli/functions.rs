@@ -39,7 +39,7 @@ pub fn run(args: FunctionsArgs) -> Result<Outcome> {
             column(|d| d.example),
         ],
     )?;
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout());
     render(&mut out, schema, &[batch], args.output)?;
     Ok(Outcome::Success)
 }

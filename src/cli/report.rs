@@ -6,7 +6,7 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::query::{finish, flows_source, runtime};
+use super::query::{ParamArgs, finish, flows_source, runtime};
 use super::{InputArgs, Outcome};
 use crate::error::{Error, Result};
 use crate::ingest::parallel::RunOptions;
@@ -35,9 +35,9 @@ pub struct ReportArgs {
     /// List the reports with one line each, and their parameters; needs no input.
     #[arg(long, exclusive = true)]
     pub list: bool,
-    /// A report parameter, e.g. `--param low_traffic_bytes=5000000` (see `--list`).
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    pub params: Vec<String>,
+    /// Report parameters.
+    #[command(flatten)]
+    pub params: ParamArgs,
 }
 
 /// Lists the reports: name, what it answers and its parameters.
@@ -105,7 +105,7 @@ pub fn run(mut args: ReportArgs, opts: RunOptions) -> Result<Outcome> {
             batches: &o.batches,
         })
         .collect();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(std::io::stdout());
     render_reports(&mut out, &named, args.output)?;
     finish(&reporter, &totals, args.input.max_bad_lines)
 }
@@ -139,13 +139,10 @@ fn take_names(positional: &mut Vec<std::path::PathBuf>) -> Result<Vec<&'static R
 }
 
 /// `NAME=VALUE` pairs; a name no chosen report declares is an error.
-fn parse_params(pairs: &[String], chosen: &[&Report]) -> Result<BTreeMap<String, String>> {
-    let mut values = BTreeMap::new();
-    for pair in pairs {
-        let Some((name, value)) = pair.split_once('=') else {
-            return Err(Error::Usage(format!("--param {pair}: expected NAME=VALUE")));
-        };
-        let name = name.trim().trim_start_matches('$');
+fn parse_params(params: &ParamArgs, chosen: &[&Report]) -> Result<BTreeMap<String, String>> {
+    let values = params.values()?;
+    for name in values.keys() {
+        let name = name.as_str();
         if !chosen.iter().any(|r| r.parameters().contains_key(name)) {
             let known: Vec<&str> = chosen
                 .iter()
@@ -160,7 +157,6 @@ fn parse_params(pairs: &[String], chosen: &[&Report]) -> Result<BTreeMap<String,
                 }
             )));
         }
-        values.insert(name.to_string(), value.to_string());
     }
     Ok(values)
 }

@@ -1,17 +1,18 @@
-//! Rendering query results: table, Markdown, CSV, JSON and NDJSON, always to a writer.
+//! Rendering query results: table, Markdown, CSV, TSV, JSON, NDJSON, Parquet and Arrow IPC,
+//! always to a writer.
 //!
 //! Renderers only format; they never print progress or errors (those go to stderr elsewhere),
-//! so stdout carries nothing but data. CSV, JSON and NDJSON are written batch by batch as
-//! results arrive ([`Renderer`]), so output of any size needs no memory; the tables need every
-//! row for their column widths and are built at the end. [`render_reports`] writes several
-//! named results as one document.
+//! so stdout carries nothing but data. Every format but Markdown is written batch by batch as
+//! results arrive ([`Renderer`]), so output of any size needs little memory: the text table
+//! keeps only the rows it will show (see [`TableLimits`]) and counts the rest.
+//! [`render_reports`] writes several named results as one document.
 
-use std::cell::Cell;
 use std::io::Write;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 use crate::error::{Error, Result};
 
@@ -24,96 +25,172 @@ pub enum Format {
     Markdown,
     /// CSV with a header row.
     Csv,
+    /// Tab-separated values with a header row.
+    Tsv,
     /// One JSON array of row objects.
     Json,
     /// One JSON object per line.
     Ndjson,
+    /// A Parquet file (zstd); binary, so to a file or a pipe.
+    Parquet,
+    /// An Arrow IPC file; binary, so to a file or a pipe.
+    Arrow,
 }
 
-/// Remembers the kind of the last I/O error, which Arrow's writers turn into text: a closed
+impl Format {
+    /// Whether the format is binary (never written to a terminal, one result per output).
+    pub fn is_binary(self) -> bool {
+        matches!(self, Format::Parquet | Format::Arrow)
+    }
+}
+
+/// What the text table shows: at most `max_rows` rows (the rest are counted, and the count is
+/// printed below the table), no wider than `width` characters (the widest columns are cut,
+/// their values ending in `…`). `None` is no limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableLimits {
+    /// Rows shown.
+    pub max_rows: Option<usize>,
+    /// Characters per line.
+    pub width: Option<usize>,
+}
+
+/// The kind of the first I/O error of an output.
+type Failure = Arc<Mutex<Option<std::io::ErrorKind>>>;
+
+/// Remembers the kind of the first I/O error, which Arrow's writers turn into text: a closed
 /// pipe (`| head`) must stay recognisable as one.
 struct Tracked<W: Write> {
     inner: W,
-    failed: Rc<Cell<Option<std::io::ErrorKind>>>,
+    failed: Failure,
+}
+
+impl<W: Write> Tracked<W> {
+    fn note(&self, e: &std::io::Error) {
+        if let Ok(mut f) = self.failed.lock() {
+            f.get_or_insert(e.kind());
+        }
+    }
 }
 
 impl<W: Write> Write for Tracked<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.inner
-            .write(buf)
-            .inspect_err(|e| self.failed.set(Some(e.kind())))
+        self.inner.write(buf).inspect_err(|e| self.note(e))
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.inner
-            .flush()
-            .inspect_err(|e| self.failed.set(Some(e.kind())))
+        self.inner.flush().inspect_err(|e| self.note(e))
     }
 }
 
-enum Sink<W: Write> {
-    Table(Tracked<W>, Vec<RecordBatch>),
+/// The rows a text table will show, as text, and how many there were in all.
+struct TableRows {
+    limits: TableLimits,
+    rows: Vec<Vec<String>>,
+    total: u64,
+}
+
+enum Sink<W: Write + Send> {
+    Table(Tracked<W>, TableRows),
     Markdown(Tracked<W>, Vec<RecordBatch>),
     Csv(Box<arrow::csv::Writer<Tracked<W>>>),
     Json(arrow::json::ArrayWriter<Tracked<W>>),
     Ndjson(arrow::json::LineDelimitedWriter<Tracked<W>>),
+    Parquet(Box<parquet::arrow::ArrowWriter<Tracked<W>>>),
+    Arrow(Box<arrow::ipc::writer::FileWriter<Tracked<W>>>),
 }
 
 /// Writes result batches as they come.
-pub struct Renderer<W: Write> {
+pub struct Renderer<W: Write + Send> {
     sink: Sink<W>,
     schema: SchemaRef,
     wrote: bool,
-    failed: Rc<Cell<Option<std::io::ErrorKind>>>,
+    failed: Failure,
 }
 
-impl<W: Write> Renderer<W> {
+impl<W: Write + Send> Renderer<W> {
     /// A renderer of `format` writing to `out` results of `schema` (an empty result still
-    /// shows its columns).
-    pub fn new(out: W, format: Format, schema: SchemaRef) -> Renderer<W> {
-        let failed = Rc::new(Cell::new(None));
+    /// shows its columns); a text table shows every row.
+    pub fn new(out: W, format: Format, schema: SchemaRef) -> Result<Renderer<W>> {
+        Renderer::with_limits(out, format, schema, TableLimits::default())
+    }
+
+    /// A renderer whose text table keeps to `limits`.
+    pub fn with_limits(
+        out: W,
+        format: Format,
+        schema: SchemaRef,
+        limits: TableLimits,
+    ) -> Result<Renderer<W>> {
+        let failed: Failure = Arc::new(Mutex::new(None));
         let out = Tracked {
             inner: out,
             failed: failed.clone(),
         };
-        let sink = match format {
-            Format::Table => Sink::Table(out, Vec::new()),
-            Format::Markdown => Sink::Markdown(out, Vec::new()),
-            Format::Csv => Sink::Csv(Box::new(
+        let csv = |out, delimiter| {
+            Sink::Csv(Box::new(
                 arrow::csv::WriterBuilder::new()
                     .with_header(true)
+                    .with_delimiter(delimiter)
                     .build(out),
-            )),
+            ))
+        };
+        let sink = match format {
+            Format::Table => Sink::Table(
+                out,
+                TableRows {
+                    limits,
+                    rows: Vec::new(),
+                    total: 0,
+                },
+            ),
+            Format::Markdown => Sink::Markdown(out, Vec::new()),
+            Format::Csv => csv(out, b','),
+            Format::Tsv => csv(out, b'\t'),
             Format::Json => Sink::Json(arrow::json::ArrayWriter::new(out)),
             Format::Ndjson => Sink::Ndjson(arrow::json::LineDelimitedWriter::new(out)),
+            Format::Parquet => {
+                let level = parquet::basic::ZstdLevel::try_new(3)?;
+                let props = parquet::file::properties::WriterProperties::builder()
+                    .set_compression(parquet::basic::Compression::ZSTD(level))
+                    .build();
+                Sink::Parquet(Box::new(parquet::arrow::ArrowWriter::try_new(
+                    out,
+                    schema.clone(),
+                    Some(props),
+                )?))
+            }
+            Format::Arrow => Sink::Arrow(Box::new(arrow::ipc::writer::FileWriter::try_new(
+                out, &schema,
+            )?)),
         };
-        Renderer {
+        Ok(Renderer {
             sink,
             schema,
             wrote: false,
             failed,
-        }
+        })
     }
 
     /// An error, with a closed pipe kept recognisable.
     fn wrap(&self, e: impl Into<Error>) -> Error {
-        match self.failed.get() {
-            Some(kind) => Error::io("<stdout>", kind.into()),
-            None => e.into(),
-        }
+        wrap(&self.failed, e.into())
     }
 
     /// Writes one batch.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         self.wrote = true;
-        let result = match &mut self.sink {
-            Sink::Table(_, all) | Sink::Markdown(_, all) => {
+        let result: Result<()> = match &mut self.sink {
+            Sink::Table(_, t) => t.add(batch),
+            Sink::Markdown(_, all) => {
                 all.push(batch.clone());
                 Ok(())
             }
-            Sink::Csv(w) => w.write(batch),
-            Sink::Json(w) => w.write(batch),
-            Sink::Ndjson(w) => w.write(batch),
+            Sink::Csv(w) => w.write(batch).map_err(Error::from),
+            Sink::Json(w) => w.write(batch).map_err(Error::from),
+            Sink::Ndjson(w) => w.write(batch).map_err(Error::from),
+            Sink::Parquet(w) => w.write(batch).map_err(Error::from),
+            Sink::Arrow(w) => w.write(batch).map_err(Error::from),
         };
         result.map_err(|e| self.wrap(e))
     }
@@ -125,47 +202,232 @@ impl<W: Write> Renderer<W> {
             self.write(&RecordBatch::new_empty(self.schema.clone()))?;
         }
         let failed = self.failed.clone();
-        let wrap = |e: Error| match failed.get() {
-            Some(kind) => Error::io("<stdout>", kind.into()),
-            None => e,
-        };
         let io = |e: std::io::Error| Error::io("<stdout>", e);
-        match self.sink {
-            Sink::Table(mut out, all) => {
-                let table =
-                    arrow::util::pretty::pretty_format_batches_with_schema(self.schema, &all)
-                        .map_err(Error::from)?;
-                writeln!(out, "{table}").map_err(io)?;
-                out.flush().map_err(io)
+        let mut out = match self.sink {
+            Sink::Table(mut out, rows) => {
+                out.write_all(rows.draw(&self.schema).as_bytes())
+                    .map_err(io)?;
+                out
             }
             Sink::Markdown(mut out, all) => {
                 let text = markdown(&self.schema, &all)?;
                 out.write_all(text.as_bytes()).map_err(io)?;
-                out.flush().map_err(io)
+                out
             }
-            Sink::Csv(w) => w.into_inner().flush().map_err(io),
+            Sink::Csv(w) => w.into_inner(),
             Sink::Json(mut w) => {
-                w.finish().map_err(|e| wrap(e.into()))?;
+                w.finish().map_err(|e| wrap(&failed, e.into()))?;
                 let mut out = w.into_inner();
                 writeln!(out).map_err(io)?;
-                out.flush().map_err(io)
+                out
             }
             Sink::Ndjson(mut w) => {
-                w.finish().map_err(|e| wrap(e.into()))?;
-                w.into_inner().flush().map_err(io)
+                w.finish().map_err(|e| wrap(&failed, e.into()))?;
+                w.into_inner()
+            }
+            Sink::Parquet(w) => w.into_inner().map_err(|e| wrap(&failed, e.into()))?,
+            Sink::Arrow(mut w) => {
+                w.finish().map_err(|e| wrap(&failed, e.into()))?;
+                w.into_inner().map_err(|e| wrap(&failed, e.into()))?
+            }
+        };
+        out.flush().map_err(io)
+    }
+}
+
+/// `e`, or the I/O error behind it when the output failed (a closed pipe stays one).
+fn wrap(failed: &Failure, e: Error) -> Error {
+    match failed.lock().ok().and_then(|f| *f) {
+        Some(kind) => Error::io("<stdout>", kind.into()),
+        None => e,
+    }
+}
+
+impl TableRows {
+    /// Keeps the rows of `batch` that will be shown, as text; counts them all.
+    fn add(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.total += batch.num_rows() as u64;
+        let room = self
+            .limits
+            .max_rows
+            .map_or(usize::MAX, |m| m.saturating_sub(self.rows.len()));
+        let take = batch.num_rows().min(room);
+        if take == 0 {
+            return Ok(());
+        }
+        let options = FormatOptions::default();
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        for row in 0..take {
+            self.rows.push(
+                formatters
+                    .iter()
+                    .map(|f| f.value(row).to_string())
+                    .collect(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The table, `+---+` ruled, then a line saying how many rows and columns were left out,
+    /// if any. A value with line breaks (an EXPLAIN plan) takes several lines.
+    fn draw(&self, schema: &SchemaRef) -> String {
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let chars = |s: &str| s.chars().count();
+        let natural: Vec<usize> = (0..names.len())
+            .map(|c| {
+                self.rows
+                    .iter()
+                    .flat_map(|r| r[c].lines())
+                    .chain([names[c]])
+                    .map(chars)
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let (shown, hidden) = match self.limits.width {
+            Some(limit) => columns_that_fit(&natural, limit),
+            None => ((0..names.len()).map(Some).collect(), 0),
+        };
+        // `None` is the `…` column standing for the hidden ones.
+        let mut widths: Vec<usize> = shown.iter().map(|c| c.map_or(1, |c| natural[c])).collect();
+        if let Some(limit) = self.limits.width {
+            let room = limit.saturating_sub(3 * widths.len() + 1);
+            while widths.iter().sum::<usize>() > room {
+                let Some(widest) = widths
+                    .iter_mut()
+                    .filter(|w| **w > NARROWEST)
+                    .max_by_key(|w| **w)
+                else {
+                    break;
+                };
+                *widest -= 1;
             }
         }
+        let rule = {
+            let mut s = String::from("+");
+            for w in &widths {
+                s.push_str(&"-".repeat(w + 2));
+                s.push('+');
+            }
+            s.push('\n');
+            s
+        };
+        let mut out = rule.clone();
+        fn cell_of<'a>(row: &[&'a str], c: &Option<usize>) -> &'a str {
+            c.map_or("…", |c| row[c])
+        }
+        let push_row = |out: &mut String, row: &[&str]| {
+            let height = shown
+                .iter()
+                .map(|c| cell_of(row, c).lines().count().max(1))
+                .max()
+                .unwrap_or(1);
+            for line in 0..height {
+                out.push('|');
+                for (c, w) in shown.iter().zip(&widths) {
+                    let text = fit(cell_of(row, c).lines().nth(line).unwrap_or(""), *w);
+                    let pad = w.saturating_sub(chars(&text));
+                    out.push(' ');
+                    out.push_str(&text);
+                    out.push_str(&" ".repeat(pad + 1));
+                    out.push('|');
+                }
+                out.push('\n');
+            }
+        };
+        push_row(&mut out, &names);
+        out.push_str(&rule);
+        for row in &self.rows {
+            let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+            push_row(&mut out, &cells);
+        }
+        out.push_str(&rule);
+        let rows_shown = self.rows.len() as u64;
+        let mut left_out = Vec::new();
+        if self.total > rows_shown {
+            left_out.push(format!(
+                "{} rows in all, {} not shown (--max-rows 0 shows every row)",
+                self.total,
+                self.total - rows_shown
+            ));
+        }
+        if hidden > 0 {
+            left_out.push(format!(
+                "{} of {} columns not shown (a wider terminal, a narrower SELECT or another \
+                 --output shows them)",
+                hidden,
+                names.len()
+            ));
+        }
+        if !left_out.is_empty() {
+            out.push_str(&left_out.join("; "));
+            out.push('\n');
+        }
+        out
     }
+}
+
+/// The narrowest a cut column gets.
+const NARROWEST: usize = 4;
+
+/// Which columns a table `limit` characters wide shows, and how many it hides: every column
+/// when each fits at its natural width or cut to [`NARROWEST`]; else the first and last ones
+/// that fit, around a `…` column (`None`).
+fn columns_that_fit(natural: &[usize], limit: usize) -> (Vec<Option<usize>>, usize) {
+    let need = |c: usize| natural[c].min(NARROWEST) + 3;
+    let all: usize = (0..natural.len()).map(need).sum::<usize>() + 1;
+    if all <= limit || natural.len() <= 2 {
+        return ((0..natural.len()).map(Some).collect(), 0);
+    }
+    // Room for the `…` column; then columns from the left and the right in turn.
+    let mut room = limit.saturating_sub(1 + 4);
+    let (mut left, mut right) = (0, natural.len());
+    let mut from_left = true;
+    while left < right {
+        let c = if from_left { left } else { right - 1 };
+        if need(c) > room {
+            break;
+        }
+        room -= need(c);
+        if from_left {
+            left += 1;
+        } else {
+            right -= 1;
+        }
+        from_left = !from_left;
+    }
+    let mut shown: Vec<Option<usize>> = (0..left).map(Some).collect();
+    shown.push(None);
+    shown.extend((right..natural.len()).map(Some));
+    (shown, right - left)
+}
+
+/// `text` cut to `width` characters with `…` where it is longer; tabs become spaces.
+fn fit(text: &str, width: usize) -> String {
+    let one_line: String = text
+        .chars()
+        .map(|c| if c == '\t' { ' ' } else { c })
+        .collect();
+    if one_line.chars().count() <= width {
+        return one_line;
+    }
+    let mut cut: String = one_line.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 /// Writes a whole result set to `out` in the given format.
 pub fn render(
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
     schema: SchemaRef,
     batches: &[RecordBatch],
     format: Format,
 ) -> Result<()> {
-    let mut r = Renderer::new(out, format, schema);
+    let mut r = Renderer::new(out, format, schema)?;
     for b in batches {
         r.write(b)?;
     }
@@ -225,9 +487,18 @@ pub struct Named<'a> {
 /// Writes several results as one document: a titled section each for the table, Markdown and
 /// CSV formats (CSV sections start with a `# name` line); one JSON object from report name to
 /// its rows; NDJSON rows with a leading `report` member.
-pub fn render_reports(out: &mut dyn Write, results: &[Named<'_>], format: Format) -> Result<()> {
+pub fn render_reports(
+    out: &mut (dyn Write + Send),
+    results: &[Named<'_>],
+    format: Format,
+) -> Result<()> {
     let io = |e: std::io::Error| Error::io("<stdout>", e);
     match format {
+        Format::Parquet | Format::Arrow => {
+            return Err(Error::Usage(format!(
+                "{format:?} output holds one result; run one report with `vpcflow query --name`"
+            )));
+        }
         Format::Json => {
             write!(out, "{{").map_err(io)?;
             for (i, r) in results.iter().enumerate() {
@@ -259,7 +530,7 @@ pub fn render_reports(out: &mut dyn Write, results: &[Named<'_>], format: Format
                 render(out, schema, &tagged, Format::Ndjson)?;
             }
         }
-        Format::Table | Format::Markdown | Format::Csv => {
+        Format::Table | Format::Markdown | Format::Csv | Format::Tsv => {
             for (i, r) in results.iter().enumerate() {
                 if i > 0 {
                     writeln!(out).map_err(io)?;
@@ -268,10 +539,10 @@ pub fn render_reports(out: &mut dyn Write, results: &[Named<'_>], format: Format
                     Format::Markdown => {
                         writeln!(out, "## {}\n\n{}\n", r.name, r.description).map_err(io)?
                     }
-                    Format::Csv if results.len() > 1 => {
+                    Format::Csv | Format::Tsv if results.len() > 1 => {
                         writeln!(out, "# {}", r.name).map_err(io)?
                     }
-                    Format::Csv => {}
+                    Format::Csv | Format::Tsv => {}
                     _ => writeln!(out, "{}: {}", r.name, r.description).map_err(io)?,
                 }
                 render(out, r.schema.clone(), r.batches, format)?;

@@ -4,3 +4,4 @@ pub mod pack;
 pub mod queries;
 pub mod session;
 pub mod udf;
+pub mod user;

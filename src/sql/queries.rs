@@ -175,22 +175,10 @@ impl Report {
     }
 
     /// Its SQL with every `$parameter` bound: `values` first, then the defaults. A value is
-    /// bound as a number when it is one, else as a quoted string.
+    /// bound as a number when it is one, else as a quoted string. A `$name` left without a
+    /// value is an error.
     pub fn bind(&self, values: &BTreeMap<String, String>) -> Result<String> {
-        let mut sql = self.sql.to_string();
-        let mut names: Vec<(&str, String)> = self
-            .parameters()
-            .into_iter()
-            .map(|(name, default)| {
-                let value = values.get(name).map_or(default, String::as_str);
-                (name, literal(value))
-            })
-            .collect();
-        // Longest first, so `$top` never replaces the start of `$top_n`.
-        names.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
-        for (name, value) in names {
-            sql = sql.replace(&format!("${name}"), &value);
-        }
+        let sql = substitute(self.sql, values);
         if let Some(at) = body(&sql).find('$') {
             let rest: String = body(&sql)[at..]
                 .chars()
@@ -203,6 +191,51 @@ impl Report {
         }
         Ok(sql)
     }
+}
+
+/// `sql` with each parameter its header declares, and each of `values`, bound as a literal
+/// (`values` win over defaults). Other `$` signs are left as they are.
+pub fn substitute(sql: &str, values: &BTreeMap<String, String>) -> String {
+    let mut bound: BTreeMap<&str, &str> = parameters(sql);
+    for (name, value) in values {
+        bound.insert(name, value);
+    }
+    let mut names: Vec<(&str, String)> = bound
+        .into_iter()
+        .map(|(name, value)| (name, literal(value)))
+        .collect();
+    // Longest first, so `$top` never replaces the start of `$top_n`.
+    names.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
+    let mut sql = sql.to_string();
+    for (name, value) in names {
+        sql = sql.replace(&format!("${name}"), &value);
+    }
+    sql
+}
+
+/// The queries of a user's folder (`NAME.sql`, with the same header as ours), by name. They are
+/// read once per run and live as long as the process.
+pub fn load_dir(dir: &std::path::Path) -> Result<Vec<Report>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut found = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        let Some(name) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".sql"))
+        else {
+            continue;
+        };
+        let sql = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        found.push(Report {
+            name: Box::leak(name.to_string().into_boxed_str()),
+            sql: Box::leak(sql.into_boxed_str()),
+            needs: &[],
+        });
+    }
+    found.sort_by_key(|r| r.name);
+    Ok(found)
 }
 
 /// The part of a query after its header comment.

@@ -3,8 +3,7 @@
 //! `flows` is either an ingested Parquet dataset (a listing table partitioned by `date`, so
 //! filters on `date` skip whole files) or raw logs read directly: a table whose scan starts the
 //! parallel parser for just the projected columns and streams its batches, with the parser's
-//! bounded memory. User SQL runs read-only: DDL, DML (COPY, INSERT) and statements (SET) are
-//! refused before planning.
+//! bounded memory. User SQL is planned read-only by [`super::user`].
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -22,7 +21,7 @@ use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
-use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use datafusion::prelude::{SessionConfig, SessionContext};
 
 use datafusion::datasource::MemTable;
 
@@ -76,7 +75,8 @@ pub async fn session(
         .with_information_schema(true)
         .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()))
         .set_bool("datafusion.execution.parquet.pushdown_filters", true)
-        .set_bool("datafusion.execution.parquet.reorder_filters", true);
+        .set_bool("datafusion.execution.parquet.reorder_filters", true)
+        .set_bool("datafusion.sql_parser.collect_spans", true);
     let ctx = SessionContext::new_with_config(config);
     let table: Arc<dyn TableProvider> = match source {
         FlowsSource::Raw {
@@ -176,30 +176,6 @@ async fn dataset_table(ctx: &SessionContext, root: &Path) -> Result<Arc<dyn Tabl
         .with_listing_options(options)
         .with_schema(file_schema);
     Ok(Arc::new(ListingTable::try_new(config)?))
-}
-
-/// Plans user SQL read-only: no DDL, no DML (COPY, INSERT), no SET.
-pub async fn read_only_sql(ctx: &SessionContext, sql: &str) -> Result<DataFrame> {
-    let options = datafusion::execution::context::SQLOptions::new()
-        .with_allow_ddl(false)
-        .with_allow_dml(false)
-        .with_allow_statements(false);
-    match ctx.sql_with_options(sql, options).await {
-        Ok(df) => Ok(df),
-        Err(e) => {
-            let msg = e.to_string();
-            if msg.contains("not supported")
-                && (msg.contains("DDL") || msg.contains("DML") || msg.contains("Statement"))
-            {
-                Err(Error::Sql(format!(
-                    "{}: vpcflow SQL is read-only; to keep results, write them with --output (e.g. --output csv > out.csv)",
-                    msg.trim()
-                )))
-            } else {
-                Err(e.into())
-            }
-        }
-    }
 }
 
 /// Raw logs as a table: each scan parses the inputs for the projected columns only.
