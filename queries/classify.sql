@@ -15,8 +15,11 @@
 --   direction      egress | ingress from the ENI's addresses, else the logged flow_direction
 --   peer_in_vpc    whether the peer lies in the VPC's CIDR blocks
 --   peer_eni_id    the ENI of the same VPC that holds the peer address
---   endpoint_id, nat_gateway_id, aws_service (of the peer), route_target (where the ENI's
---   subnet's route table sends the peer, when route tables were given)
+--   endpoint_id    the VPC endpoint the traffic went through (endpoint classes only)
+--   nat_gateway_id the NAT gateway it went through, when one can be named (nat_gateway only)
+--   aws_service    the ip-ranges.json service of the peer (specific services before AMAZON)
+--   route_target   where the ENI's subnet's route table sends the peer, when route tables
+--                  were given
 --
 -- Rules, first match wins: ENI not in the inventory -> other; the ENI is an interface-endpoint
 -- ENI -> interface_endpoint; a NAT gateway ENI -> nat_gateway; no peer -> other; the peer is an

@@ -19,8 +19,8 @@ pub struct FunctionsArgs {
     pub output: Format,
 }
 
-/// Prints the function list.
-pub fn run(args: FunctionsArgs) -> Result<Outcome> {
+/// The function list as one batch: name, signature, meaning, example.
+pub fn functions_batch() -> Result<RecordBatch> {
     let docs = docs();
     let column = |f: fn(&crate::sql::udf::FunctionDoc) -> &'static str| {
         Arc::new(StringArray::from(docs.iter().map(f).collect::<Vec<_>>()))
@@ -30,16 +30,21 @@ pub fn run(args: FunctionsArgs) -> Result<Outcome> {
             .map(|n| Field::new(n, DataType::Utf8, false))
             .to_vec(),
     ));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
+    Ok(RecordBatch::try_new(
+        schema,
         vec![
             column(|d| d.name),
             column(|d| d.signature),
             column(|d| d.doc),
             column(|d| d.example),
         ],
-    )?;
+    )?)
+}
+
+/// Prints the function list.
+pub fn run(args: FunctionsArgs) -> Result<Outcome> {
+    let batch = functions_batch()?;
     let mut out = std::io::BufWriter::new(std::io::stdout());
-    render(&mut out, schema, &[batch], args.output)?;
+    render(&mut out, batch.schema(), &[batch], args.output)?;
     Ok(Outcome::Success)
 }

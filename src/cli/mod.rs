@@ -11,6 +11,7 @@ mod generate;
 mod ingest;
 mod query;
 mod report;
+mod shell;
 
 use std::path::PathBuf;
 
@@ -53,6 +54,8 @@ pub enum Command {
     Ingest(ingest::IngestArgs),
     /// Run read-only SQL over the `flows` table of raw logs or an ingested dataset.
     Query(query::QueryArgs),
+    /// An interactive SQL prompt over the same tables as `query`, with history and completion.
+    Shell(shell::ShellArgs),
     /// Classify traffic with the AWS inventory and report it: endpoints, NAT, rejects, talkers.
     #[command(
         override_usage = "vpcflow report [NAME]... <INPUT>... --inventory <DIR> [OPTIONS]\n       vpcflow report --list",
@@ -189,6 +192,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Functions(a) => functions::run(a),
         Command::Ingest(a) => ingest::run(a, opts),
         Command::Query(a) => query::run(a, opts),
+        Command::Shell(a) => shell::run(a, opts),
         Command::Report(a) => report::run(a, opts),
         Command::Audit(a) => audit::run(a, opts),
         Command::Generate(a) => generate::run(a),

@@ -38,16 +38,20 @@ pub struct QueryArgs {
     /// Run a named query: a report of `vpcflow report --list`, or NAME.sql from --queries.
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
-    /// A folder of your own named queries (NAME.sql, with a `-- NAME: what it answers` header
-    /// and parameters declared as `$name (default VALUE)`); each is also a view `report_NAME`.
-    #[arg(long, value_name = "DIR")]
-    pub queries: Option<PathBuf>,
-    /// Parameters.
+    /// Inventory, parameters and your own named queries.
     #[command(flatten)]
-    pub params: ParamArgs,
+    pub tables: TableArgs,
+    /// Write the result to FILE instead of standard output (complete or not at all).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// What a session holds beyond `flows`: the inventory and the named queries as views.
+#[derive(Debug, Args)]
+pub struct TableArgs {
     /// The AWS inventory: describe-* JSON and ip-ranges.json, found anywhere under DIR. Adds the
     /// inventory tables (enis, vpc_endpoints, nat_gateways, vpcs, subnets, routes, ...), the
     /// flows_classified view (each record with its traffic_class; see `vpcflow report`) and
@@ -57,6 +61,31 @@ pub struct QueryArgs {
     /// Region of inventory files that name none (e.g. describe-vpcs outside a region folder).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
+    /// A folder of your own named queries (NAME.sql, with a `-- NAME: what it answers` header
+    /// and parameters declared as `$name (default VALUE)`); each is also a view `report_NAME`.
+    #[arg(long, value_name = "DIR")]
+    pub queries: Option<PathBuf>,
+    /// Parameters.
+    #[command(flatten)]
+    pub params: ParamArgs,
+}
+
+impl TableArgs {
+    /// The user's named queries.
+    pub fn user_queries(&self) -> Result<Vec<Report>> {
+        match &self.queries {
+            Some(dir) => queries::load_dir(dir),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The inventory, if one is given.
+    pub fn inventory(&self) -> Result<Option<Inventory>> {
+        self.inventory
+            .as_deref()
+            .map(|d| Inventory::load(d, self.region.as_deref()))
+            .transpose()
+    }
 }
 
 /// `--param NAME=VALUE`, repeated.
@@ -85,14 +114,11 @@ impl ParamArgs {
 }
 
 /// Where and how results are written.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct OutputArgs {
     /// Output format; parquet and arrow are binary and hold one result.
     #[arg(long, short, value_enum, default_value_t = Format::Table)]
     pub output: Format,
-    /// Write the result to FILE instead of standard output (complete or not at all).
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
     /// Rows a table shows; 0 shows all. Default: 100 on a terminal, all otherwise.
     #[arg(long, value_name = "N")]
     pub max_rows: Option<usize>,
@@ -110,20 +136,17 @@ vpcflow query -f mine.sql --output parquet --out result.parquet dataset/";
 
 /// Runs the query.
 pub fn run(mut args: QueryArgs, opts: RunOptions) -> Result<Outcome> {
-    let user_queries = match &args.queries {
-        Some(dir) => queries::load_dir(dir)?,
-        None => Vec::new(),
-    };
-    let values = args.params.values()?;
+    let user_queries = args.tables.user_queries()?;
+    let values = args.tables.params.values()?;
     let sql = query_text(&mut args, &user_queries, &values)?;
     let reporter = args.input.reporter()?;
-    let inventory = load_inventory(args.inventory.as_deref(), args.region.as_deref())?;
+    let inventory = args.tables.inventory()?;
     let (source, totals) = flows_source(&args.input, opts, &reporter)?;
-    let mut target = Target::open(&args.output)?;
+    let mut target = Target::open(args.output.output, args.out.as_deref())?;
+    let limits = args.output.limits(args.out.is_none());
     runtime(opts)?.block_on(async {
-        let ctx = session(source, inventory.as_ref(), None).await?;
-        register_reports(&ctx, &user_queries, &values).await;
-        run_sql(&ctx, &sql, &args.output, target.writer()).await
+        let ctx = open_session(source, inventory.as_ref(), &user_queries, &values).await?;
+        run_sql(&ctx, &sql, &args.output, limits, target.writer()).await
     })?;
     target.publish()?;
     finish(&reporter, &totals, args.input.max_bad_lines)
@@ -152,7 +175,7 @@ fn query_text(
                     known.join(", ")
                 ))
             })?;
-        if args.inventory.is_none() && report.sql.contains(CLASSIFIED) {
+        if args.tables.inventory.is_none() && report.sql.contains(CLASSIFIED) {
             return Err(Error::Usage(format!(
                 "--name {name} reads {CLASSIFIED}: give the inventory with --inventory DIR"
             )));
@@ -206,6 +229,18 @@ fn read_sql(file: &Path, inputs: &[PathBuf]) -> Result<String> {
     Ok(text)
 }
 
+/// The session with `flows`, the inventory tables and views, and every report as a view.
+pub(super) async fn open_session(
+    source: FlowsSource,
+    inventory: Option<&Inventory>,
+    user_queries: &[Report],
+    values: &BTreeMap<String, String>,
+) -> Result<SessionContext> {
+    let ctx = session(source, inventory, None).await?;
+    register_reports(&ctx, user_queries, values).await;
+    Ok(ctx)
+}
+
 /// Registers each report (ours, then the user's, which win on a shared name) as a view
 /// `report_<name>`, with `values` bound where a report declares them. Reports that cannot
 /// plan here (no inventory, or a missing table) are left out.
@@ -232,6 +267,7 @@ pub(super) async fn run_sql(
     ctx: &SessionContext,
     sql: &str,
     output: &OutputArgs,
+    limits: TableLimits,
     out: &mut (dyn Write + Send),
 ) -> Result<()> {
     let statements = user::statements(sql)?;
@@ -250,7 +286,6 @@ pub(super) async fn run_sql(
     for (i, statement) in statements.into_iter().enumerate() {
         frames.push(user::plan(ctx, statement, sql, several.then_some(i + 1)).await?);
     }
-    let limits = output.limits();
     for (i, df) in frames.into_iter().enumerate() {
         if i > 0 && matches!(output.output, Format::Table | Format::Markdown) {
             writeln!(out).map_err(|e| Error::io("<stdout>", e))?;
@@ -279,9 +314,10 @@ pub(super) async fn run_sql(
 
 impl OutputArgs {
     /// What a text table shows: on a terminal, 100 rows and its width; elsewhere every row
-    /// and, when `COLUMNS` is set, that width.
-    pub fn limits(&self) -> TableLimits {
-        let terminal = self.out.is_none() && std::io::stdout().is_terminal();
+    /// and, when `COLUMNS` is set, that width. `to_stdout` says whether results go to
+    /// standard output.
+    pub fn limits(&self, to_stdout: bool) -> TableLimits {
+        let terminal = to_stdout && std::io::stdout().is_terminal();
         let max_rows = match self.max_rows {
             Some(0) => None,
             Some(n) => Some(n),
@@ -304,8 +340,8 @@ pub(super) struct Target {
 
 impl Target {
     /// Opens the output; binary formats are not written to a terminal.
-    pub(super) fn open(output: &OutputArgs) -> Result<Target> {
-        match &output.out {
+    pub(super) fn open(format: Format, out: Option<&Path>) -> Result<Target> {
+        match out {
             Some(path) => {
                 let name = path.file_name().ok_or_else(|| {
                     Error::Usage(format!("--out {}: not a file name", path.display()))
@@ -317,14 +353,13 @@ impl Target {
                 let file = std::fs::File::create(&temp).map_err(|e| Error::io(&temp, e))?;
                 Ok(Target {
                     out: Box::new(std::io::BufWriter::new(file)),
-                    file: Some((temp, path.clone())),
+                    file: Some((temp, path.to_path_buf())),
                 })
             }
             None => {
-                if output.output.is_binary() && std::io::stdout().is_terminal() {
+                if format.is_binary() && std::io::stdout().is_terminal() {
                     return Err(Error::Usage(format!(
-                        "--output {:?} is binary: give --out FILE or redirect standard output",
-                        output.output
+                        "--output {format:?} is binary: give --out FILE or redirect standard output"
                     )));
                 }
                 Ok(Target {
@@ -362,14 +397,6 @@ impl Drop for Target {
             let _ = std::fs::remove_file(temp);
         }
     }
-}
-
-/// The inventory under `dir`, if one is given.
-pub(super) fn load_inventory(
-    dir: Option<&std::path::Path>,
-    region: Option<&str>,
-) -> Result<Option<Inventory>> {
-    dir.map(|d| Inventory::load(d, region)).transpose()
 }
 
 /// Where `flows` reads from: the ingested dataset the inputs name, or the raw logs (whose

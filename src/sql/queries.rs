@@ -238,6 +238,28 @@ pub fn load_dir(dir: &std::path::Path) -> Result<Vec<Report>> {
     Ok(found)
 }
 
+/// The columns `flows_classified` adds, each with its meaning, as classify.sql's header
+/// lists them (`--   name  meaning`, continued on lines indented further).
+pub fn classified_columns() -> Vec<(&'static str, String)> {
+    let mut columns: Vec<(&'static str, String)> = Vec::new();
+    for line in header(CLASSIFY).lines() {
+        let Some(text) = line.strip_prefix("--   ") else {
+            continue;
+        };
+        if text.starts_with(' ') {
+            if let Some((_, doc)) = columns.last_mut() {
+                doc.push(' ');
+                doc.push_str(text.trim());
+            }
+        } else if let Some((name, doc)) = text.split_once(' ')
+            && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        {
+            columns.push((name, doc.trim().to_string()));
+        }
+    }
+    columns
+}
+
 /// The part of a query after its header comment.
 fn body(sql: &str) -> &str {
     let mut rest = sql;
@@ -249,6 +271,11 @@ fn body(sql: &str) -> &str {
         }
     }
     rest
+}
+
+/// The header comment of a query.
+fn header(sql: &str) -> &str {
+    &sql[..sql.len() - body(sql).len()]
 }
 
 /// The header's first paragraph, after `name:`, as one line.
@@ -268,8 +295,7 @@ fn describe(sql: &str) -> String {
 /// Every `$name (default VALUE)` in the header comment.
 fn parameters(sql: &str) -> BTreeMap<&str, &str> {
     let mut found = BTreeMap::new();
-    let header = &sql[..sql.len() - body(sql).len()];
-    let mut rest = header;
+    let mut rest = header(sql);
     while let Some(at) = rest.find('$') {
         rest = &rest[at + 1..];
         let name_len = rest
@@ -298,6 +324,38 @@ fn literal(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_classified_columns_come_with_their_meaning() {
+        let columns = super::classified_columns();
+        let class = columns.iter().find(|(n, _)| *n == "traffic_class");
+        let class = class.map(|(_, d)| d.as_str()).unwrap_or_default();
+        assert!(
+            class.starts_with("interface_endpoint | gateway_endpoint"),
+            "{class}"
+        );
+        assert!(
+            class.ends_with("NULL for NODATA and SKIPDATA records"),
+            "{class}"
+        );
+        let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                "traffic_class",
+                "class_reason",
+                "counted",
+                "peer",
+                "direction",
+                "peer_in_vpc",
+                "peer_eni_id",
+                "endpoint_id",
+                "nat_gateway_id",
+                "aws_service",
+                "route_target"
+            ]
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -1,0 +1,545 @@
+//! `vpcflow shell`: an interactive SQL prompt over the same tables as `vpcflow query`.
+//!
+//! On a terminal: line editing, a history file, tab completion of tables, columns and
+//! functions, statements over several lines until `;`, and Ctrl-C cancelling the running
+//! statement (at the prompt it clears the statement being typed). From a pipe or file the
+//! shell reads statements and meta-commands without a prompt, so scripts can drive it.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow::array::{RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use clap::Args;
+use datafusion::prelude::SessionContext;
+use rustyline::completion::{Completer, Pair};
+use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::DefaultHistory;
+use rustyline::validate::Validator;
+use rustyline::{CompletionType, Config, Context, Editor, Helper};
+
+use super::functions::functions_batch;
+use super::query::{OutputArgs, TableArgs, finish, flows_source, open_session, run_sql, runtime};
+use super::{InputArgs, Outcome};
+use crate::error::{Error, Result};
+use crate::ingest::fields::FIELDS;
+use crate::ingest::format::{DATE_COLUMN, SOURCE_COLUMN};
+use crate::ingest::parallel::RunOptions;
+use crate::report::{Format, Renderer, TableLimits};
+use crate::sql::queries::classified_columns;
+use crate::sql::udf::docs;
+
+/// Arguments of `vpcflow shell`.
+#[derive(Debug, Args)]
+#[command(after_help = SHELL_HELP)]
+pub struct ShellArgs {
+    /// What to read.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Inventory, parameters and your own named queries.
+    #[command(flatten)]
+    pub tables: TableArgs,
+    /// Output options (`\o FORMAT` and `\timing` change them in the shell).
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// The history file (default: $VPCFLOW_HISTORY, else ~/.vpcflow_history).
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+}
+
+const SHELL_HELP: &str = "Statements end with `;` and may span lines. Meta-commands:\n  \
+\\d            tables and views\n  \
+\\d NAME       columns of NAME, with the meaning of each flow-log field\n  \
+\\df           vpcflow's SQL functions\n  \
+\\o FORMAT     output format (table, csv, tsv, json, ndjson, markdown)\n  \
+\\timing       print each statement's time and rows (again: stop)\n  \
+\\q            quit (or Ctrl-D)\n\
+Ctrl-C cancels a running statement.";
+
+/// Runs the shell until `\q` or the end of input.
+pub fn run(args: ShellArgs, opts: RunOptions) -> Result<Outcome> {
+    if args.output.output.is_binary() {
+        return Err(Error::Usage(format!(
+            "--output {:?} is binary: use `vpcflow query --out FILE`",
+            args.output.output
+        )));
+    }
+    let user_queries = args.tables.user_queries()?;
+    let values = args.tables.params.values()?;
+    let reporter = args.input.reporter()?;
+    let inventory = args.tables.inventory()?;
+    let (source, totals) = flows_source(&args.input, opts, &reporter)?;
+    let rt = runtime(opts)?;
+    let ctx = rt.block_on(open_session(
+        source,
+        inventory.as_ref(),
+        &user_queries,
+        &values,
+    ))?;
+    let mut shell = Shell {
+        ctx,
+        rt,
+        opts,
+        watch: tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Data(format!("cannot start the shell: {e}")))?,
+        output: args.output,
+        interactive: std::io::stdin().is_terminal(),
+        failed: 0,
+    };
+    if shell.interactive {
+        shell.interact(args.history)?;
+    } else {
+        shell.script()?;
+    }
+    // Work cancelled with Ctrl-C may still be finishing; it does not hold up the exit.
+    shell.rt.shutdown_background();
+    let outcome = finish(&reporter, &totals, args.input.max_bad_lines)?;
+    Ok(if shell.failed > 0 {
+        Outcome::Failed
+    } else {
+        outcome
+    })
+}
+
+/// The session and its settings.
+struct Shell {
+    ctx: SessionContext,
+    rt: tokio::runtime::Runtime,
+    opts: RunOptions,
+    /// Waits for a statement or Ctrl-C, on the shell's own thread.
+    watch: tokio::runtime::Runtime,
+    output: OutputArgs,
+    interactive: bool,
+    /// Statements or commands of a script that failed.
+    failed: usize,
+}
+
+/// What one line did to the shell.
+enum Step {
+    /// Go on reading.
+    More,
+    /// `\q`.
+    Quit,
+}
+
+impl Shell {
+    /// The terminal loop: line editing, history, completion.
+    fn interact(&mut self, history: Option<PathBuf>) -> Result<()> {
+        let rl_error = |e: ReadlineError| Error::Data(format!("terminal: {e}"));
+        let config = Config::builder()
+            .completion_type(CompletionType::List)
+            .auto_add_history(false)
+            .build();
+        let mut editor: Editor<Completion, DefaultHistory> =
+            Editor::with_config(config).map_err(rl_error)?;
+        editor.set_helper(Some(Completion {
+            words: self.rt.block_on(words(&self.ctx)),
+        }));
+        let history = history
+            .or_else(|| std::env::var_os("VPCFLOW_HISTORY").map(PathBuf::from))
+            .or_else(|| {
+                std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".vpcflow_history"))
+            });
+        if let Some(file) = &history {
+            // A first run has no history yet.
+            let _ = editor.load_history(file);
+        }
+        eprintln!("vpcflow shell: \\d lists tables, \\? helps, \\q quits; statements end with ;");
+        let (mut statement, mut entry) = (String::new(), String::new());
+        loop {
+            let prompt = if statement.is_empty() {
+                "vpcflow> "
+            } else {
+                "      -> "
+            };
+            match editor.readline(prompt) {
+                Ok(line) => {
+                    entry.push_str(line.trim());
+                    entry.push(' ');
+                    let step = self.line(&mut statement, &line);
+                    if statement.is_empty() {
+                        // The history keeps whole statements, one entry each.
+                        let _ = editor.add_history_entry(entry.trim());
+                        entry.clear();
+                    }
+                    if matches!(step, Step::Quit) {
+                        break;
+                    }
+                }
+                Err(ReadlineError::Interrupted) => {
+                    statement.clear();
+                    entry.clear();
+                }
+                Err(ReadlineError::Eof) => break,
+                Err(e) => return Err(rl_error(e)),
+            }
+        }
+        if let Some(file) = &history
+            && let Err(e) = editor.save_history(file)
+        {
+            eprintln!("warning: history not saved to {}: {e}", file.display());
+        }
+        Ok(())
+    }
+
+    /// Lines from a pipe or file, without prompt; a statement left open at the end runs too.
+    fn script(&mut self) -> Result<()> {
+        let mut statement = String::new();
+        for line in std::io::stdin().lock().lines() {
+            let line = line.map_err(|e| Error::io("<stdin>", e))?;
+            if matches!(self.line(&mut statement, &line), Step::Quit) {
+                return Ok(());
+            }
+        }
+        if !statement.trim().is_empty() {
+            self.execute(&statement);
+        }
+        Ok(())
+    }
+
+    /// Takes one line: a meta-command at the start of a statement, else SQL that runs once
+    /// a line ends the statement with `;`.
+    fn line(&mut self, statement: &mut String, line: &str) -> Step {
+        let trimmed = line.trim();
+        if statement.trim().is_empty() && trimmed.starts_with('\\') {
+            statement.clear();
+            return self.meta(trimmed);
+        }
+        if statement.trim().is_empty() && matches!(trimmed, "quit" | "exit") {
+            return Step::Quit;
+        }
+        statement.push_str(line);
+        statement.push('\n');
+        if ends_statement(line) {
+            let sql = std::mem::take(statement);
+            self.execute(&sql);
+        }
+        Step::More
+    }
+
+    /// Runs SQL and prints its results; Ctrl-C on a terminal cancels it.
+    fn execute(&mut self, sql: &str) {
+        let (ctx, sql, output) = (self.ctx.clone(), sql.to_string(), self.output.clone());
+        let limits = self.output.limits(true);
+        // A task of its own, so a statement busy computing can be abandoned at once.
+        let task = self.rt.spawn(async move {
+            let mut out = std::io::BufWriter::new(std::io::stdout());
+            let result = run_sql(&ctx, &sql, &output, limits, &mut out).await;
+            let _ = out.flush();
+            result
+        });
+        let abort = task.abort_handle();
+        let interactive = self.interactive;
+        // Ctrl-C is watched from this thread's own runtime: the query's workers may all be
+        // busy computing and would not see the signal until the statement ends.
+        let result = self.watch.block_on(async {
+            tokio::select! {
+                r = task => Some(r),
+                _ = tokio::signal::ctrl_c(), if interactive => None,
+            }
+        });
+        match result {
+            Some(Ok(Ok(()))) => {}
+            Some(Ok(Err(e))) => self.fail(&e),
+            Some(Err(e)) => self.fail(&Error::Data(format!("the statement stopped: {e}"))),
+            None => {
+                abort.abort();
+                // A step busy computing finishes on the old runtime's threads, in the
+                // background; the next statement starts on fresh ones.
+                match runtime(self.opts) {
+                    Ok(fresh) => std::mem::replace(&mut self.rt, fresh).shutdown_background(),
+                    Err(e) => self.fail(&e),
+                }
+                eprintln!("cancelled");
+            }
+        }
+    }
+
+    /// A meta-command.
+    fn meta(&mut self, command: &str) -> Step {
+        let mut words = command.split_whitespace();
+        let name = words.next().unwrap_or_default();
+        let arg = words.next();
+        let result = match (name, arg) {
+            ("\\q" | "\\quit", _) => return Step::Quit,
+            ("\\?" | "\\h" | "\\help", _) => {
+                println!("{SHELL_HELP}");
+                Ok(())
+            }
+            ("\\d", None) => self.show_sql(
+                "SELECT table_name AS name, lower(table_type) AS kind FROM \
+                 information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+            ),
+            ("\\d", Some(table)) => self.describe(table),
+            ("\\df", _) => functions_batch().and_then(|b| self.show(&b)),
+            ("\\timing", _) => {
+                self.output.timing = !self.output.timing;
+                eprintln!("timing {}", if self.output.timing { "on" } else { "off" });
+                Ok(())
+            }
+            ("\\o", Some(format)) => match <Format as clap::ValueEnum>::from_str(format, true) {
+                Ok(f) if !f.is_binary() => {
+                    self.output.output = f;
+                    Ok(())
+                }
+                _ => Err(Error::Usage(format!(
+                    "\\o {format}: one of table, csv, tsv, json, ndjson, markdown \
+                     (binary formats need `vpcflow query --out`)"
+                ))),
+            },
+            _ => Err(Error::Usage(format!(
+                "{command}: unknown command; \\? lists them"
+            ))),
+        };
+        if let Err(e) = result {
+            self.fail(&e);
+        }
+        Step::More
+    }
+
+    /// The columns of a table or view: name, type, and the meaning of the known ones.
+    fn describe(&mut self, table: &str) -> Result<()> {
+        let provider = self
+            .rt
+            .block_on(self.ctx.table_provider(table))
+            .map_err(|_| {
+                Error::Usage(format!(
+                    "\\d {table}: no such table or view; \\d lists them"
+                ))
+            })?;
+        let schema = provider.schema();
+        let classified = classified_columns();
+        let meaning = |name: &str| -> String {
+            if let Some(f) = FIELDS.iter().find(|f| f.name == name) {
+                return f.doc.to_string();
+            }
+            if let Some((_, doc)) = classified.iter().find(|(n, _)| *n == name) {
+                return doc.clone();
+            }
+            match name {
+                n if n == DATE_COLUMN => {
+                    "UTC date of the record's start (the dataset's partition)".into()
+                }
+                n if n == SOURCE_COLUMN => "the file or object the record was read from".into(),
+                _ => String::new(),
+            }
+        };
+        let fields = schema.fields();
+        let column = |values: Vec<String>| Arc::new(StringArray::from(values));
+        let batch = RecordBatch::try_new(
+            Arc::new(Schema::new(
+                ["column", "type", "meaning"]
+                    .map(|n| Field::new(n, DataType::Utf8, false))
+                    .to_vec(),
+            )),
+            vec![
+                column(fields.iter().map(|f| f.name().clone()).collect()),
+                column(fields.iter().map(|f| f.data_type().to_string()).collect()),
+                column(fields.iter().map(|f| meaning(f.name())).collect()),
+            ],
+        )?;
+        self.show(&batch)
+    }
+
+    /// Prints the result of our own SQL.
+    fn show_sql(&mut self, sql: &str) -> Result<()> {
+        let batches = self
+            .rt
+            .block_on(async { self.ctx.sql(sql).await?.collect().await })?;
+        let Some(first) = batches.first() else {
+            return Ok(());
+        };
+        let batch = arrow::compute::concat_batches(&first.schema(), &batches)?;
+        self.show(&batch)
+    }
+
+    /// Prints a batch in the current format, fitted like query results.
+    fn show(&self, batch: &RecordBatch) -> Result<()> {
+        let limits = TableLimits {
+            max_rows: None,
+            ..self.output.limits(true)
+        };
+        let mut out = std::io::BufWriter::new(std::io::stdout());
+        let mut r = Renderer::with_limits(&mut out, self.output.output, batch.schema(), limits)?;
+        r.write(batch)?;
+        r.finish()?;
+        out.flush().map_err(|e| Error::io("<stdout>", e))
+    }
+
+    /// Reports an error and goes on; a script that had one exits 2 at its end.
+    fn fail(&mut self, e: &Error) {
+        if !self.interactive {
+            self.failed += 1;
+        }
+        eprintln!("error: {e}");
+    }
+}
+
+/// Whether a line ends a statement: its last character outside a `--` comment is `;`.
+fn ends_statement(line: &str) -> bool {
+    let mut quoted = None;
+    let mut code_end = line.len();
+    let bytes = line.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match (quoted, b) {
+            (None, b'\'' | b'"') => quoted = Some(b),
+            (Some(q), _) if b == q => quoted = None,
+            (None, b'-') if bytes.get(i + 1) == Some(&b'-') => {
+                code_end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    quoted.is_none() && line[..code_end].trim_end().ends_with(';')
+}
+
+/// Words tab completion offers: tables, their columns, functions, keywords, meta-commands.
+async fn words(ctx: &SessionContext) -> Vec<String> {
+    let mut words: BTreeMap<String, ()> = BTreeMap::new();
+    for table in ctx
+        .catalog("datafusion")
+        .and_then(|c| c.schema("public"))
+        .map(|s| s.table_names())
+        .unwrap_or_default()
+    {
+        if let Ok(provider) = ctx.table_provider(table.as_str()).await {
+            for field in provider.schema().fields() {
+                words.insert(field.name().clone(), ());
+            }
+        }
+        words.insert(table, ());
+    }
+    for doc in docs() {
+        words.insert(doc.name.to_string(), ());
+    }
+    for keyword in KEYWORDS {
+        words.insert((*keyword).to_string(), ());
+    }
+    words.into_keys().collect()
+}
+
+/// SQL words offered by completion.
+const KEYWORDS: &[&str] = &[
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "GROUP",
+    "BY",
+    "ORDER",
+    "HAVING",
+    "LIMIT",
+    "JOIN",
+    "LEFT",
+    "ON",
+    "AND",
+    "OR",
+    "NOT",
+    "IN",
+    "IS",
+    "NULL",
+    "AS",
+    "DISTINCT",
+    "COUNT",
+    "SUM",
+    "AVG",
+    "MIN",
+    "MAX",
+    "CASE",
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "END",
+    "DESC",
+    "ASC",
+    "WITH",
+    "UNION",
+    "ALL",
+    "EXPLAIN",
+    "ANALYZE",
+    "DESCRIBE",
+    "SHOW",
+    "TABLES",
+    "COLUMNS",
+    "BETWEEN",
+    "LIKE",
+    "date_trunc",
+    "to_timestamp",
+    "approx_distinct",
+    "approx_percentile_cont",
+];
+
+/// Meta-commands offered by completion.
+const META: &[&str] = &["\\d", "\\df", "\\o", "\\timing", "\\q", "\\?"];
+
+/// Tab completion for the line editor.
+struct Completion {
+    words: Vec<String>,
+}
+
+impl Completer for Completion {
+    type Candidate = Pair;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let before = &line[..pos];
+        let start = before
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '\\'))
+            .map_or(0, |i| i + 1);
+        let partial = &before[start..];
+        if partial.is_empty() {
+            return Ok((pos, Vec::new()));
+        }
+        let lower = partial.to_lowercase();
+        let pair = |w: &str| Pair {
+            display: w.to_string(),
+            replacement: w.to_string(),
+        };
+        let candidates = if partial.starts_with('\\') {
+            META.iter()
+                .filter(|m| m.starts_with(partial))
+                .map(|m| pair(m))
+                .collect()
+        } else {
+            self.words
+                .iter()
+                .filter(|w| w.to_lowercase().starts_with(&lower))
+                .map(|w| pair(w))
+                .collect()
+        };
+        Ok((start, candidates))
+    }
+}
+
+impl Hinter for Completion {
+    type Hint = String;
+}
+impl Highlighter for Completion {}
+impl Validator for Completion {}
+impl Helper for Completion {}
+
+#[cfg(test)]
+mod tests {
+    use super::ends_statement;
+
+    #[test]
+    fn a_statement_ends_at_a_semicolon_outside_quotes_and_comments() {
+        assert!(ends_statement("SELECT 1;"));
+        assert!(ends_statement("SELECT 1;  -- done"));
+        assert!(ends_statement("  FROM flows ;  "));
+        assert!(!ends_statement("SELECT 1"));
+        assert!(!ends_statement("SELECT ';"));
+        assert!(!ends_statement("SELECT 1 -- not yet;"));
+        assert!(ends_statement("SELECT 'a;b';"));
+    }
+}
