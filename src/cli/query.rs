@@ -195,11 +195,13 @@ fn query_text(
             }
         }
     };
-    check_params(&text, values)?;
+    // A parameter may also be meant for a report view the SQL reads.
+    let views: Vec<&str> = REPORTS.iter().chain(user_queries).map(|r| r.sql).collect();
+    check_params(&format!("{text}\n{}", views.join("\n")), values)?;
     Ok(queries::substitute(&text, values))
 }
 
-/// Every `--param` must name a `$parameter` of the SQL.
+/// Every `--param` must name a `$parameter` of the SQL (so a misspelt one is not ignored).
 fn check_params(sql: &str, values: &BTreeMap<String, String>) -> Result<()> {
     match values
         .keys()

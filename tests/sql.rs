@@ -1,0 +1,414 @@
+//! Integration tests of ad-hoc SQL: `vpcflow query` and `vpcflow shell` on `sample-logs/`.
+//!
+//! Most run over `sample-logs/invalid/field-count.log`, whose two good records are known by
+//! hand: 10.0.1.5 -> 10.0.2.9:443 with 1000 bytes, and 10.0.2.9:443 -> 10.0.1.5 with 2000
+//! bytes (its middle line lacks a field and is a bad line).
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::UInt64Type;
+use assert_cmd::Command;
+
+const TWO_RECORDS: &str = "sample-logs/invalid/field-count.log";
+const BY_BYTES: &str = "SELECT srcaddr, bytes FROM flows ORDER BY bytes";
+
+fn vpcflow() -> Command {
+    let mut c = Command::cargo_bin("vpcflow").expect("binary");
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn run(args: &[&str], stdin: &str) -> (Option<i32>, String, String) {
+    let out = vpcflow()
+        .args(args)
+        .write_stdin(stdin.to_string())
+        .output()
+        .expect("run");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn each_text_format() {
+    let mut all = String::new();
+    for format in ["table", "csv", "tsv", "json", "ndjson", "markdown"] {
+        let (code, out, err) = run(&["query", BY_BYTES, TWO_RECORDS, "-q", "-o", format], "");
+        assert_eq!(code, Some(0), "{format}: {err}");
+        all.push_str(&format!("--- {format}\n{out}"));
+    }
+    insta::assert_snapshot!(all);
+}
+
+/// The two records, read back from a binary result file.
+fn bytes_of(batches: &[arrow::array::RecordBatch]) -> Vec<(String, u64)> {
+    let mut rows = Vec::new();
+    for b in batches {
+        let addr = b.column(0).as_string::<i32>();
+        let bytes = b.column(1).as_primitive::<UInt64Type>();
+        for i in 0..b.num_rows() {
+            rows.push((addr.value(i).to_string(), bytes.value(i)));
+        }
+    }
+    rows
+}
+
+#[test]
+fn parquet_and_arrow_files_hold_the_result() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let want = vec![
+        ("10.0.1.5".to_string(), 1000),
+        ("10.0.2.9".to_string(), 2000),
+    ];
+    let parquet = dir.path().join("r.parquet");
+    let arrow_file = dir.path().join("r.arrow");
+    for (format, path) in [("parquet", &parquet), ("arrow", &arrow_file)] {
+        let out = path.to_str().expect("utf-8 path");
+        let (code, stdout, err) = run(
+            &[
+                "query",
+                BY_BYTES,
+                TWO_RECORDS,
+                "-q",
+                "-o",
+                format,
+                "--out",
+                out,
+            ],
+            "",
+        );
+        assert_eq!((code, stdout.as_str()), (Some(0), ""), "{format}: {err}");
+    }
+    let file = std::fs::File::open(&parquet).expect("parquet written");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .expect("readable parquet");
+    let batches: Vec<_> = reader.collect::<Result<_, _>>().expect("batches");
+    assert_eq!(bytes_of(&batches), want);
+    let file = std::fs::File::open(&arrow_file).expect("arrow written");
+    let reader = arrow::ipc::reader::FileReader::try_new(file, None).expect("readable arrow");
+    let batches: Vec<_> = reader.collect::<Result<_, _>>().expect("batches");
+    assert_eq!(bytes_of(&batches), want);
+    // Nothing else was left in the folder (no partial file).
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 2);
+}
+
+#[test]
+fn a_failed_query_leaves_no_output_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("r.csv");
+    let (code, _, _) = run(
+        &[
+            "query",
+            "SELECT nosuch FROM flows",
+            TWO_RECORDS,
+            "-q",
+            "--out",
+        ],
+        "",
+    );
+    assert_eq!(code, Some(2), "--out needs a value");
+    let (code, _, err) = run(
+        &[
+            "query",
+            "SELECT 1; SELECT nosuch FROM flows",
+            TWO_RECORDS,
+            "-q",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+        "",
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("line 1, column 18"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+}
+
+#[test]
+fn several_statements_from_a_file_stdin_and_the_argument() {
+    let sql =
+        "SELECT count(*) AS n FROM flows;\n-- the larger one\nSELECT max(bytes) AS b FROM flows;";
+    let want = "n\n2\nb\n2000\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("two.sql");
+    std::fs::write(&file, sql).expect("write");
+    let file = file.to_str().expect("utf-8");
+    for (args, stdin) in [
+        (vec!["query", sql, TWO_RECORDS], ""),
+        (vec!["query", "-f", file, TWO_RECORDS], ""),
+        (vec!["query", "-f", "-", TWO_RECORDS], sql),
+        (vec!["query", "-", TWO_RECORDS], sql),
+    ] {
+        let mut args = args.clone();
+        args.extend(["-q", "-o", "csv"]);
+        let (code, out, err) = run(&args, stdin);
+        assert_eq!((code, out.as_str()), (Some(0), want), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn errors_point_at_the_mistake() {
+    let (code, out, err) = run(
+        &[
+            "query",
+            "SELECT srcaddr,\n  nosuch FROM flows",
+            TWO_RECORDS,
+            "-q",
+        ],
+        "",
+    );
+    assert_eq!((code, out.as_str()), (Some(2), ""));
+    assert!(err.contains("line 2, column 3"), "{err}");
+    assert!(err.contains("2 |   nosuch FROM flows"), "{err}");
+    assert!(err.contains("  ^^^^^^"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["query", "SELECT bytez FROM flows", TWO_RECORDS, "-q"], "");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("Did you mean 'flows.bytes'"), "{err}");
+    let (code, _, err) = run(&["query", "SELEC 1", TWO_RECORDS, "-q"], "");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("SQL syntax error"), "{err}");
+}
+
+#[test]
+fn every_writing_statement_is_refused_by_kind() {
+    let copy_target = std::env::temp_dir().join("vpcflow-refused-copy.csv");
+    let copy = format!("COPY (SELECT 1) TO '{}'", copy_target.display());
+    for (sql, kind) in [
+        ("CREATE TABLE t AS SELECT 1", "CREATE TABLE"),
+        ("CREATE VIEW v AS SELECT 1", "CREATE VIEW"),
+        (
+            "CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '/tmp/x.csv'",
+            "CREATE EXTERNAL TABLE",
+        ),
+        ("INSERT INTO flows SELECT * FROM flows", "INSERT"),
+        (copy.as_str(), "COPY"),
+        ("DROP TABLE flows", "DROP TABLE"),
+        ("DROP VIEW flows", "DROP VIEW"),
+        ("SET datafusion.execution.batch_size = 1", "SET"),
+        ("SELECT 1; DROP TABLE flows", "statement 2: DROP TABLE"),
+    ] {
+        let (code, out, err) = run(&["query", sql, TWO_RECORDS, "-q"], "");
+        assert_eq!((code, out.as_str()), (Some(2), ""), "{sql}");
+        assert!(err.contains(kind), "{sql}: {err}");
+        assert!(err.contains("is refused"), "{sql}: {err}");
+        assert!(err.contains("--output parquet --out"), "{sql}: {err}");
+    }
+    assert!(!copy_target.exists());
+}
+
+#[test]
+fn a_named_query_filters_by_its_parameter() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("to-port.sql"),
+        "-- to-port: records sent to one port\n-- $port (default 443)\n\
+         SELECT count(*) AS n, sum(bytes) AS b FROM flows WHERE dstport = $port\n",
+    )
+    .expect("write");
+    let queries = dir.path().to_str().expect("utf-8");
+    // By hand: one record goes to port 443 (1000 bytes), one to 40000 (2000 bytes), none to 22.
+    for (param, want) in [
+        (None, "n,b\n1,1000\n"),
+        (Some("port=40000"), "n,b\n1,2000\n"),
+        (Some("port=22"), "n,b\n0,\n"),
+    ] {
+        let mut args = vec![
+            "query",
+            "--name",
+            "to-port",
+            TWO_RECORDS,
+            "--queries",
+            queries,
+        ];
+        if let Some(p) = param {
+            args.extend(["--param", p]);
+        }
+        args.extend(["-q", "-o", "csv"]);
+        let (code, out, err) = run(&args, "");
+        assert_eq!((code, out.as_str()), (Some(0), want), "{param:?}: {err}");
+    }
+    // The same query is the view report_to_port, bound with the session's parameters.
+    let (code, out, err) = run(
+        &[
+            "query",
+            "SELECT n FROM report_to_port",
+            TWO_RECORDS,
+            "--queries",
+            queries,
+            "--param",
+            "port=22",
+            "-q",
+            "-o",
+            "csv",
+        ],
+        "",
+    );
+    assert_eq!((code, out.as_str()), (Some(0), "n\n0\n"), "{err}");
+    // A parameter the query does not have is an error, not silently ignored.
+    let (code, _, err) = run(
+        &[
+            "query",
+            "--name",
+            "to-port",
+            TWO_RECORDS,
+            "--queries",
+            queries,
+            "--param",
+            "prot=1",
+        ],
+        "",
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--param prot"), "{err}");
+}
+
+#[test]
+fn a_shipped_report_filters_by_its_parameter() {
+    // idle-endpoints marks endpoints under low_traffic_bytes as low traffic: raising the
+    // threshold can only add rows, and a threshold of 1 byte leaves only idle endpoints.
+    let rows = |threshold: &str| -> Vec<String> {
+        let (code, out, err) = run(
+            &[
+                "query",
+                "--name",
+                "idle-endpoints",
+                "sample-logs/AWSLogs",
+                "--inventory",
+                "sample-logs/inventory",
+                "--param",
+                &format!("low_traffic_bytes={threshold}"),
+                "-q",
+                "-o",
+                "ndjson",
+            ],
+            "",
+        );
+        assert_eq!(code, Some(0), "{err}");
+        out.lines().map(str::to_string).collect()
+    };
+    let (low, high) = (rows("1"), rows("1000000000000"));
+    assert!(low.len() < high.len(), "{low:?} vs {high:?}");
+    assert!(low.iter().all(|r| high.contains(r)), "{low:?} vs {high:?}");
+    assert!(low.iter().all(|r| r.contains("idle")), "{low:?}");
+}
+
+#[test]
+fn timing_goes_to_stderr() {
+    let (code, out, err) = run(
+        &[
+            "query",
+            "SELECT 1 AS one",
+            TWO_RECORDS,
+            "-q",
+            "-o",
+            "csv",
+            "--timing",
+        ],
+        "",
+    );
+    assert_eq!((code, out.as_str()), (Some(0), "one\n1\n"));
+    assert!(
+        err.starts_with("1 row in ") && err.trim_end().ends_with(" s"),
+        "{err}"
+    );
+}
+
+#[test]
+fn explain_analyze_shows_metrics() {
+    let (code, out, err) = run(
+        &[
+            "query",
+            "EXPLAIN ANALYZE SELECT count(*) FROM flows",
+            TWO_RECORDS,
+            "-q",
+            "-o",
+            "csv",
+        ],
+        "",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("output_rows="), "{out}");
+}
+
+#[test]
+fn the_shell_reads_a_script_from_stdin() {
+    let script = "\\d\n\
+                  \\d flows\n\
+                  SELECT srcaddr,\n  bytes\n FROM flows ORDER BY bytes;\n\
+                  \\o csv\n\
+                  SELECT nosuch FROM flows;\n\
+                  SELECT sum(bytes) AS total FROM flows; -- after an error the shell goes on\n\
+                  \\q\n\
+                  SELECT 'never run' AS after_quit;\n";
+    let (code, out, err) = run(&["shell", TWO_RECORDS, "-q"], script);
+    // A script with a failed statement exits 2, like `query`.
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("No field named nosuch"), "{err}");
+    // \d lists flows; \d flows gives each flow-log field's meaning from the field registry.
+    assert!(out.contains("| flows "), "{out}");
+    assert!(
+        out.contains("interface_id") && out.contains("Network interface (eni-...)"),
+        "{out}"
+    );
+    // The multi-line statement ran as one, as a table; then CSV after \o csv.
+    assert!(out.contains("| 10.0.2.9 | 2000  |"), "{out}");
+    assert!(out.ends_with("total\n3000\n"), "{out}");
+    assert!(!out.contains("never run"), "{out}");
+}
+
+#[test]
+fn the_shell_knows_the_inventory_and_the_functions() {
+    let script = "\\d flows_classified\n\\df\nSELECT count(*) AS n FROM report_idle_endpoints WHERE false;\n";
+    let (code, out, err) = run(
+        &[
+            "shell",
+            "sample-logs/AWSLogs",
+            "--inventory",
+            "sample-logs/inventory",
+            "-q",
+            "-o",
+            "csv",
+        ],
+        script,
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("traffic_class,Utf8,interface_endpoint | gateway_endpoint"),
+        "{out}"
+    );
+    assert!(out.contains("ip_in_cidr,"), "{out}");
+    assert!(out.ends_with("n\n0\n"), "{out}");
+}
+
+#[test]
+fn the_table_fits_the_width_and_says_what_it_left_out() {
+    let out = vpcflow()
+        .args([
+            "query",
+            "SELECT * FROM flows ORDER BY bytes",
+            TWO_RECORDS,
+            "-q",
+        ])
+        .args(["--max-rows", "1"])
+        .env("COLUMNS", "60")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in text.lines().filter(|l| l.starts_with(['+', '|'])) {
+        assert!(line.chars().count() <= 60, "{line}");
+    }
+    // Header and one record.
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with('|')).count(),
+        2,
+        "{text}"
+    );
+    assert!(text.contains("2 rows in all, 1 not shown"), "{text}");
+    assert!(text.contains("columns not shown"), "{text}");
+}
