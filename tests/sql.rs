@@ -4,7 +4,7 @@
 //! hand: 10.0.1.5 -> 10.0.2.9:443 with 1000 bytes, and 10.0.2.9:443 -> 10.0.1.5 with 2000
 //! bytes (its middle line lacks a field and is a bad line).
 
-use arrow::array::{Array, AsArray};
+use arrow::array::AsArray;
 use arrow::datatypes::UInt64Type;
 use assert_cmd::Command;
 
@@ -411,4 +411,106 @@ fn the_table_fits_the_width_and_says_what_it_left_out() {
     );
     assert!(text.contains("2 rows in all, 1 not shown"), "{text}");
     assert!(text.contains("columns not shown"), "{text}");
+}
+
+/// The Python with DuckDB and pyarrow (`VPCFLOW_PYTHON`, else `python3`).
+fn python() -> String {
+    std::env::var("VPCFLOW_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+const READERS: &str = r#"
+import json, sys
+import duckdb, pyarrow.compute as pc, pyarrow.dataset as ds
+root = sys.argv[1]
+con = duckdb.connect()
+files = f"read_parquet('{root}/flows/*/*.parquet', hive_partitioning = true)"
+n, b, enis, first, last = con.execute(
+    f'SELECT count(*), sum(bytes), count(DISTINCT interface_id), min(start), max("end") FROM {files}'
+).fetchone()
+days = con.execute(
+    f"SELECT CAST(date AS VARCHAR), count(*) FROM {files} GROUP BY 1 ORDER BY 1").fetchall()
+data = ds.dataset(f"{root}/flows", format="parquet", partitioning="hive")
+table = data.to_table(columns=["bytes"])
+print(json.dumps({
+    "duckdb": {"n": n, "b": int(b), "enis": enis, "first": first, "last": last,
+               "days": [[d, c] for d, c in days]},
+    "pyarrow": {"n": data.count_rows(), "b": pc.sum(table["bytes"]).as_py()},
+    "columns": [f.name for f in data.schema if f.name != "date"],
+}))
+"#;
+
+#[test]
+fn athena_ddl_and_real_readers_agree_with_vpcflow() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = dir.path().join("ds");
+    let ds_str = ds.to_str().expect("utf-8");
+    let (code, _, err) = run(
+        &["ingest", "sample-logs/AWSLogs", "--out", ds_str, "-q"],
+        "",
+    );
+    assert_eq!(code, Some(0), "{err}");
+
+    let readers = std::process::Command::new(python())
+        .args(["-c", READERS, ds_str])
+        .output()
+        .expect("python runs (set VPCFLOW_PYTHON to a Python with duckdb and pyarrow)");
+    assert!(
+        readers.status.success(),
+        "{}",
+        String::from_utf8_lossy(&readers.stderr)
+    );
+    let readers: serde_json::Value = serde_json::from_slice(&readers.stdout).expect("json");
+
+    let query = |sql: &str| -> serde_json::Value {
+        let (code, out, err) = run(&["query", sql, ds_str, "-o", "json"], "");
+        assert_eq!(code, Some(0), "{err}");
+        serde_json::from_str(&out).expect("json")
+    };
+    let totals = &query(
+        "SELECT count(*) AS n, sum(bytes) AS b, count(DISTINCT interface_id) AS enis, \
+         min(CAST(start AS BIGINT)) AS first, max(CAST(\"end\" AS BIGINT)) AS last FROM flows",
+    )[0];
+    let duck = &readers["duckdb"];
+    for key in ["n", "b", "enis", "first", "last"] {
+        assert_eq!(duck[key], totals[key], "duckdb {key}");
+    }
+    assert_eq!(readers["pyarrow"]["n"], totals["n"]);
+    assert_eq!(readers["pyarrow"]["b"], totals["b"]);
+    let days: Vec<serde_json::Value> =
+        query("SELECT CAST(date AS VARCHAR) AS d, count(*) AS n FROM flows GROUP BY 1 ORDER BY 1")
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| serde_json::json!([r["d"], r["n"]]))
+            .collect();
+    assert_eq!(duck["days"], serde_json::Value::Array(days));
+
+    // The statement declares exactly the columns a Parquet reader finds, partitioned by date.
+    let (code, ddl, err) = run(
+        &["athena-ddl", ds_str, "--location", "s3://bucket/vpcflow/"],
+        "",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let declared: Vec<&str> = ddl
+        .lines()
+        .filter_map(|l| l.strip_prefix("  `")?.split('`').next())
+        .collect();
+    assert_eq!(serde_json::json!(declared), readers["columns"]);
+    assert!(ddl.contains("PARTITIONED BY (`date` string)"), "{ddl}");
+    assert!(
+        ddl.contains("LOCATION 's3://bucket/vpcflow/flows/'"),
+        "{ddl}"
+    );
+    assert!(
+        ddl.contains("'storage.location.template' = 's3://bucket/vpcflow/flows/date=${date}/'"),
+        "{ddl}"
+    );
+    let first_day = duck["days"][0][0].as_str().expect("a day");
+    assert!(
+        ddl.contains(&format!("'projection.date.range' = '{first_day},NOW'")),
+        "{ddl}"
+    );
+    let (code, _, err) = run(&["athena-ddl", ds_str, "--location", "/local/path"], "");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("expected s3://bucket/prefix"), "{err}");
 }

@@ -3,6 +3,7 @@
 //! One file per subcommand; options shared by commands that read flow logs live in
 //! [`InputArgs`]. Commands return an [`Outcome`] that `main` maps to the exit code.
 
+mod athena;
 mod audit;
 mod diag;
 mod fields;
@@ -69,6 +70,9 @@ pub enum Command {
         after_help = audit_help()
     )]
     Audit(audit::AuditArgs),
+    /// Print the CREATE EXTERNAL TABLE statement (partition projection) for Athena or Trino
+    /// over an ingested dataset copied to S3.
+    AthenaDdl(athena::AthenaArgs),
     /// Write a small, consistent sample estate: S3-layout logs, Parquet, inventory JSON.
     Generate(generate::GenerateArgs),
 }
@@ -193,6 +197,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Ingest(a) => ingest::run(a, opts),
         Command::Query(a) => query::run(a, opts),
         Command::Shell(a) => shell::run(a, opts),
+        Command::AthenaDdl(a) => athena::run(a, opts),
         Command::Report(a) => report::run(a, opts),
         Command::Audit(a) => audit::run(a, opts),
         Command::Generate(a) => generate::run(a),
