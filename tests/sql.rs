@@ -514,3 +514,41 @@ fn athena_ddl_and_real_readers_agree_with_vpcflow() {
     assert_eq!(code, Some(2));
     assert!(err.contains("expected s3://bucket/prefix"), "{err}");
 }
+
+#[test]
+fn the_shell_on_a_terminal_completes_continues_and_cancels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let history = dir.path().join("history");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vpcflow"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["shell", TWO_RECORDS, "-q", "--history"])
+        .arg(&history);
+    let mut shell = rexpect::session::spawn_command(cmd, Some(30_000)).expect("a terminal");
+    shell.exp_string("vpcflow> ").expect("prompt");
+    // Tab completes the column; the statement goes on over a second line until `;`.
+    shell.send("SELECT sum(byt\t").expect("send");
+    shell.flush().expect("sent");
+    shell.exp_string("bytes").expect("completed");
+    shell.send_line(") AS total").expect("send");
+    shell.exp_string("-> ").expect("continuation prompt");
+    shell.send_line("FROM flows;").expect("send");
+    shell.exp_string("3000").expect("the sum of both records");
+    shell.exp_string("vpcflow> ").expect("prompt");
+    // Ctrl-C stops a statement that would run for hours, and the shell goes on.
+    shell
+        .send_line("SELECT sum(value) FROM generate_series(1, 100000000000);")
+        .expect("send");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    shell.send_control('c').expect("ctrl-c");
+    shell.exp_string("cancelled").expect("cancelled");
+    shell.exp_string("vpcflow> ").expect("prompt");
+    shell.send_line("SELECT 6 * 7 AS answer;").expect("send");
+    shell.exp_string("42").expect("answer");
+    shell.send_line("\\q").expect("send");
+    shell.exp_eof().expect("the shell ends");
+    let saved = std::fs::read_to_string(&history).expect("history saved");
+    assert!(
+        saved.contains("SELECT sum(bytes) AS total FROM flows;"),
+        "{saved}"
+    );
+}
