@@ -5,7 +5,9 @@
 
 use std::io::Write;
 
-use assert_cmd::Command;
+mod common;
+
+use common::run;
 
 const TWO_RECORDS: &str = "sample-logs/invalid/field-count.log";
 const TOTALS: &str = "SELECT count(*) AS n, sum(bytes) AS b FROM flows";
@@ -16,18 +18,13 @@ fn lines() -> Vec<String> {
     text.lines().map(str::to_string).collect()
 }
 
+/// Records and bytes of `input`, as CSV: exit code, standard output, standard error.
 fn totals(input: &std::path::Path) -> (Option<i32>, String, String) {
-    let out = Command::cargo_bin("vpcflow")
-        .expect("binary")
-        .args(["query", TOTALS, "-o", "csv"])
-        .arg(input)
-        .output()
-        .expect("run");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run(&["query", TOTALS, "-o", "csv", utf8(input)], "")
+}
+
+fn utf8(p: &std::path::Path) -> &str {
+    p.to_str().expect("utf-8 path")
 }
 
 #[test]
@@ -72,21 +69,18 @@ fn inventory_json_nested_a_million_levels_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let deep = format!("{}{}", "[".repeat(1_000_000), "]".repeat(1_000_000));
     std::fs::write(dir.path().join("deep.json"), deep).expect("write");
-    let out = Command::cargo_bin("vpcflow")
-        .expect("binary")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
+    let (code, _, err) = run(
+        &[
             "query",
             "SELECT count(*) FROM enis",
             TWO_RECORDS,
             "-q",
             "--inventory",
-        ])
-        .arg(dir.path())
-        .output()
-        .expect("run");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+            utf8(dir.path()),
+        ],
+        "",
+    );
+    assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("deep.json: recursion limit exceeded"), "{err}");
 }
 
@@ -110,26 +104,29 @@ fn a_header_of_thousands_of_unknown_fields_is_not_taken_for_one() {
     // 14 known fields then 5000 unknown ones: less than half are flow-log fields, so the line
     // is not a header; it and the record after it are reported as bad lines, and kept.
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("wide.log");
+    let wide = dir.path().join("wide.log");
     let l = lines();
     let extra: Vec<String> = (0..5000).map(|i| format!("extra-{i}")).collect();
     let values = vec!["v"; 5000].join(" ");
     std::fs::write(
-        &path,
+        &wide,
         format!("{} {}\n{} {values}\n", l[0], extra.join(" "), l[1]),
     )
     .expect("write");
     let bad = dir.path().join("bad.ndjson");
-    let out = Command::cargo_bin("vpcflow")
-        .expect("binary")
-        .args(["query", TOTALS, "-o", "csv", "--bad-lines"])
-        .arg(&bad)
-        .arg(&path)
-        .output()
-        .expect("run");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "n,b\n0,\n");
+    let (code, out, err) = run(
+        &[
+            "query",
+            TOTALS,
+            "-o",
+            "csv",
+            "--bad-lines",
+            utf8(&bad),
+            utf8(&wide),
+        ],
+        "",
+    );
+    assert_eq!((code, out.as_str()), (Some(0), "n,b\n0,\n"), "{err}");
     assert!(
         err.contains("wide.log:1: field-count: expected 14 fields, found 5014"),
         "{err}"

@@ -6,29 +6,12 @@
 
 use arrow::array::AsArray;
 use arrow::datatypes::UInt64Type;
-use assert_cmd::Command;
+mod common;
+
+use common::{run, vpcflow};
 
 const TWO_RECORDS: &str = "sample-logs/invalid/field-count.log";
 const BY_BYTES: &str = "SELECT srcaddr, bytes FROM flows ORDER BY bytes";
-
-fn vpcflow() -> Command {
-    let mut c = Command::cargo_bin("vpcflow").expect("binary");
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
-
-fn run(args: &[&str], stdin: &str) -> (Option<i32>, String, String) {
-    let out = vpcflow()
-        .args(args)
-        .write_stdin(stdin.to_string())
-        .output()
-        .expect("run");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn each_text_format() {
@@ -212,11 +195,7 @@ fn a_named_query_filters_by_its_parameter() {
     .expect("write");
     let queries = dir.path().to_str().expect("utf-8");
     // By hand: one record goes to port 443 (1000 bytes), one to 40000 (2000 bytes), none to 22.
-    for (param, want) in [
-        (None, "n,b\n1,1000\n"),
-        (Some("port=40000"), "n,b\n1,2000\n"),
-        (Some("port=22"), "n,b\n0,\n"),
-    ] {
+    let to_port = |params: &[&str]| {
         let mut args = vec![
             "query",
             "--name",
@@ -225,12 +204,17 @@ fn a_named_query_filters_by_its_parameter() {
             "--queries",
             queries,
         ];
-        if let Some(p) = param {
-            args.extend(["--param", p]);
-        }
+        args.extend(params);
         args.extend(["-q", "-o", "csv"]);
-        let (code, out, err) = run(&args, "");
-        assert_eq!((code, out.as_str()), (Some(0), want), "{param:?}: {err}");
+        run(&args, "")
+    };
+    for (params, want) in [
+        (&[][..], "n,b\n1,1000\n"),
+        (&["--param", "port=40000"][..], "n,b\n1,2000\n"),
+        (&["--param", "port=22"][..], "n,b\n0,\n"),
+    ] {
+        let (code, out, err) = to_port(params);
+        assert_eq!((code, out.as_str()), (Some(0), want), "{params:?}: {err}");
     }
     // The same query is the view report_to_port, bound with the session's parameters.
     let (code, out, err) = run(
@@ -250,19 +234,7 @@ fn a_named_query_filters_by_its_parameter() {
     );
     assert_eq!((code, out.as_str()), (Some(0), "n\n0\n"), "{err}");
     // A parameter the query does not have is an error, not silently ignored.
-    let (code, _, err) = run(
-        &[
-            "query",
-            "--name",
-            "to-port",
-            TWO_RECORDS,
-            "--queries",
-            queries,
-            "--param",
-            "prot=1",
-        ],
-        "",
-    );
+    let (code, _, err) = to_port(&["--param", "prot=1"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("--param prot"), "{err}");
 }

@@ -5,7 +5,7 @@
 //! statement (at the prompt it clears the statement being typed). From a pipe or file the
 //! shell reads statements and meta-commands without a prompt, so scripts can drive it.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -402,7 +402,7 @@ fn ends_statement(line: &str) -> bool {
 
 /// Words tab completion offers: tables, their columns, functions, keywords, meta-commands.
 async fn words(ctx: &SessionContext) -> Vec<String> {
-    let mut words: BTreeMap<String, ()> = BTreeMap::new();
+    let mut words = BTreeSet::new();
     for table in ctx
         .catalog("datafusion")
         .and_then(|c| c.schema("public"))
@@ -411,18 +411,18 @@ async fn words(ctx: &SessionContext) -> Vec<String> {
     {
         if let Ok(provider) = ctx.table_provider(table.as_str()).await {
             for field in provider.schema().fields() {
-                words.insert(field.name().clone(), ());
+                words.insert(field.name().clone());
             }
         }
-        words.insert(table, ());
+        words.insert(table);
     }
     for doc in docs() {
-        words.insert(doc.name.to_string(), ());
+        words.insert(doc.name.to_string());
     }
     for keyword in KEYWORDS {
-        words.insert((*keyword).to_string(), ());
+        words.insert((*keyword).to_string());
     }
-    words.into_keys().collect()
+    words.into_iter().collect()
 }
 
 /// SQL words offered by completion.
