@@ -83,6 +83,7 @@ fn run_pipeline(paths: &[PathBuf], layout: &Layout, threads: usize) -> usize {
                 path_date: None,
             },
             layout: Arc::new(layout.clone()),
+            stamp: None,
         })
         .collect();
     let opts = RunOptions {

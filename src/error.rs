@@ -36,6 +36,11 @@ pub enum Error {
         /// The limit.
         allowed: u64,
     },
+    /// Objects changed while an ingest read them; the run committed nothing.
+    #[error(
+        "{0} object(s) changed while being read (named above); nothing was committed: run again once they no longer change"
+    )]
+    ChangedWhileRead(u64),
     /// A SQL statement failed to plan or run.
     #[error("{0}")]
     Sql(String),
@@ -74,6 +79,7 @@ impl Error {
     }
 }
 
+#[cfg(feature = "cli")]
 impl From<datafusion::error::DataFusionError> for Error {
     fn from(e: datafusion::error::DataFusionError) -> Self {
         // DataFusion wraps errors in context layers; the innermost message is the useful one,

@@ -20,13 +20,17 @@
 //! assert!(out.bad.is_empty());
 //! ```
 
+#[cfg(feature = "cli")]
 pub mod audit;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod error;
 pub mod generate;
 pub mod ingest;
 pub mod inventory;
+pub mod net;
 pub mod report;
+#[cfg(feature = "cli")]
 pub mod sql;
 
 pub use error::{Error, Result};

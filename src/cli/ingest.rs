@@ -161,6 +161,10 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
         dataset.abort(writer);
         return Err(e);
     }
+    if totals.files_changed > 0 {
+        dataset.abort(writer);
+        return Err(Error::ChangedWhileRead(totals.files_changed));
+    }
     if let Some(max) = args.input.max_bad_lines
         && totals.bad_lines > max
     {

@@ -202,14 +202,22 @@ fn skip_reason(path: &Path) -> Option<String> {
     }
 }
 
-fn found(path: PathBuf, meta: Option<&std::fs::Metadata>) -> Found {
+/// Size in bytes and modification time (nanoseconds since the epoch, 0 when unknown): what
+/// tells that an object changed.
+pub fn stamp(meta: &std::fs::Metadata) -> (u64, i128) {
     let modified = meta
-        .and_then(|m| m.modified().ok())
+        .modified()
+        .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos() as i128);
+    (meta.len(), modified)
+}
+
+fn found(path: PathBuf, meta: Option<&std::fs::Metadata>) -> Found {
+    let (size, modified) = meta.map_or((0, 0), stamp);
     Found {
         info: path_info(&path),
-        size: meta.map_or(0, |m| m.len()),
+        size,
         modified,
         path,
     }

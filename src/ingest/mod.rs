@@ -106,5 +106,6 @@ fn input_for(f: &Found, layout: Layout) -> Input {
             path_date: f.info.days(),
         },
         layout: Arc::new(layout),
+        stamp: (f.path.as_os_str() != "-").then_some((f.size, f.modified)),
     }
 }

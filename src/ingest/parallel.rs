@@ -33,6 +33,10 @@ pub struct Input {
     pub origin: Origin,
     /// The layout of its first line.
     pub layout: Arc<Layout>,
+    /// Size and modification time when it was found ([`super::discover::stamp`]); an object
+    /// whose stamp differs when its reading ends changed while being read, which is a file
+    /// error (its records may mix two versions).
+    pub stamp: Option<(u64, i128)>,
 }
 
 /// Tuning of a run.
@@ -97,6 +101,8 @@ pub struct RunTotals {
     pub bytes_read: u64,
     /// Text bytes parsed (after inflating).
     pub text_bytes: u64,
+    /// Objects that changed or disappeared while being read (counted in `files_failed` too).
+    pub files_changed: u64,
 }
 
 enum Work {
@@ -266,7 +272,10 @@ fn read_one(
         let n = stdin.read(&mut head).unwrap_or(0);
         let chained = std::io::Cursor::new(head[..n].to_vec()).chain(stdin);
         match source::sniff(&head[..n]) {
-            SourceKind::Gzip => (Box::new(MultiGzDecoder::new(chained)), 0),
+            SourceKind::Gzip => (
+                Box::new(source::Steps::new(MultiGzDecoder::new(chained))),
+                0,
+            ),
             _ => (Box::new(chained), 0),
         }
     } else {
@@ -403,34 +412,33 @@ fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, block: usize) -> (usize, Optio
         let at = buf.len();
         let step = (block - at).min(1 << 20);
         buf.resize(at + step, 0);
-        match read_full(reader, &mut buf[at..]) {
-            Ok(n) => {
-                buf.truncate(at + n);
-                read += n;
-                if n < step {
-                    break;
-                }
-            }
-            Err(e) => {
-                buf.truncate(at);
-                return (read, Some(e));
-            }
+        let (n, failure) = read_full(reader, &mut buf[at..]);
+        // What was read before an error stays: it is text up to the damage.
+        buf.truncate(at + n);
+        read += n;
+        if failure.is_some() {
+            return (read, failure);
+        }
+        if n < step {
+            break;
         }
     }
     (read, None)
 }
 
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+/// Fills `buf` from `r` until it is full or the input ends; returns the bytes read and the
+/// error that stopped it early, if any (the bytes before the error are kept).
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> (usize, Option<std::io::Error>) {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => return (n, Some(e)),
         }
     }
-    Ok(n)
+    (n, None)
 }
 
 /// A worker: runs one unit.
@@ -467,8 +475,7 @@ fn inflate_whole(input: &Input, cfg: &DecodeConfig, opts: RunOptions) -> Outcome
         Err(e) => return Outcome::Error(e.to_string()),
     };
     let mut text = Vec::new();
-    let mut dec = MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, file))
-        .take(opts.inflate_cap as u64 + 1);
+    let mut dec = source::text_reader(file, SourceKind::Gzip).take(opts.inflate_cap as u64 + 1);
     let result = dec.read_to_end(&mut text);
     if text.len() > opts.inflate_cap {
         return Outcome::TooBig;
@@ -555,6 +562,29 @@ fn order(
     totals
 }
 
+/// How an object differs from its stamp now that its reading has ended, if it does.
+fn changed(input: &Input) -> Option<String> {
+    let (size, modified) = input.stamp?;
+    match std::fs::metadata(&input.path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Some("removed while being read".to_string())
+        }
+        Err(e) => Some(format!("no longer readable after reading: {e}")),
+        Ok(meta) => {
+            let (now_size, now_modified) = super::discover::stamp(&meta);
+            if now_size != size {
+                Some(format!(
+                    "changed while being read (size {size} -> {now_size} bytes)"
+                ))
+            } else if now_modified != modified {
+                Some("changed while being read (modification time)".to_string())
+            } else {
+                None
+            }
+        }
+    }
+}
+
 /// Handles one unit in order; returns false when the consumer has gone away.
 #[allow(clippy::too_many_arguments)]
 fn settle(
@@ -629,6 +659,10 @@ fn settle(
             true
         }
         (Work::End, _) => {
+            if let Some(change) = changed(input) {
+                totals.files_changed += 1;
+                fail(input, fs, totals, diag, &change);
+            }
             if fs.counts.records == 0 && !fs.failed {
                 let message = if fs.line_base == 0 {
                     "empty object: no records".to_string()

@@ -75,6 +75,20 @@ fn io<T>(path: &Path, r: std::io::Result<T>) -> Result<T> {
     r.map_err(|e| Error::io(path, e))
 }
 
+/// A Parquet write error as an error of the file being written: a full disk or a file-size
+/// limit reads "PATH: No space left on device", not a bare "External: ...".
+fn written<T>(path: &Path, r: parquet::errors::Result<T>) -> Result<T> {
+    r.map_err(|e| match e {
+        parquet::errors::ParquetError::External(inner) => {
+            match inner.downcast::<std::io::Error>() {
+                Ok(e) => Error::io(path, *e),
+                Err(other) => Error::input(path, other.to_string()),
+            }
+        }
+        e => Error::input(path, e.to_string()),
+    })
+}
+
 impl Dataset {
     /// Opens (creating if needed) the dataset at `root`, takes its lock and finishes or cleans up
     /// whatever an interrupted run left.
@@ -360,7 +374,10 @@ impl RunWriter {
                 io(dir, fs::create_dir_all(dir))?;
             }
             let file = io(&path, File::create(&path))?;
-            let writer = ArrowWriter::try_new(file, self.file_schema.clone(), Some(properties()?))?;
+            let writer = written(
+                &path,
+                ArrowWriter::try_new(file, self.file_schema.clone(), Some(properties()?)),
+            )?;
             self.open.insert(
                 day,
                 PartFile {
@@ -371,7 +388,7 @@ impl RunWriter {
             );
         }
         if let Some(part) = self.open.get_mut(&day) {
-            part.writer.write(&batch)?;
+            written(&self.staging.join(&part.rel), part.writer.write(&batch))?;
             part.rows += batch.num_rows();
             self.rows_written += batch.num_rows() as u64;
             if part.rows >= FILE_ROWS
@@ -395,14 +412,14 @@ impl RunWriter {
                 .values_mut()
                 .max_by_key(|p| p.writer.in_progress_size())
         {
-            p.writer.flush()?;
+            written(&self.staging.join(&p.rel), p.writer.flush())?;
         }
         Ok(())
     }
 
     fn finish_file(&mut self, part: PartFile) -> Result<()> {
-        let file = part.writer.into_inner()?;
         let path = self.staging.join(&part.rel);
+        let file = written(&path, part.writer.into_inner())?;
         io(&path, file.sync_all())?;
         self.files.push(part.rel);
         Ok(())

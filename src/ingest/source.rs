@@ -61,11 +61,55 @@ pub fn open(path: &Path) -> Result<(File, SourceKind)> {
     Ok((f, kind))
 }
 
-/// A text reader over a file of the given kind (gzip is inflated on the fly).
+/// A text reader over a file of the given kind (gzip is inflated on the fly, in fixed steps:
+/// see [`Steps`]).
 pub fn text_reader(file: File, kind: SourceKind) -> Box<dyn Read + Send> {
     match kind {
-        SourceKind::Gzip => Box::new(MultiGzDecoder::new(BufReader::with_capacity(1 << 16, file))),
+        SourceKind::Gzip => Box::new(Steps::new(MultiGzDecoder::new(BufReader::with_capacity(
+            1 << 16,
+            file,
+        )))),
         _ => Box::new(file),
+    }
+}
+
+/// Size of the steps in which [`Steps`] reads.
+const STEP: usize = 8 << 10;
+
+/// Reads its inner reader in steps of [`STEP`] bytes whatever its caller asks for. flate2
+/// drops the text a read produced when that read meets corrupt data, and how much that is
+/// depends on the buffer the read was given; in fixed steps a damaged gzip object yields the
+/// same text before the damage (all but at most one step) however it is read: whole, or
+/// streamed in blocks of any size.
+pub struct Steps<R> {
+    inner: R,
+    buf: Box<[u8]>,
+    at: usize,
+    end: usize,
+}
+
+impl<R: Read> Steps<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R) -> Steps<R> {
+        Steps {
+            inner,
+            buf: vec![0; STEP].into_boxed_slice(),
+            at: 0,
+            end: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for Steps<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.end {
+            self.end = self.inner.read(&mut self.buf)?;
+            self.at = 0;
+        }
+        let n = out.len().min(self.end - self.at);
+        out[..n].copy_from_slice(&self.buf[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }
 

@@ -1,10 +1,8 @@
 //! What the SQL functions share: their string signature, reading a string argument of any string
 //! type (a column or a constant), parsing addresses and CIDRs (constants once per batch, columns
-//! per row), and building a result that stays a constant when every argument is one.
+//! per row, by [`crate::net`]), and building a result that stays a constant when every argument is one.
 //!
 //! Text that is not an address or CIDR parses to `None`, which the functions return as null.
-
-use std::net::IpAddr;
 
 use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, LargeStringArray, StringArray, StringViewArray,
@@ -16,7 +14,6 @@ use datafusion::error::Result;
 use datafusion::logical_expr::{
     Coercion, ColumnarValue, Signature, TypeSignature, TypeSignatureClass, Volatility,
 };
-use ipnet::IpNet;
 use std::sync::Arc;
 
 /// `n` string arguments: Utf8, LargeUtf8 and Utf8View pass as they are; NULL and dictionaries
@@ -161,54 +158,6 @@ pub(super) fn same_source<T>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
     }
 }
 
-/// An IPv4 or IPv6 address (surrounding spaces allowed); anything else is `None`.
-///
-/// Dotted quads, by far the most common input, take a direct path (the classification parses
-/// several addresses per record); everything else goes to the standard parser, which accepts
-/// and rejects exactly the same dotted quads.
-pub(super) fn parse_ip(text: &str) -> Option<IpAddr> {
-    if let Some(v4) = dotted_quad(text.as_bytes()) {
-        return Some(IpAddr::V4(v4));
-    }
-    text.trim().parse().ok()
-}
-
-/// `a.b.c.d` with each part 0-255 written without leading zeros; `None` for anything else
-/// (including spaces), which the caller then hands to the standard parser.
-fn dotted_quad(bytes: &[u8]) -> Option<std::net::Ipv4Addr> {
-    let mut octets = [0u8; 4];
-    let mut parts = bytes.split(|b| *b == b'.');
-    for octet in &mut octets {
-        let part = parts.next()?;
-        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
-            return None;
-        }
-        let mut value: u16 = 0;
-        for b in part {
-            if !b.is_ascii_digit() {
-                return None;
-            }
-            value = value * 10 + u16::from(b - b'0');
-        }
-        *octet = u8::try_from(value).ok()?;
-    }
-    match parts.next() {
-        Some(_) => None,
-        None => Some(std::net::Ipv4Addr::from(octets)),
-    }
-}
-
-/// A CIDR such as `10.0.0.0/8` or `2001:db8::/32` (host bits allowed), or a bare address taken
-/// as a single-address network; anything else is `None`.
-pub(super) fn parse_cidr(text: &str) -> Option<IpNet> {
-    let text = text.trim();
-    if text.contains('/') {
-        text.parse().ok()
-    } else {
-        text.parse::<IpAddr>().ok().map(IpNet::from)
-    }
-}
-
 /// A Boolean result: a constant when every argument is one, else `rows` values from `value`.
 pub(super) fn booleans(
     constant: bool,
@@ -240,47 +189,6 @@ pub(super) fn texts<'s>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_addresses_and_cidrs() {
-        assert_eq!(parse_ip(" 10.0.0.1 "), Some(IpAddr::from([10, 0, 0, 1])));
-        assert_eq!(parse_ip("10.0.0.1/32"), None);
-        assert_eq!(parse_ip(""), None);
-        // The dotted-quad path agrees with the standard parser on edge cases.
-        for text in [
-            "0.0.0.0",
-            "255.255.255.255",
-            "256.1.1.1",
-            "01.2.3.4",
-            "1.2.3",
-            "1.2.3.4.5",
-            "1..3.4",
-            "1.2.3.4 ",
-            "a.b.c.d",
-            "1.2.3.-4",
-            "+1.2.3.4",
-            "1.2.3.4/8",
-            "999.1.1.1",
-        ] {
-            assert_eq!(
-                dotted_quad(text.as_bytes()).map(IpAddr::V4),
-                text.parse::<IpAddr>().ok().filter(|_| !text.contains(' ')),
-                "{text}"
-            );
-        }
-        assert_eq!(parse_ip("::ffff:1.2.3.4").map(|a| a.is_ipv6()), Some(true));
-        assert_eq!(
-            parse_cidr("10.1.2.3/8").map(|n| n.trunc().to_string()),
-            Some("10.0.0.0/8".to_string())
-        );
-        assert_eq!(
-            parse_cidr("2001:db8::1").map(|n| n.to_string()),
-            Some("2001:db8::1/128".to_string())
-        );
-        assert_eq!(parse_cidr("10.0.0.0/33"), None);
-        assert_eq!(parse_cidr("nope"), None);
-        assert_eq!(parse_cidr("/"), None);
-    }
 
     #[test]
     fn reads_every_string_type() {

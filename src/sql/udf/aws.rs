@@ -13,10 +13,10 @@ use datafusion::logical_expr::{
 };
 
 use super::args::{
-    Parsed, Strings, booleans, parse_ip, same_source, strings_signature, strings_signature_of,
-    texts,
+    Parsed, Strings, booleans, same_source, strings_signature, strings_signature_of, texts,
 };
 use crate::inventory::ip_ranges::ServiceIndex;
+use crate::net::parse_ip;
 
 /// Which AWS range function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

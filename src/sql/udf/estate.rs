@@ -14,8 +14,9 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
 };
 
-use super::args::{Parsed, Strings, booleans, parse_ip, same_source, strings_signature, texts};
+use super::args::{Parsed, Strings, booleans, same_source, strings_signature, texts};
 use crate::inventory::lookup::Lookup;
+use crate::net::parse_ip;
 
 /// Which inventory function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

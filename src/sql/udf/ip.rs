@@ -2,15 +2,14 @@
 //! IPv4 and IPv6 text. NULL gives NULL, and so does text that is not an address (or, for the
 //! network argument, a CIDR); none of them fails on data.
 
-use std::net::{IpAddr, Ipv4Addr};
-
 use arrow::datatypes::DataType;
 use datafusion::error::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
 };
 
-use super::args::{Parsed, booleans, parse_cidr, parse_ip, strings_signature, texts};
+use super::args::{Parsed, booleans, strings_signature, texts};
+use crate::net::{is_public, parse_cidr, parse_ip};
 
 /// Which address function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -99,34 +98,6 @@ impl ScalarUDFImpl for IpFunction {
     }
 }
 
-/// IPv4 blocks that are not public, as (network, prefix length): this network, RFC 1918,
-/// shared address space (CGNAT), loopback, link-local, and multicast plus the reserved space
-/// above it.
-const NOT_PUBLIC_V4: [(Ipv4Addr, u32); 8] = [
-    (Ipv4Addr::new(0, 0, 0, 0), 8),
-    (Ipv4Addr::new(10, 0, 0, 0), 8),
-    (Ipv4Addr::new(100, 64, 0, 0), 10),
-    (Ipv4Addr::new(127, 0, 0, 0), 8),
-    (Ipv4Addr::new(169, 254, 0, 0), 16),
-    (Ipv4Addr::new(172, 16, 0, 0), 12),
-    (Ipv4Addr::new(192, 168, 0, 0), 16),
-    (Ipv4Addr::new(224, 0, 0, 0), 3),
-];
-
-/// Whether an address is public: IPv4 outside [`NOT_PUBLIC_V4`], IPv6 inside global unicast
-/// (`2000::/3`). IPv4-mapped IPv6 addresses count as IPv6 (so not public).
-pub(crate) fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(a) => {
-            let bits = a.to_bits();
-            !NOT_PUBLIC_V4
-                .iter()
-                .any(|(net, len)| bits >> (32 - len) == net.to_bits() >> (32 - len))
-        }
-        IpAddr::V6(a) => a.segments()[0] & 0xe000 == 0x2000,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -162,50 +133,6 @@ mod tests {
             }
         }
         out
-    }
-
-    #[test]
-    fn public_and_private_blocks() {
-        let public = |s: &str| is_public(s.parse().expect("address"));
-        for private in [
-            "0.1.2.3",
-            "10.255.255.255",
-            "100.64.0.1",
-            "100.127.255.255",
-            "127.0.0.1",
-            "169.254.169.254",
-            "172.16.0.1",
-            "172.31.255.255",
-            "192.168.1.1",
-            "224.0.0.1",
-            "239.255.255.250",
-            "255.255.255.255",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "ff02::1",
-            "::ffff:8.8.8.8",
-            "4000::1",
-        ] {
-            assert!(!public(private), "{private} is not public");
-        }
-        for address in [
-            "1.1.1.1",
-            "9.255.255.255",
-            "11.0.0.0",
-            "100.63.255.255",
-            "100.128.0.0",
-            "172.15.255.255",
-            "172.32.0.0",
-            "192.167.255.255",
-            "192.169.0.0",
-            "223.255.255.255",
-            "2001:db8::1",
-            "2600:1f18::1",
-            "3fff:ffff::1",
-        ] {
-            assert!(public(address), "{address} is public");
-        }
     }
 
     #[tokio::test]
