@@ -173,6 +173,12 @@ fn every_writing_statement_is_refused_by_kind() {
         ("DROP TABLE flows", "DROP TABLE"),
         ("DROP VIEW flows", "DROP VIEW"),
         ("SET datafusion.execution.batch_size = 1", "SET"),
+        (
+            "SET datafusion.runtime.temp_directory = '/tmp/elsewhere'",
+            "SET",
+        ),
+        ("CREATE DATABASE d", "CREATE DATABASE"),
+        ("CREATE SCHEMA s", "CREATE SCHEMA"),
         ("SELECT 1; DROP TABLE flows", "statement 2: DROP TABLE"),
     ] {
         let (code, out, err) = run(&["query", sql, TWO_RECORDS, "-q"], "");
@@ -182,6 +188,13 @@ fn every_writing_statement_is_refused_by_kind() {
         assert!(err.contains("--output parquet --out"), "{sql}: {err}");
     }
     assert!(!copy_target.exists());
+    // A file path in FROM is not a way in either: it names no table.
+    let (code, _, err) = run(
+        &["query", "SELECT * FROM '/etc/hostname'", TWO_RECORDS, "-q"],
+        "",
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("not found"), "{err}");
 }
 
 #[test]
