@@ -326,9 +326,23 @@ fn stream_blocks(
     loop {
         let (read, failure) = fill(&mut reader, &mut buf, block);
         if let Some(e) = failure {
-            // Keep the complete lines before the damage; the partial last line is reported.
+            // Keep the complete lines before the damage; the partial last line is reported,
+            // with the bytes skipped of it when it is an over-long line.
+            let mut skipped = 0;
+            if let Some((prefix, len)) = skipping.take() {
+                match memchr::memchr(b'\n', &buf) {
+                    Some(i) => {
+                        buf.drain(..=i);
+                        if !emit(first, 0, Work::LongLine(prefix, len + i as u64)) {
+                            return false;
+                        }
+                        first = false;
+                    }
+                    None => skipped = len,
+                }
+            }
             let cut = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
-            let tail = buf.len() - cut;
+            let tail = buf.len() - cut + skipped as usize;
             buf.truncate(cut);
             if !buf.is_empty()
                 && !emit(
@@ -659,7 +673,10 @@ fn settle(
             true
         }
         (Work::End, _) => {
-            if let Some(change) = changed(input) {
+            // (An object that failed already, unopenable say, is reported once.)
+            if !fs.failed
+                && let Some(change) = changed(input)
+            {
                 totals.files_changed += 1;
                 fail(input, fs, totals, diag, &change);
             }
