@@ -228,6 +228,18 @@ fn bytes_read(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// Waits until `child` has read `bytes` (its `rchar`); a child that ends first fails the test.
+fn wait_until_read(child: &mut std::process::Child, bytes: u64) {
+    while bytes_read(child.id()) < bytes {
+        let ended = child.try_wait().expect("wait");
+        assert!(
+            ended.is_none(),
+            "the run ended before reading {bytes} bytes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
 fn spawn(args: &[&str]) -> std::process::Child {
     std::process::Command::new(assert_cmd::cargo::cargo_bin("vpcflow"))
         .args(args)
@@ -310,13 +322,7 @@ fn a_second_ingest_while_one_runs_is_refused_and_the_first_completes() {
     let ds = dir.path().join("ds");
     let mut first = spawn(&["ingest", "-q", "--out", utf8(&ds), utf8(&log)]);
     // Wait until the first run has started reading (it holds the lock from before that).
-    while bytes_read(first.id()) < 1 << 20 {
-        assert!(
-            first.try_wait().expect("wait").is_none(),
-            "the first run ended early"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    wait_until_read(&mut first, 1 << 20);
     let (code, _, err) = run(&["ingest", "--out", utf8(&ds), utf8(&small)], "");
     assert_eq!(code, Some(2), "{err}");
     assert!(
@@ -339,7 +345,7 @@ fn a_second_ingest_while_one_runs_is_refused_and_the_first_completes() {
 /// Starts `query` over `log` with its output unread, so that it stops mid-file once the pipe
 /// and its buffers are full; `change` then alters the file and the output is read to the end.
 fn query_while(log: &std::path::Path, change: impl FnOnce()) -> (Option<i32>, u64, String) {
-    let child = spawn(&[
+    let mut child = spawn(&[
         "query",
         "SELECT srcaddr FROM flows",
         "-o",
@@ -350,11 +356,12 @@ fn query_while(log: &std::path::Path, change: impl FnOnce()) -> (Option<i32>, u6
     ]);
     let size = std::fs::metadata(log).expect("log").len();
     // Wait until reading has started and stalled well before the end of the file.
+    wait_until_read(&mut child, 1 << 20);
     let mut last = 0;
     loop {
         std::thread::sleep(std::time::Duration::from_millis(200));
         let now = bytes_read(child.id());
-        if now > 1 << 20 && now == last {
+        if now == last {
             break;
         }
         last = now;
@@ -403,10 +410,8 @@ fn an_ingest_whose_input_changes_commits_nothing_and_the_rerun_is_exact() {
     let log = dir.path().join("live.log");
     let records = big_log(&log, 50);
     let ds = dir.path().join("ds");
-    let child = spawn(&["ingest", "--threads", "1", "--out", utf8(&ds), utf8(&log)]);
-    while bytes_read(child.id()) < 8 << 20 {
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
+    let mut child = spawn(&["ingest", "--threads", "1", "--out", utf8(&ds), utf8(&log)]);
+    wait_until_read(&mut child, 8 << 20);
     signal(&child, "-STOP");
     let size = std::fs::metadata(&log).expect("log").len();
     assert!(bytes_read(child.id()) < size / 2, "stopped mid-file");
