@@ -56,12 +56,62 @@ fn a_gzip_bomb_is_one_bad_line_not_a_crash() {
         gz.write_all(&zeros).expect("write");
     }
     gz.finish().expect("finish");
-    let (code, out, err) = totals(&path);
+    let (code, out, err, peak) = measured(&["query", TOTALS, "-o", "csv", utf8(&path)]);
     assert_eq!((code, out.as_str()), (Some(0), "n,b\n1,1000\n"), "{err}");
     assert!(
         err.contains("bomb.log.gz:3: line-too-long: 209715200 bytes"),
         "{err}"
     );
+    // A small gzip object is inflated whole by a worker, up to 256 MiB; past that it is
+    // streamed. So memory is bounded by that cap, not by what the object inflates to.
+    assert!(peak < 400 << 20, "peak resident memory {peak} bytes");
+}
+
+#[test]
+fn a_gigabyte_without_a_newline_is_one_bad_line_in_bounded_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("no-newline.log");
+    let l = lines();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+    writeln!(file, "{}\n{}", l[0], l[1]).expect("write");
+    let block = vec![b'a'; 1 << 20];
+    for _ in 0..1024 {
+        file.write_all(&block).expect("write");
+    }
+    file.flush().expect("flush");
+    drop(file);
+    let (code, out, err, peak) = measured(&["query", TOTALS, "-o", "csv", utf8(&path)]);
+    assert_eq!((code, out.as_str()), (Some(0), "n,b\n1,1000\n"), "{err}");
+    assert!(
+        err.contains("no-newline.log:3: line-too-long: 1073741824 bytes"),
+        "{err}"
+    );
+    assert!(peak < 256 << 20, "peak resident memory {peak} bytes");
+}
+
+/// Runs `vpcflow` with `args`: exit code, standard output, standard error and the peak
+/// resident memory in bytes (`VmHWM`, sampled every few milliseconds until it exits).
+fn measured(args: &[&str]) -> (Option<i32>, String, String, u64) {
+    let child = spawn(args);
+    let pid = child.id();
+    let waiter = std::thread::spawn(move || child.wait_with_output());
+    let mut peak = 0;
+    while !waiter.is_finished() {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let kb = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok());
+        peak = peak.max(kb.unwrap_or(0) * 1024);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let out = waiter.join().expect("waiter").expect("runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        peak,
+    )
 }
 
 #[test]
