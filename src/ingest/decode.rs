@@ -495,13 +495,15 @@ impl<'c> Decoder<'c> {
         tokens: &mut Vec<&'a str>,
         vals: &mut Vec<Val<'a>>,
     ) {
-        let line = trim_end(raw);
-        if line.is_empty() {
+        // A line's length is what lies between its line ends (a `\r` and trailing blanks
+        // included): what a reader streaming past an over-long line can count.
+        if raw.len() > self.cfg.max_line {
+            let detail = format!("{} bytes, limit {}", raw.len(), self.cfg.max_line);
+            self.reject(trim_end(raw), Reason::LineTooLong, detail);
             return;
         }
-        if line.len() > self.cfg.max_line {
-            let detail = format!("{} bytes, limit {}", line.len(), self.cfg.max_line);
-            self.reject(line, Reason::LineTooLong, detail);
+        let line = trim_end(raw);
+        if line.is_empty() {
             return;
         }
         // Control bytes and UTF-8 are checked once per line; tokens are then plain ASCII or

@@ -409,8 +409,14 @@ fn stream_blocks(
                 first = false;
             }
             None if buf.len() > max_line => {
-                let prefix = buf[..max_line.min(buf.len())].to_vec();
-                skipping = Some((prefix, buf.len() as u64));
+                // The decoder drops a byte-order mark before the first line; so does the count.
+                let bom = if first && buf.starts_with(b"\xEF\xBB\xBF") {
+                    3
+                } else {
+                    0
+                };
+                let prefix = buf[bom..max_line.min(buf.len())].to_vec();
+                skipping = Some((prefix, (buf.len() - bom) as u64));
                 buf.clear();
             }
             None => {}
