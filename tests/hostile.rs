@@ -47,46 +47,52 @@ fn a_gzip_bomb_is_one_bad_line_not_a_crash() {
     // 200 MB of zeros, no newline, in about 200 KB of gzip, after the header and one record.
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("bomb.log.gz");
-    let l = lines();
     let file = std::fs::File::create(&path).expect("create");
     let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::best());
-    writeln!(gz, "{}\n{}", l[0], l[1]).expect("write");
-    let zeros = vec![b'0'; 1 << 20];
-    for _ in 0..200 {
-        gz.write_all(&zeros).expect("write");
-    }
+    a_record_then_one_line(&mut gz, b'0', 200);
     gz.finish().expect("finish");
-    let (code, out, err, peak) = measured(&["query", TOTALS, "-o", "csv", utf8(&path)]);
-    assert_eq!((code, out.as_str()), (Some(0), "n,b\n1,1000\n"), "{err}");
-    assert!(
-        err.contains("bomb.log.gz:3: line-too-long: 209715200 bytes"),
-        "{err}"
-    );
     // A small gzip object is inflated whole by a worker, up to 256 MiB; past that it is
     // streamed. So memory is bounded by that cap, not by what the object inflates to.
-    assert!(peak < 400 << 20, "peak resident memory {peak} bytes");
+    one_record_and_one_long_line(
+        &path,
+        "bomb.log.gz:3: line-too-long: 209715200 bytes",
+        400 << 20,
+    );
 }
 
 #[test]
 fn a_gigabyte_without_a_newline_is_one_bad_line_in_bounded_memory() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("no-newline.log");
-    let l = lines();
     let mut file = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
-    writeln!(file, "{}\n{}", l[0], l[1]).expect("write");
-    let block = vec![b'a'; 1 << 20];
-    for _ in 0..1024 {
-        file.write_all(&block).expect("write");
-    }
+    a_record_then_one_line(&mut file, b'a', 1024);
     file.flush().expect("flush");
     drop(file);
-    let (code, out, err, peak) = measured(&["query", TOTALS, "-o", "csv", utf8(&path)]);
-    assert_eq!((code, out.as_str()), (Some(0), "n,b\n1,1000\n"), "{err}");
-    assert!(
-        err.contains("no-newline.log:3: line-too-long: 1073741824 bytes"),
-        "{err}"
+    one_record_and_one_long_line(
+        &path,
+        "no-newline.log:3: line-too-long: 1073741824 bytes",
+        256 << 20,
     );
-    assert!(peak < 256 << 20, "peak resident memory {peak} bytes");
+}
+
+/// Writes the fixture's header and its first record (1000 bytes), then `mib` MiB of `byte`
+/// without a newline.
+fn a_record_then_one_line(out: &mut impl Write, byte: u8, mib: usize) {
+    let l = lines();
+    writeln!(out, "{}\n{}", l[0], l[1]).expect("write");
+    let block = vec![byte; 1 << 20];
+    for _ in 0..mib {
+        out.write_all(&block).expect("write");
+    }
+}
+
+/// Querying `path` keeps its one record, reports its long line as `reported`, and peaks below
+/// `max_memory` bytes resident.
+fn one_record_and_one_long_line(path: &std::path::Path, reported: &str, max_memory: u64) {
+    let (code, out, err, peak) = measured(&["query", TOTALS, "-o", "csv", utf8(path)]);
+    assert_eq!((code, out.as_str()), (Some(0), "n,b\n1,1000\n"), "{err}");
+    assert!(err.contains(reported), "{err}");
+    assert!(peak < max_memory, "peak resident memory {peak} bytes");
 }
 
 /// Runs `vpcflow` with `args`: exit code, standard output, standard error and the peak
