@@ -84,6 +84,7 @@ fn run_pipeline(paths: &[PathBuf], layout: &Layout, threads: usize) -> usize {
             },
             layout: Arc::new(layout.clone()),
             stamp: None,
+            fetcher: None,
         })
         .collect();
     let opts = RunOptions {

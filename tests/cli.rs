@@ -617,6 +617,7 @@ mod parallel_equals_sequential {
             },
             layout: Arc::new(Layout::default_v2()),
             stamp: None,
+            fetcher: None,
         };
         let diag = Collect::default();
         let mut run = parallel::start(vec![input], cfg.clone(), opts, Box::new(diag.clone()));

@@ -56,6 +56,7 @@ fn parse(path: &std::path::Path, opts: RunOptions) -> (RecordBatch, Vec<String>,
         },
         layout: Arc::new(Layout::default_v2()),
         stamp: None,
+        fetcher: None,
     };
     let diag = Collect::default();
     let mut run = parallel::start(vec![input], cfg.clone(), opts, Box::new(diag.clone()));

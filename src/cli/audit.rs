@@ -30,7 +30,8 @@ pub struct AuditArgs {
     /// The AWS inventory: describe-* JSON and ip-ranges.json, found anywhere under DIR.
     #[arg(long, value_name = "DIR")]
     pub inventory: Option<PathBuf>,
-    /// Region of inventory files that name none (e.g. describe-vpcs outside a region folder).
+    /// AWS region: of inventory files that name none (e.g. describe-vpcs outside a region
+    /// folder), of prices, and of `s3://` inputs' buckets (default: AWS_REGION, the profile's).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     /// A TOML file with prices, thresholds, the window, inputs and the fail policy (see
@@ -193,7 +194,7 @@ pub fn run(mut args: AuditArgs, opts: RunOptions) -> Result<Outcome> {
         ));
     }
     let read = args.input.read_options()?;
-    let (source, totals) = flows_source(&args.input, opts, &reporter)?;
+    let (source, totals) = flows_source(&args.input, config.region.as_deref(), opts, &reporter)?;
     let audit = runtime(opts)?.block_on(async {
         let ctx = session(source, Some(&inventory), Some(&read.window)).await?;
         // The totals are complete only once the scan ends, so they are filled in after.

@@ -1,5 +1,6 @@
 //! `vpcflow ingest`: raw flow logs -> a date-partitioned Parquet dataset, atomically and
-//! incrementally (objects already ingested are skipped by path, size and modification time).
+//! incrementally (objects already ingested are skipped by path, size and modification time;
+//! `s3://` objects by URL, size and ETag).
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -13,10 +14,11 @@ use serde::Serialize;
 use super::{InputArgs, Outcome, report_prepared};
 use crate::error::{Error, Result};
 use crate::ingest::decode::DecodeConfig;
-use crate::ingest::discover::{self, Found};
+use crate::ingest::discover::Found;
 use crate::ingest::parallel::{self, RunOptions};
 use crate::ingest::prepare_found;
 use crate::ingest::sink::{Dataset, IngestedInput};
+use crate::remote;
 
 /// Arguments of `vpcflow ingest`.
 #[derive(Debug, Args)]
@@ -27,6 +29,9 @@ pub struct IngestArgs {
     /// The dataset directory (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Region of `s3://` inputs' buckets (default: AWS_REGION, the profile's, us-east-1).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
     /// Rebuild the dataset from this run's inputs, even those already ingested; the data of
     /// earlier runs is replaced when this run commits.
     #[arg(long)]
@@ -93,6 +98,9 @@ fn key(f: &Found) -> Option<String> {
     if f.path.as_os_str() == "-" {
         return None;
     }
+    if remote::is_remote(&f.path) {
+        return Some(f.path.display().to_string());
+    }
     std::fs::canonicalize(&f.path)
         .ok()
         .map(|p| p.display().to_string())
@@ -103,7 +111,7 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
     let started = Instant::now();
     let read = args.input.read_options()?;
     let reporter = args.input.reporter()?;
-    let mut discovery = discover::discover(&args.input.inputs, &read.window)?;
+    let (mut discovery, fetcher) = args.input.discover(&read, args.region.as_deref())?;
     let dataset = Dataset::open(&args.out)?;
     let known = dataset.ingested()?;
     let (mut already, mut changed) = (0u64, 0u64);
@@ -113,7 +121,11 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
         if !args.force
             && let Some(prev) = known.get(&k)
         {
-            if prev.size == f.size && prev.modified == f.modified {
+            let same = match (&prev.etag, &f.etag) {
+                (Some(a), Some(b)) => prev.size == f.size && a == b,
+                _ => prev.size == f.size && prev.modified == f.modified,
+            };
+            if same {
                 already += 1;
             } else {
                 changed += 1;
@@ -128,10 +140,14 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
             path: k,
             size: f.size,
             modified: f.modified,
+            etag: f.etag.clone(),
         });
         true
     });
-    let prepared = prepare_found(discovery, &read)?;
+    let mut prepared = prepare_found(discovery, &read)?;
+    if let Some(f) = &fetcher {
+        remote::attach(&mut prepared.inputs, f);
+    }
     report_prepared(&prepared, &reporter);
     let cfg = Arc::new(DecodeConfig::new(prepared.columns.clone(), None));
     let mut writer = dataset.writer(cfg.schema.clone())?;

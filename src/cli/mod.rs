@@ -15,14 +15,16 @@ mod report;
 mod shell;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::error::{Error, Result};
-use crate::ingest::discover::{Window, parse_time};
+use crate::ingest::discover::{self, Discovery, Scope, Window, parse_time};
 use crate::ingest::format::Layout;
 use crate::ingest::parallel::RunOptions;
-use crate::ingest::{Prepared, ReadOptions};
+use crate::ingest::{Prepared, ReadOptions, prepare_found};
+use crate::remote;
 
 pub use diag::Reporter;
 
@@ -80,7 +82,8 @@ pub enum Command {
 /// Options of every command that reads flow logs.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Files, directories (read recursively), S3-layout trees, or `-` for standard input.
+    /// Files, directories (read recursively), S3-layout trees, `s3://bucket/prefix` URLs, or
+    /// `-` for standard input.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
     /// Field order of header-less input: AWS's `${version} ${account-id} ...` or plain names.
@@ -102,6 +105,23 @@ pub struct InputArgs {
     /// Print no warnings and no bad lines on stderr (errors are still printed).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Read only these accounts, by the S3 key layout of the objects' paths (comma-separated or
+    /// repeated). In `s3://` trees other accounts' prefixes are not even listed.
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub account: Vec<String>,
+    /// Read only these regions, like --account.
+    #[arg(long, value_name = "REGION", value_delimiter = ',')]
+    pub region_filter: Vec<String>,
+    /// Profile of the shared AWS config and credentials files, for `s3://` inputs (default:
+    /// AWS_PROFILE when no AWS_ACCESS_KEY_ID is set, else `default`).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Endpoint of an S3-compatible store (default: AWS_ENDPOINT_URL, the profile's, AWS's).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// `s3://` objects fetched at once, ahead of the parser.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub fetch_concurrency: usize,
 }
 
 impl InputArgs {
@@ -128,7 +148,63 @@ impl InputArgs {
             format,
             window,
             max_line: None,
+            scope: Scope {
+                accounts: self.account.clone(),
+                regions: self.region_filter.clone(),
+            },
         })
+    }
+
+    /// Finds the objects to read, local and in S3, in the order of the inputs; `region` is
+    /// the command's `--region` (the buckets' region).
+    pub fn discover(
+        &self,
+        read: &ReadOptions,
+        region: Option<&str>,
+    ) -> Result<(Discovery, Option<Arc<remote::S3Fetcher>>)> {
+        let urls: Vec<&str> = self
+            .inputs
+            .iter()
+            .filter(|i| remote::is_remote(i))
+            .filter_map(|i| i.to_str())
+            .collect();
+        let mut listed = if urls.is_empty() {
+            None
+        } else {
+            let conn = remote::Connection {
+                profile: self.profile.clone(),
+                region: region.map(str::to_string),
+                endpoint_url: self.endpoint_url.clone(),
+                concurrency: self.fetch_concurrency,
+            };
+            Some(remote::discover(&urls, read, &conn)?)
+        };
+        let mut per_url = listed
+            .as_mut()
+            .map(|l| std::mem::take(&mut l.discoveries))
+            .unwrap_or_default()
+            .into_iter();
+        let mut discovery = Discovery::default();
+        for input in &self.inputs {
+            let found = if remote::is_remote(input) {
+                per_url.next().unwrap_or_default()
+            } else {
+                discover::discover(std::slice::from_ref(input), &read.window, &read.scope)?
+            };
+            discovery.append(found);
+        }
+        Ok((discovery, listed.map(|l| l.fetcher)))
+    }
+
+    /// Discovers the inputs and prepares the run ([`ingest::prepare`] for local and `s3://`
+    /// inputs alike).
+    pub fn prepare(&self, read: &ReadOptions, region: Option<&str>) -> Result<Prepared> {
+        let (discovery, fetcher) = self.discover(read, region)?;
+        let mut prepared = prepare_found(discovery, read)?;
+        if let Some(f) = &fetcher {
+            remote::attach(&mut prepared.inputs, f);
+        }
+        Ok(prepared)
     }
 
     /// The reporter for bad lines and warnings these arguments ask for.

@@ -14,7 +14,6 @@ use super::{InputArgs, Outcome, Reporter, report_prepared};
 use crate::error::{Error, Result};
 use crate::ingest::discover::dataset_root;
 use crate::ingest::parallel::{RunOptions, RunTotals};
-use crate::ingest::prepare;
 use crate::inventory::Inventory;
 use crate::report::{Format, Renderer, TableLimits};
 use crate::sql::queries::{self, REPORTS, Report};
@@ -58,7 +57,8 @@ pub struct TableArgs {
     /// every report as a view (report_idle_endpoints, ...).
     #[arg(long, value_name = "DIR")]
     pub inventory: Option<PathBuf>,
-    /// Region of inventory files that name none (e.g. describe-vpcs outside a region folder).
+    /// AWS region: of inventory files that name none (e.g. describe-vpcs outside a region
+    /// folder), and of `s3://` inputs' buckets (default: AWS_REGION, the profile's, us-east-1).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     /// A folder of your own named queries (NAME.sql, with a `-- NAME: what it answers` header
@@ -141,7 +141,8 @@ pub fn run(mut args: QueryArgs, opts: RunOptions) -> Result<Outcome> {
     let sql = query_text(&mut args, &user_queries, &values)?;
     let reporter = args.input.reporter()?;
     let inventory = args.tables.inventory()?;
-    let (source, totals) = flows_source(&args.input, opts, &reporter)?;
+    let region = args.tables.region.as_deref();
+    let (source, totals) = flows_source(&args.input, region, opts, &reporter)?;
     let mut target = Target::open(args.output.output, args.out.as_deref())?;
     let limits = args.output.limits(args.out.is_none());
     runtime(opts)?.block_on(async {
@@ -405,6 +406,7 @@ impl Drop for Target {
 /// discovery is reported now, and whose scans add their totals to the returned list).
 pub(super) fn flows_source(
     input: &InputArgs,
+    region: Option<&str>,
     opts: RunOptions,
     reporter: &Reporter,
 ) -> Result<(FlowsSource, Arc<Mutex<Vec<RunTotals>>>)> {
@@ -412,7 +414,7 @@ pub(super) fn flows_source(
     let source = match dataset_root(&input.inputs) {
         Some(root) => FlowsSource::Dataset(root),
         None => {
-            let prepared = prepare(&input.inputs, &input.read_options()?)?;
+            let prepared = input.prepare(&input.read_options()?, region)?;
             report_prepared(&prepared, reporter);
             let r = reporter.clone();
             FlowsSource::Raw {

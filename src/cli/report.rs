@@ -26,7 +26,8 @@ pub struct ReportArgs {
     /// The AWS inventory: describe-* JSON and ip-ranges.json, found anywhere under DIR.
     #[arg(long, value_name = "DIR", required = true)]
     pub inventory: Option<std::path::PathBuf>,
-    /// Region of inventory files that name none (e.g. describe-vpcs outside a region folder).
+    /// AWS region: of inventory files that name none (e.g. describe-vpcs outside a region
+    /// folder), and of `s3://` inputs' buckets (default: AWS_REGION, the profile's, us-east-1).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     /// Output format.
@@ -88,7 +89,7 @@ pub fn run(mut args: ReportArgs, opts: RunOptions) -> Result<Outcome> {
         .map(|r| r.bind(&params))
         .collect::<Result<Vec<_>>>()?;
     let window = args.input.read_options()?.window;
-    let (source, totals) = flows_source(&args.input, opts, &reporter)?;
+    let (source, totals) = flows_source(&args.input, args.region.as_deref(), opts, &reporter)?;
     let outputs = runtime(opts)?.block_on(async {
         let ctx = session(source, Some(&inventory), Some(&window)).await?;
         pack::run(&ctx, &queries).await

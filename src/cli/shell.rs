@@ -72,7 +72,8 @@ pub fn run(args: ShellArgs, opts: RunOptions) -> Result<Outcome> {
     let values = args.tables.params.values()?;
     let reporter = args.input.reporter()?;
     let inventory = args.tables.inventory()?;
-    let (source, totals) = flows_source(&args.input, opts, &reporter)?;
+    let region = args.tables.region.as_deref();
+    let (source, totals) = flows_source(&args.input, region, opts, &reporter)?;
     let rt = runtime(opts)?;
     let ctx = rt.block_on(open_session(
         source,

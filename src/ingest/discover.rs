@@ -109,6 +109,34 @@ pub struct Window {
     pub until: Option<DateTime<Utc>>,
 }
 
+/// Which accounts and regions to read (empty: all), by what an object's path says. Objects
+/// whose path names no account or region are always read.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    /// Account ids to keep.
+    pub accounts: Vec<String>,
+    /// Regions to keep.
+    pub regions: Vec<String>,
+}
+
+impl Scope {
+    /// Whether an account named by a path is wanted.
+    pub fn account(&self, account: &str) -> bool {
+        self.accounts.is_empty() || self.accounts.iter().any(|a| a == account)
+    }
+
+    /// Whether a region named by a path is wanted.
+    pub fn region(&self, region: &str) -> bool {
+        self.regions.is_empty() || self.regions.iter().any(|r| r == region)
+    }
+
+    /// Whether an object with this path is wanted.
+    pub fn admits(&self, info: &PathInfo) -> bool {
+        info.account.as_deref().is_none_or(|a| self.account(a))
+            && info.region.as_deref().is_none_or(|r| self.region(r))
+    }
+}
+
 /// Records may be delivered up to about an hour after their interval, so objects are kept
 /// when their path's span comes within this margin of the window.
 const DELIVERY_MARGIN: Duration = Duration::hours(1);
@@ -171,6 +199,10 @@ pub struct Found {
     pub size: u64,
     /// Modification time in nanoseconds since the epoch (0 when unknown).
     pub modified: i128,
+    /// The object store's entity tag, for objects in one.
+    pub etag: Option<String>,
+    /// Its first layout, when whoever found it has already read its head (object stores).
+    pub layout: Option<super::format::Layout>,
 }
 
 /// What discovery found.
@@ -180,16 +212,26 @@ pub struct Discovery {
     pub found: Vec<Found>,
     /// Objects skipped because they are not flow logs, with the reason.
     pub skipped: Vec<(PathBuf, String)>,
-    /// Objects left out by the time window.
+    /// Objects left out by the time window or the account/region scope.
     pub outside_window: usize,
     /// Directory entries that could not be read (permission, symlink loop), as messages.
     pub errors: Vec<String>,
 }
 
+impl Discovery {
+    /// Adds what another discovery found, after what this one found.
+    pub fn append(&mut self, mut other: Discovery) {
+        self.found.append(&mut other.found);
+        self.skipped.append(&mut other.skipped);
+        self.outside_window += other.outside_window;
+        self.errors.append(&mut other.errors);
+    }
+}
+
 /// Whether a file met while walking a directory looks like a flow-log object. Files named on
 /// the command line are always read; in trees, AWS writes `.log.gz` and `.log.parquet` and
 /// users keep `.log`/`.txt`/`.gz`, while digests, manifests and temporary uploads are skipped.
-fn skip_reason(path: &Path) -> Option<String> {
+pub fn skip_reason(path: &Path) -> Option<String> {
     let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
     if name.starts_with('.') {
         return Some("hidden file".into());
@@ -220,11 +262,13 @@ fn found(path: PathBuf, meta: Option<&std::fs::Metadata>) -> Found {
         size,
         modified,
         path,
+        etag: None,
+        layout: None,
     }
 }
 
 /// Expands the inputs given on the command line.
-pub fn discover(inputs: &[PathBuf], window: &Window) -> Result<Discovery> {
+pub fn discover(inputs: &[PathBuf], window: &Window, scope: &Scope) -> Result<Discovery> {
     let mut out = Discovery::default();
     for input in inputs {
         if input.as_os_str() == "-" {
@@ -233,10 +277,10 @@ pub fn discover(inputs: &[PathBuf], window: &Window) -> Result<Discovery> {
         }
         let meta = std::fs::metadata(input).map_err(|e| Error::io(input, e))?;
         if meta.is_dir() {
-            walk(input, window, &mut out);
+            walk(input, window, scope, &mut out);
         } else {
             let f = found(input.clone(), Some(&meta));
-            if window.admits(&f.info) {
+            if window.admits(&f.info) && scope.admits(&f.info) {
                 out.found.push(f);
             } else {
                 out.outside_window += 1;
@@ -246,7 +290,7 @@ pub fn discover(inputs: &[PathBuf], window: &Window) -> Result<Discovery> {
     Ok(out)
 }
 
-fn walk(dir: &Path, window: &Window, out: &mut Discovery) {
+fn walk(dir: &Path, window: &Window, scope: &Scope, out: &mut Discovery) {
     // A vpcflow dataset inside the tree is output, not input.
     let walker = walkdir::WalkDir::new(dir)
         .follow_links(true)
@@ -271,7 +315,7 @@ fn walk(dir: &Path, window: &Window, out: &mut Discovery) {
         }
         let meta = entry.metadata().ok();
         let f = found(path, meta.as_ref());
-        if window.admits(&f.info) {
+        if window.admits(&f.info) && scope.admits(&f.info) {
             out.found.push(f);
         } else {
             out.outside_window += 1;

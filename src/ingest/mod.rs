@@ -46,11 +46,13 @@ pub struct ReadOptions {
     pub window: Window,
     /// Longest accepted line.
     pub max_line: Option<usize>,
+    /// Accounts and regions to read.
+    pub scope: discover::Scope,
 }
 
 /// Discovers the inputs and resolves each object's first layout.
 pub fn prepare(paths: &[PathBuf], opts: &ReadOptions) -> Result<Prepared> {
-    let discovery = discover::discover(paths, &opts.window)?;
+    let discovery = discover::discover(paths, &opts.window, &opts.scope)?;
     prepare_found(discovery, opts)
 }
 
@@ -65,6 +67,9 @@ pub fn prepare_found(discovery: Discovery, opts: &ReadOptions) -> Result<Prepare
         .found
         .par_iter()
         .map(|f| {
+            if let Some(layout) = &f.layout {
+                return layout.clone();
+            }
             if f.path.as_os_str() == "-" {
                 return fallback.clone();
             }
@@ -107,5 +112,6 @@ fn input_for(f: &Found, layout: Layout) -> Input {
         },
         layout: Arc::new(layout),
         stamp: (f.path.as_os_str() != "-").then_some((f.size, f.modified)),
+        fetcher: None,
     }
 }

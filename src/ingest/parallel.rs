@@ -37,6 +37,73 @@ pub struct Input {
     /// whose stamp differs when its reading ends changed while being read, which is a file
     /// error (its records may mix two versions).
     pub stamp: Option<(u64, i128)>,
+    /// For an object in an object store (its `path` is then its URL): what brings it to a
+    /// local file while the run reads the objects before it.
+    pub fetcher: Option<Arc<dyn Fetcher>>,
+}
+
+/// Brings remote objects (an object store's) to local files for a run, ahead of the reader.
+pub trait Fetcher: Send + Sync + std::fmt::Debug {
+    /// Starts fetching `urls`, in this order; the run reads them in the same order.
+    fn start(&self, urls: Vec<String>) -> Box<dyn Fetching>;
+}
+
+/// One run's fetching, started by [`Fetcher::start`]; objects are numbered in start order.
+pub trait Fetching: Send + Sync {
+    /// Where object `n` will be, once fetched.
+    fn local_path(&self, n: usize) -> PathBuf;
+    /// Blocks until object `n` is local; why it cannot be, when it cannot.
+    fn wait(&self, n: usize) -> Result<(), String>;
+    /// Object `n` has been read: its local copy may go.
+    fn release(&self, n: usize);
+}
+
+/// The fetching of a run's remote inputs: the session and each input's number in it.
+struct Remote {
+    fetching: Box<dyn Fetching>,
+    numbers: Vec<Option<usize>>,
+}
+
+impl Remote {
+    /// Starts fetching the remote inputs and points them at their local copies.
+    fn start(inputs: &mut [Input]) -> Option<Remote> {
+        let fetcher = inputs.iter().find_map(|i| i.fetcher.clone())?;
+        let mut urls = Vec::new();
+        let numbers = inputs
+            .iter()
+            .map(|i| {
+                i.fetcher.as_ref().map(|_| {
+                    urls.push(i.path.display().to_string());
+                    urls.len() - 1
+                })
+            })
+            .collect();
+        let remote = Remote {
+            fetching: fetcher.start(urls),
+            numbers,
+        };
+        for (input, n) in inputs.iter_mut().zip(&remote.numbers) {
+            if let Some(n) = n {
+                input.path = remote.fetching.local_path(*n);
+            }
+        }
+        Some(remote)
+    }
+
+    fn wait(remote: &Option<Remote>, input: usize) -> Result<(), String> {
+        match remote {
+            Some(r) => r.numbers[input].map_or(Ok(()), |n| r.fetching.wait(n)),
+            None => Ok(()),
+        }
+    }
+
+    fn release(remote: &Option<Remote>, input: usize) {
+        if let Some(r) = remote
+            && let Some(n) = r.numbers[input]
+        {
+            r.fetching.release(n);
+        }
+    }
 }
 
 /// Tuning of a run.
@@ -165,7 +232,7 @@ impl Run {
 
 /// Starts parsing `inputs`.
 pub fn start(
-    inputs: Vec<Input>,
+    mut inputs: Vec<Input>,
     cfg: Arc<DecodeConfig>,
     opts: RunOptions,
     diag: Box<dyn Diagnostics>,
@@ -174,6 +241,7 @@ pub fn start(
     let in_flight = threads * 3;
     let (tx, rx) = tokio::sync::mpsc::channel(threads * 2);
     let cancel = Arc::new(AtomicBool::new(false));
+    let remote = Arc::new(Remote::start(&mut inputs));
     let inputs = Arc::new(inputs);
     let (slot_tx, slot_rx) = cb::bounded::<()>(in_flight);
     let (done_tx, done_rx) = cb::unbounded::<Done>();
@@ -183,7 +251,8 @@ pub fn start(
         .build();
 
     let reader = {
-        let (inputs, cfg, cancel) = (inputs.clone(), cfg.clone(), cancel.clone());
+        let (inputs, cfg, cancel, remote) =
+            (inputs.clone(), cfg.clone(), cancel.clone(), remote.clone());
         std::thread::Builder::new()
             .name("vpcflow-read".into())
             .spawn(move || {
@@ -204,7 +273,7 @@ pub fn start(
                     }
                     true
                 };
-                read_all(&inputs, &cfg, opts, &cancel, &mut dispatch);
+                read_all(&inputs, &cfg, opts, &cancel, &remote, &mut dispatch);
             })
     };
 
@@ -213,7 +282,9 @@ pub fn start(
         .spawn({
             let cancel = cancel.clone();
             move || {
-                let totals = order(&inputs, &cfg, opts, done_rx, slot_rx, tx, diag, &cancel);
+                let totals = order(
+                    &inputs, &cfg, opts, done_rx, slot_rx, tx, diag, &cancel, &remote,
+                );
                 if let Ok(r) = reader {
                     let _ = r.join();
                 }
@@ -237,6 +308,7 @@ fn read_all(
     cfg: &DecodeConfig,
     opts: RunOptions,
     cancel: &AtomicBool,
+    remote: &Option<Remote>,
     dispatch: &mut dyn FnMut(Unit) -> bool,
 ) {
     let mut seq = 0u64;
@@ -252,7 +324,11 @@ fn read_all(
             seq += 1;
             dispatch(unit)
         };
-        if !read_one(input, cfg, opts, &mut emit) || cancel.load(Ordering::Relaxed) {
+        let read = match Remote::wait(remote, idx) {
+            Ok(()) => read_one(input, cfg, opts, &mut emit),
+            Err(why) => emit(true, 0, Work::Failed(why)) && emit(false, 0, Work::End),
+        };
+        if !read || cancel.load(Ordering::Relaxed) {
             return;
         }
     }
@@ -545,6 +621,7 @@ fn order(
     tx: tokio::sync::mpsc::Sender<RecordBatch>,
     mut diag: Box<dyn Diagnostics>,
     cancel: &AtomicBool,
+    remote: &Option<Remote>,
 ) -> RunTotals {
     let mut totals = RunTotals::default();
     let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
@@ -572,7 +649,11 @@ fn order(
                 continue;
             };
             totals.bytes_read += done.unit.raw_bytes;
+            let end = matches!(done.unit.work, Work::End).then_some(done.unit.input);
             let ok = settle(done, input, cfg, opts, fs, &mut totals, diag.as_mut(), &tx);
+            if let Some(i) = end {
+                Remote::release(remote, i);
+            }
             if !ok {
                 cancel.store(true, Ordering::Relaxed);
                 return totals;

@@ -49,6 +49,9 @@ pub struct IngestedInput {
     pub size: u64,
     /// Modification time (ns since the epoch) when ingested.
     pub modified: i128,
+    /// The object store's entity tag when ingested (`s3://` inputs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
 }
 
 /// What one committed run wrote.

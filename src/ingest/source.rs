@@ -120,15 +120,28 @@ pub fn first_layout(path: &Path, fallback: &Layout, max_line: usize) -> Result<L
     if kind == SourceKind::Parquet {
         return parquet_layout(path, file);
     }
-    let mut reader = BufReader::new(text_reader(file, kind).take(max_line as u64 + 1));
+    let layout = text_layout(text_reader(file, kind), true, fallback, max_line);
+    Ok(layout.unwrap_or_else(|| fallback.clone()))
+}
+
+/// The layout a text object starts with, from a reader of its text (`whole`: all of it, else
+/// its head): its header line, or `fallback`. `None` when the first line cannot be read (a
+/// damaged object, or a head that ends inside the line), for the caller to decide.
+pub fn text_layout(
+    text: impl Read,
+    whole: bool,
+    fallback: &Layout,
+    max_line: usize,
+) -> Option<Layout> {
+    let mut reader = BufReader::new(text.take(max_line as u64 + 1));
     let mut line = Vec::new();
-    // A damaged object is reported when it is parsed; here it just keeps the fallback.
-    if reader.read_until(b'\n', &mut line).is_err() {
-        return Ok(fallback.clone());
+    reader.read_until(b'\n', &mut line).ok()?;
+    if !whole && !line.ends_with(b"\n") && line.len() <= max_line {
+        return None;
     }
     let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
     let trimmed = line.trim_ascii();
-    Ok(Layout::parse_header(trimmed).unwrap_or_else(|| fallback.clone()))
+    Some(Layout::parse_header(trimmed).unwrap_or_else(|| fallback.clone()))
 }
 
 fn parquet_layout(path: &Path, file: File) -> Result<Layout> {
