@@ -40,6 +40,7 @@ def record(account, when):
 
 
 def main():
+    parent = os.getppid()
     ap = argparse.ArgumentParser()
     ap.add_argument("--state", required=True)
     ap.add_argument("--log", required=True)
@@ -131,7 +132,6 @@ def main():
     os.replace(tmp, args.state)
     print(f"moto S3 on {endpoint}", flush=True)
 
-    parent = os.getppid()
     while os.getppid() == parent:
         time.sleep(0.5)
     server.stop()

@@ -1,0 +1,118 @@
+//! The S3 server of the tests and benches: the one `.ci/run` started (its state file named by
+//! `VPCFLOW_S3_STATE`), else one started here from tests/s3/server.py with `VPCFLOW_PYTHON`
+//! (a Python with `moto[server]`); that one ends with this process.
+
+#![allow(dead_code)] // the tests and the benches each use part of it
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use object_store::ObjectStoreExt;
+use serde_json::Value;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// An access key of the server's IAM.
+#[derive(Clone)]
+pub struct Key {
+    pub id: String,
+    pub secret: String,
+}
+
+pub struct Server {
+    pub endpoint: String,
+    pub bucket: String,
+    pub log: PathBuf,
+    /// May do anything.
+    pub admin: Key,
+    /// May do anything but GET `mixed/denied.log`.
+    pub reader: Key,
+    /// An empty home, so that no real `~/.aws` is read.
+    pub home: PathBuf,
+}
+
+fn key(v: &Value) -> Key {
+    Key {
+        id: v["key_id"].as_str().expect("key id").to_string(),
+        secret: v["secret"].as_str().expect("secret").to_string(),
+    }
+}
+
+pub fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let scratch = tempfile::tempdir().expect("tempdir").keep();
+        let state = match std::env::var("VPCFLOW_S3_STATE") {
+            Ok(s) => PathBuf::from(s),
+            Err(_) => start_server(&scratch),
+        };
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(&state).expect("state")).expect("json");
+        let home = scratch.join("home");
+        std::fs::create_dir_all(&home).expect("home");
+        Server {
+            endpoint: v["endpoint"].as_str().expect("endpoint").to_string(),
+            bucket: v["bucket"].as_str().expect("bucket").to_string(),
+            log: PathBuf::from(v["log"].as_str().expect("log")),
+            admin: key(&v["admin"]),
+            reader: key(&v["reader"]),
+            home,
+        }
+    })
+}
+
+/// Starts tests/s3/server.py; it ends when this process does.
+fn start_server(dir: &Path) -> PathBuf {
+    let python = std::env::var("VPCFLOW_PYTHON").unwrap_or_else(|_| "python3".into());
+    let state = dir.join("state.json");
+    let log = dir.join("requests.log");
+    let out = std::fs::File::create(dir.join("server.out")).expect("server output");
+    // Not waited for: it serves every test of this process and ends with it.
+    let child = std::process::Command::new(&python)
+        .arg(root().join("tests/s3/server.py"))
+        .arg("--state")
+        .arg(&state)
+        .arg("--log")
+        .arg(&log)
+        .arg("--samples")
+        .arg(root().join("sample-logs"))
+        .stdout(out.try_clone().expect("dup"))
+        .stderr(out)
+        .spawn()
+        .expect("start tests/s3/server.py (set VPCFLOW_PYTHON to a Python with moto[server])");
+    std::mem::forget(child);
+    let began = Instant::now();
+    while !state.exists() {
+        assert!(
+            began.elapsed() < Duration::from_secs(180),
+            "the S3 server did not start: {}",
+            std::fs::read_to_string(dir.join("server.out")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    state
+}
+
+/// Puts objects into the bucket (as the admin), on a runtime of its own.
+pub fn put(objects: &[(&str, &[u8])]) {
+    let s = server();
+    let store = object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(&s.endpoint)
+        .with_allow_http(true)
+        .with_bucket_name(&s.bucket)
+        .with_region("us-east-1")
+        .with_access_key_id(&s.admin.id)
+        .with_secret_access_key(&s.admin.secret)
+        .build()
+        .expect("store");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        for (key, body) in objects {
+            let path = object_store::path::Path::from(*key);
+            store.put(&path, body.to_vec().into()).await.expect("put");
+        }
+    });
+}
