@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::ingest::ReadOptions;
 use crate::ingest::discover::{self, Discovery, Found, PathInfo, Scope, Window};
 use crate::ingest::format::Layout;
-use crate::ingest::parallel::{Fetcher, Fetching, Input};
+use crate::ingest::parallel::{Fetcher, Fetching, Input, Unfetched};
 use crate::ingest::source::{self, SourceKind};
 
 /// Whether an input names an object-store location rather than a local path.
@@ -651,8 +651,15 @@ impl Fetcher for S3Fetcher {
 enum Slot {
     Pending,
     Ready,
-    Failed(String),
+    Failed(Unfetched),
     Released,
+}
+
+fn failed(message: impl Into<String>) -> Slot {
+    Slot::Failed(Unfetched {
+        message: message.into(),
+        changed: false,
+    })
 }
 
 struct Shared {
@@ -701,7 +708,7 @@ impl Spool {
         });
         if let Some(why) = failure {
             for n in 0..urls.len() {
-                shared.set(n, Slot::Failed(why.clone()));
+                shared.set(n, failed(why.clone()));
             }
             return Spool { shared };
         }
@@ -719,9 +726,7 @@ impl Spool {
         if let Err(e) = spawned {
             let why = format!("cannot start fetching: {e}");
             if let Ok(mut slots) = shared.slots.lock() {
-                slots
-                    .iter_mut()
-                    .for_each(|s| *s = Slot::Failed(why.clone()));
+                slots.iter_mut().for_each(|s| *s = failed(why.clone()));
             }
         }
         Spool { shared }
@@ -733,20 +738,24 @@ impl Fetching for Spool {
         self.shared.path(n)
     }
 
-    fn wait(&self, n: usize) -> Result<(), String> {
+    fn wait(&self, n: usize) -> Result<(), Unfetched> {
+        let stopped = || Unfetched {
+            message: "the fetch stopped".into(),
+            changed: false,
+        };
         let Ok(mut slots) = self.shared.slots.lock() else {
-            return Err("the fetch stopped".into());
+            return Err(stopped());
         };
         loop {
             match &slots[n] {
                 Slot::Pending => {}
                 Slot::Ready => return Ok(()),
                 Slot::Failed(why) => return Err(why.clone()),
-                Slot::Released => return Err("already read".into()),
+                Slot::Released => return Err(stopped()),
             }
             slots = match self.shared.changed.wait(slots) {
                 Ok(s) => s,
-                Err(_) => return Err("the fetch stopped".into()),
+                Err(_) => return Err(stopped()),
             };
         }
     }
@@ -775,7 +784,7 @@ fn fetch_all(conn: Connection, jobs: Vec<(String, u64, Option<String>)>, shared:
         Ok(rt) => rt,
         Err(e) => {
             for n in 0..jobs.len() {
-                shared.set(n, Slot::Failed(format!("cannot start the S3 runtime: {e}")));
+                shared.set(n, failed(format!("cannot start the S3 runtime: {e}")));
             }
             return;
         }
@@ -791,7 +800,7 @@ fn fetch_all(conn: Connection, jobs: Vec<(String, u64, Option<String>)>, shared:
             let loc = match S3Url::parse(&url) {
                 Ok(l) => l,
                 Err(e) => {
-                    shared.set(n, Slot::Failed(e.to_string()));
+                    shared.set(n, failed(e.to_string()));
                     continue;
                 }
             };
@@ -803,7 +812,7 @@ fn fetch_all(conn: Connection, jobs: Vec<(String, u64, Option<String>)>, shared:
                         s
                     }
                     Err(e) => {
-                        shared.set(n, Slot::Failed(e.to_string()));
+                        shared.set(n, failed(e.to_string()));
                         continue;
                     }
                 },
@@ -832,7 +841,15 @@ async fn fetch(
     size: u64,
     etag: Option<String>,
     to: &FsPath,
-) -> Result<(), String> {
+) -> Result<(), Unfetched> {
+    let error = |e: object_store::Error| Unfetched {
+        changed: matches!(e, object_store::Error::Precondition { .. }),
+        message: describe(&e),
+    };
+    let spool = |e: std::io::Error| Unfetched {
+        message: format!("cannot spool it to {}: {e}", to.display()),
+        changed: false,
+    };
     let options = GetOptions {
         if_match: etag,
         ..GetOptions::default()
@@ -840,20 +857,20 @@ async fn fetch(
     let result = store
         .get_opts(&Path::from(key), options)
         .await
-        .map_err(|e| describe(&e))?;
+        .map_err(error)?;
     let mut stream = result.into_stream();
-    let mut file = std::fs::File::create(to).map_err(|e| format!("spool {}: {e}", to.display()))?;
+    let mut file = std::fs::File::create(to).map_err(spool)?;
     let mut got = 0u64;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| describe(&e))?;
+        let chunk = chunk.map_err(error)?;
         got += chunk.len() as u64;
-        file.write_all(&chunk)
-            .map_err(|e| format!("spool {}: {e}", to.display()))?;
+        file.write_all(&chunk).map_err(spool)?;
     }
     if got != size {
-        return Err(format!(
-            "changed since it was listed (size {size} -> {got} bytes)"
-        ));
+        return Err(Unfetched {
+            message: format!("changed since it was listed (size {size} -> {got} bytes)"),
+            changed: true,
+        });
     }
     Ok(())
 }

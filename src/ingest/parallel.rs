@@ -53,9 +53,19 @@ pub trait Fetching: Send + Sync {
     /// Where object `n` will be, once fetched.
     fn local_path(&self, n: usize) -> PathBuf;
     /// Blocks until object `n` is local; why it cannot be, when it cannot.
-    fn wait(&self, n: usize) -> Result<(), String>;
+    fn wait(&self, n: usize) -> Result<(), Unfetched>;
     /// Object `n` has been read: its local copy may go.
     fn release(&self, n: usize);
+}
+
+/// Why a remote object is not there to read.
+#[derive(Clone, Debug)]
+pub struct Unfetched {
+    /// What went wrong, for the object's file error.
+    pub message: String,
+    /// It changed since it was listed: like a local file that changes while read, this stops
+    /// an ingest from committing.
+    pub changed: bool,
 }
 
 /// The fetching of a run's remote inputs: the session and each input's number in it.
@@ -90,7 +100,7 @@ impl Remote {
         Some(remote)
     }
 
-    fn wait(remote: &Option<Remote>, input: usize) -> Result<(), String> {
+    fn wait(remote: &Option<Remote>, input: usize) -> Result<(), Unfetched> {
         match remote {
             Some(r) => r.numbers[input].map_or(Ok(()), |n| r.fetching.wait(n)),
             None => Ok(()),
@@ -183,6 +193,8 @@ enum Work {
     LongLine(Vec<u8>, u64),
     /// The object could not be read (further); what was read before stays.
     Failed(String),
+    /// The object changed between its listing and its reading, and was not read.
+    Changed(String),
     /// End of the object.
     End,
 }
@@ -326,7 +338,10 @@ fn read_all(
         };
         let read = match Remote::wait(remote, idx) {
             Ok(()) => read_one(input, cfg, opts, &mut emit),
-            Err(why) => emit(true, 0, Work::Failed(why)) && emit(false, 0, Work::End),
+            Err(why) if why.changed => {
+                emit(true, 0, Work::Changed(why.message)) && emit(false, 0, Work::End)
+            }
+            Err(why) => emit(true, 0, Work::Failed(why.message)) && emit(false, 0, Work::End),
         };
         if !read || cancel.load(Ordering::Relaxed) {
             return;
@@ -556,7 +571,7 @@ fn work(unit: Unit, inputs: &[Input], cfg: &DecodeConfig, opts: RunOptions) -> D
                 Err(e) => Outcome::Error(e.reason()),
             }
         }
-        Work::LongLine(..) | Work::Failed(_) | Work::End => Outcome::Pass,
+        Work::LongLine(..) | Work::Failed(_) | Work::Changed(_) | Work::End => Outcome::Pass,
     };
     Done {
         unit,
@@ -752,6 +767,11 @@ fn settle(
         }
         (_, Outcome::Decoded(d)) => deliver(d, input, fs, totals, diag, tx),
         (_, Outcome::Error(msg)) | (Work::Failed(msg), _) => {
+            fail(input, fs, totals, diag, &msg);
+            true
+        }
+        (Work::Changed(msg), _) => {
+            totals.files_changed += 1;
             fail(input, fs, totals, diag, &msg);
             true
         }
