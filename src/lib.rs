@@ -5,7 +5,8 @@
 //! header line or `--format`, [`ingest::parallel`] cuts them into line-aligned blocks that
 //! [`ingest::decode`] turns into Arrow RecordBatches on every core, in order and with bounded
 //! memory. The batches go to a Parquet dataset ([`ingest::sink`]) or straight into DataFusion as
-//! the `flows` table ([`sql::session`]).
+//! the `flows` table ([`sql::session`]). `s3://` inputs and datasets are listed, fetched and
+//! written by `remote`.
 //!
 //! ```
 //! use std::sync::Arc;

@@ -173,20 +173,22 @@ fn count_years(extra: &[&str]) -> (i64, usize) {
 #[test]
 fn a_window_lists_only_the_prefixes_it_needs() {
     // Everything: years/, AWSLogs/, 2 accounts, 2 vpcflowlogs/, 2 regions, 4 years,
-    // 48 months, 240 days = 300 listings; 2 x 2 x 12 x 5 objects of one record.
-    assert_eq!(count_years(&[]), (240, 300));
+    // 48 months, 240 days = 300 listings, and one of years/_vpcflow/commits/ (is the prefix an
+    // ingested dataset?): 301; 2 x 2 x 12 x 5 objects of one record.
+    assert_eq!(count_years(&[]), (240, 301));
     // One day: the same first 8 listings, then one year and one month per account, and the
-    // days 9, 10 and 11 (a day either side may hold late deliveries): 8 + 2 + 2 + 6 = 18.
+    // days 9, 10 and 11 (a day either side may hold late deliveries): 8 + 2 + 2 + 6 = 18, and
+    // the dataset check.
     // Only the day-10 noon objects fall in the window (by their names' stamps).
     let day = ["--since", "2024-06-10", "--until", "2024-06-11"];
-    assert_eq!(count_years(&day), (2, 18));
-    // One account: 1 + 1 + 1 + 1 + 1 + 1 + 1 + 3 = 10.
+    assert_eq!(count_years(&day), (2, 19));
+    // One account: 1 + 1 + 1 + 1 + 1 + 1 + 1 + 3 = 10, and the dataset check.
     let one = [&day[..], &["--account", "111122223333"]].concat();
-    assert_eq!(count_years(&one), (1, 10));
+    assert_eq!(count_years(&one), (1, 11));
     // A region nobody logs in: the vpcflowlogs/ prefixes are listed, no region below them:
-    // 1 + 1 + 2 + 2 = 6.
+    // 1 + 1 + 2 + 2 = 6, and the dataset check.
     let elsewhere = [&day[..], &["--region-filter", "eu-west-3"]].concat();
-    assert_eq!(count_years(&elsewhere), (0, 6));
+    assert_eq!(count_years(&elsewhere), (0, 7));
 }
 
 #[test]
@@ -417,4 +419,82 @@ fn ingest_from_s3_is_the_local_ingest_and_fetches_only_new_objects() {
     let local_rows = rows(local_s);
     assert!(local_rows.len() > 1000);
     assert_eq!(rows(copy_s), local_rows);
+
+    // And to a dataset in S3, read back from there: the same rows again.
+    let out = url(&format!("datasets-{}/sample/", std::process::id()));
+    let (code, _, err) = run(&["ingest", &url("sample/"), "--out", &out, "-o", "json"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(rows(&out), local_rows);
+}
+
+#[test]
+fn an_s3_dataset_is_written_whole_incrementally_and_one_ingest_at_a_time() {
+    let base = format!("datasets-{}/small/", std::process::id());
+    let logs = format!("{base}logs/AWSLogs/111122223333/vpcflowlogs/us-east-1/2024/06/01/");
+    let a = format!("{logs}a.log");
+    put(&[(a.as_str(), (record(1) + &record(2)).as_bytes())]);
+    let (input, out) = (url(&format!("{base}logs/")), url(&format!("{base}ds")));
+    let ingest_to = |extra: &[&str]| {
+        let mut args = vec![
+            "ingest",
+            input.as_str(),
+            "--out",
+            out.as_str(),
+            "-o",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let (code, stdout, err) = run(&args);
+        assert_eq!(code, Some(0), "{err}");
+        serde_json::from_str::<Value>(&stdout).expect("summary")
+    };
+    let first = ingest_to(&[]);
+    assert_eq!(
+        (first["records"].as_u64(), first["files_written"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let b = format!("{logs}b.log");
+    put(&[(b.as_str(), record(3).as_bytes())]);
+    let second = ingest_to(&[]);
+    assert_eq!(
+        (
+            second["files"].as_u64(),
+            second["already_ingested"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    let count = || {
+        let (code, stdout, err) = run(&[
+            "query",
+            "SELECT count(*) AS n FROM flows",
+            &out,
+            "-o",
+            "csv",
+        ]);
+        assert_eq!(code, Some(0), "{err}");
+        stdout
+    };
+    assert_eq!(count(), "n\n3\n");
+    // A rebuild replaces both earlier runs: still three records, one run's files.
+    let rebuilt = ingest_to(&["--force"]);
+    assert_eq!(rebuilt["records"].as_u64(), Some(3));
+    assert_eq!(count(), "n\n3\n");
+
+    // A lock left by another ingest (or one that died) stops this one, and says how to clear it.
+    let lock = format!("{base}locked/_vpcflow/lock");
+    put(&[(lock.as_str(), b"{}".as_slice())]);
+    let (code, _, err) = run(&[
+        "ingest",
+        &input,
+        "--out",
+        &url(&format!("{base}locked")),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("another vpcflow ingest is writing to this dataset"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("delete {}", url(&lock))), "{err}");
 }

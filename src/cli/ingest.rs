@@ -19,6 +19,7 @@ use crate::ingest::parallel::{self, RunOptions};
 use crate::ingest::prepare_found;
 use crate::ingest::sink::{Dataset, IngestedInput};
 use crate::remote;
+use crate::remote::dataset::S3Dataset;
 
 /// Arguments of `vpcflow ingest`.
 #[derive(Debug, Args)]
@@ -26,7 +27,7 @@ pub struct IngestArgs {
     /// What to read.
     #[command(flatten)]
     pub input: InputArgs,
-    /// The dataset directory (created if missing).
+    /// The dataset directory (created if missing), or an `s3://bucket/prefix`.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Region of `s3://` inputs' buckets (default: AWS_REGION, the profile's, us-east-1).
@@ -112,8 +113,22 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
     let read = args.input.read_options()?;
     let reporter = args.input.reporter()?;
     let (mut discovery, fetcher) = args.input.discover(&read, args.region.as_deref())?;
-    let dataset = Dataset::open(&args.out)?;
-    let known = dataset.ingested()?;
+    // A dataset in S3 is written through a local staging dataset, then committed to S3.
+    let (dataset, remote_out, _staging) = if remote::is_remote(&args.out) {
+        let conn = args.input.connection(args.region.as_deref());
+        let out = S3Dataset::open(&args.out.to_string_lossy(), &conn)?;
+        let staging = tempfile::Builder::new()
+            .prefix("vpcflow-ingest-")
+            .tempdir()
+            .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+        (Dataset::open(staging.path())?, Some(out), Some(staging))
+    } else {
+        (Dataset::open(&args.out)?, None, None)
+    };
+    let known = match &remote_out {
+        Some(out) => out.ingested()?,
+        None => dataset.ingested()?,
+    };
     let (mut already, mut changed) = (0u64, 0u64);
     let mut records: Vec<IngestedInput> = Vec::new();
     discovery.found.retain(|f| {
@@ -191,7 +206,13 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
         });
     }
     let rows_written = writer.rows();
-    let manifest = dataset.commit(writer, records, args.force)?;
+    let mut manifest = dataset.commit(writer, records, args.force)?;
+    if let Some(out) = &remote_out {
+        if args.force {
+            manifest.replaces = out.runs()?;
+        }
+        out.commit(dataset.root(), &manifest)?;
+    }
     let summary = Summary {
         dataset: args.out.display().to_string(),
         files: totals.files,

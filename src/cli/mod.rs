@@ -155,6 +155,31 @@ impl InputArgs {
         })
     }
 
+    /// How to reach S3 for these inputs; `region` is the command's `--region`.
+    pub fn connection(&self, region: Option<&str>) -> remote::Connection {
+        remote::Connection {
+            profile: self.profile.clone(),
+            region: region.map(str::to_string),
+            endpoint_url: self.endpoint_url.clone(),
+            concurrency: self.fetch_concurrency,
+        }
+    }
+
+    /// The ingested dataset in S3 that the inputs name, if that is what they are: a single
+    /// `s3://` prefix holding a committed run.
+    pub fn remote_dataset(
+        &self,
+        region: Option<&str>,
+    ) -> Result<Option<remote::dataset::S3Dataset>> {
+        match self.inputs.as_slice() {
+            [one] if remote::is_remote(one) => {
+                let url = one.to_string_lossy();
+                remote::dataset::S3Dataset::find(&url, &self.connection(region))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Finds the objects to read, local and in S3, in the order of the inputs; `region` is
     /// the command's `--region` (the buckets' region).
     pub fn discover(
@@ -171,13 +196,7 @@ impl InputArgs {
         let mut listed = if urls.is_empty() {
             None
         } else {
-            let conn = remote::Connection {
-                profile: self.profile.clone(),
-                region: region.map(str::to_string),
-                endpoint_url: self.endpoint_url.clone(),
-                concurrency: self.fetch_concurrency,
-            };
-            Some(remote::discover(&urls, read, &conn)?)
+            Some(remote::discover(&urls, read, &self.connection(region))?)
         };
         let mut per_url = listed
             .as_mut()

@@ -411,19 +411,21 @@ pub(super) fn flows_source(
     reporter: &Reporter,
 ) -> Result<(FlowsSource, Arc<Mutex<Vec<RunTotals>>>)> {
     let totals = Arc::new(Mutex::new(Vec::new()));
-    let source = match dataset_root(&input.inputs) {
-        Some(root) => FlowsSource::Dataset(root),
-        None => {
-            let prepared = input.prepare(&input.read_options()?, region)?;
-            report_prepared(&prepared, reporter);
-            let r = reporter.clone();
-            FlowsSource::Raw {
-                inputs: prepared.inputs,
-                columns: prepared.columns,
-                options: opts,
-                diagnostics: Arc::new(move || Box::new(r.clone())),
-                totals: totals.clone(),
-            }
+    let source = if let Some(root) = dataset_root(&input.inputs) {
+        FlowsSource::Dataset(root)
+    } else if let Some(ds) = input.remote_dataset(region)? {
+        let (store, flows) = ds.flows();
+        FlowsSource::RemoteDataset(store, flows)
+    } else {
+        let prepared = input.prepare(&input.read_options()?, region)?;
+        report_prepared(&prepared, reporter);
+        let r = reporter.clone();
+        FlowsSource::Raw {
+            inputs: prepared.inputs,
+            columns: prepared.columns,
+            options: opts,
+            diagnostics: Arc::new(move || Box::new(r.clone())),
+            totals: totals.clone(),
         }
     };
     Ok((source, totals))

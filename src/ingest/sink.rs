@@ -119,6 +119,11 @@ impl Dataset {
         Ok(ds)
     }
 
+    /// The dataset's directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     fn commits_dir(&self) -> PathBuf {
         self.root.join(META).join("commits")
     }

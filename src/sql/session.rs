@@ -5,7 +5,6 @@
 //! parallel parser for just the projected columns and streams its batches, with the parser's
 //! bounded memory. User SQL is planned read-only by [`super::user`].
 
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::{DataType, SchemaRef};
@@ -59,6 +58,8 @@ pub enum FlowsSource {
     },
     /// An ingested dataset directory.
     Dataset(std::path::PathBuf),
+    /// An ingested dataset in an object store: the store and the URL of its `flows/` prefix.
+    RemoteDataset(Arc<dyn object_store::ObjectStore>, String),
 }
 
 /// Builds the session: the `flows` table; with an inventory, its tables and the
@@ -93,7 +94,17 @@ pub async fn session(
             diagnostics,
             totals,
         }),
-        FlowsSource::Dataset(root) => dataset_table(&ctx, &root).await?,
+        FlowsSource::Dataset(root) => {
+            let dir = root.join(FLOWS_DIR);
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            let dir = std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, e))?;
+            dataset_table(&ctx, ListingTableUrl::parse(format!("{}/", dir.display()))?).await?
+        }
+        FlowsSource::RemoteDataset(store, flows) => {
+            let url = ListingTableUrl::parse(&flows)?;
+            ctx.register_object_store(url.object_store().as_ref(), store);
+            dataset_table(&ctx, url).await?
+        }
     };
     ctx.register_table("flows", table)?;
     if let Some(w) = window {
@@ -143,11 +154,10 @@ async fn restrict(ctx: &SessionContext, window: &Window) -> Result<()> {
 
 /// The listing table over an ingested dataset, with the canonical schema (plus any unknown
 /// fields its files hold) so every known field can be queried whatever the files contain.
-async fn dataset_table(ctx: &SessionContext, root: &Path) -> Result<Arc<dyn TableProvider>> {
-    let dir = root.join(FLOWS_DIR);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let dir = std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, e))?;
-    let url = ListingTableUrl::parse(format!("{}/", dir.display()))?;
+async fn dataset_table(
+    ctx: &SessionContext,
+    url: ListingTableUrl,
+) -> Result<Arc<dyn TableProvider>> {
     let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
         .with_file_extension(".parquet")
         .with_table_partition_cols(vec![(DATE_COLUMN.to_string(), DataType::Date32)]);

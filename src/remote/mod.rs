@@ -5,7 +5,9 @@
 //! each object's head that resolves its layout before the run, and the fetching of objects to
 //! a spool directory ahead of the parser: a bounded number at a time, each deleted once read.
 //! The parser sees a fetched object as a local file; what is inside it is left to
-//! `ingest::source`.
+//! `ingest::source`. Datasets that `ingest` writes to S3 are `dataset`'s.
+
+pub mod dataset;
 
 use std::collections::HashMap;
 use std::io::{Cursor, Write};
@@ -422,6 +424,10 @@ async fn list(
             .map_err(failed)?;
         let mut next = Vec::new();
         for r in results {
+            if dataset::is_dataset_level(&r.common_prefixes) {
+                // An ingested dataset inside the tree is output, not input.
+                continue;
+            }
             for meta in &r.objects {
                 let name = FsPath::new(meta.location.as_ref());
                 if let Some(why) = discover::skip_reason(name) {
