@@ -21,12 +21,12 @@ fn root() -> &'static Path {
 #[path = "s3/harness.rs"]
 mod harness;
 
-use harness::{Key, put, server};
+use harness::{Key, delete, keys, put, server};
 
 /// The binary with the server's endpoint and `key` in the environment, and nothing else of AWS.
-fn vpcflow_as(key: &Key) -> Command {
+fn process_as(key: &Key) -> std::process::Command {
     let s = server();
-    let mut c = Command::cargo_bin("vpcflow").expect("binary");
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_vpcflow"));
     c.current_dir(root());
     for var in [
         "AWS_PROFILE",
@@ -44,6 +44,10 @@ fn vpcflow_as(key: &Key) -> Command {
         .env("AWS_ACCESS_KEY_ID", &key.id)
         .env("AWS_SECRET_ACCESS_KEY", &key.secret);
     c
+}
+
+fn vpcflow_as(key: &Key) -> Command {
+    Command::from(process_as(key))
 }
 
 fn run_as(key: &Key, args: &[&str]) -> (Option<i32>, String, String) {
@@ -497,4 +501,54 @@ fn an_s3_dataset_is_written_whole_incrementally_and_one_ingest_at_a_time() {
         "{err}"
     );
     assert!(err.contains(&format!("delete {}", url(&lock))), "{err}");
+}
+
+#[test]
+fn a_killed_s3_ingest_never_shows_a_partial_dataset_and_the_rerun_is_exact() {
+    let base = format!("datasets-{}/killed", std::process::id());
+    let count = |ds: &str| -> i64 {
+        let (code, out, err) = run(&["query", "SELECT count(*) AS n FROM flows", ds, "-o", "json"]);
+        assert_eq!(code, Some(0), "{err}");
+        let v: Value = serde_json::from_str(&out).expect("json");
+        v[0]["n"].as_i64().expect("n")
+    };
+    let ingest_into = |out: &str| {
+        process_as(&server().reader)
+            .args(["ingest", &url("sample/"), "--out", out, "-q"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn")
+    };
+    // A whole run, timed, and what it holds.
+    let reference = url(&format!("{base}/reference"));
+    let began = std::time::Instant::now();
+    ingest_into(&reference).wait().expect("ingest");
+    let took = began.elapsed();
+    let whole = count(&reference);
+    assert!(whole > 1000, "{whole}");
+    for (i, at) in [0.1, 0.3, 0.5, 0.7, 0.85, 0.95].into_iter().enumerate() {
+        let rel = format!("{base}/{i}");
+        let out = url(&rel);
+        let mut child = ingest_into(&out);
+        std::thread::sleep(took.mul_f64(at));
+        let _ = child.kill();
+        let _ = child.wait();
+        let seen = count(&out);
+        assert!(
+            seen == 0 || seen == whole,
+            "killed at {at}: {seen} of {whole} records visible"
+        );
+        // A killed ingest leaves its lock; removed as the error says, the next run completes.
+        delete(&format!("{rel}/_vpcflow/lock"));
+        let (code, _, err) = run(&["ingest", &url("sample/"), "--out", &out, "-o", "json"]);
+        // 2 when it ingests the sample (damaged objects), 0 when the killed run had committed.
+        assert!(matches!(code, Some(0 | 2)), "{err}");
+        assert_eq!(count(&out), whole, "killed at {at}");
+        assert_eq!(
+            keys(&format!("{rel}/_vpcflow/staging/")),
+            Vec::<String>::new()
+        );
+        assert_eq!(keys(&format!("{rel}/_vpcflow/lock")), Vec::<String>::new());
+    }
 }

@@ -19,7 +19,7 @@ use futures::TryStreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, WriteMultipart};
 
-use super::{Connection, S3Url, block_on, describe};
+use super::{Connection, S3Url, block_on, describe, key_path};
 use crate::error::{Error, Result};
 use crate::ingest::sink::{FLOWS_DIR, IngestedInput, Manifest};
 
@@ -92,9 +92,9 @@ impl S3Dataset {
 
     fn key(&self, rel: &str) -> Path {
         if self.url.key.is_empty() {
-            Path::from(rel)
+            key_path(rel)
         } else {
-            Path::from(format!("{}/{rel}", self.url.key))
+            key_path(&format!("{}/{rel}", self.url.key))
         }
     }
 

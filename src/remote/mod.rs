@@ -140,7 +140,7 @@ impl Connection {
         // (Client options hold allow-http too: they go first.)
         let client = ClientOptions::new()
             .with_connect_timeout(Duration::from_secs(5))
-            .with_timeout(Duration::from_secs(120));
+            .with_timeout(Duration::from_secs(300));
         b = b.with_client_options(client).with_retry(retry);
         if let Some(e) = endpoint {
             b = b.with_allow_http(e.starts_with("http://")).with_endpoint(e);
@@ -313,6 +313,12 @@ fn describe(e: &object_store::Error) -> String {
     }
 }
 
+/// A key as the store's path, as it is (listed keys are taken raw; only a key that is not a
+/// valid path is encoded).
+fn key_path(key: &str) -> Path {
+    Path::parse(key).unwrap_or_else(|_| Path::from(key))
+}
+
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -321,8 +327,6 @@ fn one_line(s: &str) -> String {
 pub struct Listed {
     /// Objects found, skipped and left out, one discovery per URL, in the URLs' order.
     pub discoveries: Vec<Discovery>,
-    /// Prefixes listed (one LIST call each, more when a prefix holds over 1,000 keys).
-    pub prefixes_listed: u64,
     /// What brings the objects to local files during a run.
     pub fetcher: Arc<S3Fetcher>,
 }
@@ -335,7 +339,6 @@ pub fn discover(urls: &[&str], read: &ReadOptions, conn: &Connection) -> Result<
     let concurrency = conn.concurrency.max(1);
     let mut stores: HashMap<String, Arc<dyn ObjectStore>> = HashMap::new();
     let mut discoveries = Vec::new();
-    let mut prefixes_listed = 0;
     let mut objects = HashMap::new();
     for url in urls {
         let loc = S3Url::parse(url)?;
@@ -347,8 +350,8 @@ pub fn discover(urls: &[&str], read: &ReadOptions, conn: &Connection) -> Result<
                 s
             }
         };
-        let (found, skipped, outside_window, listed) = block_on(async {
-            let (found, skipped, outside, listed) =
+        let (found, skipped, outside_window) = block_on(async {
+            let (found, skipped, outside) =
                 list(store.as_ref(), &loc, &read.window, &read.scope).await?;
             let found = resolve_heads(
                 store.clone(),
@@ -359,9 +362,8 @@ pub fn discover(urls: &[&str], read: &ReadOptions, conn: &Connection) -> Result<
                 concurrency,
             )
             .await;
-            Ok::<_, Error>((found, skipped, outside, listed))
+            Ok::<_, Error>((found, skipped, outside))
         })??;
-        prefixes_listed += listed;
         for f in &found {
             objects.insert(f.path.display().to_string(), (f.size, f.etag.clone()));
         }
@@ -374,7 +376,6 @@ pub fn discover(urls: &[&str], read: &ReadOptions, conn: &Connection) -> Result<
     }
     Ok(Listed {
         discoveries,
-        prefixes_listed,
         fetcher: Arc::new(S3Fetcher {
             conn: conn.clone(),
             objects,
@@ -382,7 +383,7 @@ pub fn discover(urls: &[&str], read: &ReadOptions, conn: &Connection) -> Result<
     })
 }
 
-type ListedObjects = (Vec<Found>, Vec<(PathBuf, String)>, usize, u64);
+type ListedObjects = (Vec<Found>, Vec<(PathBuf, String)>, usize);
 
 /// Lists `loc`: one object when it names one, else the tree below it, level by level,
 /// descending only into prefixes that the window and scope admit.
@@ -397,7 +398,7 @@ async fn list(
     let (mut found, mut skipped, mut outside) = (Vec::new(), Vec::new(), 0usize);
     if !loc.key.is_empty() && !loc.key.ends_with('/') {
         // A key named on the command line is read whatever its name, like a file.
-        match store.head(&Path::from(loc.key.as_str())).await {
+        match store.head(&key_path(&loc.key)).await {
             Ok(meta) => {
                 let f = found_object(&loc.bucket, &meta);
                 if window.admits(&f.info) && scope.admits(&f.info) {
@@ -405,17 +406,15 @@ async fn list(
                 } else {
                     outside += 1;
                 }
-                return Ok((found, skipped, outside, 0));
+                return Ok((found, skipped, outside));
             }
             Err(object_store::Error::NotFound { .. }) => {}
             Err(e) => return Err(failed(e)),
         }
     }
     let root = loc.key.trim_end_matches('/');
-    let mut level: Vec<Option<Path>> = vec![(!root.is_empty()).then(|| Path::from(root))];
-    let mut listed = 0u64;
+    let mut level: Vec<Option<Path>> = vec![(!root.is_empty()).then(|| key_path(root))];
     while !level.is_empty() {
-        listed += level.len() as u64;
         let results: Vec<_> = futures::stream::iter(level.iter().cloned())
             .map(|p| async move { store.list_with_delimiter(p.as_ref()).await })
             .buffered(8)
@@ -455,7 +454,7 @@ async fn list(
     }
     found.sort_by(|a, b| a.path.cmp(&b.path));
     skipped.sort();
-    Ok((found, skipped, outside, listed))
+    Ok((found, skipped, outside))
 }
 
 fn found_object(bucket: &str, meta: &ObjectMeta) -> Found {
@@ -582,7 +581,7 @@ async fn head_layout(
     if size == 0 {
         return None;
     }
-    let path = Path::from(key);
+    let path = key_path(key);
     let mut want = size.min(HEAD_BYTES);
     loop {
         let head = store.get_range(&path, 0..want).await.ok()?;
@@ -861,7 +860,7 @@ async fn fetch(
         ..GetOptions::default()
     };
     let result = store
-        .get_opts(&Path::from(key), options)
+        .get_opts(&key_path(key), options)
         .await
         .map_err(error)?;
     let mut stream = result.into_stream();

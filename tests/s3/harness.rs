@@ -96,8 +96,8 @@ fn start_server(dir: &Path) -> PathBuf {
     state
 }
 
-/// Puts objects into the bucket (as the admin), on a runtime of its own.
-pub fn put(objects: &[(&str, &[u8])]) {
+/// Runs `f` on a store of the bucket with the admin's key, on a runtime of its own.
+fn as_admin<T>(f: impl AsyncFnOnce(&object_store::aws::AmazonS3) -> T) -> T {
     let s = server();
     let store = object_store::aws::AmazonS3Builder::new()
         .with_endpoint(&s.endpoint)
@@ -109,10 +109,36 @@ pub fn put(objects: &[(&str, &[u8])]) {
         .build()
         .expect("store");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(async {
+    rt.block_on(f(&store))
+}
+
+/// Puts objects into the bucket.
+pub fn put(objects: &[(&str, &[u8])]) {
+    as_admin(async |store| {
         for (key, body) in objects {
             let path = object_store::path::Path::from(*key);
             store.put(&path, body.to_vec().into()).await.expect("put");
         }
-    });
+    })
+}
+
+/// Deletes an object (there or not).
+pub fn delete(key: &str) {
+    as_admin(async |store| {
+        let _ = store.delete(&object_store::path::Path::from(key)).await;
+    })
+}
+
+/// The keys under a prefix.
+pub fn keys(prefix: &str) -> Vec<String> {
+    use futures::TryStreamExt;
+    as_admin(async |store| {
+        let prefix = object_store::path::Path::from(prefix);
+        let found: Vec<object_store::ObjectMeta> =
+            object_store::ObjectStore::list(store, Some(&prefix))
+                .try_collect()
+                .await
+                .expect("list");
+        found.into_iter().map(|o| o.location.to_string()).collect()
+    })
 }
