@@ -56,6 +56,8 @@ pub trait Fetching: Send + Sync {
     fn wait(&self, n: usize) -> Result<(), Unfetched>;
     /// Object `n` has been read: its local copy may go.
     fn release(&self, n: usize);
+    /// The run ends early: stop fetching, and let every wait return.
+    fn cancel(&self);
 }
 
 /// Why a remote object is not there to read.
@@ -104,6 +106,12 @@ impl Remote {
         match remote {
             Some(r) => r.numbers[input].map_or(Ok(()), |n| r.fetching.wait(n)),
             None => Ok(()),
+        }
+    }
+
+    fn cancel(remote: &Option<Remote>) {
+        if let Some(r) = remote {
+            r.fetching.cancel();
         }
     }
 
@@ -297,6 +305,9 @@ pub fn start(
                 let totals = order(
                     &inputs, &cfg, opts, done_rx, slot_rx, tx, diag, &cancel, &remote,
                 );
+                // A reader waiting for a fetch that the ended run will never release a
+                // permit for must not wait forever.
+                Remote::cancel(&remote);
                 if let Ok(r) = reader {
                     let _ = r.join();
                 }

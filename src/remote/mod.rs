@@ -770,12 +770,23 @@ impl Fetching for Spool {
         self.shared.set(n, Slot::Released);
         self.shared.permits.add_permits(1);
     }
+
+    fn cancel(&self) {
+        // Stops the fetching thread (the spool directory goes with the last reference) and
+        // wakes whoever waits for an object that will not come.
+        self.shared.permits.close();
+        if let Ok(mut slots) = self.shared.slots.lock() {
+            for slot in slots.iter_mut().filter(|s| matches!(s, Slot::Pending)) {
+                *slot = failed("the run ended before it was fetched");
+            }
+        }
+        self.shared.changed.notify_all();
+    }
 }
 
 impl Drop for Spool {
     fn drop(&mut self) {
-        // Stops the fetching thread; the spool directory goes with the last reference.
-        self.shared.permits.close();
+        self.cancel();
     }
 }
 
