@@ -323,6 +323,21 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// One client per bucket, made on first use.
+#[derive(Default)]
+struct Stores(HashMap<String, Arc<dyn ObjectStore>>);
+
+impl Stores {
+    fn get(&mut self, conn: &Connection, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
+        if let Some(s) = self.0.get(bucket) {
+            return Ok(s.clone());
+        }
+        let s = conn.store(bucket)?;
+        self.0.insert(bucket.to_string(), s.clone());
+        Ok(s)
+    }
+}
+
 /// What listing the `s3://` inputs found, and what fetching them needs.
 pub struct Listed {
     /// Objects found, skipped and left out, one discovery per URL, in the URLs' order.
@@ -337,19 +352,12 @@ pub fn discover(urls: &[&str], read: &ReadOptions, conn: &Connection) -> Result<
     let fallback = read.format.clone().unwrap_or_else(Layout::default_v2);
     let max_line = read.max_line.unwrap_or(1 << 20);
     let concurrency = conn.concurrency.max(1);
-    let mut stores: HashMap<String, Arc<dyn ObjectStore>> = HashMap::new();
+    let mut stores = Stores::default();
     let mut discoveries = Vec::new();
     let mut objects = HashMap::new();
     for url in urls {
         let loc = S3Url::parse(url)?;
-        let store = match stores.get(&loc.bucket) {
-            Some(s) => s.clone(),
-            None => {
-                let s = conn.store(&loc.bucket)?;
-                stores.insert(loc.bucket.clone(), s.clone());
-                s
-            }
-        };
+        let store = stores.get(conn, &loc.bucket)?;
         let (found, skipped, outside_window) = block_on(async {
             let (found, skipped, outside) =
                 list(store.as_ref(), &loc, &read.window, &read.scope).await?;
@@ -683,6 +691,16 @@ impl Shared {
         dir.join(format!("{n:08}"))
     }
 
+    /// Fails every object not fetched yet, and wakes whoever waits for one.
+    fn fail_pending(&self, why: &str) {
+        if let Ok(mut slots) = self.slots.lock() {
+            for slot in slots.iter_mut().filter(|s| matches!(s, Slot::Pending)) {
+                *slot = failed(why);
+            }
+        }
+        self.changed.notify_all();
+    }
+
     fn set(&self, n: usize, slot: Slot) {
         if let Ok(mut slots) = self.slots.lock() {
             slots[n] = slot;
@@ -712,9 +730,7 @@ impl Spool {
             permits: Arc::new(tokio::sync::Semaphore::new(concurrency)),
         });
         if let Some(why) = failure {
-            for n in 0..urls.len() {
-                shared.set(n, failed(why.clone()));
-            }
+            shared.fail_pending(&why);
             return Spool { shared };
         }
         let jobs: Vec<(String, u64, Option<String>)> = urls
@@ -729,10 +745,7 @@ impl Spool {
             .name("vpcflow-s3-fetch".into())
             .spawn(move || fetch_all(conn, jobs, worker));
         if let Err(e) = spawned {
-            let why = format!("cannot start fetching: {e}");
-            if let Ok(mut slots) = shared.slots.lock() {
-                slots.iter_mut().for_each(|s| *s = failed(why.clone()));
-            }
+            shared.fail_pending(&format!("cannot start fetching: {e}"));
         }
         Spool { shared }
     }
@@ -775,12 +788,8 @@ impl Fetching for Spool {
         // Stops the fetching thread (the spool directory goes with the last reference) and
         // wakes whoever waits for an object that will not come.
         self.shared.permits.close();
-        if let Ok(mut slots) = self.shared.slots.lock() {
-            for slot in slots.iter_mut().filter(|s| matches!(s, Slot::Pending)) {
-                *slot = failed("the run ended before it was fetched");
-            }
-        }
-        self.shared.changed.notify_all();
+        self.shared
+            .fail_pending("the run ended before it was fetched");
     }
 }
 
@@ -799,14 +808,12 @@ fn fetch_all(conn: Connection, jobs: Vec<(String, u64, Option<String>)>, shared:
     {
         Ok(rt) => rt,
         Err(e) => {
-            for n in 0..jobs.len() {
-                shared.set(n, failed(format!("cannot start the S3 runtime: {e}")));
-            }
+            shared.fail_pending(&format!("cannot start the S3 runtime: {e}"));
             return;
         }
     };
     rt.block_on(async move {
-        let mut stores: HashMap<String, Arc<dyn ObjectStore>> = HashMap::new();
+        let mut stores = Stores::default();
         let mut tasks = tokio::task::JoinSet::new();
         for (n, (url, size, etag)) in jobs.into_iter().enumerate() {
             match shared.permits.clone().acquire_owned().await {
@@ -820,18 +827,12 @@ fn fetch_all(conn: Connection, jobs: Vec<(String, u64, Option<String>)>, shared:
                     continue;
                 }
             };
-            let store = match stores.get(&loc.bucket) {
-                Some(s) => s.clone(),
-                None => match conn.store(&loc.bucket) {
-                    Ok(s) => {
-                        stores.insert(loc.bucket.clone(), s.clone());
-                        s
-                    }
-                    Err(e) => {
-                        shared.set(n, failed(e.to_string()));
-                        continue;
-                    }
-                },
+            let store = match stores.get(&conn, &loc.bucket) {
+                Ok(s) => s,
+                Err(e) => {
+                    shared.set(n, failed(e.to_string()));
+                    continue;
+                }
             };
             let shared = shared.clone();
             tasks.spawn(async move {
