@@ -126,7 +126,7 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
         (Dataset::open(&args.out)?, None, None)
     };
     let known = match &remote_out {
-        Some(out) => out.ingested()?,
+        Some(out) => out.ingested(),
         None => dataset.ingested()?,
     };
     let (mut already, mut changed) = (0u64, 0u64);
@@ -209,7 +209,7 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
     let mut manifest = dataset.commit(writer, records, args.force)?;
     if let Some(out) = &remote_out {
         if args.force {
-            manifest.replaces = out.runs()?;
+            manifest.replaces = out.runs();
         }
         out.commit(dataset.root(), &manifest)?;
     }

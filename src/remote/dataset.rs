@@ -34,6 +34,9 @@ pub struct S3Dataset {
     url: S3Url,
     /// The lock's key while this ingest holds it.
     lock: Option<Path>,
+    /// The committed runs, read once when an ingest opens the dataset (the lock keeps them as
+    /// they are until it commits).
+    committed: Vec<Manifest>,
 }
 
 impl S3Dataset {
@@ -44,6 +47,7 @@ impl S3Dataset {
             store: conn.store(&url.bucket)?,
             url,
             lock: None,
+            committed: Vec::new(),
         })
     }
 
@@ -86,7 +90,7 @@ impl S3Dataset {
             }
             Err(e) => return Err(Error::input(ds.display(""), describe(&e))),
         }
-        ds.recover()?;
+        ds.committed = ds.recover()?;
         Ok(ds)
     }
 
@@ -147,20 +151,17 @@ impl S3Dataset {
     }
 
     /// Runs of the dataset, by their manifests.
-    pub fn runs(&self) -> Result<Vec<String>> {
-        Ok(block_on(self.manifests())??
-            .into_iter()
-            .map(|m| m.run)
-            .collect())
+    pub fn runs(&self) -> Vec<String> {
+        self.committed.iter().map(|m| m.run.clone()).collect()
     }
 
     /// Inputs already ingested, by path (URL for `s3://` inputs).
-    pub fn ingested(&self) -> Result<BTreeMap<String, IngestedInput>> {
-        Ok(block_on(self.manifests())??
-            .into_iter()
-            .flat_map(|m| m.inputs)
-            .map(|i| (i.path.clone(), i))
-            .collect())
+    pub fn ingested(&self) -> BTreeMap<String, IngestedInput> {
+        self.committed
+            .iter()
+            .flat_map(|m| &m.inputs)
+            .map(|i| (i.path.clone(), i.clone()))
+            .collect()
     }
 
     /// Copies a committed run's staged files into place and applies its replacements.
@@ -208,13 +209,20 @@ impl S3Dataset {
         Ok(())
     }
 
-    fn recover(&self) -> Result<()> {
+    /// Rolls committed runs forward, deletes what uncommitted ones left; the runs that stay.
+    fn recover(&self) -> Result<Vec<Manifest>> {
         block_on(async {
             let all = self.manifests().await?;
             for m in &all {
                 self.publish(m, &all).await?;
             }
-            self.delete_under(&format!("{META}/staging")).await
+            self.delete_under(&format!("{META}/staging")).await?;
+            let replaced: Vec<&String> = all.iter().flat_map(|m| &m.replaces).collect();
+            Ok(all
+                .iter()
+                .filter(|m| !replaced.contains(&&m.run))
+                .cloned()
+                .collect())
         })?
     }
 
@@ -237,8 +245,7 @@ impl S3Dataset {
                 )
                 .await
                 .map_err(self.failed(&manifest))?;
-            let all = self.manifests().await?;
-            self.publish(m, &all).await
+            self.publish(m, &self.committed).await
         })?
     }
 
