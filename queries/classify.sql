@@ -1,8 +1,9 @@
 -- flows_classified: every flow record with the path its traffic took, seen from its ENI.
 --
 -- Reads: flows, enis, subnets, vpcs, vpc_endpoints, nat_gateways, routes; the inventory's
--- addresses, CIDRs and routes through eni_has_ip, vpc_contains, vpc_eni, vpc_endpoint_at and
--- route_target; ip-ranges.json through aws_service and in_aws_service.
+-- addresses, CIDRs and routes and ip-ranges.json through peer_facts (one call per record
+-- answering what eni_has_ip, vpc_contains, vpc_eni, vpc_endpoint_at, route_target,
+-- aws_service and in_aws_service would).
 -- Adds to the columns of flows (vpc_id becomes the ENI's VPC from the inventory, else the
 -- logged one):
 --   traffic_class  interface_endpoint | gateway_endpoint | nat_gateway | internet_gateway |
@@ -73,134 +74,152 @@ located AS (
         c.eni_endpoint_id,
         c.eni_nat_gateway_id,
         c.eni_public_ip,
-        c.vpc_region,
         c.known_route_table,
         c.s3_endpoint_id,
         c.dynamodb_endpoint_id,
         c.vpc_nat_gateway_id,
         c.vpc_nat_gateways,
-        eni_has_ip(f.interface_id, f.srcaddr) AS src_own,
-        eni_has_ip(f.interface_id, f.dstaddr) AS dst_own
+        peer_facts(
+            f.interface_id, f.srcaddr, f.dstaddr, c.eni_vpc_id, c.known_route_table, c.vpc_region
+        ) AS facts
     FROM flows f
     LEFT JOIN eni_context c ON c.eni_id = f.interface_id
 ),
-peered AS (
+looked_up AS (
+    -- The record's addresses against the inventory and ip-ranges.json (each parsed once): whether
+    -- the ENI owns the source or the destination, the peer at the other end, and where the peer
+    -- lies. gateway_service: S3 or DYNAMODB when an IPv4 peer outside the VPC lies in that
+    -- service's ranges of the VPC's region.
     SELECT
-        *,
-        CASE WHEN src_own THEN dstaddr WHEN dst_own THEN srcaddr END AS peer
+        * EXCLUDE (facts),
+        facts['src_own'] AS src_own,
+        facts['dst_own'] AS dst_own,
+        facts['peer'] AS peer,
+        facts['peer_in_vpc'] AS peer_in_vpc,
+        facts['peer_eni_id'] AS peer_eni_id,
+        facts['peer_endpoint_id'] AS peer_endpoint_id,
+        facts['route_target'] AS route_target,
+        facts['aws_service'] AS aws_service,
+        facts['peer_family'] AS peer_family,
+        facts['peer_public'] AS peer_public,
+        facts['gateway_service'] AS gateway_service
     FROM located
 ),
-looked_up AS (
-    SELECT
-        p.*,
-        vpc_contains(p.eni_vpc_id, p.peer) AS peer_in_vpc,
-        vpc_eni(p.eni_vpc_id, p.peer) AS peer_eni_id,
-        vpc_endpoint_at(p.eni_vpc_id, p.peer) AS peer_endpoint_id,
-        route_target(p.known_route_table, p.peer) AS route_target,
-        aws_service(p.peer) AS aws_service,
-        ip_family(p.peer) AS peer_family,
-        is_public_ip(p.peer) AS peer_public
-    FROM peered p
-),
-joined AS (
+tested AS (
+    -- Every condition the rules test, as a flag (unknown counts as false).
     SELECT
         *,
-        CASE
-            WHEN aws_service IS NULL OR peer_family <> 'ipv4' OR peer_in_vpc THEN NULL
-            WHEN in_aws_service(peer, 'S3', vpc_region) THEN 'S3'
-            WHEN in_aws_service(peer, 'DYNAMODB', vpc_region) THEN 'DYNAMODB'
-        END AS gateway_service
+        COALESCE(log_status, 'OK') = 'OK' AS is_ok,
+        COALESCE(eni_role = 'vpc_endpoint', false) AS on_endpoint_eni,
+        COALESCE(eni_role = 'nat_gateway', false) AS on_nat_gateway_eni,
+        peer IS NOT NULL AS has_peer,
+        peer_endpoint_id IS NOT NULL AS peer_is_endpoint_eni,
+        gateway_service IS NOT NULL AS to_gateway_service,
+        COALESCE(
+            (gateway_service = 'S3' AND s3_endpoint_id IS NOT NULL)
+                OR (gateway_service = 'DYNAMODB' AND dynamodb_endpoint_id IS NOT NULL),
+            false
+        ) AS vpc_has_gateway_endpoint,
+        known_route_table IS NOT NULL AS routes_known,
+        COALESCE(starts_with(route_target, 'vpce-'), false) AS routed_to_gateway_endpoint,
+        COALESCE(peer_in_vpc, false) AS in_vpc,
+        COALESCE(peer_public, false) AS public_peer,
+        COALESCE(peer_family = 'ipv6', false) AS ipv6_peer,
+        eni_public_ip IS NOT NULL AS eni_has_public_ip,
+        COALESCE(vpc_nat_gateways > 0, false) AS vpc_has_nat_gateway,
+        -- The class the route's target gives, and the one the logged traffic_path gives.
+        CASE split_part(route_target, '-', 1)
+            WHEN 'igw' THEN 'internet_gateway'
+            WHEN 'eigw' THEN 'internet_gateway'
+            WHEN 'nat' THEN 'nat_gateway'
+            WHEN 'tgw' THEN 'transit_gateway'
+            WHEN 'pcx' THEN 'peering'
+            WHEN 'vgw' THEN 'vpn'
+            ELSE 'other'
+        END AS route_class,
+        CASE traffic_path WHEN 3 THEN 'vpn' WHEN 4 THEN 'peering' WHEN 5 THEN 'peering'
+            ELSE 'other' END AS path_class
     FROM looked_up
-),
-with_gateway AS (
-    SELECT
-        *,
-        CASE gateway_service
-            WHEN 'S3' THEN s3_endpoint_id
-            WHEN 'DYNAMODB' THEN dynamodb_endpoint_id
-        END AS gateway_endpoint_id
-    FROM joined
 ),
 ruled AS (
     SELECT
         *,
         CASE
-            WHEN COALESCE(log_status, 'OK') <> 'OK' THEN NULL
+            WHEN NOT is_ok THEN NULL
             WHEN NOT eni_known THEN 'eni-not-in-inventory'
-            WHEN eni_role = 'vpc_endpoint' THEN 'endpoint-eni'
-            WHEN eni_role = 'nat_gateway' THEN 'nat-gateway-eni'
-            WHEN peer IS NULL THEN 'no-peer'
-            WHEN peer_endpoint_id IS NOT NULL THEN 'peer-is-endpoint-eni'
-            WHEN gateway_service IS NOT NULL AND known_route_table IS NOT NULL
-                AND route_target LIKE 'vpce-%' THEN 'route-to-gateway-endpoint'
-            WHEN gateway_service IS NOT NULL AND known_route_table IS NULL
-                AND gateway_endpoint_id IS NOT NULL THEN 'vpc-has-gateway-endpoint'
-            WHEN peer_in_vpc THEN 'peer-in-vpc'
-            WHEN peer_public AND known_route_table IS NOT NULL THEN 'route-to-public-peer'
-            WHEN peer_public AND peer_family = 'ipv6' THEN 'public-ipv6-peer'
-            WHEN peer_public AND eni_public_ip IS NOT NULL THEN 'eni-has-public-ip'
-            WHEN peer_public AND vpc_nat_gateways > 0 THEN 'vpc-has-nat-gateway'
-            WHEN known_route_table IS NOT NULL THEN 'route-to-private-peer'
+            WHEN on_endpoint_eni THEN 'endpoint-eni'
+            WHEN on_nat_gateway_eni THEN 'nat-gateway-eni'
+            WHEN NOT has_peer THEN 'no-peer'
+            WHEN peer_is_endpoint_eni THEN 'peer-is-endpoint-eni'
+            WHEN to_gateway_service AND routes_known AND routed_to_gateway_endpoint
+                THEN 'route-to-gateway-endpoint'
+            WHEN to_gateway_service AND NOT routes_known AND vpc_has_gateway_endpoint
+                THEN 'vpc-has-gateway-endpoint'
+            WHEN in_vpc THEN 'peer-in-vpc'
+            WHEN public_peer AND routes_known THEN 'route-to-public-peer'
+            WHEN public_peer AND ipv6_peer THEN 'public-ipv6-peer'
+            WHEN public_peer AND eni_has_public_ip THEN 'eni-has-public-ip'
+            WHEN public_peer AND vpc_has_nat_gateway THEN 'vpc-has-nat-gateway'
+            WHEN routes_known THEN 'route-to-private-peer'
             ELSE 'private-peer-outside-vpc'
         END AS class_reason
-    FROM with_gateway
+    FROM tested
 ),
 classed AS (
+    -- The class of each reason; the route-to-* reasons take the class of the route's target,
+    -- a private peer outside the VPC without routes the logged traffic_path's.
     SELECT
         *,
-        CASE class_reason
-            WHEN 'eni-not-in-inventory' THEN 'other'
-            WHEN 'endpoint-eni' THEN 'interface_endpoint'
-            WHEN 'nat-gateway-eni' THEN 'nat_gateway'
-            WHEN 'no-peer' THEN 'other'
-            WHEN 'peer-is-endpoint-eni' THEN 'interface_endpoint'
-            WHEN 'route-to-gateway-endpoint' THEN 'gateway_endpoint'
-            WHEN 'vpc-has-gateway-endpoint' THEN 'gateway_endpoint'
-            WHEN 'peer-in-vpc' THEN 'intra_vpc'
-            WHEN 'public-ipv6-peer' THEN 'internet_gateway'
-            WHEN 'eni-has-public-ip' THEN 'internet_gateway'
-            WHEN 'vpc-has-nat-gateway' THEN 'nat_gateway'
-            WHEN 'private-peer-outside-vpc' THEN
-                CASE traffic_path WHEN 3 THEN 'vpn' WHEN 4 THEN 'peering' WHEN 5 THEN 'peering'
-                    ELSE 'other' END
-            ELSE
-                CASE
-                    WHEN class_reason IS NULL THEN NULL
-                    WHEN route_target LIKE 'igw-%' OR route_target LIKE 'eigw-%' THEN 'internet_gateway'
-                    WHEN route_target LIKE 'nat-%' THEN 'nat_gateway'
-                    WHEN route_target LIKE 'tgw-%' THEN 'transit_gateway'
-                    WHEN route_target LIKE 'pcx-%' THEN 'peering'
-                    WHEN route_target LIKE 'vgw-%' THEN 'vpn'
-                    ELSE 'other'
-                END
+        CASE
+            WHEN class_reason = 'private-peer-outside-vpc' THEN path_class
+            WHEN class_reason IN ('route-to-public-peer', 'route-to-private-peer') THEN route_class
+            ELSE CASE class_reason
+                WHEN 'eni-not-in-inventory' THEN 'other'
+                WHEN 'endpoint-eni' THEN 'interface_endpoint'
+                WHEN 'nat-gateway-eni' THEN 'nat_gateway'
+                WHEN 'no-peer' THEN 'other'
+                WHEN 'peer-is-endpoint-eni' THEN 'interface_endpoint'
+                WHEN 'route-to-gateway-endpoint' THEN 'gateway_endpoint'
+                WHEN 'vpc-has-gateway-endpoint' THEN 'gateway_endpoint'
+                WHEN 'peer-in-vpc' THEN 'intra_vpc'
+                WHEN 'public-ipv6-peer' THEN 'internet_gateway'
+                WHEN 'eni-has-public-ip' THEN 'internet_gateway'
+                WHEN 'vpc-has-nat-gateway' THEN 'nat_gateway'
+            END
         END AS traffic_class
     FROM ruled
 )
 SELECT
     * EXCLUDE (
         vpc_id, eni_known, eni_vpc_id, eni_role, eni_endpoint_id, eni_nat_gateway_id,
-        eni_public_ip, vpc_region, known_route_table, src_own, dst_own, gateway_service,
-        peer_family, peer_public, peer_endpoint_id, gateway_endpoint_id,
-        s3_endpoint_id, dynamodb_endpoint_id, vpc_nat_gateway_id, vpc_nat_gateways
+        eni_public_ip, known_route_table, src_own, dst_own, gateway_service, peer_family,
+        peer_public, peer_endpoint_id, route_class, path_class, s3_endpoint_id,
+        dynamodb_endpoint_id, vpc_nat_gateway_id, vpc_nat_gateways, is_ok, on_endpoint_eni,
+        on_nat_gateway_eni, has_peer, peer_is_endpoint_eni, to_gateway_service,
+        vpc_has_gateway_endpoint, routes_known, routed_to_gateway_endpoint, in_vpc, public_peer,
+        ipv6_peer, eni_has_public_ip, vpc_has_nat_gateway
     ),
     COALESCE(eni_vpc_id, vpc_id) AS vpc_id,
-    CASE traffic_class
-        WHEN 'nat_gateway' THEN eni_role = 'nat_gateway' AND peer IS NOT NULL AND NOT peer_in_vpc
-        WHEN 'interface_endpoint' THEN eni_role = 'vpc_endpoint'
-        WHEN 'intra_vpc' THEN src_own OR peer_eni_id IS NULL
-        ELSE traffic_class IS NOT NULL
-    END AS counted,
+    COALESCE(
+        (traffic_class = 'nat_gateway' AND on_nat_gateway_eni AND has_peer AND NOT in_vpc)
+            OR (traffic_class = 'interface_endpoint' AND on_endpoint_eni)
+            OR (traffic_class = 'intra_vpc' AND (COALESCE(src_own, false) OR peer_eni_id IS NULL))
+            OR traffic_class NOT IN ('nat_gateway', 'interface_endpoint', 'intra_vpc'),
+        false
+    ) AS counted,
     CASE WHEN src_own THEN 'egress' WHEN dst_own THEN 'ingress' ELSE flow_direction END AS direction,
-    CASE
-        WHEN class_reason = 'endpoint-eni' THEN eni_endpoint_id
-        WHEN class_reason = 'peer-is-endpoint-eni' THEN peer_endpoint_id
-        WHEN class_reason = 'route-to-gateway-endpoint' THEN route_target
-        WHEN class_reason = 'vpc-has-gateway-endpoint' THEN gateway_endpoint_id
+    CASE class_reason
+        WHEN 'endpoint-eni' THEN eni_endpoint_id
+        WHEN 'peer-is-endpoint-eni' THEN peer_endpoint_id
+        WHEN 'route-to-gateway-endpoint' THEN route_target
+        WHEN 'vpc-has-gateway-endpoint' THEN
+            CASE gateway_service WHEN 'S3' THEN s3_endpoint_id WHEN 'DYNAMODB' THEN dynamodb_endpoint_id END
     END AS endpoint_id,
-    CASE
-        WHEN traffic_class IS DISTINCT FROM 'nat_gateway' THEN NULL
-        WHEN eni_nat_gateway_id IS NOT NULL THEN eni_nat_gateway_id
-        WHEN route_target LIKE 'nat-%' THEN route_target
-        WHEN vpc_nat_gateways = 1 THEN vpc_nat_gateway_id
+    CASE WHEN traffic_class = 'nat_gateway' THEN
+        COALESCE(
+            eni_nat_gateway_id,
+            CASE WHEN starts_with(route_target, 'nat-') THEN route_target END,
+            CASE WHEN vpc_nat_gateways = 1 THEN vpc_nat_gateway_id END
+        )
     END AS nat_gateway_id
 FROM classed

@@ -180,6 +180,9 @@ impl fmt::Debug for Tables {
 struct Table {
     /// One level per prefix length present, longest first.
     levels: Vec<Level>,
+    /// Bit `b` set when some prefix covers addresses whose first byte is `b`: most addresses
+    /// a flow log holds (private ones) are in no range, and this tells so without a probe.
+    first_bytes: [u64; 4],
 }
 
 impl fmt::Debug for Table {
@@ -215,6 +218,14 @@ struct Entry {
     amazon: bool,
     service: Box<str>,
     region: Box<str>,
+}
+
+impl Entry {
+    /// Whether the entry is of `service` in `region` (`None`: any), ASCII case-insensitively.
+    fn is(&self, service: &str, region: Option<&str>) -> bool {
+        self.service.eq_ignore_ascii_case(service)
+            && region.is_none_or(|r| self.region.eq_ignore_ascii_case(r))
+    }
 }
 
 /// A fast hasher for the `u128` keys of a level (integers from AWS's own file).
@@ -260,7 +271,14 @@ fn bits_of(ip: IpAddr) -> (u128, bool) {
 impl Table {
     fn build(ranges: impl Iterator<Item = (u128, u8, u32, Entry)>) -> Table {
         let mut by_len: BTreeMap<u8, Level> = BTreeMap::new();
+        let mut first_bytes = [0u64; 4];
         for (bits, len, width, entry) in ranges {
+            // The first bytes this prefix covers: 2^(8 - len) of them from its own.
+            let first = (bits >> (width - 8)) as usize;
+            let span = 1usize << 8u32.saturating_sub(u32::from(len));
+            for b in (first & !(span - 1))..(first & !(span - 1)) + span {
+                first_bytes[b / 64] |= 1 << (b % 64);
+            }
             let level = by_len.entry(len).or_insert_with(|| Level {
                 len,
                 shift: width - u32::from(len),
@@ -277,14 +295,26 @@ impl Table {
         }
         Table {
             levels: by_len.into_values().rev().collect(),
+            first_bytes,
+        }
+    }
+
+    /// The levels that may hold a prefix containing `bits` (an address `width` bits wide):
+    /// none when no prefix covers its first byte.
+    fn candidates(&self, bits: u128, width: u32) -> &[Level] {
+        let b = (bits >> (width - 8)) as usize;
+        if self.first_bytes[b / 64] & (1 << (b % 64)) == 0 {
+            &[]
+        } else {
+            &self.levels
         }
     }
 
     /// The entries of every prefix containing `bits`, most specific first.
-    fn matches(&self, bits: u128) -> impl Iterator<Item = &[Entry]> {
-        self.levels
+    fn matches(&self, bits: u128, width: u32) -> impl Iterator<Item = (u8, &[Entry])> {
+        self.candidates(bits, width)
             .iter()
-            .filter_map(move |l| l.map.get(&l.key(bits)).map(Vec::as_slice))
+            .filter_map(move |l| l.map.get(&l.key(bits)).map(|e| (l.len, e.as_slice())))
     }
 }
 
@@ -318,12 +348,13 @@ impl ServiceIndex {
         }
     }
 
-    fn table(&self, ip: IpAddr) -> (&Table, u128) {
+    /// The entries of every prefix holding `ip`, most specific first, with the prefix length.
+    fn matches(&self, ip: IpAddr) -> impl Iterator<Item = (u8, &[Entry])> {
         let (bits, v4) = bits_of(ip);
         if v4 {
-            (&self.tables.v4, bits)
+            self.tables.v4.matches(bits, 32)
         } else {
-            (&self.tables.v6, bits)
+            self.tables.v6.matches(bits, 128)
         }
     }
 
@@ -348,9 +379,8 @@ impl ServiceIndex {
     ///
     /// IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) are looked up as IPv6, like any other.
     pub fn lookup(&self, ip: IpAddr) -> Option<(&str, &str)> {
-        let (table, bits) = self.table(ip);
         let mut fallback: Option<&Entry> = None;
-        for entries in table.matches(bits) {
+        for (_, entries) in self.matches(ip) {
             let Some(best) = entries.first() else {
                 continue;
             };
@@ -370,19 +400,31 @@ impl ServiceIndex {
         service: &str,
         region: Option<&str>,
     ) -> Option<u8> {
-        let (table, bits) = self.table(ip);
-        table
-            .levels
-            .iter()
-            .find(|l| {
-                l.map.get(&l.key(bits)).is_some_and(|entries| {
-                    entries.iter().any(|e| {
-                        e.service.eq_ignore_ascii_case(service)
-                            && region.is_none_or(|r| e.region.eq_ignore_ascii_case(r))
-                    })
-                })
-            })
-            .map(|l| l.len)
+        self.matches(ip)
+            .find(|(_, entries)| entries.iter().any(|e| e.is(service, region)))
+            .map(|(len, _)| len)
+    }
+
+    /// The first of `services` that [`ServiceIndex::in_service`] finds `ip` in, from one walk of
+    /// the index.
+    pub fn first_service_of<'s>(
+        &self,
+        ip: IpAddr,
+        services: &[&'s str],
+        region: Option<&str>,
+    ) -> Option<&'s str> {
+        let mut first: Option<usize> = None;
+        for (_, entries) in self.matches(ip) {
+            let found = services
+                .iter()
+                .position(|s| entries.iter().any(|e| e.is(s, region)));
+            if let Some(i) = found
+                && first.is_none_or(|f| i < f)
+            {
+                first = Some(i);
+            }
+        }
+        first.map(|i| services[i])
     }
 
     /// Whether `ip` lies in a prefix of `service` (exactly that service; AMAZON prefixes that
@@ -503,6 +545,52 @@ mod tests {
         assert_eq!(idx.lookup(ip("2600:2000::1")), None);
         // An IPv4 range never matches an IPv6 address with the same bits, and vice versa.
         assert_eq!(idx.lookup(ip("::305:8c07")), None);
+    }
+
+    #[test]
+    fn prefixes_shorter_than_a_byte_cover_every_first_byte_they_hold() {
+        // 6.0.0.0/7 holds 6.x and 7.x; 8.x and 5.x are in no range.
+        let json = r#"{"syncToken": "1", "prefixes": [
+            {"ip_prefix": "6.0.0.0/7", "region": "r", "service": "EC2"},
+            {"ip_prefix": "0.0.0.0/0", "region": "r", "service": "AMAZON"}],
+            "ipv6_prefixes": [
+            {"ipv6_prefix": "2600::/6", "region": "r", "service": "EC2"}]}"#;
+        let idx = IpRanges::parse(Path::new("x.json"), json.as_bytes())
+            .expect("parses")
+            .index();
+        assert_eq!(idx.lookup(ip("6.1.1.1")), Some(("EC2", "r")));
+        assert_eq!(idx.lookup(ip("7.255.0.1")), Some(("EC2", "r")));
+        assert_eq!(idx.lookup(ip("8.0.0.1")), Some(("AMAZON", "r")));
+        assert_eq!(idx.lookup(ip("255.0.0.1")), Some(("AMAZON", "r")));
+        // 2600::/6 spans first bytes 0x24 to 0x27.
+        assert_eq!(idx.lookup(ip("2400::1")), Some(("EC2", "r")));
+        assert_eq!(idx.lookup(ip("27ff::1")), Some(("EC2", "r")));
+        assert_eq!(idx.lookup(ip("2800::1")), None);
+        assert_eq!(idx.lookup(ip("2300::1")), None);
+    }
+
+    #[test]
+    fn first_service_of_takes_the_first_listed_service_that_holds_the_address() {
+        let idx = sample().index();
+        // 52.16.5.5: in S3 and EC2 (eu-west-1) and in an AMAZON /24.
+        assert_eq!(
+            idx.first_service_of(ip("52.16.5.5"), &["S3", "EC2"], None),
+            Some("S3")
+        );
+        assert_eq!(
+            idx.first_service_of(ip("52.16.5.5"), &["DYNAMODB", "EC2", "S3"], None),
+            Some("EC2")
+        );
+        assert_eq!(
+            idx.first_service_of(ip("52.16.5.5"), &["S3"], Some("us-east-1")),
+            None
+        );
+        // 3.5.140.7: EC2 on the /32, S3 on the /22 around it.
+        assert_eq!(
+            idx.first_service_of(ip("3.5.140.7"), &["S3", "DYNAMODB"], Some("ap-northeast-2")),
+            Some("S3")
+        );
+        assert_eq!(idx.first_service_of(ip("10.0.0.1"), &["S3"], None), None);
     }
 
     #[test]

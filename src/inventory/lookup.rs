@@ -16,17 +16,21 @@ use super::Inventory;
 use super::ip_ranges::ServiceIndex;
 use super::names::{service_of, split_at_region};
 
+/// A map keyed by inventory ids or addresses: asked several times per flow record, so hashed
+/// with a fast hasher (the keys come from the user's own inventory).
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Per-address lookups over one loaded inventory.
 #[derive(Debug, Default)]
 pub struct Lookup {
     /// ENI id -> its private IPv4 and IPv6 addresses.
-    eni_addresses: HashMap<Box<str>, Vec<IpAddr>>,
+    eni_addresses: Map<Box<str>, Vec<IpAddr>>,
     /// VPC id -> its IPv4 and IPv6 CIDR blocks.
-    vpc_cidrs: HashMap<Box<str>, Vec<IpNet>>,
+    vpc_cidrs: Map<Box<str>, Vec<IpNet>>,
     /// VPC id -> address -> the ENI holding it, and the interface endpoint that ENI serves.
-    vpc_enis: HashMap<Box<str>, HashMap<IpAddr, Holder>>,
+    vpc_enis: Map<Box<str>, Map<IpAddr, Holder>>,
     /// Route table id -> its routes.
-    routes: HashMap<Box<str>, Vec<Route>>,
+    routes: Map<Box<str>, Vec<Route>>,
     /// ip-ranges.json, for prefix lists whose entries the inventory lacks.
     services: Option<ServiceIndex>,
 }
@@ -139,12 +143,24 @@ impl Lookup {
 
     /// The ENI of VPC `vpc` that holds the private address `ip`.
     pub fn vpc_eni(&self, vpc: &str, ip: IpAddr) -> Option<&str> {
-        self.vpc_enis.get(vpc)?.get(&ip).map(|h| &*h.eni)
+        self.vpc_holder(vpc, ip).map(|(eni, _)| eni)
     }
 
     /// The interface endpoint whose ENI in VPC `vpc` holds the address `ip`.
     pub fn vpc_endpoint_at(&self, vpc: &str, ip: IpAddr) -> Option<&str> {
-        self.vpc_enis.get(vpc)?.get(&ip)?.endpoint.as_deref()
+        self.vpc_holder(vpc, ip)?.1
+    }
+
+    /// The ENI of VPC `vpc` that holds the private address `ip`, and the interface endpoint
+    /// that ENI serves, if any.
+    pub fn vpc_holder(&self, vpc: &str, ip: IpAddr) -> Option<(&str, Option<&str>)> {
+        let h = self.vpc_enis.get(vpc)?.get(&ip)?;
+        Some((&h.eni, h.endpoint.as_deref()))
+    }
+
+    /// The loaded ip-ranges.json, if any.
+    pub fn services(&self) -> Option<&ServiceIndex> {
+        self.services.as_ref()
     }
 
     /// Where route table `table` sends `ip`: the target of the most specific matching route
@@ -173,7 +189,7 @@ impl Lookup {
 /// The routes of every route table, with prefix lists expanded to their entries where the
 /// inventory has them, else (for AWS-managed lists) resolved through ip-ranges.json by the
 /// list's name or the service of the gateway endpoint the route targets.
-fn routes(inventory: &Inventory) -> HashMap<Box<str>, Vec<Route>> {
+fn routes(inventory: &Inventory) -> Map<Box<str>, Vec<Route>> {
     let mut entries: HashMap<&str, Vec<IpNet>> = HashMap::new();
     let mut list_names: HashMap<&str, &str> = HashMap::new();
     if let Some(b) = inventory.table("prefix_lists") {
@@ -209,7 +225,7 @@ fn routes(inventory: &Inventory) -> HashMap<Box<str>, Vec<Route>> {
             region: region.to_string(),
         })
     };
-    let mut out: HashMap<Box<str>, Vec<Route>> = HashMap::new();
+    let mut out: Map<Box<str>, Vec<Route>> = Map::default();
     let Some(b) = inventory.table("routes") else {
         return out;
     };

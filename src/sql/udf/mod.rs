@@ -9,6 +9,7 @@
 mod args;
 mod aws;
 mod estate;
+mod facts;
 mod ip;
 
 use std::sync::Arc;
@@ -43,7 +44,8 @@ pub fn register_all(
     for function in ip::functions()
         .into_iter()
         .chain(aws::functions(index))
-        .chain(estate::functions(lookup))
+        .chain(estate::functions(lookup.clone()))
+        .chain([facts::function(lookup)])
     {
         ctx.register_udf(function);
     }
@@ -131,6 +133,19 @@ pub fn docs() -> Vec<FunctionDoc> {
             doc: "Where the route table sends the address: the target of its most specific route \
                   (local, igw-, nat-, vpce-, tgw-, pcx-, ...; prefix lists included).",
             example: "SELECT route_target('rtb-0424a5a56a5103a02', '52.216.10.20') AS target",
+        },
+        FunctionDoc {
+            name: "peer_facts",
+            signature: "peer_facts(eni_id TEXT, srcaddr TEXT, dstaddr TEXT, vpc_id TEXT, \
+                        route_table_id TEXT, region TEXT) -> STRUCT",
+            doc: "What the classification asks of a record's addresses, each parsed once: \
+                  src_own, dst_own (eni_has_ip), peer (the other end of the ENI's own address), \
+                  and for the peer: peer_in_vpc, peer_eni_id, peer_endpoint_id, route_target, \
+                  aws_service, peer_family, peer_public, gateway_service (S3 or DYNAMODB when \
+                  an IPv4 peer outside the VPC lies in that service's ranges of the region; \
+                  NULL region: any).",
+            example: "SELECT peer_facts(interface_id, srcaddr, dstaddr, vpc_id, NULL, NULL)['peer'] AS peer, \
+                      count(*) FROM flows GROUP BY 1",
         },
     ]
 }
