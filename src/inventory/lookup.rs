@@ -18,7 +18,7 @@ use super::names::{service_of, split_at_region};
 
 /// A map keyed by inventory ids or addresses: asked several times per flow record, so hashed
 /// with a fast hasher (the keys come from the user's own inventory).
-type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Per-address lookups over one loaded inventory.
 #[derive(Debug, Default)]
@@ -129,9 +129,12 @@ impl Lookup {
 
     /// Whether `ip` is one of the private addresses of ENI `eni` (false for an unknown ENI).
     pub fn eni_has_address(&self, eni: &str, ip: IpAddr) -> bool {
-        self.eni_addresses
-            .get(eni)
-            .is_some_and(|addresses| addresses.contains(&ip))
+        self.eni_addresses(eni).contains(&ip)
+    }
+
+    /// The private addresses of ENI `eni` (none for an unknown ENI).
+    pub fn eni_addresses(&self, eni: &str) -> &[IpAddr] {
+        self.eni_addresses.get(eni).map_or(&[], Vec::as_slice)
     }
 
     /// Whether `ip` lies in one of the CIDR blocks of VPC `vpc` (false for an unknown VPC).

@@ -4,7 +4,6 @@
 //! `in_aws_service` would for the record's peer, as one struct, so a query that needs them all
 //! pays for one parse and one pass instead of a dozen.
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -17,7 +16,7 @@ use datafusion::logical_expr::{
 };
 
 use super::args::{Strings, same_source, strings_signature};
-use crate::inventory::lookup::Lookup;
+use crate::inventory::lookup::{Lookup, Map};
 use crate::net::{is_public, parse_ip};
 
 /// The services a gateway endpoint can serve, as ip-ranges.json names them.
@@ -38,8 +37,7 @@ const FIELDS: [(&str, bool); 11] = [
     ("gateway_service", true),
 ];
 
-/// The function over one loaded inventory (`None`: none loaded, every fact but the address
-/// family and publicity is NULL).
+/// The function over one loaded inventory (`None`: none loaded, every fact is NULL).
 #[derive(Debug)]
 struct PeerFacts {
     lookup: Option<Arc<Lookup>>,
@@ -84,8 +82,6 @@ fn fields() -> Fields {
 
 /// The VPC, route table and region a peer is looked up in.
 type Key<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
-
-type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Where a peer lies, seen from one VPC and route table.
 #[derive(Clone, Copy, Default)]
@@ -197,9 +193,10 @@ impl ScalarUDFImpl for PeerFacts {
         for row in 0..rows {
             let eni = eni.get(row);
             let (src_text, dst_text) = (src.get(row), dst.get(row));
+            let own = lookup.zip(eni).map(|(l, e)| l.eni_addresses(e));
             let owns = |text: Option<&str>| {
-                let (lookup, eni, ip) = (lookup?, eni?, text.and_then(parse_ip)?);
-                Some((lookup.eni_has_address(eni, ip), ip))
+                let (own, ip) = (own?, text.and_then(parse_ip)?);
+                Some((own.contains(&ip), ip))
             };
             let (src_own, dst_own) = (owns(src_text), owns(dst_text));
             out.src_own.append_option(src_own.map(|(own, _)| own));
