@@ -527,6 +527,22 @@ fn a_killed_s3_ingest_never_shows_a_partial_dataset_and_the_rerun_is_exact() {
     let took = began.elapsed();
     let whole = count(&reference);
     assert!(whole > 1000, "{whole}");
+    // A committed run whose files are still staged (its ingest died while moving them into
+    // place): a reader refuses rather than read part of it.
+    let commits = keys(&format!("{base}/reference/_vpcflow/commits/"));
+    assert_eq!(commits.len(), 1, "{commits:?}");
+    let run_id = commits[0]
+        .rsplit('/')
+        .next()
+        .and_then(|f| f.strip_suffix(".json"))
+        .expect("a manifest");
+    let staged = format!("{base}/reference/_vpcflow/staging/{run_id}/flows/part.parquet");
+    put(&[(&staged, b"staged")]);
+    let (code, _, err) = run(&["query", "SELECT count(*) FROM flows", &reference]);
+    assert_ne!(code, Some(0));
+    assert!(err.contains("files are not all in place yet"), "{err}");
+    delete(&staged);
+    assert_eq!(count(&reference), whole);
     for (i, at) in [0.1, 0.3, 0.5, 0.7, 0.85, 0.95].into_iter().enumerate() {
         let rel = format!("{base}/{i}");
         let out = url(&rel);
@@ -534,11 +550,28 @@ fn a_killed_s3_ingest_never_shows_a_partial_dataset_and_the_rerun_is_exact() {
         std::thread::sleep(took.mul_f64(at));
         let _ = child.kill();
         let _ = child.wait();
-        let seen = count(&out);
-        assert!(
-            seen == 0 || seen == whole,
-            "killed at {at}: {seen} of {whole} records visible"
-        );
+        // A reader sees nothing or everything, or (killed while moving a committed run into
+        // place) refuses and says so.
+        let (code, seen, err) = run(&[
+            "query",
+            "SELECT count(*) AS n FROM flows",
+            &out,
+            "-o",
+            "json",
+        ]);
+        if code == Some(0) {
+            let v: Value = serde_json::from_str(&seen).expect("json");
+            let seen = v[0]["n"].as_i64().expect("n");
+            assert!(
+                seen == 0 || seen == whole,
+                "killed at {at}: {seen} of {whole} records visible"
+            );
+        } else {
+            assert!(
+                err.contains("files are not all in place yet"),
+                "killed at {at}: {err}"
+            );
+        }
         // A killed ingest leaves its lock; removed as the error says, the next run completes.
         delete(&format!("{rel}/_vpcflow/lock"));
         let (code, _, err) = run(&["ingest", &url("sample/"), "--out", &out, "-o", "json"]);

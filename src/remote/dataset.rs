@@ -7,7 +7,8 @@
 //! to their place under `flows/` and the staged copies deleted. The next ingest rolls a
 //! committed run forward and deletes what an uncommitted one left, as for a local dataset.
 //! Readers list `flows/`, so they never see an object of an uncommitted run, and S3 never shows
-//! a partly written object. A lock object (`_vpcflow/lock`, put only if absent) keeps two
+//! a partly written object; a reader that finds a committed run still staged (being moved in,
+//! or its ingest died doing so) refuses with an error rather than read part of it. A lock object (`_vpcflow/lock`, put only if absent) keeps two
 //! ingests apart; one that died leaves it, and the error says how to remove it.
 
 use std::collections::BTreeMap;
@@ -56,11 +57,34 @@ impl S3Dataset {
         let ds = S3Dataset::at(url, conn)?;
         let commits = ds.key(&format!("{META}/commits"));
         let listed = block_on(async { ds.store.list_with_delimiter(Some(&commits)).await })?;
-        match listed {
-            Ok(r) if !r.objects.is_empty() => Ok(Some(ds)),
-            Ok(_) => Ok(None),
-            Err(e) => Err(Error::input(url, describe(&e))),
+        let commits = match listed {
+            Ok(r) if !r.objects.is_empty() => r.objects,
+            Ok(_) => return Ok(None),
+            Err(e) => return Err(Error::input(url, describe(&e))),
+        };
+        // A committed run still staged is being moved into place (or its ingest died doing
+        // so): `flows/` holds part of it, and reading now would give part of the answer.
+        let staging = ds.key(&format!("{META}/staging"));
+        let staged = block_on(async { ds.store.list_with_delimiter(Some(&staging)).await })?
+            .map_err(|e| Error::input(url, describe(&e)))?;
+        for prefix in &staged.common_prefixes {
+            let Some(run) = prefix.filename() else {
+                continue;
+            };
+            let manifest = format!("{run}.json");
+            if commits
+                .iter()
+                .any(|o| o.location.filename() == Some(&manifest))
+            {
+                return Err(Error::Data(format!(
+                    "{}: ingest run {run} has committed but its files are not all in place yet \
+                     (an ingest is finishing, or one died while finishing); wait, or run the \
+                     ingest into this dataset again to complete it",
+                    ds.display("")
+                )));
+            }
         }
+        Ok(Some(ds))
     }
 
     /// Opens the dataset at `url` for an ingest: takes its lock, rolls committed runs forward
