@@ -207,8 +207,6 @@ impl ScalarUDFImpl for PeerFacts {
                 (_, Some((true, _))) => (src_text, src_own.map(|(_, ip)| ip)),
                 _ => (None, None),
             };
-            // The other end of an owned address may not be one (then it was never parsed).
-            let peer = peer.or_else(|| peer_text.and_then(parse_ip));
             out.peer.append_option(peer_text);
             let key = (vpc.get(row), table.get(row), region.get(row));
             let place = match (lookup, peer) {
