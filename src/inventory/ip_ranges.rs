@@ -260,6 +260,11 @@ impl Hasher for KeyHasher {
     }
 }
 
+/// The first byte of an address `width` bits wide, given as an integer.
+fn first_byte(bits: u128, width: u32) -> usize {
+    (bits >> (width - 8)) as usize
+}
+
 /// The address as an integer, and the family's table and width.
 fn bits_of(ip: IpAddr) -> (u128, bool) {
     match ip {
@@ -274,9 +279,9 @@ impl Table {
         let mut first_bytes = [0u64; 4];
         for (bits, len, width, entry) in ranges {
             // The first bytes this prefix covers: 2^(8 - len) of them from its own.
-            let first = (bits >> (width - 8)) as usize;
             let span = 1usize << 8u32.saturating_sub(u32::from(len));
-            for b in (first & !(span - 1))..(first & !(span - 1)) + span {
+            let start = first_byte(bits, width) & !(span - 1);
+            for b in start..start + span {
                 first_bytes[b / 64] |= 1 << (b % 64);
             }
             let level = by_len.entry(len).or_insert_with(|| Level {
@@ -302,7 +307,7 @@ impl Table {
     /// The levels that may hold a prefix containing `bits` (an address `width` bits wide):
     /// none when no prefix covers its first byte.
     fn candidates(&self, bits: u128, width: u32) -> &[Level] {
-        let b = (bits >> (width - 8)) as usize;
+        let b = first_byte(bits, width);
         if self.first_bytes[b / 64] & (1 << (b % 64)) == 0 {
             &[]
         } else {

@@ -8,8 +8,9 @@
 //! committed run forward and deletes what an uncommitted one left, as for a local dataset.
 //! Readers list `flows/`, so they never see an object of an uncommitted run, and S3 never shows
 //! a partly written object; a reader that finds a committed run still staged (being moved in,
-//! or its ingest died doing so) refuses with an error rather than read part of it. A lock object (`_vpcflow/lock`, put only if absent) keeps two
-//! ingests apart; one that died leaves it, and the error says how to remove it.
+//! or its ingest died doing so) refuses with an error rather than read part of it. A lock
+//! object (`_vpcflow/lock`, put only if absent) keeps two ingests apart; one that died leaves
+//! it, and the error says how to remove it.
 
 use std::collections::BTreeMap;
 use std::io::Read;
