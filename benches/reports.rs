@@ -9,10 +9,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use common::{RECORDS_PER_FLOW_HOUR, vpcflow};
 use criterion::{Criterion, criterion_group, criterion_main};
 use vpcflow::ingest::parallel::{Discard, RunOptions};
 use vpcflow::ingest::{ReadOptions, prepare};
@@ -23,39 +21,6 @@ use vpcflow::sql::session::{FlowsSource, session};
 
 fn records() -> usize {
     common::records(5_000_000)
-}
-
-/// The estate (logs and inventory) and its ingested dataset, written on first use.
-fn estate() -> (PathBuf, PathBuf) {
-    let n = records();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target")
-        .join(format!("bench-estate-{n}"));
-    let estate = root.join("estate");
-    let dataset = root.join("dataset");
-    if !dataset.join("flows").exists() {
-        let _ = std::fs::remove_dir_all(&root);
-        let hours = 24u32;
-        let per_hour = (n as f64 / RECORDS_PER_FLOW_HOUR / f64::from(hours)).ceil() as u32;
-        let (hours, per_hour) = (hours.to_string(), per_hour.max(1).to_string());
-        let out = estate.to_str().expect("path");
-        vpcflow(&[
-            "generate",
-            "--out",
-            out,
-            "--hours",
-            &hours,
-            "--flows-per-hour",
-            &per_hour,
-        ]);
-        let logs = [estate.join("AWSLogs"), dataset.clone()];
-        let (logs, ds) = (
-            logs[0].to_str().expect("path"),
-            logs[1].to_str().expect("path"),
-        );
-        vpcflow(&["ingest", logs, "--out", ds, "-q"]);
-    }
-    (estate, dataset)
 }
 
 /// Runs every report once over `source`.
@@ -74,7 +39,7 @@ fn pack_over(runtime: &tokio::runtime::Runtime, source: FlowsSource, inventory: 
 }
 
 fn reports(c: &mut Criterion) {
-    let (estate, dataset) = estate();
+    let (estate, dataset) = common::estate(records());
     let inventory = Inventory::load(&estate.join("inventory"), None).expect("inventory");
     let opts = RunOptions::default();
     let runtime = tokio::runtime::Builder::new_multi_thread()

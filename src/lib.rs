@@ -6,7 +6,8 @@
 //! [`ingest::decode`] turns into Arrow RecordBatches on every core, in order and with bounded
 //! memory. The batches go to a Parquet dataset ([`ingest::sink`]) or straight into DataFusion as
 //! the `flows` table ([`sql::session`]). `s3://` inputs and datasets are listed, fetched and
-//! written by `remote`.
+//! written by `remote`. With the `cluster` feature, `cluster` runs the same SQL on a Ballista
+//! cluster.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -25,6 +26,8 @@
 pub mod audit;
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod error;
 pub mod generate;
 pub mod ingest;

@@ -1,5 +1,7 @@
-//! What the benches that drive the `vpcflow` binary share: the size knob and the runner.
+//! What the benches that drive the `vpcflow` binary share: the size knob, the runner and the
+//! generated estate.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Records the estate generator writes per flow and hour (4.79 million at 48,676 flows per hour
@@ -22,4 +24,38 @@ pub fn vpcflow(args: &[&str]) {
         .status()
         .expect("vpcflow runs");
     assert!(status.success(), "vpcflow {args:?}");
+}
+
+/// The estate of `n` records (logs and inventory) and its ingested dataset, written on first
+/// use under `target/bench-estate-<n>/` and reused by later runs.
+#[allow(dead_code)] // not every bench reads this estate
+pub fn estate(n: usize) -> (PathBuf, PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join(format!("bench-estate-{n}"));
+    let estate = root.join("estate");
+    let dataset = root.join("dataset");
+    if !dataset.join("flows").exists() {
+        let _ = std::fs::remove_dir_all(&root);
+        let hours = 24u32;
+        let per_hour = (n as f64 / RECORDS_PER_FLOW_HOUR / f64::from(hours)).ceil() as u32;
+        let (hours, per_hour) = (hours.to_string(), per_hour.max(1).to_string());
+        let out = estate.to_str().expect("path");
+        vpcflow(&[
+            "generate",
+            "--out",
+            out,
+            "--hours",
+            &hours,
+            "--flows-per-hour",
+            &per_hour,
+        ]);
+        let logs = [estate.join("AWSLogs"), dataset.clone()];
+        let (logs, ds) = (
+            logs[0].to_str().expect("path"),
+            logs[1].to_str().expect("path"),
+        );
+        vpcflow(&["ingest", logs, "--out", ds, "-q"]);
+    }
+    (estate, dataset)
 }

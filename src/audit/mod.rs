@@ -23,8 +23,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::sql::pack;
+use crate::inventory::TABLES;
 use crate::sql::queries::{FINDINGS, Report, finding_kinds};
+use crate::sql::{pack, session};
 use config::Config;
 
 /// The version of the JSON output's schema; it changes only when a field changes meaning or
@@ -226,6 +227,15 @@ pub async fn run(
         .map(|r| r.bind(&params))
         .collect::<Result<Vec<_>>>()?;
     let outputs = pack::run(ctx, &queries).await?;
+    // The findings read the reports' results, the inventory and the audit's basis, all small:
+    // they run in this process even when the reports ran on a cluster.
+    let local = SessionContext::new_with_config(session::config());
+    for name in TABLES {
+        if let Ok(table) = ctx.table_provider(name).await {
+            local.register_table(name, table)?;
+        }
+    }
+    let ctx = &local;
     let mut results: BTreeMap<&str, Vec<RecordBatch>> = BTreeMap::new();
     for (report, output) in reports.iter().zip(outputs) {
         let table = MemTable::try_new(output.schema.clone(), vec![output.batches.clone()])?;

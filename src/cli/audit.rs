@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, SecondsFormat, Utc};
 use clap::Args;
 
+use super::cluster::ClusterArgs;
 use super::query::{finish, flows_source, runtime};
 use super::{InputArgs, Outcome};
 use crate::audit::config::Config;
@@ -16,7 +17,6 @@ use crate::ingest::discover::parse_time;
 use crate::ingest::parallel::RunOptions;
 use crate::inventory::Inventory;
 use crate::sql::queries::Report;
-use crate::sql::session::session;
 
 /// Where the HTML page goes when neither the config nor `--html` says.
 const DEFAULT_HTML: &str = "vpcflow-audit.html";
@@ -65,6 +65,9 @@ pub struct AuditArgs {
     /// An interface endpoint with traffic below this many bytes in the window is near-idle.
     #[arg(long, value_name = "BYTES")]
     pub near_idle_bytes: Option<u64>,
+    /// Where the audit's queries run.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 /// Output formats of the audit.
@@ -196,7 +199,10 @@ pub fn run(mut args: AuditArgs, opts: RunOptions) -> Result<Outcome> {
     let read = args.input.read_options()?;
     let (source, totals) = flows_source(&args.input, config.region.as_deref(), opts, &reporter)?;
     let audit = runtime(opts)?.block_on(async {
-        let ctx = session(source, Some(&inventory), Some(&read.window)).await?;
+        let ctx = args
+            .cluster
+            .session(source, Some(&inventory), Some(&read.window))
+            .await?;
         // The totals are complete only once the scan ends, so they are filled in after.
         audit::run(&ctx, &config, bounds).await
     })?;

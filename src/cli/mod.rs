@@ -5,6 +5,7 @@
 
 mod athena;
 mod audit;
+mod cluster;
 mod diag;
 mod fields;
 mod functions;
@@ -77,6 +78,13 @@ pub enum Command {
     AthenaDdl(athena::AthenaArgs),
     /// Write a small, consistent sample estate: S3-layout logs, Parquet, inventory JSON.
     Generate(generate::GenerateArgs),
+    /// Run the scheduler of a Ballista cluster that `--cluster` sends queries, reports and
+    /// audits to.
+    #[cfg(feature = "cluster")]
+    Scheduler(cluster::SchedulerArgs),
+    /// Run an executor of a Ballista cluster: it takes tasks from the scheduler.
+    #[cfg(feature = "cluster")]
+    Executor(cluster::ExecutorArgs),
 }
 
 /// Options of every command that reads flow logs.
@@ -296,5 +304,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Report(a) => report::run(a, opts),
         Command::Audit(a) => audit::run(a, opts),
         Command::Generate(a) => generate::run(a),
+        #[cfg(feature = "cluster")]
+        Command::Scheduler(a) => cluster::scheduler(a, opts),
+        #[cfg(feature = "cluster")]
+        Command::Executor(a) => cluster::executor(a, opts),
     }
 }

@@ -10,6 +10,7 @@ use clap::Args;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 
+use super::cluster::ClusterArgs;
 use super::{InputArgs, Outcome, Reporter, report_prepared};
 use crate::error::{Error, Result};
 use crate::ingest::discover::dataset_root;
@@ -17,7 +18,7 @@ use crate::ingest::parallel::{RunOptions, RunTotals};
 use crate::inventory::Inventory;
 use crate::report::{Format, Renderer, TableLimits};
 use crate::sql::queries::{self, REPORTS, Report};
-use crate::sql::session::{CLASSIFIED, FlowsSource, session};
+use crate::sql::session::{CLASSIFIED, FlowsSource};
 use crate::sql::user;
 
 /// Arguments of `vpcflow query`.
@@ -46,6 +47,9 @@ pub struct QueryArgs {
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Where the SQL runs.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 /// What a session holds beyond `flows`: the inventory and the named queries as views.
@@ -146,7 +150,14 @@ pub fn run(mut args: QueryArgs, opts: RunOptions) -> Result<Outcome> {
     let mut target = Target::open(args.output.output, args.out.as_deref())?;
     let limits = args.output.limits(args.out.is_none());
     runtime(opts)?.block_on(async {
-        let ctx = open_session(source, inventory.as_ref(), &user_queries, &values).await?;
+        let ctx = open_session(
+            &args.cluster,
+            source,
+            inventory.as_ref(),
+            &user_queries,
+            &values,
+        )
+        .await?;
         run_sql(&ctx, &sql, &args.output, limits, target.writer()).await
     })?;
     target.publish()?;
@@ -234,12 +245,13 @@ fn read_sql(file: &Path, inputs: &[PathBuf]) -> Result<String> {
 
 /// The session with `flows`, the inventory tables and views, and every report as a view.
 pub(super) async fn open_session(
+    cluster: &ClusterArgs,
     source: FlowsSource,
     inventory: Option<&Inventory>,
     user_queries: &[Report],
     values: &BTreeMap<String, String>,
 ) -> Result<SessionContext> {
-    let ctx = session(source, inventory, None).await?;
+    let ctx = cluster.session(source, inventory, None).await?;
     register_reports(&ctx, user_queries, values).await;
     Ok(ctx)
 }
@@ -431,10 +443,12 @@ pub(super) fn flows_source(
     Ok((source, totals))
 }
 
-/// The runtime queries run on, with one worker per parser thread.
+/// The runtime queries run on, with one worker per parser thread. Its threads get deep stacks:
+/// planning and (on a cluster) encoding and decoding the classification's plan recurse deeply.
 pub(super) fn runtime(opts: RunOptions) -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(opts.threads.max(1))
+        .thread_stack_size(64 << 20)
         .enable_all()
         .build()
         .map_err(|e| Error::Data(format!("cannot start the query runtime: {e}")))

@@ -6,6 +6,7 @@ use std::io::Write;
 
 use clap::Args;
 
+use super::cluster::ClusterArgs;
 use super::query::{ParamArgs, finish, flows_source, runtime};
 use super::{InputArgs, Outcome};
 use crate::error::{Error, Result};
@@ -14,7 +15,6 @@ use crate::inventory::{Inventory, Kind};
 use crate::report::{Format, Named, render_reports};
 use crate::sql::pack;
 use crate::sql::queries::{CLASSIFY_NEEDS, REPORTS, Report};
-use crate::sql::session::session;
 
 /// Arguments of `vpcflow report`.
 #[derive(Debug, Args)]
@@ -39,6 +39,9 @@ pub struct ReportArgs {
     /// Report parameters.
     #[command(flatten)]
     pub params: ParamArgs,
+    /// Where the reports run.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 /// Lists the reports: name, what it answers and its parameters.
@@ -91,7 +94,10 @@ pub fn run(mut args: ReportArgs, opts: RunOptions) -> Result<Outcome> {
     let window = args.input.read_options()?.window;
     let (source, totals) = flows_source(&args.input, args.region.as_deref(), opts, &reporter)?;
     let outputs = runtime(opts)?.block_on(async {
-        let ctx = session(source, Some(&inventory), Some(&window)).await?;
+        let ctx = args
+            .cluster
+            .session(source, Some(&inventory), Some(&window))
+            .await?;
         pack::run(&ctx, &queries).await
     })?;
     let descriptions: Vec<String> = chosen.iter().map(|r| r.description()).collect();

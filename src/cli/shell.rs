@@ -22,6 +22,7 @@ use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
 use rustyline::{CompletionType, Config, Context, Editor, Helper};
 
+use super::cluster::ClusterArgs;
 use super::functions::functions_batch;
 use super::query::{OutputArgs, TableArgs, finish, flows_source, open_session, run_sql, runtime};
 use super::{InputArgs, Outcome};
@@ -49,6 +50,9 @@ pub struct ShellArgs {
     /// The history file (default: $VPCFLOW_HISTORY, else ~/.vpcflow_history).
     #[arg(long, value_name = "FILE")]
     pub history: Option<PathBuf>,
+    /// Where the statements run.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 const SHELL_HELP: &str = "Statements end with `;` and may span lines. Meta-commands:\n  \
@@ -76,6 +80,7 @@ pub fn run(args: ShellArgs, opts: RunOptions) -> Result<Outcome> {
     let (source, totals) = flows_source(&args.input, region, opts, &reporter)?;
     let rt = runtime(opts)?;
     let ctx = rt.block_on(open_session(
+        &args.cluster,
         source,
         inventory.as_ref(),
         &user_queries,

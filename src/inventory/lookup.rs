@@ -62,12 +62,12 @@ enum Destination {
 }
 
 /// The string column `name` of `batch` (absent or of another type: no column).
-fn column<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a StringArray> {
+pub(crate) fn column<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a StringArray> {
     batch.column_by_name(name)?.as_string_opt::<i32>()
 }
 
 /// The value in `row` of an optional column.
-fn value(column: Option<&StringArray>, row: usize) -> Option<&str> {
+pub(crate) fn value(column: Option<&StringArray>, row: usize) -> Option<&str> {
     let c = column?;
     (row < c.len() && c.is_valid(row)).then(|| c.value(row))
 }

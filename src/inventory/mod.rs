@@ -268,6 +268,49 @@ impl Inventory {
         self.ip_ranges.as_ref()
     }
 
+    /// The inventory that [`Inventory::tables`] describes, read back from those tables (as
+    /// written elsewhere, e.g. for the nodes of a cluster): the same tables, and ip-ranges.json
+    /// rebuilt from `aws_ip_ranges` (without its sync token). No files are listed, and of the
+    /// kinds only ip-ranges.json counts as found (when it has ranges). A prefix that does not
+    /// parse is an error naming it.
+    pub fn from_tables(tables: Vec<(&'static str, RecordBatch)>) -> Result<Inventory> {
+        let mut ranges = Vec::new();
+        if let Some((_, b)) = tables.iter().find(|(n, _)| *n == "aws_ip_ranges") {
+            let column = |name| lookup::column(b, name);
+            let (prefix, region, group, service) = (
+                column("prefix"),
+                column("region"),
+                column("network_border_group"),
+                column("service"),
+            );
+            for row in 0..b.num_rows() {
+                let text = lookup::value(prefix, row).unwrap_or_default();
+                let prefix = text.parse::<ipnet::IpNet>().map_err(|e| {
+                    Error::Data(format!("aws_ip_ranges row {row}: prefix {text:?}: {e}"))
+                })?;
+                let text = |c| lookup::value(c, row).unwrap_or_default().to_string();
+                ranges.push(ip_ranges::IpRange {
+                    prefix,
+                    region: text(region),
+                    network_border_group: text(group),
+                    service: text(service),
+                });
+            }
+        }
+        let mut found = [false; Kind::ALL.len()];
+        found[Kind::IpRanges.index()] = !ranges.is_empty();
+        Ok(Inventory {
+            tables,
+            found,
+            ip_ranges: (!ranges.is_empty()).then(|| IpRanges {
+                sync_token: String::new(),
+                create_date: String::new(),
+                ranges,
+            }),
+            files: Vec::new(),
+        })
+    }
+
     /// Files read and files skipped, in walk order: (path, what it was read as), or
     /// (path, `skipped: <reason>`).
     pub fn files(&self) -> &[(PathBuf, String)] {

@@ -51,6 +51,20 @@ pub struct Output {
 /// Runs `queries` (trusted SQL reading the view `flows_classified` and any other table of
 /// `ctx`) with one scan of the view, and returns their results in order.
 pub async fn run(ctx: &SessionContext, queries: &[String]) -> Result<Vec<Output>> {
+    // A cluster runs each statement as its own job; the shared scan lives in one process.
+    #[cfg(feature = "cluster")]
+    if crate::cluster::is_cluster(ctx) {
+        let mut outputs = Vec::with_capacity(queries.len());
+        for sql in queries {
+            let df = ctx.sql(sql).await?;
+            let schema = Arc::new(df.schema().as_arrow().clone());
+            outputs.push(Output {
+                schema,
+                batches: df.collect().await?,
+            });
+        }
+        return Ok(outputs);
+    }
     let view = ctx.table(VIEW).await?;
     let hub = Arc::new(Hub {
         schema: Arc::new(view.schema().as_arrow().clone()),

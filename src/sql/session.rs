@@ -16,7 +16,7 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::execution::TaskContext;
-use datafusion::logical_expr::Expr;
+use datafusion::logical_expr::{Expr, ScalarUDF};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
@@ -72,13 +72,7 @@ pub async fn session(
     inventory: Option<&Inventory>,
     window: Option<&Window>,
 ) -> Result<SessionContext> {
-    let config = SessionConfig::new()
-        .with_information_schema(true)
-        .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()))
-        .set_bool("datafusion.execution.parquet.pushdown_filters", true)
-        .set_bool("datafusion.execution.parquet.reorder_filters", true)
-        .set_bool("datafusion.sql_parser.collect_spans", true);
-    let ctx = SessionContext::new_with_config(config);
+    let ctx = SessionContext::new_with_config(config());
     let table: Arc<dyn TableProvider> = match source {
         FlowsSource::Raw {
             inputs,
@@ -94,34 +88,83 @@ pub async fn session(
             diagnostics,
             totals,
         }),
-        FlowsSource::Dataset(root) => {
-            let dir = root.join(FLOWS_DIR);
-            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-            let dir = std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, e))?;
-            dataset_table(&ctx, ListingTableUrl::parse(format!("{}/", dir.display()))?).await?
-        }
+        FlowsSource::Dataset(root) => local_dataset(&ctx, &root).await?,
         FlowsSource::RemoteDataset(store, flows) => {
             let url = ListingTableUrl::parse(&flows)?;
             ctx.register_object_store(url.object_store().as_ref(), store);
             dataset_table(&ctx, url).await?
         }
     };
-    ctx.register_table("flows", table)?;
-    if let Some(w) = window {
-        restrict(&ctx, w).await?;
-    }
     let index = inventory.and_then(|i| i.ip_ranges()).map(|r| r.index());
     let lookup = inventory.map(|i| Arc::new(Lookup::new(i, index.clone())));
-    udf::register_all(&ctx, index.as_ref(), lookup);
-    if let Some(inv) = inventory {
-        for (name, batch) in inv.tables() {
-            let mem = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
-            ctx.register_table(name, Arc::new(mem))?;
+    let tables = match inventory {
+        Some(inv) => Some(
+            inv.tables()
+                .into_iter()
+                .map(|(name, batch)| {
+                    let mem = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+                    Ok((name, Arc::new(mem) as Arc<dyn TableProvider>))
+                })
+                .collect::<Result<Vec<_>>>()?,
+        ),
+        None => None,
+    };
+    assemble(
+        &ctx,
+        table,
+        udf::all(index.as_ref(), lookup),
+        tables,
+        window,
+    )
+    .await?;
+    Ok(ctx)
+}
+
+/// The session settings every query runs with, locally or on a cluster.
+pub(crate) fn config() -> SessionConfig {
+    SessionConfig::new()
+        .with_information_schema(true)
+        .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .set_bool("datafusion.execution.parquet.pushdown_filters", true)
+        .set_bool("datafusion.execution.parquet.reorder_filters", true)
+        .set_bool("datafusion.sql_parser.collect_spans", true)
+}
+
+/// Registers on `ctx` the `flows` table (restricted to `window`), the SQL functions and, given
+/// the inventory's tables, those tables and the `flows_classified` view.
+pub(crate) async fn assemble(
+    ctx: &SessionContext,
+    flows: Arc<dyn TableProvider>,
+    functions: Vec<ScalarUDF>,
+    inventory: Option<Vec<(&'static str, Arc<dyn TableProvider>)>>,
+    window: Option<&Window>,
+) -> Result<()> {
+    ctx.register_table("flows", flows)?;
+    if let Some(w) = window {
+        restrict(ctx, w).await?;
+    }
+    for function in functions {
+        ctx.register_udf(function);
+    }
+    if let Some(tables) = inventory {
+        for (name, table) in tables {
+            ctx.register_table(name, table)?;
         }
         let view = ctx.sql(queries::CLASSIFY).await?.into_view();
         ctx.register_table(CLASSIFIED, view)?;
     }
-    Ok(ctx)
+    Ok(())
+}
+
+/// The table over the ingested dataset in the directory `root` (created if missing).
+pub(crate) async fn local_dataset(
+    ctx: &SessionContext,
+    root: &std::path::Path,
+) -> Result<Arc<dyn TableProvider>> {
+    let dir = root.join(FLOWS_DIR);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let dir = std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, e))?;
+    dataset_table(ctx, ListingTableUrl::parse(format!("{}/", dir.display()))?).await
 }
 
 /// Replaces `flows` by the records that overlap `window`. The filter also names the `date`
@@ -154,7 +197,7 @@ async fn restrict(ctx: &SessionContext, window: &Window) -> Result<()> {
 
 /// The listing table over an ingested dataset, with the canonical schema (plus any unknown
 /// fields its files hold) so every known field can be queried whatever the files contain.
-async fn dataset_table(
+pub(crate) async fn dataset_table(
     ctx: &SessionContext,
     url: ListingTableUrl,
 ) -> Result<Arc<dyn TableProvider>> {

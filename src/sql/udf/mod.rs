@@ -14,6 +14,7 @@ mod ip;
 
 use std::sync::Arc;
 
+use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::SessionContext;
 
 use crate::inventory::ip_ranges::ServiceIndex;
@@ -40,15 +41,26 @@ pub fn register_all(
     ranges: Option<&ServiceIndex>,
     lookup: Option<Arc<Lookup>>,
 ) {
+    for function in all(ranges, lookup) {
+        ctx.register_udf(function);
+    }
+}
+
+/// Every function [`register_all`] registers, answering from `ranges` and `lookup`.
+pub fn all(ranges: Option<&ServiceIndex>, lookup: Option<Arc<Lookup>>) -> Vec<ScalarUDF> {
     let index = ranges.map(|r| Arc::new(r.clone()));
-    for function in ip::functions()
+    ip::functions()
         .into_iter()
         .chain(aws::functions(index))
         .chain(estate::functions(lookup.clone()))
         .chain([facts::function(lookup)])
-    {
-        ctx.register_udf(function);
-    }
+        .collect()
+}
+
+/// The functions that answer from their arguments alone (the address functions); the others
+/// answer from an inventory.
+pub fn standalone() -> Vec<ScalarUDF> {
+    ip::functions()
 }
 
 /// The documentation of every function [`register_all`] registers, in a stable order.
@@ -212,6 +224,7 @@ mod tests {
 pub(crate) mod test_sql {
     use arrow::array::RecordBatch;
     use arrow::util::pretty::pretty_format_batches;
+    use datafusion::logical_expr::ScalarUDF;
     use datafusion::prelude::SessionContext;
 
     /// The query's result batches.

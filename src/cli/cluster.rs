@@ -1,0 +1,135 @@
+//! `--cluster` of the commands that run SQL, and (with the `cluster` feature) `vpcflow
+//! scheduler` and `vpcflow executor`, which start the nodes of a Ballista cluster.
+
+use clap::Args;
+use datafusion::prelude::SessionContext;
+
+use crate::error::Result;
+use crate::ingest::discover::Window;
+use crate::inventory::Inventory;
+use crate::sql::session::{FlowsSource, session};
+
+/// Where statements run.
+#[derive(Debug, Default, Args)]
+pub struct ClusterArgs {
+    /// Run on the Ballista cluster whose scheduler is at df://HOST:PORT (see `vpcflow
+    /// scheduler`). The input must be an ingested dataset that every executor reads at the same
+    /// path; the inventory's tables are written beside it, under inventory/.
+    #[cfg(feature = "cluster")]
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub cluster: Option<String>,
+}
+
+impl ClusterArgs {
+    /// The session statements run in: on the cluster if one is named, else in this process.
+    pub async fn session(
+        &self,
+        source: FlowsSource,
+        inventory: Option<&Inventory>,
+        window: Option<&Window>,
+    ) -> Result<SessionContext> {
+        #[cfg(feature = "cluster")]
+        if let Some(url) = &self.cluster {
+            return crate::cluster::session(url, source, inventory, window).await;
+        }
+        session(source, inventory, window).await
+    }
+}
+
+#[cfg(feature = "cluster")]
+pub use nodes::{ExecutorArgs, SchedulerArgs, executor, scheduler};
+
+#[cfg(feature = "cluster")]
+mod nodes {
+    use std::net::SocketAddr;
+    use std::path::PathBuf;
+
+    use clap::Args;
+
+    use super::super::Outcome;
+    use super::super::query::runtime;
+    use crate::cluster::node::{self, ExecutorOptions, SchedulerOptions};
+    use crate::error::{Error, Result};
+    use crate::ingest::parallel::RunOptions;
+
+    /// Arguments of `vpcflow scheduler`.
+    #[derive(Debug, Args)]
+    pub struct SchedulerArgs {
+        /// The address to listen on, for clients (`--cluster df://HOST:PORT`) and executors.
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:50050")]
+        pub bind: SocketAddr,
+        /// Seconds without a heartbeat after which an executor is taken as lost and its tasks
+        /// run elsewhere.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        pub executor_timeout: u64,
+    }
+
+    /// Arguments of `vpcflow executor`.
+    #[derive(Debug, Args)]
+    pub struct ExecutorArgs {
+        /// The scheduler, as HOST:PORT or df://HOST:PORT.
+        #[arg(long, value_name = "HOST:PORT", default_value = "localhost:50050")]
+        pub scheduler: String,
+        /// The host to listen on, which the scheduler and the other executors connect to.
+        #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
+        pub host: String,
+        /// The Arrow Flight port: shuffle data and results are fetched from it.
+        #[arg(long, value_name = "PORT", default_value_t = 50051)]
+        pub port: u16,
+        /// The gRPC port the scheduler sends tasks to.
+        #[arg(long, value_name = "PORT", default_value_t = 50052)]
+        pub grpc_port: u16,
+        /// Tasks run at once (default: the machine's cores).
+        #[arg(long, value_name = "N")]
+        pub slots: Option<usize>,
+        /// Where shuffle files are kept (default: a temporary directory).
+        #[arg(long, value_name = "DIR")]
+        pub work_dir: Option<PathBuf>,
+        /// Seconds between heartbeats to the scheduler (keep it well under the scheduler's
+        /// --executor-timeout).
+        #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+        pub heartbeat: u64,
+    }
+
+    /// Runs a scheduler until stopped.
+    pub fn scheduler(args: SchedulerArgs, opts: RunOptions) -> Result<Outcome> {
+        runtime(opts)?.block_on(node::scheduler(SchedulerOptions {
+            bind: args.bind,
+            executor_timeout_seconds: args.executor_timeout,
+        }))?;
+        Ok(Outcome::Success)
+    }
+
+    /// Runs an executor until stopped (Ctrl-C or SIGTERM).
+    pub fn executor(args: ExecutorArgs, opts: RunOptions) -> Result<Outcome> {
+        let address = args.scheduler.trim_start_matches("df://");
+        let (host, port) = address
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "--scheduler {}: expected HOST:PORT",
+                    args.scheduler
+                ))
+            })?;
+        // A temporary work directory lives as long as the executor.
+        let temp;
+        let work_dir = match args.work_dir {
+            Some(dir) => dir,
+            None => {
+                temp = tempfile::tempdir().map_err(|e| Error::io("<temporary directory>", e))?;
+                temp.path().to_path_buf()
+            }
+        };
+        runtime(opts)?.block_on(node::executor(ExecutorOptions {
+            scheduler: (host, port),
+            host: args.host,
+            port: args.port,
+            grpc_port: args.grpc_port,
+            slots: args.slots.unwrap_or(opts.threads).max(1),
+            work_dir,
+            heartbeat_seconds: args.heartbeat.max(1),
+        }))?;
+        Ok(Outcome::Success)
+    }
+}

@@ -1,0 +1,100 @@
+//! Running queries, reports and audits on a DataFusion Ballista cluster: the client session
+//! here, the scheduler and executor processes in [`node`].
+//!
+//! A cluster reads an ingested dataset on storage every node reaches at the same path. The
+//! client publishes the inventory's tables beside it as Parquet ([`inventory`]), registers the
+//! same tables, functions and views as a local session, and lets the scheduler plan and the
+//! executors run each statement; [`codec`] carries vpcflow's functions across.
+
+pub mod codec;
+pub mod inventory;
+pub mod node;
+
+use std::sync::Arc;
+
+use ballista::prelude::{SessionConfigExt, SessionContextExt};
+use ballista_core::config::BallistaConfig;
+use datafusion::catalog::TableProvider;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::execution::SessionStateBuilder;
+use datafusion::prelude::SessionContext;
+
+use crate::error::{Error, Result};
+use crate::ingest::discover::Window;
+use crate::inventory::Inventory;
+use crate::sql::session::{self, FlowsSource};
+use crate::sql::udf;
+
+/// A session whose statements run on the cluster whose scheduler is at `url`
+/// (`df://host:port`), over the ingested dataset `source` names, with `inventory`'s tables,
+/// functions and `flows_classified` view, like [`session::session`].
+pub async fn session(
+    url: &str,
+    source: FlowsSource,
+    inventory: Option<&Inventory>,
+    window: Option<&Window>,
+) -> Result<SessionContext> {
+    let FlowsSource::Dataset(root) = source else {
+        return Err(Error::Usage(
+            "--cluster reads an ingested dataset in a directory every executor reads at the \
+             same path: run `vpcflow ingest` into one and give it as the input"
+                .into(),
+        ));
+    };
+    if !url.starts_with("df://") {
+        return Err(Error::Usage(format!(
+            "--cluster {url}: expected df://HOST:PORT, the scheduler's address"
+        )));
+    }
+    let config = session::config()
+        .with_ballista_logical_extension_codec(Arc::new(codec::LogicalCodec::default()))
+        .with_ballista_physical_extension_codec(Arc::new(codec::PhysicalCodec::default()));
+    let state = SessionStateBuilder::new()
+        .with_default_features()
+        .with_config(config)
+        .build();
+    let ctx = SessionContext::remote_with_state(url, state).await?;
+    let root = std::fs::canonicalize(&root).map_err(|e| Error::io(&root, e))?;
+    let flows = session::local_dataset(&ctx, &root).await?;
+    let (functions, tables) = match inventory {
+        Some(inventory) => {
+            let dir = inventory::publish(&root, inventory)?;
+            let functions = inventory::functions(&dir.to_string_lossy())?;
+            let mut tables = Vec::new();
+            for (name, file) in inventory::table_files(&dir) {
+                tables.push((name, parquet_table(&ctx, &file).await?));
+            }
+            (functions.as_ref().clone(), Some(tables))
+        }
+        None => (udf::all(None, None), None),
+    };
+    session::assemble(&ctx, flows, functions, tables, window).await?;
+    Ok(ctx)
+}
+
+/// Whether `ctx` runs its statements on a cluster.
+pub fn is_cluster(ctx: &SessionContext) -> bool {
+    ctx.state()
+        .config()
+        .options()
+        .extensions
+        .get::<BallistaConfig>()
+        .is_some()
+}
+
+/// A table over one Parquet file.
+async fn parquet_table(
+    ctx: &SessionContext,
+    file: &std::path::Path,
+) -> Result<Arc<dyn TableProvider>> {
+    let url = ListingTableUrl::parse(file.to_string_lossy())?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default()));
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .infer_schema(&ctx.state())
+        .await?;
+    Ok(Arc::new(ListingTable::try_new(config)?))
+}

@@ -1,0 +1,131 @@
+//! The scheduler and executor processes of a cluster, Ballista's with vpcflow's functions
+//! registered and its codecs in place, so executors run `ip_in_cidr`, `peer_facts` and the rest.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ballista_core::registry::BallistaFunctionRegistry;
+use ballista_core::utils::{default_config_producer, default_session_builder};
+use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::config::{SchedulerConfig, TaskDistributionPolicy};
+use ballista_scheduler::scheduler_process::start_server;
+use datafusion::execution::registry::FunctionRegistry;
+use datafusion::execution::{SessionState, SessionStateBuilder};
+use datafusion::prelude::SessionConfig;
+
+use super::codec::{LogicalCodec, PhysicalCodec};
+use crate::error::{Error, Result};
+use crate::sql::udf;
+
+/// How a scheduler runs.
+#[derive(Debug, Clone)]
+pub struct SchedulerOptions {
+    /// Where it listens for clients and executors.
+    pub bind: SocketAddr,
+    /// An executor silent for this long is taken as lost, and its tasks run elsewhere.
+    pub executor_timeout_seconds: u64,
+}
+
+/// How an executor runs.
+#[derive(Debug, Clone)]
+pub struct ExecutorOptions {
+    /// The scheduler's host and port.
+    pub scheduler: (String, u16),
+    /// The address it listens on (and advertises).
+    pub host: String,
+    /// Its Arrow Flight port (shuffle data and results).
+    pub port: u16,
+    /// Its gRPC port (tasks from the scheduler).
+    pub grpc_port: u16,
+    /// Tasks it runs at once.
+    pub slots: usize,
+    /// Where it keeps shuffle files.
+    pub work_dir: PathBuf,
+    /// Seconds between heartbeats to the scheduler.
+    pub heartbeat_seconds: u64,
+}
+
+/// A session with Ballista's defaults and vpcflow's functions (without an inventory: plans
+/// bring theirs, see [`super::codec`]).
+///
+/// A scheduler optimizes the plans it gets once more. DataFusion's `push_down_leaf_projections`
+/// does not survive that second pass over the classification (it has already moved the
+/// view's struct field accesses, and fails on them), so nodes leave it out: the client ran it.
+fn node_session(config: SessionConfig) -> datafusion::error::Result<SessionState> {
+    let state = default_session_builder(config)?;
+    let rules = state
+        .optimizers()
+        .iter()
+        .filter(|r| r.name() != "push_down_leaf_projections")
+        .cloned()
+        .collect();
+    let mut state = SessionStateBuilder::new_from_existing(state)
+        .with_optimizer_rules(rules)
+        .build();
+    for function in udf::all(None, None) {
+        state.register_udf(Arc::new(function))?;
+    }
+    Ok(state)
+}
+
+/// Runs a scheduler until the process is stopped.
+pub async fn scheduler(options: SchedulerOptions) -> Result<()> {
+    let mut config = SchedulerConfig::default()
+        .with_hostname(options.bind.ip().to_string())
+        .with_port(options.bind.port());
+    config.bind_host = options.bind.ip().to_string();
+    config.executor_timeout_seconds = options.executor_timeout_seconds;
+    config.no_executors_grace_period_seconds = options.executor_timeout_seconds;
+    config.expire_dead_executor_interval_seconds = options.executor_timeout_seconds.clamp(1, 15);
+    // Spread a stage's tasks over the executors rather than fill one first.
+    config.task_distribution = TaskDistributionPolicy::RoundRobin;
+    config.override_session_builder = Some(Arc::new(node_session));
+    config.override_logical_codec = Some(Arc::new(LogicalCodec::default()));
+    config.override_physical_codec = Some(Arc::new(PhysicalCodec::default()));
+    let cluster = BallistaCluster::new_from_config(&config)
+        .await
+        .map_err(cluster_error)?;
+    eprintln!("vpcflow scheduler listening on {}", options.bind);
+    start_server(cluster, options.bind, Arc::new(config))
+        .await
+        .map_err(cluster_error)
+}
+
+/// Runs an executor until the process is stopped.
+pub async fn executor(options: ExecutorOptions) -> Result<()> {
+    let state = node_session(default_config_producer())?;
+    std::fs::create_dir_all(&options.work_dir).map_err(|e| Error::io(&options.work_dir, e))?;
+    let config = ExecutorProcessConfig {
+        bind_host: options.host.clone(),
+        external_host: Some(options.host.clone()),
+        port: options.port,
+        grpc_port: options.grpc_port,
+        scheduler_host: options.scheduler.0.clone(),
+        scheduler_port: options.scheduler.1,
+        vcores: options.slots,
+        work_dir: Some(options.work_dir.to_string_lossy().into_owned()),
+        executor_heartbeat_interval_seconds: options.heartbeat_seconds,
+        override_function_registry: Some(Arc::new(BallistaFunctionRegistry::from(&state))),
+        override_logical_codec: Some(Arc::new(LogicalCodec::default())),
+        override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
+        ..ExecutorProcessConfig::default()
+    };
+    eprintln!(
+        "vpcflow executor on {}:{} (flight) and :{} (grpc), {} slots, scheduler {}:{}",
+        options.host,
+        options.port,
+        options.grpc_port,
+        options.slots,
+        options.scheduler.0,
+        options.scheduler.1
+    );
+    start_executor_process(Arc::new(config))
+        .await
+        .map_err(cluster_error)
+}
+
+fn cluster_error(e: ballista_core::error::BallistaError) -> Error {
+    Error::Data(format!("cluster: {e}"))
+}

@@ -1,0 +1,217 @@
+//! The same answers on a Ballista cluster as in one process: the report pack, the audit and SQL
+//! with vpcflow's functions, over an ingested sample dataset, on a scheduler and two executors
+//! (separate processes on 127.0.0.1; `VPCFLOW_CLUSTER` names a running one, else the test
+//! starts its own). And an executor killed during a query gives a clear error or the right
+//! answer, never a wrong one.
+#![cfg(feature = "cluster")]
+
+#[path = "common/cluster.rs"]
+mod cluster;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use cluster::Cluster;
+
+const INVENTORY: &str = "sample-logs/inventory";
+
+fn binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_vpcflow"))
+}
+
+/// Runs `vpcflow` from the crate root.
+fn vpcflow(args: &[&str]) -> Output {
+    Command::new(binary())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("vpcflow runs")
+}
+
+/// Standard output of a run that must succeed.
+fn stdout(args: &[&str]) -> String {
+    let out = vpcflow(args);
+    assert!(
+        out.status.success(),
+        "vpcflow {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// The sample logs ingested into a new dataset.
+fn sample_dataset(dir: &Path) -> PathBuf {
+    let dataset = dir.join("dataset");
+    stdout(&[
+        "ingest",
+        "sample-logs/AWSLogs",
+        "--out",
+        dataset.to_str().expect("path"),
+        "-q",
+    ]);
+    dataset
+}
+
+/// `args` run locally and with `--cluster url`: both outputs.
+fn both(args: &[&str], url: &str) -> (String, String) {
+    let local = stdout(args);
+    let mut remote = args.to_vec();
+    remote.extend(["--cluster", url]);
+    (local, stdout(&remote))
+}
+
+#[test]
+fn reports_audit_and_sql_on_a_cluster_equal_a_local_run() {
+    let own;
+    let url = match std::env::var("VPCFLOW_CLUSTER") {
+        Ok(url) => url,
+        Err(_) => {
+            own = Cluster::start(binary(), 2, 2);
+            own.url.clone()
+        }
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dataset = sample_dataset(dir.path());
+    let ds = dataset.to_str().expect("path");
+
+    let (local, remote) = both(
+        &["report", ds, "--inventory", INVENTORY, "-o", "json"],
+        &url,
+    );
+    assert_eq!(local, remote, "the report pack differs on the cluster");
+    let parsed: serde_json::Value = serde_json::from_str(&remote).expect("JSON");
+    let summary = parsed["traffic-summary"].as_array().expect("rows");
+    let classes: Vec<&str> = summary
+        .iter()
+        .filter_map(|r| r["traffic_class"].as_str())
+        .collect();
+    for class in [
+        "gateway_endpoint",
+        "interface_endpoint",
+        "nat_gateway",
+        "intra_vpc",
+    ] {
+        assert!(classes.contains(&class), "{class} missing from {classes:?}");
+    }
+    // The inventory's tables were published beside the dataset for the executors.
+    let published = std::fs::read_dir(dataset.join("inventory"))
+        .expect("inventory/")
+        .count();
+    assert_eq!(published, 1);
+
+    let (local, remote) = both(
+        &[
+            "audit",
+            ds,
+            "--inventory",
+            INVENTORY,
+            "-o",
+            "json",
+            "--no-html",
+            "-q",
+        ],
+        &url,
+    );
+    assert_eq!(local, remote, "the audit differs on the cluster");
+    assert!(remote.contains("\"findings\""));
+
+    // Every kind of function: an address one, an ip-ranges one, an inventory one.
+    let sql = "SELECT aws_service(dstaddr) AS service, eni_has_ip(interface_id, srcaddr) AS sender, \
+               is_private_ip(srcaddr) AS private, count(*) AS records, sum(bytes) AS bytes \
+               FROM flows GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+    let (local, remote) = both(
+        &["query", sql, ds, "--inventory", INVENTORY, "-o", "csv"],
+        &url,
+    );
+    assert_eq!(local, remote, "SQL with functions differs on the cluster");
+    assert!(local.lines().count() > 3, "{local}");
+}
+
+#[test]
+fn a_killed_executor_gives_a_clear_error_or_the_right_answer() {
+    let mut nodes = Cluster::start(binary(), 2, 1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dataset = sample_dataset(dir.path());
+    let ds = dataset.to_str().expect("path");
+    let args = [
+        "report",
+        "endpoint-bytes",
+        "nat-gateway-bytes",
+        "top-talkers",
+        ds,
+        "--inventory",
+        INVENTORY,
+        "-o",
+        "json",
+    ];
+    let expected = stdout(&args);
+
+    let url = nodes.url.clone();
+    let mut remote = args.to_vec();
+    remote.extend(["--cluster", &url]);
+    let child = Command::new(binary())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(&remote)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("vpcflow runs");
+    std::thread::sleep(Duration::from_secs(2));
+    nodes.kill_executor(0);
+    let out = wait(child, Duration::from_secs(300));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            expected,
+            "a wrong answer after an executor was lost"
+        );
+    } else {
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        assert!(out.stdout.is_empty(), "no partial output");
+    }
+
+    // The cluster goes on with the executor left.
+    let again = Command::new(binary())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(&remote)
+        .output()
+        .expect("vpcflow runs");
+    assert!(
+        again.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&again.stderr),
+        nodes.logs()
+    );
+    assert_eq!(String::from_utf8_lossy(&again.stdout), expected);
+}
+
+/// Waits for `child`, killing it after `limit`.
+fn wait(mut child: std::process::Child, limit: Duration) -> Output {
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("the query did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn a_cluster_needs_an_ingested_dataset() {
+    let out = vpcflow(&[
+        "report",
+        "sample-logs/AWSLogs",
+        "--inventory",
+        INVENTORY,
+        "--cluster",
+        "df://127.0.0.1:1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ingested dataset"), "{stderr}");
+}

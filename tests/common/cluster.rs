@@ -1,0 +1,118 @@
+//! A Ballista cluster of `vpcflow` processes on 127.0.0.1: a scheduler and executors, each a
+//! process of its own, stopped when the value is dropped.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running cluster.
+pub struct Cluster {
+    /// Its address for `--cluster`.
+    pub url: String,
+    scheduler: Child,
+    executors: Vec<Child>,
+    work: tempfile::TempDir,
+}
+
+impl Cluster {
+    /// Starts a scheduler and `executors` executors of `slots` task slots each, and waits until
+    /// every one listens. Executors beat every second and the scheduler gives up on one after
+    /// three silent seconds, so a lost executor is noticed quickly.
+    pub fn start(binary: &Path, executors: usize, slots: usize) -> Cluster {
+        let work = tempfile::tempdir().expect("tempdir");
+        let log = |name: &str| {
+            std::fs::File::create(work.path().join(format!("{name}.log"))).expect("log file")
+        };
+        let port = free_port();
+        let scheduler = Command::new(binary)
+            .args(["scheduler", "--bind", &format!("127.0.0.1:{port}")])
+            .args(["--executor-timeout", "3"])
+            .stdout(Stdio::null())
+            .stderr(log("scheduler"))
+            .spawn()
+            .expect("the scheduler starts");
+        wait_for(port);
+        let mut running = Vec::new();
+        for i in 0..executors {
+            let (flight, grpc) = (free_port(), free_port());
+            let dir = work.path().join(format!("executor-{i}"));
+            running.push(
+                Command::new(binary)
+                    .arg("executor")
+                    .args(["--scheduler", &format!("127.0.0.1:{port}")])
+                    .args(["--port", &flight.to_string()])
+                    .args(["--grpc-port", &grpc.to_string()])
+                    .args(["--slots", &slots.to_string(), "--heartbeat", "1"])
+                    .arg("--work-dir")
+                    .arg(&dir)
+                    .stdout(Stdio::null())
+                    .stderr(log(&format!("executor-{i}")))
+                    .spawn()
+                    .expect("an executor starts"),
+            );
+            wait_for(flight);
+            wait_for(grpc);
+        }
+        // Registration with the scheduler follows the first heartbeat.
+        std::thread::sleep(Duration::from_millis(1500));
+        Cluster {
+            url: format!("df://127.0.0.1:{port}"),
+            scheduler,
+            executors: running,
+            work,
+        }
+    }
+
+    /// Kills executor `i` at once (SIGKILL: no goodbye to the scheduler).
+    pub fn kill_executor(&mut self, i: usize) {
+        let e = &mut self.executors[i];
+        e.kill().expect("kill");
+        e.wait().expect("wait");
+    }
+
+    /// What the processes wrote on standard error, for a failure's message.
+    pub fn logs(&self) -> String {
+        let mut all = String::new();
+        let mut names: Vec<_> = std::fs::read_dir(self.work.path())
+            .expect("work dir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "log"))
+            .collect();
+        names.sort();
+        for path in names {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            all.push_str(&format!("== {}\n{text}\n", path.display()));
+        }
+        all
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for child in self.executors.iter_mut().chain([&mut self.scheduler]) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A port nobody listens on now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Waits (up to a minute) until something listens on `port`.
+fn wait_for(port: u16) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "nothing listens on port {port} after a minute"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
