@@ -202,16 +202,26 @@ fn wait(mut child: std::process::Child, limit: Duration) -> Output {
 }
 
 #[test]
-fn a_cluster_needs_an_ingested_dataset() {
-    let out = vpcflow(&[
-        "report",
-        "sample-logs/AWSLogs",
-        "--inventory",
-        INVENTORY,
-        "--cluster",
-        "df://127.0.0.1:1",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+fn a_cluster_needs_an_ingested_dataset_and_a_scheduler_that_answers() {
+    let run = |input: &str| {
+        let out = vpcflow(&[
+            "report",
+            input,
+            "--inventory",
+            INVENTORY,
+            "--cluster",
+            "df://127.0.0.1:1",
+        ]);
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let stderr = run("sample-logs/AWSLogs");
     assert!(stderr.contains("ingested dataset"), "{stderr}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dataset = sample_dataset(dir.path());
+    let stderr = run(dataset.to_str().expect("path"));
+    assert!(
+        stderr.contains("df://127.0.0.1:1: cannot reach the scheduler"),
+        "{stderr}"
+    );
 }

@@ -44,10 +44,29 @@ pub async fn session(
                 .into(),
         ));
     };
-    if !url.starts_with("df://") {
+    let Some(address) = url.strip_prefix("df://").filter(|a| a.contains(':')) else {
         return Err(Error::Usage(format!(
             "--cluster {url}: expected df://HOST:PORT, the scheduler's address"
         )));
+    };
+    // Say plainly when the scheduler cannot be reached, before planning anything for it.
+    let reach = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        tokio::net::TcpStream::connect(address),
+    )
+    .await;
+    match reach {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            return Err(Error::Data(format!(
+                "--cluster {url}: cannot reach the scheduler: {e}"
+            )));
+        }
+        Err(_) => {
+            return Err(Error::Data(format!(
+                "--cluster {url}: the scheduler did not answer within 10 seconds"
+            )));
+        }
     }
     let config = session::config()
         .with_ballista_logical_extension_codec(Arc::new(codec::LogicalCodec::default()))

@@ -70,8 +70,15 @@ fn node_session(config: SessionConfig) -> datafusion::error::Result<SessionState
     Ok(state)
 }
 
+/// Sends the nodes' log to standard error: warnings and errors, or what `RUST_LOG` asks for.
+fn log_to_stderr() {
+    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .try_init();
+}
+
 /// Runs a scheduler until the process is stopped.
 pub async fn scheduler(options: SchedulerOptions) -> Result<()> {
+    log_to_stderr();
     let mut config = SchedulerConfig::default()
         .with_hostname(options.bind.ip().to_string())
         .with_port(options.bind.port());
@@ -95,6 +102,7 @@ pub async fn scheduler(options: SchedulerOptions) -> Result<()> {
 
 /// Runs an executor until the process is stopped.
 pub async fn executor(options: ExecutorOptions) -> Result<()> {
+    log_to_stderr();
     let state = node_session(default_config_producer())?;
     std::fs::create_dir_all(&options.work_dir).map_err(|e| Error::io(&options.work_dir, e))?;
     let config = ExecutorProcessConfig {

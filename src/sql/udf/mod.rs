@@ -224,7 +224,6 @@ mod tests {
 pub(crate) mod test_sql {
     use arrow::array::RecordBatch;
     use arrow::util::pretty::pretty_format_batches;
-    use datafusion::logical_expr::ScalarUDF;
     use datafusion::prelude::SessionContext;
 
     /// The query's result batches.
