@@ -134,3 +134,39 @@ fn read_table(path: &Path) -> Result<RecordBatch> {
         .map_err(|e| damaged(&e))?;
     arrow::compute::concat_batches(&schema, &batches).map_err(|e| damaged(&e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publishing_writes_once_and_reads_back_the_same_functions() {
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/inventory");
+        let inventory = Inventory::load(&sample, None).expect("sample inventory");
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = publish(root.path(), &inventory).expect("published");
+        assert_eq!(publish(root.path(), &inventory).expect("again"), dir);
+        // One directory, no temporary one left behind.
+        let entries = std::fs::read_dir(root.path().join(DIR))
+            .expect("dir")
+            .count();
+        assert_eq!(entries, 1);
+        for (name, file) in table_files(&dir) {
+            let original = inventory.table(name).expect("table");
+            assert_eq!(&read_table(&file).expect("reads"), original, "{name}");
+        }
+        let text = dir.to_string_lossy();
+        let functions = functions(&text).expect("loads");
+        assert_eq!(functions.len(), udf::all(None, None).len());
+        assert!(
+            functions
+                .iter()
+                .all(|f| origin(f).as_deref() == Some(&*text))
+        );
+        assert!(Arc::ptr_eq(
+            &functions,
+            &super::functions(&text).expect("cached")
+        ));
+        assert!(udf::all(None, None).iter().all(|f| origin(f).is_none()));
+    }
+}

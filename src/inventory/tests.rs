@@ -642,3 +642,14 @@ fn main_route_table_and_prefix_lists() {
             .starts_with("skipped: prefix-list entries without a prefix-list id")
     );
 }
+
+#[test]
+fn tables_read_back_give_the_same_inventory() {
+    let inventory = sample();
+    let back = Inventory::from_tables(inventory.tables()).expect("reads back");
+    let ranges = |i: &Inventory| i.ip_ranges().map(|r| r.ranges.clone()).unwrap_or_default();
+    assert!(ranges(&inventory).len() > 10);
+    assert_eq!(ranges(&back), ranges(&inventory));
+    assert_eq!(back.tables(), inventory.tables());
+    assert!(back.has(Kind::IpRanges));
+}

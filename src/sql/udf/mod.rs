@@ -57,12 +57,6 @@ pub fn all(ranges: Option<&ServiceIndex>, lookup: Option<Arc<Lookup>>) -> Vec<Sc
         .collect()
 }
 
-/// The functions that answer from their arguments alone (the address functions); the others
-/// answer from an inventory.
-pub fn standalone() -> Vec<ScalarUDF> {
-    ip::functions()
-}
-
 /// The documentation of every function [`register_all`] registers, in a stable order.
 pub fn docs() -> Vec<FunctionDoc> {
     vec![
