@@ -85,7 +85,8 @@ pub async fn scheduler(options: SchedulerOptions) -> Result<()> {
     config.bind_host = options.bind.ip().to_string();
     config.executor_timeout_seconds = options.executor_timeout_seconds;
     config.no_executors_grace_period_seconds = options.executor_timeout_seconds;
-    config.expire_dead_executor_interval_seconds = options.executor_timeout_seconds.clamp(1, 15);
+    config.expire_dead_executor_interval_seconds =
+        (options.executor_timeout_seconds / 2).clamp(1, 15);
     // Spread a stage's tasks over the executors rather than fill one first.
     config.task_distribution = TaskDistributionPolicy::RoundRobin;
     config.override_session_builder = Some(Arc::new(node_session));
