@@ -174,11 +174,7 @@ fn a_killed_executor_gives_a_clear_error_or_the_right_answer() {
     }
 
     // The cluster goes on with the executor left.
-    let again = Command::new(binary())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(&remote)
-        .output()
-        .expect("vpcflow runs");
+    let again = vpcflow(&remote);
     assert!(
         again.status.success(),
         "{}\n{}",
