@@ -221,3 +221,26 @@ fn a_cluster_needs_an_ingested_dataset_and_a_scheduler_that_answers() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_executor_waits_for_its_scheduler_then_says_it_cannot_reach_it() {
+    let started = Instant::now();
+    let out = vpcflow(&[
+        "executor",
+        "--scheduler",
+        "127.0.0.1:1",
+        "--wait",
+        "2",
+        "--port",
+        "1",
+        "--grpc-port",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(started.elapsed() >= Duration::from_secs(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot reach the scheduler at 127.0.0.1:1 after waiting 2 s"),
+        "{stderr}"
+    );
+}

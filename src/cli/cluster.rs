@@ -89,6 +89,9 @@ mod nodes {
         /// --executor-timeout).
         #[arg(long, value_name = "SECONDS", default_value_t = 5)]
         pub heartbeat: u64,
+        /// Seconds to wait for the scheduler to answer at start (it may be starting too).
+        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        pub wait: u64,
     }
 
     /// Runs a scheduler until stopped.
@@ -129,6 +132,7 @@ mod nodes {
             slots: args.slots.unwrap_or(opts.threads).max(1),
             work_dir,
             heartbeat_seconds: args.heartbeat.max(1),
+            wait_seconds: args.wait,
         }))?;
         Ok(Outcome::Success)
     }

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_core::utils::{default_config_producer, default_session_builder};
@@ -45,6 +46,8 @@ pub struct ExecutorOptions {
     pub work_dir: PathBuf,
     /// Seconds between heartbeats to the scheduler.
     pub heartbeat_seconds: u64,
+    /// Seconds to wait at start for the scheduler to listen.
+    pub wait_seconds: u64,
 }
 
 /// A session with Ballista's defaults and vpcflow's functions (without an inventory: plans
@@ -130,9 +133,36 @@ pub async fn executor(options: ExecutorOptions) -> Result<()> {
         options.scheduler.0,
         options.scheduler.1
     );
+    wait_for_scheduler(&options).await?;
     start_executor_process(Arc::new(config))
         .await
         .map_err(cluster_error)
+}
+
+/// Waits until the scheduler accepts connections: executors and their scheduler are often
+/// started together, and Ballista gives up at once when the first attempt is refused.
+async fn wait_for_scheduler(options: &ExecutorOptions) -> Result<()> {
+    let (host, port) = (&options.scheduler.0, options.scheduler.1);
+    let deadline = Instant::now() + Duration::from_secs(options.wait_seconds);
+    loop {
+        let attempt = tokio::time::timeout(
+            Duration::from_secs(5),
+            tokio::net::TcpStream::connect((host.as_str(), port)),
+        )
+        .await;
+        let reason = match attempt {
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "no answer within 5 seconds".to_string(),
+        };
+        if Instant::now() >= deadline {
+            return Err(Error::Data(format!(
+                "cluster: cannot reach the scheduler at {host}:{port} after waiting {} s: {reason}",
+                options.wait_seconds
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 fn cluster_error(e: ballista_core::error::BallistaError) -> Error {

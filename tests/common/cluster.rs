@@ -16,24 +16,18 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Starts a scheduler and `executors` executors of `slots` task slots each, and waits until
-    /// every one listens. Executors beat every second and the scheduler gives up on one after
-    /// three silent seconds, so a lost executor is noticed quickly.
+    /// Starts `executors` executors of `slots` task slots each and then a scheduler (executors
+    /// wait for theirs, as when a whole cluster is started at once), and waits until every one
+    /// listens. Executors beat every second and the scheduler gives up on one after three
+    /// silent seconds, so a lost executor is noticed quickly.
     pub fn start(binary: &Path, executors: usize, slots: usize) -> Cluster {
         let work = tempfile::tempdir().expect("tempdir");
         let log = |name: &str| {
             std::fs::File::create(work.path().join(format!("{name}.log"))).expect("log file")
         };
         let port = free_port();
-        let scheduler = Command::new(binary)
-            .args(["scheduler", "--bind", &format!("127.0.0.1:{port}")])
-            .args(["--executor-timeout", "3"])
-            .stdout(Stdio::null())
-            .stderr(log("scheduler"))
-            .spawn()
-            .expect("the scheduler starts");
-        wait_for(port);
         let mut running = Vec::new();
+        let mut ports = vec![port];
         for i in 0..executors {
             let (flight, grpc) = (free_port(), free_port());
             let dir = work.path().join(format!("executor-{i}"));
@@ -51,8 +45,18 @@ impl Cluster {
                     .spawn()
                     .expect("an executor starts"),
             );
-            wait_for(flight);
-            wait_for(grpc);
+            ports.extend([flight, grpc]);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        let scheduler = Command::new(binary)
+            .args(["scheduler", "--bind", &format!("127.0.0.1:{port}")])
+            .args(["--executor-timeout", "3"])
+            .stdout(Stdio::null())
+            .stderr(log("scheduler"))
+            .spawn()
+            .expect("the scheduler starts");
+        for port in ports {
+            wait_for(port);
         }
         // Registration with the scheduler follows the first heartbeat.
         std::thread::sleep(Duration::from_millis(1500));
