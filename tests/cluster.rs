@@ -7,6 +7,8 @@
 
 #[path = "common/cluster.rs"]
 mod cluster;
+#[path = "s3/harness.rs"]
+mod s3;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -22,8 +24,14 @@ fn binary() -> &'static Path {
 
 /// Runs `vpcflow` from the crate root.
 fn vpcflow(args: &[&str]) -> Output {
+    vpcflow_with_env(&[], args)
+}
+
+/// Runs `vpcflow` from the crate root with `env` added to its environment.
+fn vpcflow_with_env(env: &[(&str, String)], args: &[&str]) -> Output {
     Command::new(binary())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .envs(env.iter().cloned())
         .args(args)
         .output()
         .expect("vpcflow runs")
@@ -31,7 +39,12 @@ fn vpcflow(args: &[&str]) -> Output {
 
 /// Standard output of a run that must succeed.
 fn stdout(args: &[&str]) -> String {
-    let out = vpcflow(args);
+    stdout_with_env(&[], args)
+}
+
+/// Standard output of a run with `env` that must succeed.
+fn stdout_with_env(env: &[(&str, String)], args: &[&str]) -> String {
+    let out = vpcflow_with_env(env, args);
     assert!(
         out.status.success(),
         "vpcflow {args:?}: {}",
@@ -55,10 +68,15 @@ fn sample_dataset(dir: &Path) -> PathBuf {
 
 /// `args` run locally and with `--cluster url`: both outputs.
 fn both(args: &[&str], url: &str) -> (String, String) {
-    let local = stdout(args);
+    both_with_env(&[], args, url)
+}
+
+/// [`both`] with `env` added to the runs' environment.
+fn both_with_env(env: &[(&str, String)], args: &[&str], url: &str) -> (String, String) {
+    let local = stdout_with_env(env, args);
     let mut remote = args.to_vec();
     remote.extend(["--cluster", url]);
-    (local, stdout(&remote))
+    (local, stdout_with_env(env, &remote))
 }
 
 #[test]
@@ -126,6 +144,57 @@ fn reports_audit_and_sql_on_a_cluster_equal_a_local_run() {
     );
     assert_eq!(local, remote, "SQL with functions differs on the cluster");
     assert!(local.lines().count() > 3, "{local}");
+}
+
+#[test]
+fn an_s3_dataset_gives_the_same_answers_on_a_cluster() {
+    // Every process, client and nodes, reaches the test's S3 server from its environment.
+    let env = s3::aws_env(&s3::server().admin);
+    let cluster = Cluster::start_with_env(binary(), 2, 1, &env);
+    let prefix = format!("cluster-{}", std::process::id());
+    let dataset = format!("s3://{}/{prefix}", s3::server().bucket);
+    stdout_with_env(&env, &["ingest", "sample-logs/AWSLogs", "--out", &dataset, "-q"]);
+
+    let (local, remote) = both_with_env(
+        &env,
+        &[
+            "report",
+            "traffic-summary",
+            "endpoint-bytes",
+            &dataset,
+            "--inventory",
+            INVENTORY,
+            "-o",
+            "json",
+        ],
+        &cluster.url,
+    );
+    assert_eq!(local, remote, "reports differ on the cluster:\n{}", cluster.logs());
+    let parsed: serde_json::Value = serde_json::from_str(&remote).expect("JSON");
+    let bytes: Vec<u64> = parsed["endpoint-bytes"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["bytes"].as_u64())
+        .collect();
+    assert!(bytes.iter().any(|b| *b > 0), "{remote}");
+
+    let sql = "SELECT aws_service(dstaddr) AS service, eni_has_ip(interface_id, srcaddr) AS sender, \
+               count(*) AS records, sum(bytes) AS bytes FROM flows GROUP BY 1, 2 ORDER BY 1, 2";
+    let (local, remote) = both_with_env(
+        &env,
+        &["query", sql, &dataset, "--inventory", INVENTORY, "-o", "csv"],
+        &cluster.url,
+    );
+    assert_eq!(local, remote, "SQL differs on the cluster:\n{}", cluster.logs());
+    assert!(local.lines().count() > 3, "{local}");
+
+    // The inventory's tables were published beside the dataset, in the bucket.
+    let published = s3::keys(&format!("{prefix}/inventory/"));
+    assert!(
+        published.iter().any(|k| k.ends_with("/enis.parquet")),
+        "{published:?}"
+    );
 }
 
 #[test]

@@ -21,11 +21,10 @@ fn root() -> &'static Path {
 #[path = "s3/harness.rs"]
 mod harness;
 
-use harness::{Key, delete, keys, put, server};
+use harness::{Key, aws_env, delete, keys, put, server};
 
 /// The binary with the server's endpoint and `key` in the environment, and nothing else of AWS.
 fn process_as(key: &Key) -> std::process::Command {
-    let s = server();
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_vpcflow"));
     c.current_dir(root());
     for var in [
@@ -38,11 +37,7 @@ fn process_as(key: &Key) -> std::process::Command {
     ] {
         c.env_remove(var);
     }
-    c.env("HOME", &s.home)
-        .env("AWS_ENDPOINT_URL", &s.endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", &key.id)
-        .env("AWS_SECRET_ACCESS_KEY", &key.secret);
+    c.envs(aws_env(key));
     c
 }
 

@@ -1,5 +1,5 @@
-//! The inventory on a cluster: its tables written once as Parquet beside the dataset, where
-//! every node reads them, and the SQL functions that answer from them, loaded once per process.
+//! The inventory on a cluster: its tables written once as Parquet beside the dataset (in its
+//! directory or its S3 prefix), where every node reads them, and the SQL functions that answer from them, loaded once per process.
 //!
 //! The directory is named after a digest of the tables' bytes, so a changed inventory gets a
 //! new directory and a node never answers from an older one it loaded before. The codec
@@ -8,26 +8,31 @@
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use arrow::array::{RecordBatch, RecordBatchReader};
 use datafusion::logical_expr::ScalarUDF;
 use parquet::arrow::ArrowWriter;
+use object_store::ObjectStoreExt;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::reader::ChunkReader;
 
 use crate::error::{Error, Result};
 use crate::inventory::lookup::Lookup;
 use crate::inventory::{Inventory, TABLES};
+use crate::remote::{self, S3Url};
 use crate::sql::udf;
+
+use super::stores;
 
 /// The directory, in a dataset, of the inventories published for a cluster.
 pub const DIR: &str = "inventory";
 
 /// Writes the tables of `inventory` under `<root>/inventory/<digest>/` (one `<table>.parquet`
-/// each) unless they are there already, and returns that directory. A reader never sees a
-/// partly written directory: it is written under a temporary name and renamed.
-pub fn publish(root: &Path, inventory: &Inventory) -> Result<PathBuf> {
+/// each) unless they are there already, and returns that directory. `root` is a dataset's
+/// directory or its `s3://` URL.
+pub fn publish(root: &str, inventory: &Inventory) -> Result<String> {
     let mut files = Vec::new();
     let mut digest = DefaultHasher::new();
     for (name, batch) in inventory.tables() {
@@ -39,16 +44,31 @@ pub fn publish(root: &Path, inventory: &Inventory) -> Result<PathBuf> {
         digest.write(&bytes);
         files.push((name, bytes));
     }
-    let parent = root.join(DIR);
-    let dir = parent.join(format!("{:016x}", digest.finish()));
-    if dir.is_dir() {
-        return std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, e));
+    let digest = format!("{:016x}", digest.finish());
+    if is_s3(root) {
+        publish_s3(&format!("{}/{DIR}/{digest}", root.trim_end_matches('/')), files)
+    } else {
+        publish_local(&Path::new(root).join(DIR), &digest, files)
     }
-    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+}
+
+/// A reader never sees a partly written directory: it is written under a temporary name and
+/// renamed.
+fn publish_local(parent: &Path, digest: &str, files: Vec<(&str, Vec<u8>)>) -> Result<String> {
+    let dir = parent.join(digest);
+    let done = |dir: &Path| {
+        std::fs::canonicalize(dir)
+            .map(|d| d.to_string_lossy().into_owned())
+            .map_err(|e| Error::io(dir, e))
+    };
+    if dir.is_dir() {
+        return done(&dir);
+    }
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     let temp = tempfile::Builder::new()
         .prefix(".writing-")
-        .tempdir_in(&parent)
-        .map_err(|e| Error::io(&parent, e))?;
+        .tempdir_in(parent)
+        .map_err(|e| Error::io(parent, e))?;
     for (name, bytes) in files {
         let path = temp.path().join(format!("{name}.parquet"));
         std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
@@ -61,14 +81,45 @@ pub fn publish(root: &Path, inventory: &Inventory) -> Result<PathBuf> {
             return Err(Error::io(&dir, e));
         }
     }
-    std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, e))
+    done(&dir)
 }
 
-/// The Parquet file of each inventory table in a published directory.
-pub fn table_files(dir: &Path) -> Vec<(&'static str, PathBuf)> {
+/// S3 shows an object whole or not at all, and the last table is put last: once it is there,
+/// every table is. Two runs that publish the same inventory put the same bytes.
+fn publish_s3(dir: &str, files: Vec<(&str, Vec<u8>)>) -> Result<String> {
+    let url = S3Url::parse(dir)?;
+    let store = stores::bucket(&url.bucket)?;
+    let key = |name: &str| object_store::path::Path::from(format!("{}/{name}.parquet", url.key));
+    let failed = |name: &str, e: object_store::Error| {
+        Error::input(format!("{dir}/{name}.parquet"), e.to_string())
+    };
+    let last = files.last().map(|(name, _)| *name).unwrap_or_default();
+    remote::block_on(async {
+        match store.head(&key(last)).await {
+            Ok(_) => return Ok(()),
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(failed(last, e)),
+        }
+        for (name, bytes) in files {
+            store
+                .put(&key(name), bytes.into())
+                .await
+                .map_err(|e| failed(name, e))?;
+        }
+        Ok(())
+    })??;
+    Ok(dir.to_string())
+}
+
+fn is_s3(location: &str) -> bool {
+    location.starts_with("s3://")
+}
+
+/// The location of each inventory table's Parquet file in a published directory.
+pub fn table_files(dir: &str) -> Vec<(&'static str, String)> {
     TABLES
         .iter()
-        .map(|name| (*name, dir.join(format!("{name}.parquet"))))
+        .map(|name| (*name, format!("{dir}/{name}.parquet")))
         .collect()
 }
 
@@ -93,7 +144,7 @@ pub fn functions(dir: &str) -> Result<Arc<Vec<ScalarUDF>>> {
         return Ok(found.clone());
     }
     let mut tables = Vec::new();
-    for (name, path) in table_files(Path::new(dir)) {
+    for (name, path) in table_files(dir) {
         tables.push((name, read_table(&path)?));
     }
     let inventory = Inventory::from_tables(tables)?;
@@ -121,11 +172,24 @@ fn lock() -> std::sync::MutexGuard<'static, Loaded> {
     LOADED.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// One table file as a single batch.
-fn read_table(path: &Path) -> Result<RecordBatch> {
-    let damaged = |e: &dyn std::fmt::Display| Error::input(path, e.to_string());
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+/// One table file (a path or an `s3://` URL) as a single batch.
+fn read_table(location: &str) -> Result<RecordBatch> {
+    if is_s3(location) {
+        let url = S3Url::parse(location)?;
+        let store = stores::bucket(&url.bucket)?;
+        let path = object_store::path::Path::from(url.key.as_str());
+        let bytes = remote::block_on(async { store.get(&path).await?.bytes().await })?
+            .map_err(|e| Error::input(location, e.to_string()))?;
+        one_batch(location, bytes)
+    } else {
+        let file = std::fs::File::open(location).map_err(|e| Error::io(location, e))?;
+        one_batch(location, file)
+    }
+}
+
+fn one_batch<R: ChunkReader + 'static>(location: &str, reader: R) -> Result<RecordBatch> {
+    let damaged = |e: &dyn std::fmt::Display| Error::input(location, e.to_string());
+    let reader = ParquetRecordBatchReaderBuilder::try_new(reader)
         .and_then(|b| b.build())
         .map_err(|e| damaged(&e))?;
     let schema = reader.schema();
@@ -144,8 +208,9 @@ mod tests {
         let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/inventory");
         let inventory = Inventory::load(&sample, None).expect("sample inventory");
         let root = tempfile::tempdir().expect("tempdir");
-        let dir = publish(root.path(), &inventory).expect("published");
-        assert_eq!(publish(root.path(), &inventory).expect("again"), dir);
+        let root_text = root.path().to_str().expect("UTF-8 path");
+        let dir = publish(root_text, &inventory).expect("published");
+        assert_eq!(publish(root_text, &inventory).expect("again"), dir);
         // One directory, no temporary one left behind.
         let entries = std::fs::read_dir(root.path().join(DIR))
             .expect("dir")
@@ -155,17 +220,17 @@ mod tests {
             let original = inventory.table(name).expect("table");
             assert_eq!(&read_table(&file).expect("reads"), original, "{name}");
         }
-        let text = dir.to_string_lossy();
-        let functions = functions(&text).expect("loads");
+        let text = dir.as_str();
+        let functions = functions(text).expect("loads");
         assert_eq!(functions.len(), udf::all(None, None).len());
         assert!(
             functions
                 .iter()
-                .all(|f| origin(f).as_deref() == Some(&*text))
+                .all(|f| origin(f).as_deref() == Some(text))
         );
         assert!(Arc::ptr_eq(
             &functions,
-            &super::functions(&text).expect("cached")
+            &super::functions(text).expect("cached")
         ));
         assert!(udf::all(None, None).iter().all(|f| origin(f).is_none()));
     }

@@ -1,14 +1,16 @@
 //! Running queries, reports and audits on a DataFusion Ballista cluster: the client session
 //! here, the scheduler and executor processes in [`node`].
 //!
-//! A cluster reads an ingested dataset on storage every node reaches at the same path. The
-//! client publishes the inventory's tables beside it as Parquet ([`inventory`]), registers the
+//! A cluster reads an ingested dataset on storage every node reaches: a directory at the same
+//! path on every node, or S3 ([`stores`]). The client publishes the inventory's tables beside
+//! it as Parquet ([`inventory`]), registers the
 //! same tables, functions and views as a local session, and lets the scheduler plan and the
 //! executors run each statement; [`codec`] carries vpcflow's functions across.
 
 pub mod codec;
 pub mod inventory;
 pub mod node;
+pub mod stores;
 
 use std::sync::Arc;
 
@@ -24,7 +26,9 @@ use datafusion::prelude::SessionContext;
 
 use crate::error::{Error, Result};
 use crate::ingest::discover::Window;
+use crate::ingest::sink::FLOWS_DIR;
 use crate::inventory::Inventory;
+use crate::remote::S3Url;
 use crate::sql::session::{self, FlowsSource};
 use crate::sql::udf;
 
@@ -37,12 +41,22 @@ pub async fn session(
     inventory: Option<&Inventory>,
     window: Option<&Window>,
 ) -> Result<SessionContext> {
-    let FlowsSource::Dataset(root) = source else {
-        return Err(Error::Usage(
-            "--cluster reads an ingested dataset in a directory every executor reads at the \
-             same path: run `vpcflow ingest` into one and give it as the input"
-                .into(),
-        ));
+    let root = match &source {
+        FlowsSource::Raw { .. } => {
+            return Err(Error::Usage(
+                "--cluster reads an ingested dataset, in S3 or in a directory every executor \
+                 reads at the same path: run `vpcflow ingest` into one and give it as the input"
+                    .into(),
+            ));
+        }
+        FlowsSource::Dataset(root) => std::fs::canonicalize(root)
+            .map_err(|e| Error::io(root, e))?
+            .to_string_lossy()
+            .into_owned(),
+        FlowsSource::RemoteDataset(_, flows) => {
+            let flows = flows.trim_end_matches('/');
+            flows.strip_suffix(FLOWS_DIR).unwrap_or(flows).to_string()
+        }
     };
     let Some(address) = url.strip_prefix("df://").filter(|a| a.contains(':')) else {
         return Err(Error::Usage(format!(
@@ -76,12 +90,20 @@ pub async fn session(
         .with_config(config)
         .build();
     let ctx = SessionContext::remote_with_state(url, state).await?;
-    let root = std::fs::canonicalize(&root).map_err(|e| Error::io(&root, e))?;
-    let flows = session::local_dataset(&ctx, &root).await?;
+    let flows = match source {
+        FlowsSource::RemoteDataset(store, flows) => {
+            // The client reads with the store its command line built; nodes build their own.
+            stores::remember(&S3Url::parse(&flows)?.bucket, store.clone());
+            let url = ListingTableUrl::parse(&flows)?;
+            ctx.register_object_store(url.object_store().as_ref(), store);
+            session::dataset_table(&ctx, url).await?
+        }
+        _ => session::local_dataset(&ctx, std::path::Path::new(&root)).await?,
+    };
     let (functions, tables) = match inventory {
         Some(inventory) => {
             let dir = inventory::publish(&root, inventory)?;
-            let functions = inventory::functions(&dir.to_string_lossy())?;
+            let functions = inventory::functions(&dir)?;
             let mut tables = Vec::new();
             for (name, file) in inventory::table_files(&dir) {
                 tables.push((name, parquet_table(&ctx, &file).await?));
@@ -104,12 +126,9 @@ pub fn is_cluster(ctx: &SessionContext) -> bool {
         .is_some()
 }
 
-/// A table over one Parquet file.
-async fn parquet_table(
-    ctx: &SessionContext,
-    file: &std::path::Path,
-) -> Result<Arc<dyn TableProvider>> {
-    let url = ListingTableUrl::parse(file.to_string_lossy())?;
+/// A table over one Parquet file (a path or an `s3://` URL).
+async fn parquet_table(ctx: &SessionContext, file: &str) -> Result<Arc<dyn TableProvider>> {
+    let url = ListingTableUrl::parse(file)?;
     let options = ListingOptions::new(Arc::new(ParquetFormat::default()));
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)

@@ -17,6 +17,7 @@ use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::prelude::SessionConfig;
 
 use super::codec::{LogicalCodec, PhysicalCodec};
+use super::stores;
 use crate::error::{Error, Result};
 use crate::sql::udf;
 
@@ -50,8 +51,8 @@ pub struct ExecutorOptions {
     pub wait_seconds: u64,
 }
 
-/// A session with Ballista's defaults and vpcflow's functions (without an inventory: plans
-/// bring theirs, see [`super::codec`]).
+/// A session with Ballista's defaults, vpcflow's functions (without an inventory: plans
+/// bring theirs, see [`super::codec`]) and every `s3://` bucket ([`stores`]).
 ///
 /// A scheduler optimizes the plans it gets once more. DataFusion's `push_down_leaf_projections`
 /// does not survive that second pass over the classification (it has already moved the
@@ -66,6 +67,7 @@ fn node_session(config: SessionConfig) -> datafusion::error::Result<SessionState
         .collect();
     let mut state = SessionStateBuilder::new_from_existing(state)
         .with_optimizer_rules(rules)
+        .with_runtime_env(stores::runtime(None)?)
         .build();
     for function in udf::all(None, None) {
         state.register_udf(Arc::new(function))?;
@@ -109,6 +111,7 @@ pub async fn executor(options: ExecutorOptions) -> Result<()> {
     log_to_stderr();
     let state = node_session(default_config_producer())?;
     std::fs::create_dir_all(&options.work_dir).map_err(|e| Error::io(&options.work_dir, e))?;
+    let work_dir = options.work_dir.clone();
     let config = ExecutorProcessConfig {
         bind_host: options.host.clone(),
         external_host: Some(options.host.clone()),
@@ -119,6 +122,9 @@ pub async fn executor(options: ExecutorOptions) -> Result<()> {
         vcores: options.slots,
         work_dir: Some(options.work_dir.to_string_lossy().into_owned()),
         executor_heartbeat_interval_seconds: options.heartbeat_seconds,
+        override_runtime_producer: Some(Arc::new(move |_: &SessionConfig| {
+            stores::runtime(Some(work_dir.clone()))
+        })),
         override_function_registry: Some(Arc::new(BallistaFunctionRegistry::from(&state))),
         override_logical_codec: Some(Arc::new(LogicalCodec::default())),
         override_physical_codec: Some(Arc::new(PhysicalCodec::default())),

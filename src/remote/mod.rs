@@ -255,7 +255,7 @@ fn read_ini(path: &FsPath) -> Result<Option<ini::Ini>> {
 
 /// Runs `f` on a runtime of its own, on a thread of its own, so that it can be called from
 /// inside another runtime or none.
-fn block_on<T: Send>(f: impl std::future::Future<Output = T> + Send) -> Result<T> {
+pub(crate) fn block_on<T: Send>(f: impl std::future::Future<Output = T> + Send) -> Result<T> {
     std::thread::scope(|s| {
         s.spawn(|| {
             let rt = tokio::runtime::Builder::new_multi_thread()

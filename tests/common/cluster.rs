@@ -21,6 +21,16 @@ impl Cluster {
     /// listens. Executors beat every second and the scheduler gives up on one after three
     /// silent seconds, so a lost executor is noticed quickly.
     pub fn start(binary: &Path, executors: usize, slots: usize) -> Cluster {
+        Cluster::start_with_env(binary, executors, slots, &[])
+    }
+
+    /// [`Cluster::start`] with `env` in every node's environment.
+    pub fn start_with_env(
+        binary: &Path,
+        executors: usize,
+        slots: usize,
+        env: &[(&str, String)],
+    ) -> Cluster {
         let work = tempfile::tempdir().expect("tempdir");
         let log = |name: &str| {
             std::fs::File::create(work.path().join(format!("{name}.log"))).expect("log file")
@@ -33,6 +43,7 @@ impl Cluster {
             let dir = work.path().join(format!("executor-{i}"));
             running.push(
                 Command::new(binary)
+                    .envs(env.iter().cloned())
                     .arg("executor")
                     .args(["--scheduler", &format!("127.0.0.1:{port}")])
                     .args(["--port", &flight.to_string()])
@@ -49,6 +60,7 @@ impl Cluster {
         }
         std::thread::sleep(Duration::from_millis(500));
         let scheduler = Command::new(binary)
+            .envs(env.iter().cloned())
             .args(["scheduler", "--bind", &format!("127.0.0.1:{port}")])
             .args(["--executor-timeout", "3"])
             .stdout(Stdio::null())

@@ -64,6 +64,19 @@ pub fn server() -> &'static Server {
     })
 }
 
+/// The environment of a process that reaches the server with `key`: its endpoint, region and
+/// key, and an empty home.
+pub fn aws_env(key: &Key) -> Vec<(&'static str, String)> {
+    let s = server();
+    vec![
+        ("HOME", s.home.to_string_lossy().into_owned()),
+        ("AWS_ENDPOINT_URL", s.endpoint.clone()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID", key.id.clone()),
+        ("AWS_SECRET_ACCESS_KEY", key.secret.clone()),
+    ]
+}
+
 /// Starts tests/s3/server.py; it ends when this process does.
 fn start_server(dir: &Path) -> PathBuf {
     let python = std::env::var("VPCFLOW_PYTHON").unwrap_or_else(|_| "python3".into());
