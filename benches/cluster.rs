@@ -12,7 +12,7 @@ mod nodes;
 
 use std::path::Path;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use vpcflow::inventory::Inventory;
 use vpcflow::sql::pack;
 use vpcflow::sql::queries::REPORTS;
@@ -44,7 +44,9 @@ fn cluster(c: &mut Criterion) {
         .expect("runtime");
     let binary = Path::new(env!("CARGO_BIN_EXE_vpcflow"));
     let mut group = c.benchmark_group(format!("report pack on a cluster, {records} records"));
-    group.sample_size(10);
+    // One pack per sample (a pack takes seconds to minutes), reported as records per second.
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    group.throughput(Throughput::Elements(records as u64));
     for executors in [1, 2] {
         let nodes = nodes::Cluster::start(binary, executors, 1);
         group.bench_function(format!("{executors} executor(s) of 1 slot"), |b| {

@@ -2202,67 +2202,109 @@ impl Emitter<'_> {
     }
 }
 
-/// All records of the estate, in generation order.
-fn emit_flows(e: &Estate, opts: &EstateOptions, t0: i64) -> Vec<Row> {
-    let mut em = Emitter {
-        e,
-        rng: ChaCha8Rng::seed_from_u64(opts.seed ^ 0x5eed_f10f_0000_0001),
-        rows: Vec::new(),
-    };
-    let r = &e.roles;
-    let hours = opts.hours;
-    for h in 0..hours {
+/// The hour (from `t0`) a record starting at `start` is delivered in.
+fn hour_of(start: i64, t0: i64) -> u32 {
+    u32::try_from((start - t0).div_euclid(3_600)).unwrap_or(0)
+}
+
+impl<'a> Emitter<'a> {
+    fn new(e: &'a Estate, opts: &EstateOptions) -> Self {
+        Emitter {
+            e,
+            rng: ChaCha8Rng::seed_from_u64(opts.seed ^ 0x5eed_f10f_0000_0001),
+            rows: Vec::new(),
+        }
+    }
+
+    /// The traffic of hour `h`: every record it adds starts inside that hour.
+    fn traffic(&mut self, opts: &EstateOptions, h: u32, t0: i64) {
+        let r = &self.e.roles;
         let hour = t0 + i64::from(h) * 3_600;
         for _ in 0..opts.flows_per_hour {
-            let kind = em.pick_kind();
-            em.account1(kind, hour);
+            let kind = self.pick_kind();
+            self.account1(kind, hour);
         }
-        if h == e.worker_hour {
+        if h == self.e.worker_hour {
             for _ in 0..(opts.flows_per_hour / 5).max(1) {
-                em.worker(hour);
+                self.worker(hour);
             }
-            em.huge_s3_download(r.worker, hour, 6_120_448_512);
+            self.huge_s3_download(r.worker, hour, 6_120_448_512);
         }
-        if h == 1 % hours {
-            em.huge_s3_download(r.app_b1, hour, 4_617_089_024);
+        if h == 1 % opts.hours {
+            self.huge_s3_download(r.app_b1, hour, 4_617_089_024);
         }
         for _ in 0..(opts.flows_per_hour / 8).max(1) {
-            em.account2(hour);
+            self.account2(hour);
         }
     }
 
-    // Interface endpoints: kms is idle (NODATA every 10 minutes on each ENI); ecr.api sees
-    // three small calls over the whole window and NODATA in every other 10-minute window.
-    let windows = i64::from(hours) * 6;
-    let ecr_windows: BTreeSet<i64> = [windows / 10, windows / 2, windows * 9 / 10]
-        .into_iter()
-        .collect();
-    for w in 0..windows {
-        let ws = t0 + w * 600;
-        for &kms in &r.kms {
-            let start = ws + em.rng.random_range(0..30i64);
-            let end = ws + 599 - em.rng.random_range(0..30i64);
-            em.no_traffic(kms, start, end, "NODATA");
-        }
-        for (i, &ecr) in r.ecr.iter().enumerate() {
-            if ecr_windows.contains(&w) && i == 0 {
-                let client = if w == windows / 2 { r.app_a1 } else { r.app_b1 };
-                let start = ws + em.rng.random_range(0..500i64);
-                em.intra(client, ecr, e.primary_ip(ecr), ECR, start);
-            } else {
-                let start = ws + em.rng.random_range(0..30i64);
-                let end = ws + 599 - em.rng.random_range(0..30i64);
-                em.no_traffic(ecr, start, end, "NODATA");
+    /// What follows the traffic of every hour: idle and nearly idle interface endpoints and a
+    /// few capture windows where records were dropped.
+    fn quiet(&mut self, hours: u32, t0: i64) {
+        let r = &self.e.roles;
+        // Interface endpoints: kms is idle (NODATA every 10 minutes on each ENI); ecr.api sees
+        // three small calls over the whole window and NODATA in every other 10-minute window.
+        let windows = i64::from(hours) * 6;
+        let ecr_windows: BTreeSet<i64> = [windows / 10, windows / 2, windows * 9 / 10]
+            .into_iter()
+            .collect();
+        for w in 0..windows {
+            let ws = t0 + w * 600;
+            for &kms in &r.kms {
+                let start = ws + self.rng.random_range(0..30i64);
+                let end = ws + 599 - self.rng.random_range(0..30i64);
+                self.no_traffic(kms, start, end, "NODATA");
+            }
+            for (i, &ecr) in r.ecr.iter().enumerate() {
+                if ecr_windows.contains(&w) && i == 0 {
+                    let client = if w == windows / 2 { r.app_a1 } else { r.app_b1 };
+                    let start = ws + self.rng.random_range(0..500i64);
+                    self.intra(client, ecr, self.e.primary_ip(ecr), ECR, start);
+                } else {
+                    let start = ws + self.rng.random_range(0..30i64);
+                    let end = ws + 599 - self.rng.random_range(0..30i64);
+                    self.no_traffic(ecr, start, end, "NODATA");
+                }
             }
         }
+        for (eni, h, minute) in [(r.nat, 1, 23), (r.app_b1, 3, 41), (r.bastion, 4, 7)] {
+            let start = t0 + i64::from(h % hours) * 3_600 + minute * 60;
+            self.no_traffic(eni, start, start + 59, "SKIPDATA");
+        }
     }
+}
 
-    // A few capture windows where records were dropped.
-    for (eni, h, minute) in [(r.nat, 1, 23), (r.app_b1, 3, 41), (r.bastion, 4, 7)] {
-        let start = t0 + i64::from(h % hours) * 3_600 + minute * 60;
-        em.no_traffic(eni, start, start + 59, "SKIPDATA");
+/// The estate's records, handed to `sink` one delivery hour at a time (each record in
+/// generation order: the traffic of every hour, then the quiet records), so memory holds one
+/// hour. The quiet records draw from the random stream after all the traffic; a first pass
+/// runs the traffic only to reach that point, and keeps just the quiet records.
+fn emit_flows(
+    e: &Estate,
+    opts: &EstateOptions,
+    t0: i64,
+    mut sink: impl FnMut(Vec<Row>) -> Result<()>,
+) -> Result<()> {
+    let mut first = Emitter::new(e, opts);
+    for h in 0..opts.hours {
+        first.traffic(opts, h, t0);
+        first.rows.clear();
     }
-    em.rows
+    first.quiet(opts.hours, t0);
+    let mut quiet: BTreeMap<u32, Vec<Row>> = BTreeMap::new();
+    for row in first.rows {
+        quiet.entry(hour_of(row.start, t0)).or_default().push(row);
+    }
+    let mut em = Emitter::new(e, opts);
+    for h in 0..opts.hours {
+        em.traffic(opts, h, t0);
+        let mut rows = std::mem::take(&mut em.rows);
+        rows.extend(quiet.remove(&h).unwrap_or_default());
+        sink(rows)?;
+    }
+    for rows in quiet.into_values() {
+        sink(rows)?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2411,17 +2453,9 @@ impl Output {
         Ok(())
     }
 
-    /// Every flow log's objects, one per flow log and hour (per ENI for CloudWatch).
-    fn flow_logs(&mut self, e: &Estate, rows: &[Row], t0: i64) -> Result<()> {
-        let mut groups: BTreeMap<(usize, u32), Vec<&Row>> = BTreeMap::new();
-        for row in rows {
-            let fl = e.enis[row.eni].flow_log;
-            let hour = u32::try_from((row.start - t0).div_euclid(3_600)).unwrap_or(0);
-            if e.flow_logs[fl].delivery.delivers(hour) {
-                groups.entry((fl, hour)).or_default().push(row);
-            }
-        }
-        let mut tallies: Vec<FlowLogTally> = e
+    /// The tally of every flow log, before anything is written.
+    fn start_tallies(&mut self, e: &Estate) {
+        self.summary.flow_logs = e
             .flow_logs
             .iter()
             .map(|fl| FlowLogTally {
@@ -2435,6 +2469,18 @@ impl Output {
                 records: 0,
             })
             .collect();
+    }
+
+    /// The objects of one delivery hour's records: one per flow log (per ENI for CloudWatch).
+    fn flow_logs(&mut self, e: &Estate, rows: &[Row], t0: i64) -> Result<()> {
+        let mut groups: BTreeMap<(usize, u32), Vec<&Row>> = BTreeMap::new();
+        for row in rows {
+            let fl = e.enis[row.eni].flow_log;
+            let hour = hour_of(row.start, t0);
+            if e.flow_logs[fl].delivery.delivers(hour) {
+                groups.entry((fl, hour)).or_default().push(row);
+            }
+        }
         for ((fl_ix, hour), mut group) in groups {
             // Stable: records of one window keep their generation order.
             group.sort_by_key(|r| r.start);
@@ -2512,11 +2558,11 @@ impl Output {
                     }
                 }
             }
-            let tally = &mut tallies[fl_ix];
-            tally.files += self.summary.total_files - files_before;
+            let files = self.summary.total_files - files_before;
+            let tally = &mut self.summary.flow_logs[fl_ix];
+            tally.files += files;
             tally.records += group.len();
         }
-        self.summary.flow_logs = tallies;
         Ok(())
     }
 }
@@ -2537,12 +2583,12 @@ pub fn generate_estate(opts: &EstateOptions, out: &Path) -> Result<EstateSummary
     }
     let t0 = opts.start.timestamp().div_euclid(3_600) * 3_600;
     let estate = build_estate(opts);
-    let rows = emit_flows(&estate, opts, t0);
     let mut output = Output {
         root: out.to_path_buf(),
         summary: EstateSummary::default(),
     };
-    output.flow_logs(&estate, &rows, t0)?;
+    output.start_tallies(&estate);
+    emit_flows(&estate, opts, t0, |rows| output.flow_logs(&estate, &rows, t0))?;
     write_inventory(&mut output, &estate, opts)?;
     let readme = readme(&estate, opts, &output.summary);
     output.write("README.md", readme.as_bytes())?;
