@@ -2588,7 +2588,9 @@ pub fn generate_estate(opts: &EstateOptions, out: &Path) -> Result<EstateSummary
         summary: EstateSummary::default(),
     };
     output.start_tallies(&estate);
-    emit_flows(&estate, opts, t0, |rows| output.flow_logs(&estate, &rows, t0))?;
+    emit_flows(&estate, opts, t0, |rows| {
+        output.flow_logs(&estate, &rows, t0)
+    })?;
     write_inventory(&mut output, &estate, opts)?;
     let readme = readme(&estate, opts, &output.summary);
     output.write("README.md", readme.as_bytes())?;

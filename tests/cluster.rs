@@ -153,7 +153,10 @@ fn an_s3_dataset_gives_the_same_answers_on_a_cluster() {
     let cluster = Cluster::start_with_env(binary(), 2, 1, &env);
     let prefix = format!("cluster-{}", std::process::id());
     let dataset = format!("s3://{}/{prefix}", s3::server().bucket);
-    stdout_with_env(&env, &["ingest", "sample-logs/AWSLogs", "--out", &dataset, "-q"]);
+    stdout_with_env(
+        &env,
+        &["ingest", "sample-logs/AWSLogs", "--out", &dataset, "-q"],
+    );
 
     let (local, remote) = both_with_env(
         &env,
@@ -169,7 +172,12 @@ fn an_s3_dataset_gives_the_same_answers_on_a_cluster() {
         ],
         &cluster.url,
     );
-    assert_eq!(local, remote, "reports differ on the cluster:\n{}", cluster.logs());
+    assert_eq!(
+        local,
+        remote,
+        "reports differ on the cluster:\n{}",
+        cluster.logs()
+    );
     let parsed: serde_json::Value = serde_json::from_str(&remote).expect("JSON");
     let bytes: Vec<u64> = parsed["endpoint-bytes"]
         .as_array()
@@ -183,10 +191,23 @@ fn an_s3_dataset_gives_the_same_answers_on_a_cluster() {
                count(*) AS records, sum(bytes) AS bytes FROM flows GROUP BY 1, 2 ORDER BY 1, 2";
     let (local, remote) = both_with_env(
         &env,
-        &["query", sql, &dataset, "--inventory", INVENTORY, "-o", "csv"],
+        &[
+            "query",
+            sql,
+            &dataset,
+            "--inventory",
+            INVENTORY,
+            "-o",
+            "csv",
+        ],
         &cluster.url,
     );
-    assert_eq!(local, remote, "SQL differs on the cluster:\n{}", cluster.logs());
+    assert_eq!(
+        local,
+        remote,
+        "SQL differs on the cluster:\n{}",
+        cluster.logs()
+    );
     assert!(local.lines().count() > 3, "{local}");
 
     // The inventory's tables were published beside the dataset, in the bucket.

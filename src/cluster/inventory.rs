@@ -13,8 +13,8 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use arrow::array::{RecordBatch, RecordBatchReader};
 use datafusion::logical_expr::ScalarUDF;
-use parquet::arrow::ArrowWriter;
 use object_store::ObjectStoreExt;
+use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::reader::ChunkReader;
 
@@ -46,7 +46,10 @@ pub fn publish(root: &str, inventory: &Inventory) -> Result<String> {
     }
     let digest = format!("{:016x}", digest.finish());
     if is_s3(root) {
-        publish_s3(&format!("{}/{DIR}/{digest}", root.trim_end_matches('/')), files)
+        publish_s3(
+            &format!("{}/{DIR}/{digest}", root.trim_end_matches('/')),
+            files,
+        )
     } else {
         publish_local(&Path::new(root).join(DIR), &digest, files)
     }
@@ -223,11 +226,7 @@ mod tests {
         let text = dir.as_str();
         let functions = functions(text).expect("loads");
         assert_eq!(functions.len(), udf::all(None, None).len());
-        assert!(
-            functions
-                .iter()
-                .all(|f| origin(f).as_deref() == Some(text))
-        );
+        assert!(functions.iter().all(|f| origin(f).as_deref() == Some(text)));
         assert!(Arc::ptr_eq(
             &functions,
             &super::functions(text).expect("cached")

@@ -70,7 +70,8 @@ impl ObjectStoreRegistry for Registry {
 
 /// A node's runtime: [`Registry`] for object stores, spill files under `temp` if given.
 pub fn runtime(temp: Option<PathBuf>) -> datafusion::error::Result<Arc<RuntimeEnv>> {
-    let mut builder = RuntimeEnvBuilder::new().with_object_store_registry(Arc::new(Registry::default()));
+    let mut builder =
+        RuntimeEnvBuilder::new().with_object_store_registry(Arc::new(Registry::default()));
     if let Some(dir) = temp {
         builder = builder.with_temp_file_path(dir);
     }
