@@ -1,9 +1,13 @@
-#![allow(missing_docs)] // criterion_group! generates undocumented items
 //! The report pack on a Ballista cluster of one and of two executors, each a `vpcflow executor`
-//! process with one task slot on this machine, over a generated estate's ingested dataset.
+//! process with one task slot on this machine, over a generated estate's ingested dataset:
+//! wall time, records per second and records per executor-second, and the scaling from one
+//! executor to two.
 //!
-//! `VPCFLOW_BENCH_RECORDS` sets the estate's size (default 20 million records); it is written
-//! once under `target/bench-estate-<records>/`, like the reports bench's.
+//! One timed pack per cluster size, not a statistical sample: over the default 20 million
+//! records a pack takes minutes, and criterion's ten samples would take hours. The local pack
+//! over the same dataset is timed too, for comparison, and every result must equal it.
+//! `VPCFLOW_BENCH_RECORDS` sets the estate's size; it is written once under
+//! `target/bench-estate-<records>/`, like the reports bench's.
 
 mod common;
 #[allow(dead_code)] // the tests also kill executors and read their logs
@@ -11,50 +15,62 @@ mod common;
 mod nodes;
 
 use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
 
-use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use vpcflow::inventory::Inventory;
-use vpcflow::sql::pack;
-use vpcflow::sql::queries::REPORTS;
-use vpcflow::sql::session::FlowsSource;
-
-fn pack_on(runtime: &tokio::runtime::Runtime, url: &str, dataset: &Path, inventory: &Inventory) {
-    let queries: Vec<String> = REPORTS
-        .iter()
-        .map(|r| r.bind(&Default::default()).expect("binds"))
-        .collect();
-    runtime.block_on(async {
-        let source = FlowsSource::Dataset(dataset.to_path_buf());
-        let ctx = vpcflow::cluster::session(url, source, Some(inventory), None)
-            .await
-            .expect("session");
-        let outputs = pack::run(&ctx, &queries).await.expect("reports run");
-        assert_eq!(outputs.len(), REPORTS.len());
-    });
+/// The whole pack over `dataset` as JSON, and the seconds it took; on `cluster` if given.
+fn pack(dataset: &Path, inventory: &Path, cluster: Option<&str>) -> (Vec<u8>, f64) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vpcflow"));
+    command
+        .arg("report")
+        .arg(dataset)
+        .arg("--inventory")
+        .arg(inventory)
+        .args(["-o", "json"]);
+    if let Some(url) = cluster {
+        command.args(["--cluster", url]);
+    }
+    let started = Instant::now();
+    let out = command.output().expect("vpcflow runs");
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.stdout, seconds)
 }
 
-fn cluster(c: &mut Criterion) {
+fn main() {
+    // `cargo bench` passes harness flags (--bench, a filter); this bench takes none.
     let records = common::records(20_000_000);
     let (estate, dataset) = common::estate(records);
-    let inventory = Inventory::load(&estate.join("inventory"), None).expect("inventory");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .thread_stack_size(64 << 20)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let inventory = estate.join("inventory");
     let binary = Path::new(env!("CARGO_BIN_EXE_vpcflow"));
-    let mut group = c.benchmark_group(format!("report pack on a cluster, {records} records"));
-    // One pack per sample (a pack takes seconds to minutes), reported as records per second.
-    group.sample_size(10).sampling_mode(SamplingMode::Flat);
-    group.throughput(Throughput::Elements(records as u64));
-    for executors in [1, 2] {
-        let nodes = nodes::Cluster::start(binary, executors, 1);
-        group.bench_function(format!("{executors} executor(s) of 1 slot"), |b| {
-            b.iter(|| pack_on(&runtime, &nodes.url, &dataset, &inventory))
-        });
+    let (local, seconds) = pack(&dataset, &inventory, None);
+    println!("report pack, {records} records");
+    println!(
+        "  local (one process, all cores): {seconds:.1} s, {:.0} records/s",
+        records as f64 / seconds
+    );
+    let mut one = None;
+    for executors in [1usize, 2] {
+        let cluster = nodes::Cluster::start(binary, executors, 1);
+        let (result, seconds) = pack(&dataset, &inventory, Some(&cluster.url));
+        assert!(
+            result == local,
+            "the cluster's pack differs from the local one"
+        );
+        let rate = records as f64 / seconds;
+        let scaling = match one {
+            Some(first) => format!(", {:.2}x one executor's rate", rate / first),
+            None => String::new(),
+        };
+        one.get_or_insert(rate);
+        println!(
+            "  {executors} executor(s) of 1 slot: {seconds:.1} s, {rate:.0} records/s, {:.0} \
+             records per executor-second{scaling}",
+            rate / executors as f64
+        );
     }
-    group.finish();
 }
-
-criterion_group!(benches, cluster);
-criterion_main!(benches);

@@ -1,5 +1,6 @@
 //! The inventory on a cluster: its tables written once as Parquet beside the dataset (in its
-//! directory or its S3 prefix), where every node reads them, and the SQL functions that answer from them, loaded once per process.
+//! directory or its S3 prefix), where every node reads them, and the SQL functions that answer
+//! from them, loaded once per process.
 //!
 //! The directory is named after a digest of the tables' bytes, so a changed inventory gets a
 //! new directory and a node never answers from an older one it loaded before. The codec

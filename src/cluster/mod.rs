@@ -3,9 +3,9 @@
 //!
 //! A cluster reads an ingested dataset on storage every node reaches: a directory at the same
 //! path on every node, or S3 ([`stores`]). The client publishes the inventory's tables beside
-//! it as Parquet ([`inventory`]), registers the
-//! same tables, functions and views as a local session, and lets the scheduler plan and the
-//! executors run each statement; [`codec`] carries vpcflow's functions across.
+//! it as Parquet ([`inventory`]), registers the same tables, functions and views as a local
+//! session, and lets the scheduler plan and the executors run each statement; [`codec`]
+//! carries vpcflow's functions across.
 
 pub mod codec;
 pub mod inventory;
