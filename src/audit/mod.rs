@@ -229,7 +229,7 @@ pub async fn run(
     let outputs = pack::run(ctx, &queries).await?;
     // The findings read the reports' results, the inventory and the audit's basis, all small:
     // they run in this process even when the reports ran on a cluster.
-    let local = SessionContext::new_with_config(session::config());
+    let local = session::local_context();
     for name in TABLES {
         if let Ok(table) = ctx.table_provider(name).await {
             local.register_table(name, table)?;

@@ -85,10 +85,12 @@ pub async fn session(
     let config = session::config()
         .with_ballista_logical_extension_codec(Arc::new(codec::LogicalCodec::default()))
         .with_ballista_physical_extension_codec(Arc::new(codec::PhysicalCodec::default()));
-    let state = SessionStateBuilder::new()
-        .with_default_features()
-        .with_config(config)
-        .build();
+    let state = session::planner(
+        SessionStateBuilder::new()
+            .with_default_features()
+            .with_config(config)
+            .build(),
+    );
     let ctx = SessionContext::remote_with_state(url, state).await?;
     let flows = match source {
         FlowsSource::RemoteDataset(store, flows) => {

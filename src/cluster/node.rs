@@ -19,7 +19,7 @@ use datafusion::prelude::SessionConfig;
 use super::codec::{LogicalCodec, PhysicalCodec};
 use super::stores;
 use crate::error::{Error, Result};
-use crate::sql::udf;
+use crate::sql::{session, udf};
 
 /// How a scheduler runs.
 #[derive(Debug, Clone)]
@@ -51,22 +51,12 @@ pub struct ExecutorOptions {
     pub wait_seconds: u64,
 }
 
-/// A session with Ballista's defaults, vpcflow's functions (without an inventory: plans
-/// bring theirs, see [`super::codec`]) and every `s3://` bucket ([`stores`]).
-///
-/// A scheduler optimizes the plans it gets once more. DataFusion's `push_down_leaf_projections`
-/// does not survive that second pass over the classification (it has already moved the
-/// view's struct field accesses, and fails on them), so nodes leave it out: the client ran it.
+/// A session with Ballista's defaults, vpcflow's planner ([`session::planner`]), its
+/// functions (without an inventory: plans bring theirs, see [`super::codec`]) and every `s3://`
+/// bucket ([`stores`]).
 fn node_session(config: SessionConfig) -> datafusion::error::Result<SessionState> {
-    let state = default_session_builder(config)?;
-    let rules = state
-        .optimizers()
-        .iter()
-        .filter(|r| r.name() != "push_down_leaf_projections")
-        .cloned()
-        .collect();
+    let state = session::planner(default_session_builder(config)?);
     let mut state = SessionStateBuilder::new_from_existing(state)
-        .with_optimizer_rules(rules)
         .with_runtime_env(stores::runtime(None)?)
         .build();
     for function in udf::all(None, None) {

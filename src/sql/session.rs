@@ -15,7 +15,7 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
-use datafusion::execution::TaskContext;
+use datafusion::execution::{SessionState, SessionStateBuilder, TaskContext};
 use datafusion::logical_expr::{Expr, ScalarUDF};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
@@ -72,7 +72,7 @@ pub async fn session(
     inventory: Option<&Inventory>,
     window: Option<&Window>,
 ) -> Result<SessionContext> {
-    let ctx = SessionContext::new_with_config(config());
+    let ctx = local_context();
     let table: Arc<dyn TableProvider> = match source {
         FlowsSource::Raw {
             inputs,
@@ -128,6 +128,35 @@ pub(crate) fn config() -> SessionConfig {
         .set_bool("datafusion.execution.parquet.pushdown_filters", true)
         .set_bool("datafusion.execution.parquet.reorder_filters", true)
         .set_bool("datafusion.sql_parser.collect_spans", true)
+}
+
+/// A session in this process with [`config`] and [`planner`].
+pub(crate) fn local_context() -> SessionContext {
+    let state = SessionStateBuilder::new()
+        .with_config(config())
+        .with_default_features()
+        .build();
+    SessionContext::new_with_state(planner(state))
+}
+
+/// DataFusion's optimizer rules that vpcflow's plans run without, on every node:
+/// `extract_leaf_expressions` and `push_down_leaf_projections` move a struct field access
+/// (`facts['peer']` in queries/classify.sql) into the projection that computes the struct, so
+/// the struct-returning `peer_facts` would run once per field read instead of once per record;
+/// and the second of them fails when a cluster's scheduler optimizes a plan once more.
+const LEFT_OUT_RULES: [&str; 2] = ["extract_leaf_expressions", "push_down_leaf_projections"];
+
+/// `state` without the [`LEFT_OUT_RULES`].
+pub(crate) fn planner(state: SessionState) -> SessionState {
+    let rules = state
+        .optimizers()
+        .iter()
+        .filter(|r| !LEFT_OUT_RULES.contains(&r.name()))
+        .cloned()
+        .collect();
+    SessionStateBuilder::new_from_existing(state)
+        .with_optimizer_rules(rules)
+        .build()
 }
 
 /// Registers on `ctx` the `flows` table (restricted to `window`), the SQL functions and, given
