@@ -397,3 +397,50 @@ fn endpoint_clients_by_zone() {
         ]
     );
 }
+
+#[test]
+fn a_timeline_bucket_sums_the_minutes_inside_it() {
+    // The sample estate spans six hours of one day; each hour's and the day's rows must hold
+    // exactly the records and bytes of the minute rows that fall inside them (the text of a
+    // bucket's start names its hour and day).
+    let timeline = |bucket: &str| {
+        let out = run(&[
+            "report",
+            "traffic-timeline",
+            "sample-logs/AWSLogs",
+            "--inventory",
+            "sample-logs/inventory",
+            "--param",
+            &format!("bucket={bucket}"),
+            "-o",
+            "csv",
+            "-q",
+        ]);
+        let mut rows = std::collections::BTreeMap::new();
+        for line in out.lines().skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            assert_eq!(f.len(), 4, "{line}");
+            let figures = (
+                f[2].parse::<u64>().expect("records"),
+                f[3].parse::<u64>().expect("bytes"),
+            );
+            assert!(
+                rows.insert((f[0].to_string(), f[1].to_string()), figures)
+                    .is_none()
+            );
+        }
+        rows
+    };
+    let minutes = timeline("minute");
+    assert!(minutes.len() > 10, "{minutes:?}");
+    for (bucket, start_len, pad) in [("hour", 13, ":00:00Z"), ("day", 10, "T00:00:00Z")] {
+        let mut expected = std::collections::BTreeMap::new();
+        for ((minute, class), (records, bytes)) in &minutes {
+            let key = (format!("{}{pad}", &minute[..start_len]), class.clone());
+            let sum: &mut (u64, u64) = expected.entry(key).or_default();
+            sum.0 += records;
+            sum.1 += bytes;
+        }
+        assert_eq!(timeline(bucket), expected, "{bucket}");
+    }
+}
