@@ -9,28 +9,31 @@
 -- region, the part a VPC endpoint would take off the NAT (endpoints serve their own region).
 -- Columns: nat_gateway_id, vpc_id, region, service, records, bytes, egress_bytes,
 -- same_region_bytes.
-WITH nat AS (
+-- The records are summed per peer first, so in_aws_service runs once per peer, not per record.
+WITH per_peer AS (
     SELECT
         c.nat_gateway_id,
-        c.vpc_id,
         n.region,
-        c.direction,
-        c.bytes,
+        c.aws_service AS service,
         c.peer,
-        c.aws_service AS service
+        min(c.vpc_id) AS vpc_id,
+        count(*) AS records,
+        sum(c.bytes) AS bytes,
+        sum(c.bytes) FILTER (WHERE c.direction = 'egress') AS egress_bytes
     FROM flows_classified c
     LEFT JOIN nat_gateways n ON n.nat_gateway_id = c.nat_gateway_id
     WHERE c.traffic_class = 'nat_gateway' AND c.counted AND c.aws_service IS NOT NULL
+    GROUP BY c.nat_gateway_id, n.region, c.aws_service, c.peer
 )
 SELECT
     nat_gateway_id,
     min(vpc_id) AS vpc_id,
     region,
     service,
-    count(*) AS records,
+    sum(records) AS records,
     COALESCE(sum(bytes), 0) AS bytes,
-    COALESCE(sum(bytes) FILTER (WHERE direction = 'egress'), 0) AS egress_bytes,
+    COALESCE(sum(egress_bytes), 0) AS egress_bytes,
     COALESCE(sum(bytes) FILTER (WHERE in_aws_service(peer, service, region)), 0) AS same_region_bytes
-FROM nat
+FROM per_peer
 GROUP BY nat_gateway_id, region, service
 ORDER BY bytes DESC, nat_gateway_id, service
