@@ -444,3 +444,23 @@ fn a_timeline_bucket_sums_the_minutes_inside_it() {
         assert_eq!(timeline(bucket), expected, "{bucket}");
     }
 }
+
+#[test]
+fn the_classification_computes_peer_facts_once_per_record() {
+    // Each field of the classification's facts is read from one `peer_facts` call; a plan that
+    // copies the call into each field's use runs it a dozen times per record.
+    let out = run(&[
+        "query",
+        "EXPLAIN SELECT * FROM flows_classified WHERE traffic_class = 'nat_gateway'",
+        "sample-logs/AWSLogs",
+        "--inventory",
+        "sample-logs/inventory",
+        "-o",
+        "csv",
+        "-q",
+    ]);
+    let physical = out.find("physical_plan").expect("a physical plan");
+    let (logical, physical) = out.split_at(physical);
+    assert_eq!(logical.matches("peer_facts(").count(), 1, "{logical}");
+    assert_eq!(physical.matches("peer_facts(").count(), 1, "{physical}");
+}
