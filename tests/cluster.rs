@@ -249,7 +249,7 @@ fn a_killed_executor_gives_a_clear_error_or_the_right_answer() {
         .expect("vpcflow runs");
     std::thread::sleep(Duration::from_secs(2));
     nodes.kill_executor(0);
-    let out = wait(child, Duration::from_secs(300));
+    let out = wait(child, Duration::from_secs(300), &nodes);
     let stderr = String::from_utf8_lossy(&out.stderr);
     if out.status.success() {
         assert_eq!(
@@ -274,13 +274,18 @@ fn a_killed_executor_gives_a_clear_error_or_the_right_answer() {
     assert_eq!(String::from_utf8_lossy(&again.stdout), expected);
 }
 
-/// Waits for `child`, killing it after `limit`.
-fn wait(mut child: std::process::Child, limit: Duration) -> Output {
+/// Waits for `child`, killing it after `limit` (and then showing what the nodes logged).
+fn wait(mut child: std::process::Child, limit: Duration, nodes: &Cluster) -> Output {
     let start = Instant::now();
     while child.try_wait().expect("wait").is_none() {
         if start.elapsed() > limit {
             let _ = child.kill();
-            panic!("the query did not end within {limit:?}");
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "the query did not end within {limit:?}\n{}\n{}",
+                String::from_utf8_lossy(&out.stderr),
+                nodes.logs()
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
