@@ -21,7 +21,6 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
-use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::SessionContext;
 
 use crate::error::{Error, Result};
@@ -85,13 +84,7 @@ pub async fn session(
     let config = session::config()
         .with_ballista_logical_extension_codec(Arc::new(codec::LogicalCodec::default()))
         .with_ballista_physical_extension_codec(Arc::new(codec::PhysicalCodec::default()));
-    let state = session::planner(
-        SessionStateBuilder::new()
-            .with_default_features()
-            .with_config(config)
-            .build(),
-    );
-    let ctx = SessionContext::remote_with_state(url, state).await?;
+    let ctx = SessionContext::remote_with_state(url, session::state(config)).await?;
     let flows = match source {
         FlowsSource::RemoteDataset(store, flows) => {
             // The client reads with the store its command line built; nodes build their own.

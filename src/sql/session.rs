@@ -132,11 +132,17 @@ pub(crate) fn config() -> SessionConfig {
 
 /// A session in this process with [`config`] and [`planner`].
 pub(crate) fn local_context() -> SessionContext {
-    let state = SessionStateBuilder::new()
-        .with_config(config())
-        .with_default_features()
-        .build();
-    SessionContext::new_with_state(planner(state))
+    SessionContext::new_with_state(state(config()))
+}
+
+/// DataFusion's default session state with `config` and [`planner`].
+pub(crate) fn state(config: SessionConfig) -> SessionState {
+    planner(
+        SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .build(),
+    )
 }
 
 /// DataFusion's optimizer rules that vpcflow's plans run without, on every node:
