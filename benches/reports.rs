@@ -12,6 +12,10 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+/// The allocator the `vpcflow` binary runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use vpcflow::ingest::parallel::{Discard, RunOptions};
 use vpcflow::ingest::{ReadOptions, prepare};
 use vpcflow::inventory::Inventory;

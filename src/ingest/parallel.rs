@@ -591,12 +591,27 @@ fn work(unit: Unit, inputs: &[Input], cfg: &DecodeConfig, opts: RunOptions) -> D
     }
 }
 
+/// The uncompressed size a gzip file's trailer states (of its last member, modulo 4 GiB: a
+/// hint, not a fact), leaving the file at its start.
+fn gzip_size_hint(file: &mut std::fs::File) -> Option<usize> {
+    use std::io::{Seek, SeekFrom};
+    let mut trailer = [0u8; 4];
+    file.seek(SeekFrom::End(-4)).ok()?;
+    let read = file.read_exact(&mut trailer);
+    file.seek(SeekFrom::Start(0)).ok()?;
+    read.ok()?;
+    usize::try_from(u32::from_le_bytes(trailer)).ok()
+}
+
 fn inflate_whole(input: &Input, cfg: &DecodeConfig, opts: RunOptions) -> Outcome {
-    let file = match std::fs::File::open(&input.path) {
+    let mut file = match std::fs::File::open(&input.path) {
         Ok(f) => f,
         Err(e) => return Outcome::Error(e.to_string()),
     };
-    let mut text = Vec::new();
+    // Room for the text at once (as the gzip trailer gives its size, capped), so it is never
+    // copied while growing: that copy would hold the old and the new buffer together.
+    let hint = gzip_size_hint(&mut file).unwrap_or(0).min(opts.inflate_cap);
+    let mut text = Vec::with_capacity(hint);
     let mut dec = source::text_reader(file, SourceKind::Gzip).take(opts.inflate_cap as u64 + 1);
     let result = dec.read_to_end(&mut text);
     if text.len() > opts.inflate_cap {

@@ -128,6 +128,9 @@ pub(crate) fn config() -> SessionConfig {
         .set_bool("datafusion.execution.parquet.pushdown_filters", true)
         .set_bool("datafusion.execution.parquet.reorder_filters", true)
         .set_bool("datafusion.sql_parser.collect_spans", true)
+        // Twice DataFusion's default: half the per-batch work of every operator and of the
+        // report pack's hand-offs, for about 200 MB more resident at most.
+        .with_batch_size(16384)
 }
 
 /// A session in this process with [`config`] and [`planner`].
