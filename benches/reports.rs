@@ -12,16 +12,16 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-
-/// The allocator the `vpcflow` binary runs with.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use vpcflow::ingest::parallel::{Discard, RunOptions};
 use vpcflow::ingest::{ReadOptions, prepare};
 use vpcflow::inventory::Inventory;
 use vpcflow::sql::pack;
 use vpcflow::sql::queries::REPORTS;
 use vpcflow::sql::session::{FlowsSource, session};
+
+/// The allocator the `vpcflow` binary runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn records() -> usize {
     common::records(5_000_000)

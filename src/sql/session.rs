@@ -129,7 +129,8 @@ pub(crate) fn config() -> SessionConfig {
         .set_bool("datafusion.execution.parquet.reorder_filters", true)
         .set_bool("datafusion.sql_parser.collect_spans", true)
         // Twice DataFusion's default: half the per-batch work of every operator and of the
-        // report pack's hand-offs, for about 200 MB more resident at most.
+        // report pack's hand-offs, for more resident memory (the README's report-pack
+        // figures give both, with the allocator's share).
         .with_batch_size(16384)
 }
 
