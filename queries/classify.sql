@@ -1,8 +1,8 @@
 -- flows_classified: every flow record with the path its traffic took, seen from its ENI.
 --
--- Reads: flows, enis, subnets, vpcs, vpc_endpoints, nat_gateways, routes; the inventory's
--- addresses, CIDRs and routes and ip-ranges.json through peer_facts (one call per record
--- answering what eni_has_ip, vpc_contains, vpc_eni, vpc_endpoint_at, route_target,
+-- Reads: flows; the inventory (ENIs, VPCs, subnets, route tables, endpoints, NAT gateways) and
+-- ip-ranges.json through flow_facts (one call per record answering what the inventory says of
+-- its ENI, and what eni_has_ip, vpc_contains, vpc_eni, vpc_endpoint_at, route_target,
 -- aws_service and in_aws_service would).
 -- Adds to the columns of flows (vpc_id becomes the ENI's VPC from the inventory, else the
 -- logged one):
@@ -30,68 +30,23 @@
 -- public -> by the subnet's route (igw, nat, tgw, pcx, vgw) when known, else internet_gateway
 -- for IPv6 or an ENI with a public IPv4, else nat_gateway when the VPC has one; anything else
 -- -> by route or logged traffic_path (transit_gateway, peering, vpn), else other.
-WITH eni_context AS (
-    -- One row per ENI with everything the rules need from the rest of the inventory, so the
-    -- flows meet the inventory in a single join.
-    SELECT
-        e.eni_id,
-        e.vpc_id AS eni_vpc_id,
-        e.role AS eni_role,
-        e.endpoint_id AS eni_endpoint_id,
-        e.nat_gateway_id AS eni_nat_gateway_id,
-        e.public_ip AS eni_public_ip,
-        COALESCE(v.region, e.region) AS vpc_region,
-        CASE WHEN rt.route_table_id IS NOT NULL THEN s.route_table_id END AS known_route_table,
-        g.s3_endpoint_id,
-        g.dynamodb_endpoint_id,
-        n.nat_gateway_id AS vpc_nat_gateway_id,
-        COALESCE(n.nat_gateways, 0) AS vpc_nat_gateways
-    FROM enis e
-    LEFT JOIN vpcs v ON v.vpc_id = e.vpc_id
-    LEFT JOIN subnets s ON s.subnet_id = e.subnet_id
-    LEFT JOIN (SELECT DISTINCT route_table_id FROM routes) rt ON rt.route_table_id = s.route_table_id
-    LEFT JOIN (
-        SELECT
-            vpc_id,
-            min(endpoint_id) FILTER (WHERE upper(service) = 'S3') AS s3_endpoint_id,
-            min(endpoint_id) FILTER (WHERE upper(service) = 'DYNAMODB') AS dynamodb_endpoint_id
-        FROM vpc_endpoints
-        WHERE endpoint_type = 'gateway'
-        GROUP BY vpc_id
-    ) g ON g.vpc_id = e.vpc_id
-    LEFT JOIN (
-        SELECT vpc_id, min(nat_gateway_id) AS nat_gateway_id, count(*) AS nat_gateways
-        FROM nat_gateways
-        GROUP BY vpc_id
-    ) n ON n.vpc_id = e.vpc_id
-),
-located AS (
-    SELECT
-        f.*,
-        c.eni_id IS NOT NULL AS eni_known,
-        c.eni_vpc_id,
-        c.eni_role,
-        c.eni_endpoint_id,
-        c.eni_nat_gateway_id,
-        c.eni_public_ip,
-        c.known_route_table,
-        c.s3_endpoint_id,
-        c.dynamodb_endpoint_id,
-        c.vpc_nat_gateway_id,
-        c.vpc_nat_gateways,
-        peer_facts(
-            f.interface_id, f.srcaddr, f.dstaddr, c.eni_vpc_id, c.known_route_table, c.vpc_region
-        ) AS facts
-    FROM flows f
-    LEFT JOIN eni_context c ON c.eni_id = f.interface_id
-),
-looked_up AS (
-    -- The record's addresses against the inventory and ip-ranges.json (each parsed once): whether
-    -- the ENI owns the source or the destination, the peer at the other end, and where the peer
-    -- lies. gateway_service: S3 or DYNAMODB when an IPv4 peer outside the VPC lies in that
-    -- service's ranges of the VPC's region.
+WITH looked_up AS (
+    -- The record's ENI and addresses against the inventory and ip-ranges.json (each looked up
+    -- or parsed once): what the inventory says of the ENI and its VPC, whether the ENI owns the
+    -- source or the destination, the peer at the other end, and where the peer lies.
+    -- gateway_service: S3 or DYNAMODB when an IPv4 peer outside the VPC lies in that service's
+    -- ranges of the VPC's region; gateway_endpoint_id: the VPC's gateway endpoint for it.
     SELECT
         * EXCLUDE (facts),
+        facts['eni_known'] AS eni_known,
+        facts['eni_vpc_id'] AS eni_vpc_id,
+        facts['eni_role'] AS eni_role,
+        facts['eni_endpoint_id'] AS eni_endpoint_id,
+        facts['eni_nat_gateway_id'] AS eni_nat_gateway_id,
+        facts['eni_public_ip'] AS eni_public_ip,
+        facts['routes_known'] AS routes_known,
+        facts['vpc_has_nat_gateway'] AS vpc_has_nat_gateway,
+        facts['vpc_nat_gateway_id'] AS vpc_nat_gateway_id,
         facts['src_own'] AS src_own,
         facts['dst_own'] AS dst_own,
         facts['peer'] AS peer,
@@ -102,11 +57,13 @@ looked_up AS (
         facts['aws_service'] AS aws_service,
         facts['peer_family'] AS peer_family,
         facts['peer_public'] AS peer_public,
-        facts['gateway_service'] AS gateway_service
-    FROM located
+        facts['gateway_service'] AS gateway_service,
+        facts['gateway_endpoint_id'] AS gateway_endpoint_id
+    FROM (SELECT *, flow_facts(interface_id, srcaddr, dstaddr) AS facts FROM flows)
 ),
 tested AS (
-    -- Every condition the rules test, as a flag (unknown counts as false).
+    -- Every other condition the rules test, as a flag (unknown counts as false); the ENI's
+    -- facts are never unknown once the ENI is known.
     SELECT
         *,
         COALESCE(log_status, 'OK') = 'OK' AS is_ok,
@@ -115,18 +72,11 @@ tested AS (
         peer IS NOT NULL AS has_peer,
         peer_endpoint_id IS NOT NULL AS peer_is_endpoint_eni,
         gateway_service IS NOT NULL AS to_gateway_service,
-        COALESCE(
-            (gateway_service = 'S3' AND s3_endpoint_id IS NOT NULL)
-                OR (gateway_service = 'DYNAMODB' AND dynamodb_endpoint_id IS NOT NULL),
-            false
-        ) AS vpc_has_gateway_endpoint,
-        known_route_table IS NOT NULL AS routes_known,
+        gateway_endpoint_id IS NOT NULL AS vpc_has_gateway_endpoint,
         COALESCE(starts_with(route_target, 'vpce-'), false) AS routed_to_gateway_endpoint,
         COALESCE(peer_in_vpc, false) AS in_vpc,
         COALESCE(peer_public, false) AS public_peer,
         COALESCE(peer_family = 'ipv6', false) AS ipv6_peer,
-        eni_public_ip IS NOT NULL AS eni_has_public_ip,
-        COALESCE(vpc_nat_gateways > 0, false) AS vpc_has_nat_gateway,
         -- The class the route's target gives, and the one the logged traffic_path gives.
         CASE split_part(route_target, '-', 1)
             WHEN 'igw' THEN 'internet_gateway'
@@ -146,7 +96,7 @@ ruled AS (
         *,
         CASE
             WHEN NOT is_ok THEN NULL
-            WHEN NOT eni_known THEN 'eni-not-in-inventory'
+            WHEN NOT COALESCE(eni_known, false) THEN 'eni-not-in-inventory'
             WHEN on_endpoint_eni THEN 'endpoint-eni'
             WHEN on_nat_gateway_eni THEN 'nat-gateway-eni'
             WHEN NOT has_peer THEN 'no-peer'
@@ -158,7 +108,7 @@ ruled AS (
             WHEN in_vpc THEN 'peer-in-vpc'
             WHEN public_peer AND routes_known THEN 'route-to-public-peer'
             WHEN public_peer AND ipv6_peer THEN 'public-ipv6-peer'
-            WHEN public_peer AND eni_has_public_ip THEN 'eni-has-public-ip'
+            WHEN public_peer AND eni_public_ip THEN 'eni-has-public-ip'
             WHEN public_peer AND vpc_has_nat_gateway THEN 'vpc-has-nat-gateway'
             WHEN routes_known THEN 'route-to-private-peer'
             ELSE 'private-peer-outside-vpc'
@@ -192,12 +142,11 @@ classed AS (
 SELECT
     * EXCLUDE (
         vpc_id, eni_known, eni_vpc_id, eni_role, eni_endpoint_id, eni_nat_gateway_id,
-        eni_public_ip, known_route_table, src_own, dst_own, gateway_service, peer_family,
-        peer_public, peer_endpoint_id, route_class, path_class, s3_endpoint_id,
-        dynamodb_endpoint_id, vpc_nat_gateway_id, vpc_nat_gateways, is_ok, on_endpoint_eni,
-        on_nat_gateway_eni, has_peer, peer_is_endpoint_eni, to_gateway_service,
-        vpc_has_gateway_endpoint, routes_known, routed_to_gateway_endpoint, in_vpc, public_peer,
-        ipv6_peer, eni_has_public_ip, vpc_has_nat_gateway
+        eni_public_ip, routes_known, vpc_has_nat_gateway, vpc_nat_gateway_id, src_own, dst_own,
+        gateway_service, gateway_endpoint_id, peer_family, peer_public, peer_endpoint_id,
+        route_class, path_class, is_ok, on_endpoint_eni, on_nat_gateway_eni, has_peer,
+        peer_is_endpoint_eni, to_gateway_service, vpc_has_gateway_endpoint,
+        routed_to_gateway_endpoint, in_vpc, public_peer, ipv6_peer
     ),
     COALESCE(eni_vpc_id, vpc_id) AS vpc_id,
     COALESCE(
@@ -212,14 +161,13 @@ SELECT
         WHEN 'endpoint-eni' THEN eni_endpoint_id
         WHEN 'peer-is-endpoint-eni' THEN peer_endpoint_id
         WHEN 'route-to-gateway-endpoint' THEN route_target
-        WHEN 'vpc-has-gateway-endpoint' THEN
-            CASE gateway_service WHEN 'S3' THEN s3_endpoint_id WHEN 'DYNAMODB' THEN dynamodb_endpoint_id END
+        WHEN 'vpc-has-gateway-endpoint' THEN gateway_endpoint_id
     END AS endpoint_id,
     CASE WHEN traffic_class = 'nat_gateway' THEN
         COALESCE(
             eni_nat_gateway_id,
             CASE WHEN starts_with(route_target, 'nat-') THEN route_target END,
-            CASE WHEN vpc_nat_gateways = 1 THEN vpc_nat_gateway_id END
+            vpc_nat_gateway_id
         )
     END AS nat_gateway_id
 FROM classed

@@ -446,12 +446,16 @@ fn a_timeline_bucket_sums_the_minutes_inside_it() {
 }
 
 #[test]
-fn the_classification_computes_peer_facts_once_per_record() {
-    // Each field of the classification's facts is read from one `peer_facts` call; a plan that
-    // copies the call into each field's use runs it a dozen times per record.
+fn the_classification_computes_flow_facts_once_per_record() {
+    // Each field of the classification's facts is read from one `flow_facts` call. A filter on a
+    // computed column, pushed down through the view's projections, would copy the call into
+    // every use of every field it depends on (hundreds per record); it stays above the view,
+    // while a filter on a column of `flows` (the date) still goes down to the scan.
     let out = run(&[
         "query",
-        "EXPLAIN SELECT * FROM flows_classified WHERE traffic_class = 'nat_gateway'",
+        "EXPLAIN SELECT endpoint_id, sum(bytes) FROM flows_classified \
+         WHERE counted AND traffic_class IN ('interface_endpoint', 'gateway_endpoint') \
+         AND date >= DATE '2020-01-01' GROUP BY 1",
         "sample-logs/AWSLogs",
         "--inventory",
         "sample-logs/inventory",
@@ -461,6 +465,10 @@ fn the_classification_computes_peer_facts_once_per_record() {
     ]);
     let physical = out.find("physical_plan").expect("a physical plan");
     let (logical, physical) = out.split_at(physical);
-    assert_eq!(logical.matches("peer_facts(").count(), 1, "{logical}");
-    assert_eq!(physical.matches("peer_facts(").count(), 1, "{physical}");
+    assert_eq!(logical.matches("flow_facts(").count(), 1, "{logical}");
+    assert_eq!(physical.matches("flow_facts(").count(), 1, "{physical}");
+    let fence = physical.find("FenceExec").expect("a fence");
+    let (above, below) = physical.split_at(fence);
+    assert!(above.contains("traffic_class@"), "{physical}");
+    assert!(below.contains("date@"), "{physical}");
 }

@@ -1,5 +1,7 @@
 //! How plans that use vpcflow's SQL functions travel between client, scheduler and executors.
 //!
+//! A [`Fence`] travels as the names of the columns it keeps filters on, a [`FenceExec`] as its
+//! name.
 //! Ballista's own codecs carry everything else. A function that answers from an inventory is
 //! sent as the directory the inventory was published to ([`super::inventory`]), and the
 //! receiving node loads the same functions from there; the address functions (and the others
@@ -20,6 +22,7 @@ use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
 
 use super::inventory;
+use crate::sql::fence::{Fence, FenceExec};
 
 /// Ballista's logical codec, with vpcflow's functions.
 #[derive(Debug, Default)]
@@ -66,10 +69,21 @@ impl LogicalExtensionCodec for LogicalCodec {
         inputs: &[LogicalPlan],
         ctx: &TaskContext,
     ) -> Result<Extension> {
+        if let [input] = inputs
+            && let Some(fence) = Fence::decode(buf, input)
+        {
+            return Ok(Extension {
+                node: Arc::new(fence),
+            });
+        }
         self.0.try_decode(buf, inputs, ctx)
     }
 
     fn try_encode(&self, node: &Extension, buf: &mut Vec<u8>) -> Result<()> {
+        if let Some(fence) = Fence::of(node.node.as_ref()) {
+            buf.extend_from_slice(&fence.encode());
+            return Ok(());
+        }
         self.0.try_encode(node, buf)
     }
 
@@ -126,6 +140,9 @@ impl PhysicalExtensionCodec for PhysicalCodec {
         ctx: &TaskContext,
         converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        if let (FenceExec::CODE, [input]) = (buf, inputs) {
+            return Ok(Arc::new(FenceExec::new(input.clone())));
+        }
         self.0.try_decode(buf, inputs, ctx, converter)
     }
 
@@ -135,6 +152,10 @@ impl PhysicalExtensionCodec for PhysicalCodec {
         buf: &mut Vec<u8>,
         converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<()> {
+        if node.is::<FenceExec>() {
+            buf.extend_from_slice(FenceExec::CODE);
+            return Ok(());
+        }
         self.0.try_encode(node, buf, converter)
     }
 

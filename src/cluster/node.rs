@@ -1,5 +1,5 @@
 //! The scheduler and executor processes of a cluster, Ballista's with vpcflow's functions
-//! registered and its codecs in place, so executors run `ip_in_cidr`, `peer_facts` and the rest.
+//! registered and its codecs in place, so executors run `ip_in_cidr`, `flow_facts` and the rest.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

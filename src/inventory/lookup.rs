@@ -1,7 +1,8 @@
-//! The inventory as lookup structures for per-record questions that are not equi-joins: which
-//! addresses an ENI owns, whether an address lies in a VPC's CIDR blocks, which ENI of a VPC
-//! holds an address, and where a route table sends an address (longest prefix match, prefix
-//! lists included).
+//! The inventory as lookup structures for per-record questions: what the inventory says of a
+//! record's ENI (its addresses, VPC, role, region, route table, and its VPC's NAT and gateway
+//! endpoints), whether an address lies in a VPC's CIDR blocks, which ENI of a VPC holds an
+//! address, and where a route table sends an address (longest prefix match, prefix lists
+//! included).
 //!
 //! Built once from the inventory's tables, so every fact has one source: the tables users
 //! query are the tables the classification reads.
@@ -23,8 +24,10 @@ pub(crate) type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 /// Per-address lookups over one loaded inventory.
 #[derive(Debug, Default)]
 pub struct Lookup {
-    /// ENI id -> its private IPv4 and IPv6 addresses.
-    eni_addresses: Map<Box<str>, Vec<IpAddr>>,
+    /// ENI id -> what the inventory says of it.
+    enis: Map<Box<str>, Eni>,
+    /// VPC id -> its NAT gateways and gateway endpoints.
+    vpcs: Map<Box<str>, Vpc>,
     /// VPC id -> its IPv4 and IPv6 CIDR blocks.
     vpc_cidrs: Map<Box<str>, Vec<IpNet>>,
     /// VPC id -> address -> the ENI holding it, and the interface endpoint that ENI serves.
@@ -33,6 +36,50 @@ pub struct Lookup {
     routes: Map<Box<str>, Vec<Route>>,
     /// ip-ranges.json, for prefix lists whose entries the inventory lacks.
     services: Option<ServiceIndex>,
+}
+
+/// What the inventory says of one ENI.
+#[derive(Debug, Default)]
+pub struct Eni {
+    /// Its private IPv4 and IPv6 addresses.
+    pub addresses: Vec<IpAddr>,
+    /// Its VPC.
+    pub vpc: Option<Box<str>>,
+    /// `workload`, `vpc_endpoint`, `nat_gateway`, ... (the `enis` table's `role`).
+    pub role: Option<Box<str>>,
+    /// The interface endpoint it serves.
+    pub endpoint: Option<Box<str>>,
+    /// The NAT gateway it belongs to.
+    pub nat_gateway: Option<Box<str>>,
+    /// Whether it has a public IPv4 address.
+    pub public_ip: bool,
+    /// Its VPC's region, else its own.
+    pub region: Option<Box<str>>,
+    /// Its subnet's route table, when the inventory holds that table's routes.
+    pub route_table: Option<Box<str>>,
+    /// Whether its VPC has a NAT gateway.
+    pub vpc_has_nat_gateway: bool,
+    /// Its VPC's NAT gateway, when the VPC has exactly one.
+    pub vpc_nat_gateway: Option<Box<str>>,
+}
+
+/// What the inventory says of one VPC beyond its CIDR blocks.
+#[derive(Debug, Default)]
+pub struct Vpc {
+    /// Its NAT gateways, in id order.
+    pub nat_gateways: Vec<Box<str>>,
+    /// Its gateway endpoints: (service as ip-ranges.json names it, endpoint id), in id order.
+    pub gateway_endpoints: Vec<(Box<str>, Box<str>)>,
+}
+
+impl Vpc {
+    /// The VPC's gateway endpoint for `service` (`S3`, `DYNAMODB`; the first by id).
+    pub fn gateway_endpoint(&self, service: &str) -> Option<&str> {
+        self.gateway_endpoints
+            .iter()
+            .find(|(s, _)| s.eq_ignore_ascii_case(service))
+            .map(|(_, id)| &**id)
+    }
 }
 
 /// The ENI that holds an address.
@@ -80,6 +127,9 @@ impl Lookup {
             services,
             ..Lookup::default()
         };
+        lookup.routes = routes(inventory);
+        lookup.vpcs = vpcs(inventory);
+        lookup.enis = enis(inventory, &lookup.vpcs);
         if let Some(b) = inventory.table("eni_addresses") {
             let (eni, vpc, address, role, endpoint) = (
                 column(b, "eni_id"),
@@ -95,7 +145,7 @@ impl Lookup {
                 ) else {
                     continue;
                 };
-                lookup.eni_addresses.entry(e.into()).or_default().push(ip);
+                lookup.enis.entry(e.into()).or_default().addresses.push(ip);
                 if let Some(v) = value(vpc, row) {
                     let endpoint = value(endpoint, row)
                         .filter(|_| value(role, row) == Some("vpc_endpoint"))
@@ -123,8 +173,17 @@ impl Lookup {
                 }
             }
         }
-        lookup.routes = routes(inventory);
         lookup
+    }
+
+    /// What the inventory says of ENI `eni`.
+    pub fn eni(&self, eni: &str) -> Option<&Eni> {
+        self.enis.get(eni)
+    }
+
+    /// What the inventory says of VPC `vpc` beyond its CIDR blocks.
+    pub fn vpc(&self, vpc: &str) -> Option<&Vpc> {
+        self.vpcs.get(vpc)
     }
 
     /// Whether `ip` is one of the private addresses of ENI `eni` (false for an unknown ENI).
@@ -134,7 +193,7 @@ impl Lookup {
 
     /// The private addresses of ENI `eni` (none for an unknown ENI).
     pub fn eni_addresses(&self, eni: &str) -> &[IpAddr] {
-        self.eni_addresses.get(eni).map_or(&[], Vec::as_slice)
+        self.enis.get(eni).map_or(&[], |e| e.addresses.as_slice())
     }
 
     /// Whether `ip` lies in one of the CIDR blocks of VPC `vpc` (false for an unknown VPC).
@@ -187,6 +246,119 @@ impl Lookup {
         }
         best.map(|(_, r)| &*r.target)
     }
+}
+
+/// Every ENI of the `enis` table with its VPC's region (else its own), its subnet's route
+/// table when the `routes` table holds that table, and its VPC's NAT gateways from `vpcs`;
+/// addresses are added by the caller.
+fn enis(inventory: &Inventory, vpcs: &Map<Box<str>, Vpc>) -> Map<Box<str>, Eni> {
+    let text = |table: &str, key: &str, field: &str| -> HashMap<String, String> {
+        let Some(b) = inventory.table(table) else {
+            return HashMap::new();
+        };
+        let (k, v) = (column(b, key), column(b, field));
+        (0..b.num_rows())
+            .filter_map(|row| Some((value(k, row)?.to_string(), value(v, row)?.to_string())))
+            .collect()
+    };
+    let vpc_regions = text("vpcs", "vpc_id", "region");
+    let subnet_tables = text("subnets", "subnet_id", "route_table_id");
+    let routed: std::collections::HashSet<&str> = inventory
+        .table("routes")
+        .and_then(|b| Some((b, column(b, "route_table_id")?)))
+        .map(|(b, c)| {
+            (0..b.num_rows())
+                .filter_map(|row| value(Some(c), row))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut out = Map::default();
+    let Some(b) = inventory.table("enis") else {
+        return out;
+    };
+    let col = |name| column(b, name);
+    let (id, vpc, subnet, region) = (
+        col("eni_id"),
+        col("vpc_id"),
+        col("subnet_id"),
+        col("region"),
+    );
+    let (role, endpoint, nat, public_ip) = (
+        col("role"),
+        col("endpoint_id"),
+        col("nat_gateway_id"),
+        col("public_ip"),
+    );
+    for row in 0..b.num_rows() {
+        let Some(eni) = value(id, row) else { continue };
+        let text = |c| value(c, row).map(Box::from);
+        let own_vpc = value(vpc, row);
+        let nat_gateways = own_vpc
+            .and_then(|v| vpcs.get(v))
+            .map_or(&[][..], |v| v.nat_gateways.as_slice());
+        let route_table = value(subnet, row)
+            .and_then(|s| subnet_tables.get(s))
+            .filter(|t| routed.contains(t.as_str()));
+        out.insert(
+            eni.into(),
+            Eni {
+                addresses: Vec::new(),
+                vpc: own_vpc.map(Box::from),
+                role: text(role),
+                endpoint: text(endpoint),
+                nat_gateway: text(nat),
+                public_ip: value(public_ip, row).is_some(),
+                region: own_vpc
+                    .and_then(|v| vpc_regions.get(v))
+                    .map(|r| Box::from(r.as_str()))
+                    .or_else(|| text(region)),
+                route_table: route_table.map(|t| Box::from(t.as_str())),
+                vpc_has_nat_gateway: !nat_gateways.is_empty(),
+                vpc_nat_gateway: match nat_gateways {
+                    [only] => Some(only.clone()),
+                    _ => None,
+                },
+            },
+        );
+    }
+    out
+}
+
+/// Every VPC's NAT gateways and gateway endpoints, each in id order.
+fn vpcs(inventory: &Inventory) -> Map<Box<str>, Vpc> {
+    let mut out: Map<Box<str>, Vpc> = Map::default();
+    if let Some(b) = inventory.table("nat_gateways") {
+        let (id, vpc) = (column(b, "nat_gateway_id"), column(b, "vpc_id"));
+        for row in 0..b.num_rows() {
+            if let (Some(i), Some(v)) = (value(id, row), value(vpc, row)) {
+                out.entry(v.into()).or_default().nat_gateways.push(i.into());
+            }
+        }
+    }
+    if let Some(b) = inventory.table("vpc_endpoints") {
+        let (id, vpc, kind, service) = (
+            column(b, "endpoint_id"),
+            column(b, "vpc_id"),
+            column(b, "endpoint_type"),
+            column(b, "service"),
+        );
+        for row in 0..b.num_rows() {
+            if let (Some(i), Some(v), Some("gateway"), Some(s)) = (
+                value(id, row),
+                value(vpc, row),
+                value(kind, row),
+                value(service, row),
+            ) {
+                let endpoints = &mut out.entry(v.into()).or_default().gateway_endpoints;
+                endpoints.push((s.to_ascii_uppercase().into(), i.into()));
+            }
+        }
+    }
+    for vpc in out.values_mut() {
+        vpc.nat_gateways.sort();
+        vpc.gateway_endpoints.sort_by(|a, b| a.1.cmp(&b.1));
+    }
+    out
 }
 
 /// The routes of every route table, with prefix lists expanded to their entries where the

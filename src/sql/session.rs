@@ -23,7 +23,9 @@ use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use datafusion::datasource::MemTable;
+use datafusion::datasource::ViewTable;
 
+use super::fence::{self, Fence};
 use super::{queries, udf};
 use crate::error::{Error, Result};
 use crate::ingest::decode::DecodeConfig;
@@ -152,11 +154,12 @@ pub(crate) fn state(config: SessionConfig) -> SessionState {
 /// DataFusion's optimizer rules that vpcflow's plans run without, on every node:
 /// `extract_leaf_expressions` and `push_down_leaf_projections` move a struct field access
 /// (`facts['peer']` in queries/classify.sql) into the projection that computes the struct, so
-/// the struct-returning `peer_facts` would run once per field read instead of once per record;
+/// the struct-returning `flow_facts` would run once per field read instead of once per record;
 /// and the second of them fails when a cluster's scheduler optimizes a plan once more.
 const LEFT_OUT_RULES: [&str; 2] = ["extract_leaf_expressions", "push_down_leaf_projections"];
 
-/// `state` without the [`LEFT_OUT_RULES`].
+/// `state` without the [`LEFT_OUT_RULES`], with the physical planner that knows a
+/// [`Fence`].
 pub(crate) fn planner(state: SessionState) -> SessionState {
     let rules = state
         .optimizers()
@@ -166,6 +169,7 @@ pub(crate) fn planner(state: SessionState) -> SessionState {
         .collect();
     SessionStateBuilder::new_from_existing(state)
         .with_optimizer_rules(rules)
+        .with_query_planner(Arc::new(fence::Planner))
         .build()
 }
 
@@ -189,8 +193,11 @@ pub(crate) async fn assemble(
         for (name, table) in tables {
             ctx.register_table(name, table)?;
         }
-        let view = ctx.sql(queries::CLASSIFY).await?.into_view();
-        ctx.register_table(CLASSIFIED, view)?;
+        let plan = ctx.sql(queries::CLASSIFY).await?.into_unoptimized_plan();
+        let flows = ctx.table("flows").await?;
+        let passing = flows.schema().fields().iter().map(|f| f.name().clone());
+        let view = ViewTable::new(Fence::around(plan, &passing.collect()), None);
+        ctx.register_table(CLASSIFIED, Arc::new(view))?;
     }
     Ok(())
 }

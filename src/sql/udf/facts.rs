@@ -1,8 +1,11 @@
-//! `peer_facts`: everything the classification asks about a record's addresses, from one
-//! parse of each address. It answers what `eni_has_ip`, `vpc_contains`, `vpc_eni`,
+//! `flow_facts`: everything the classification asks of the inventory about one record, from
+//! one lookup of its ENI and one parse of each address: what the inventory says of the ENI
+//! (its VPC, role, endpoint or NAT gateway, public address, known route table, its VPC's NAT
+//! gateways), which of the record's addresses is the ENI's own, the peer at the other end, and
+//! where that peer lies: the answers of `eni_has_ip`, `vpc_contains`, `vpc_eni`,
 //! `vpc_endpoint_at`, `route_target`, `aws_service`, `ip_family`, `is_public_ip` and
-//! `in_aws_service` would for the record's peer, as one struct, so a query that needs them all
-//! pays for one parse and one pass instead of a dozen.
+//! `in_aws_service`, as one struct, so the classification pays for one pass instead of a dozen
+//! functions and a join.
 
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
@@ -12,18 +15,27 @@ use arrow::array::{ArrayRef, BooleanBuilder, StringBuilder, StructArray};
 use arrow::datatypes::{DataType, Field, Fields};
 use datafusion::error::Result;
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
 use super::args::{Strings, same_source, strings_signature};
-use crate::inventory::lookup::{Lookup, Map};
+use crate::inventory::lookup::{Eni, Lookup, Map};
 use crate::net::{is_public, parse_ip};
 
 /// The services a gateway endpoint can serve, as ip-ranges.json names them.
 const GATEWAY_SERVICES: [&str; 2] = ["S3", "DYNAMODB"];
 
 /// The struct's fields, in order: (name, is it text).
-const FIELDS: [(&str, bool); 11] = [
+const FIELDS: [(&str, bool); 21] = [
+    ("eni_known", false),
+    ("eni_vpc_id", true),
+    ("eni_role", true),
+    ("eni_endpoint_id", true),
+    ("eni_nat_gateway_id", true),
+    ("eni_public_ip", false),
+    ("routes_known", false),
+    ("vpc_has_nat_gateway", false),
+    ("vpc_nat_gateway_id", true),
     ("src_own", false),
     ("dst_own", false),
     ("peer", true),
@@ -35,34 +47,42 @@ const FIELDS: [(&str, bool); 11] = [
     ("peer_family", true),
     ("peer_public", false),
     ("gateway_service", true),
+    ("gateway_endpoint_id", true),
 ];
 
 /// The function over one loaded inventory (`None`: none loaded, every fact is NULL).
 #[derive(Debug)]
-struct PeerFacts {
+struct FlowFacts {
     lookup: Option<Arc<Lookup>>,
     signature: Signature,
 }
 
-impl PartialEq for PeerFacts {
+impl PartialEq for FlowFacts {
     fn eq(&self, other: &Self) -> bool {
         same_source(&self.lookup, &other.lookup)
     }
 }
 
-impl Eq for PeerFacts {}
+impl Eq for FlowFacts {}
 
-impl Hash for PeerFacts {
+impl Hash for FlowFacts {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.lookup.is_some().hash(state);
     }
 }
 
-/// `peer_facts` over `lookup`, ready to register.
+/// `flow_facts` over `lookup`, ready to register.
 pub(super) fn function(lookup: Option<Arc<Lookup>>) -> ScalarUDF {
-    ScalarUDF::new_from_impl(PeerFacts {
+    ScalarUDF::new_from_impl(FlowFacts {
         lookup,
-        signature: strings_signature(6),
+        // Deterministic, but declared volatile so the optimizer never copies the call into a
+        // pushed-down filter: a filter on the classification's columns inlines every layer of
+        // its rules, and each layer reads several fields, so the copies multiply (hundreds of
+        // calls per record where one is due).
+        signature: Signature {
+            volatility: Volatility::Volatile,
+            ..strings_signature(3)
+        },
     })
 }
 
@@ -80,10 +100,7 @@ fn fields() -> Fields {
         .collect()
 }
 
-/// The VPC, route table and region a peer is looked up in.
-type Key<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
-
-/// Where a peer lies, seen from one VPC and route table.
+/// Where a peer lies, seen from one ENI.
 #[derive(Clone, Copy, Default)]
 struct Place<'a> {
     in_vpc: Option<bool>,
@@ -92,31 +109,62 @@ struct Place<'a> {
     route_target: Option<&'a str>,
     service: Option<&'a str>,
     gateway_service: Option<&'static str>,
+    gateway_endpoint: Option<&'a str>,
 }
 
 impl<'a> Place<'a> {
-    fn of(lookup: &'a Lookup, (vpc, table, region): Key<'_>, ip: IpAddr) -> Place<'a> {
+    fn of(lookup: &'a Lookup, from: &'a Eni, ip: IpAddr) -> Place<'a> {
+        let vpc = from.vpc.as_deref();
         let in_vpc = vpc.map(|v| lookup.vpc_contains(v, ip));
         let holder = vpc.and_then(|v| lookup.vpc_holder(v, ip));
         let services = lookup.services();
         let service = services.and_then(|s| s.lookup(ip)).map(|(s, _)| s);
         // Only an IPv4 address in some range, outside the VPC, can be a gateway service's.
         let candidate = service.is_some() && in_vpc != Some(true) && ip.is_ipv4();
+        let gateway_service = services
+            .filter(|_| candidate)
+            .and_then(|s| s.first_service_of(ip, &GATEWAY_SERVICES, from.region.as_deref()));
         Place {
             in_vpc,
             eni: holder.map(|(e, _)| e),
             endpoint: holder.and_then(|(_, endpoint)| endpoint),
-            route_target: table.and_then(|t| lookup.route_target(t, ip)),
+            route_target: from
+                .route_table
+                .as_deref()
+                .and_then(|t| lookup.route_target(t, ip)),
             service,
-            gateway_service: services
-                .filter(|_| candidate)
-                .and_then(|s| s.first_service_of(ip, &GATEWAY_SERVICES, region)),
+            gateway_service,
+            gateway_endpoint: vpc
+                .and_then(|v| lookup.vpc(v))
+                .zip(gateway_service)
+                .and_then(|(v, s)| v.gateway_endpoint(s)),
         }
     }
 }
 
-/// The builders of one result, field by field.
+/// One record's facts: its ENI's (`None`: unknown or no ENI) and its addresses'.
+#[derive(Default)]
+struct Facts<'a> {
+    eni: Option<&'a Eni>,
+    known: Option<bool>,
+    src_own: Option<bool>,
+    dst_own: Option<bool>,
+    peer: Option<&'a str>,
+    peer_ip: Option<IpAddr>,
+    place: Place<'a>,
+}
+
+/// The builders of one result, one per field of [`FIELDS`], in its order.
 struct Builders {
+    eni_known: BooleanBuilder,
+    eni_vpc_id: StringBuilder,
+    eni_role: StringBuilder,
+    eni_endpoint_id: StringBuilder,
+    eni_nat_gateway_id: StringBuilder,
+    eni_public_ip: BooleanBuilder,
+    routes_known: BooleanBuilder,
+    vpc_has_nat_gateway: BooleanBuilder,
+    vpc_nat_gateway_id: StringBuilder,
     src_own: BooleanBuilder,
     dst_own: BooleanBuilder,
     peer: StringBuilder,
@@ -128,29 +176,84 @@ struct Builders {
     peer_family: StringBuilder,
     peer_public: BooleanBuilder,
     gateway_service: StringBuilder,
+    gateway_endpoint_id: StringBuilder,
 }
 
 impl Builders {
     fn new(rows: usize) -> Builders {
         let text = || StringBuilder::with_capacity(rows, rows * 8);
+        let id = || StringBuilder::with_capacity(rows, rows * 21);
         let flag = || BooleanBuilder::with_capacity(rows);
         Builders {
+            eni_known: flag(),
+            eni_vpc_id: id(),
+            eni_role: text(),
+            eni_endpoint_id: text(),
+            eni_nat_gateway_id: text(),
+            eni_public_ip: flag(),
+            routes_known: flag(),
+            vpc_has_nat_gateway: flag(),
+            vpc_nat_gateway_id: id(),
             src_own: flag(),
             dst_own: flag(),
             peer: StringBuilder::with_capacity(rows, rows * 12),
             peer_in_vpc: flag(),
             peer_eni_id: text(),
             peer_endpoint_id: text(),
-            route_target: text(),
+            route_target: id(),
             aws_service: text(),
             peer_family: text(),
             peer_public: flag(),
             gateway_service: text(),
+            gateway_endpoint_id: text(),
         }
     }
 
+    fn push(&mut self, f: &Facts) {
+        let (e, p) = (f.eni, &f.place);
+        let text = |get: fn(&Eni) -> &Option<Box<str>>| e.and_then(|e| get(e).as_deref());
+        self.eni_known.append_option(f.known);
+        self.eni_vpc_id.append_option(text(|e| &e.vpc));
+        self.eni_role.append_option(text(|e| &e.role));
+        self.eni_endpoint_id.append_option(text(|e| &e.endpoint));
+        self.eni_nat_gateway_id
+            .append_option(text(|e| &e.nat_gateway));
+        self.eni_public_ip.append_option(e.map(|e| e.public_ip));
+        self.routes_known
+            .append_option(e.map(|e| e.route_table.is_some()));
+        self.vpc_has_nat_gateway
+            .append_option(e.map(|e| e.vpc_has_nat_gateway));
+        self.vpc_nat_gateway_id
+            .append_option(text(|e| &e.vpc_nat_gateway));
+        self.src_own.append_option(f.src_own);
+        self.dst_own.append_option(f.dst_own);
+        self.peer.append_option(f.peer);
+        self.peer_in_vpc.append_option(p.in_vpc);
+        self.peer_eni_id.append_option(p.eni);
+        self.peer_endpoint_id.append_option(p.endpoint);
+        self.route_target.append_option(p.route_target);
+        self.aws_service.append_option(p.service);
+        self.peer_family.append_option(
+            f.peer_ip
+                .map(|ip| if ip.is_ipv4() { "ipv4" } else { "ipv6" }),
+        );
+        self.peer_public.append_option(f.peer_ip.map(is_public));
+        self.gateway_service.append_option(p.gateway_service);
+        self.gateway_endpoint_id.append_option(p.gateway_endpoint);
+    }
+
+    /// The columns, in [`FIELDS`] order.
     fn finish(mut self) -> Vec<ArrayRef> {
         vec![
+            Arc::new(self.eni_known.finish()),
+            Arc::new(self.eni_vpc_id.finish()),
+            Arc::new(self.eni_role.finish()),
+            Arc::new(self.eni_endpoint_id.finish()),
+            Arc::new(self.eni_nat_gateway_id.finish()),
+            Arc::new(self.eni_public_ip.finish()),
+            Arc::new(self.routes_known.finish()),
+            Arc::new(self.vpc_has_nat_gateway.finish()),
+            Arc::new(self.vpc_nat_gateway_id.finish()),
             Arc::new(self.src_own.finish()),
             Arc::new(self.dst_own.finish()),
             Arc::new(self.peer.finish()),
@@ -162,13 +265,14 @@ impl Builders {
             Arc::new(self.peer_family.finish()),
             Arc::new(self.peer_public.finish()),
             Arc::new(self.gateway_service.finish()),
+            Arc::new(self.gateway_endpoint_id.finish()),
         ]
     }
 }
 
-impl ScalarUDFImpl for PeerFacts {
+impl ScalarUDFImpl for FlowFacts {
     fn name(&self) -> &str {
-        "peer_facts"
+        "flow_facts"
     }
 
     fn signature(&self) -> &Signature {
@@ -183,51 +287,72 @@ impl ScalarUDFImpl for PeerFacts {
         let name = self.name();
         let rows = call.number_rows;
         let arg = |i| Strings::arg(name, &call.args, i);
-        let (eni, src, dst) = (arg(0)?, arg(1)?, arg(2)?);
-        let (vpc, table, region) = (arg(3)?, arg(4)?, arg(5)?);
-        let lookup = self.lookup.as_deref();
-        // Records of one batch share few peers: each (VPC, route table, region, peer) is
-        // looked up once.
-        let mut places: Map<(Key, IpAddr), Place> = Map::default();
+        let (eni_ids, src, dst) = (arg(0)?, arg(1)?, arg(2)?);
         let mut out = Builders::new(rows);
+        let Some(lookup) = self.lookup.as_deref() else {
+            (0..rows).for_each(|_| out.push(&Facts::default()));
+            return finish(out);
+        };
+        // Records of one batch share few ENIs and peers: consecutive records of one ENI look
+        // it up once, and each (ENI, peer) is placed once.
+        let mut last: Option<(&str, Option<&Eni>)> = None;
+        let mut places: Map<(usize, IpAddr), Place> = Map::default();
         for row in 0..rows {
-            let eni = eni.get(row);
+            let Some(id) = eni_ids.get(row) else {
+                out.push(&Facts::default());
+                continue;
+            };
+            let eni = match last {
+                Some((previous, eni)) if previous == id => eni,
+                _ => {
+                    let eni = lookup.eni(id);
+                    last = Some((id, eni));
+                    eni
+                }
+            };
+            let Some(e) = eni else {
+                out.push(&Facts {
+                    known: Some(false),
+                    ..Facts::default()
+                });
+                continue;
+            };
             let (src_text, dst_text) = (src.get(row), dst.get(row));
-            let own = lookup.zip(eni).map(|(l, e)| l.eni_addresses(e));
             let owns = |text: Option<&str>| {
-                let (own, ip) = (own?, text.and_then(parse_ip)?);
-                Some((own.contains(&ip), ip))
+                let ip = text.and_then(parse_ip)?;
+                Some((e.addresses.contains(&ip), ip))
             };
             let (src_own, dst_own) = (owns(src_text), owns(dst_text));
-            out.src_own.append_option(src_own.map(|(own, _)| own));
-            out.dst_own.append_option(dst_own.map(|(own, _)| own));
             // The peer is the other end of the ENI's own address, as text and as an address.
             let (peer_text, peer) = match (src_own, dst_own) {
                 (Some((true, _)), _) => (dst_text, dst_own.map(|(_, ip)| ip)),
                 (_, Some((true, _))) => (src_text, src_own.map(|(_, ip)| ip)),
                 _ => (None, None),
             };
-            out.peer.append_option(peer_text);
-            let key = (vpc.get(row), table.get(row), region.get(row));
-            let place = match (lookup, peer) {
-                (Some(lookup), Some(ip)) => *places
-                    .entry((key, ip))
-                    .or_insert_with(|| Place::of(lookup, key, ip)),
-                _ => Place::default(),
+            let place = match peer {
+                Some(ip) => *places
+                    .entry((std::ptr::from_ref(e) as usize, ip))
+                    .or_insert_with(|| Place::of(lookup, e, ip)),
+                None => Place::default(),
             };
-            out.peer_in_vpc.append_option(place.in_vpc);
-            out.peer_eni_id.append_option(place.eni);
-            out.peer_endpoint_id.append_option(place.endpoint);
-            out.route_target.append_option(place.route_target);
-            out.aws_service.append_option(place.service);
-            out.peer_family
-                .append_option(peer.map(|ip| if ip.is_ipv4() { "ipv4" } else { "ipv6" }));
-            out.peer_public.append_option(peer.map(is_public));
-            out.gateway_service.append_option(place.gateway_service);
+            out.push(&Facts {
+                eni: Some(e),
+                known: Some(true),
+                src_own: src_own.map(|(own, _)| own),
+                dst_own: dst_own.map(|(own, _)| own),
+                peer: peer_text,
+                peer_ip: peer,
+                place,
+            });
         }
-        let array = StructArray::try_new(fields(), out.finish(), None)?;
-        Ok(ColumnarValue::Array(Arc::new(array)))
+        finish(out)
     }
+}
+
+/// The struct column of `out`.
+fn finish(out: Builders) -> Result<ColumnarValue> {
+    let array = StructArray::try_new(fields(), out.finish(), None)?;
+    Ok(ColumnarValue::Array(Arc::new(array)))
 }
 
 #[cfg(test)]
@@ -243,11 +368,12 @@ mod tests {
     use crate::inventory::lookup::Lookup;
     use crate::sql::udf::test_sql::collect;
 
-    /// Every field of `peer_facts` equals what the single-purpose function gives for the same
-    /// record, over every ENI of the sample inventory against its addresses, AWS ranges, a
-    /// public address and text that is no address, in both directions.
+    /// Every field of `flow_facts` equals what the single-purpose functions and the inventory's
+    /// tables give for the same record, over every ENI of the sample inventory against its
+    /// addresses, AWS ranges, a public address and text that is no address, in both
+    /// directions, and for an ENI missing from the inventory.
     #[tokio::test]
-    async fn agrees_with_the_single_functions() {
+    async fn agrees_with_the_single_functions_and_the_tables() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/inventory");
         let inventory = Inventory::load(&dir, None).expect("sample inventory loads");
         let index = inventory.ip_ranges().map(|r| r.index());
@@ -265,27 +391,73 @@ mod tests {
                 UNION SELECT split_part(prefix, '/', 1) FROM aws_ip_ranges
                 UNION SELECT '8.8.8.8' UNION SELECT 'not an address' UNION SELECT NULL
             ),
-            pairs AS (
-                SELECT e.eni_id, s.route_table_id AS rt, e.vpc_id, e.region, a.address AS own, p.a AS other
+            enis_seen AS (
+                -- What the classification once joined from the tables, per ENI.
+                SELECT
+                    e.*,
+                    COALESCE(v.region, e.region) AS vpc_region,
+                    r.route_table_id AS rt,
+                    COALESCE(n.nats, 0) AS nats,
+                    n.first_nat
                 FROM enis e
+                LEFT JOIN vpcs v ON v.vpc_id = e.vpc_id
                 LEFT JOIN subnets s ON s.subnet_id = e.subnet_id
+                LEFT JOIN (SELECT DISTINCT route_table_id FROM routes) r
+                    ON r.route_table_id = s.route_table_id
+                LEFT JOIN (
+                    SELECT vpc_id, count(*) AS nats, min(nat_gateway_id) AS first_nat
+                    FROM nat_gateways GROUP BY vpc_id
+                ) n ON n.vpc_id = e.vpc_id
+            ),
+            pairs AS (
+                SELECT e.*, a.address AS own, p.a AS other
+                FROM enis_seen e
                 JOIN eni_addresses a ON a.eni_id = e.eni_id
                 CROSS JOIN addrs p
             ),
             records AS (
-                SELECT eni_id, rt, vpc_id, region, own AS src, other AS dst FROM pairs
-                UNION ALL SELECT eni_id, rt, vpc_id, region, other, own FROM pairs
+                SELECT *, own AS src, other AS dst FROM pairs
+                UNION ALL SELECT *, other AS src, own AS dst FROM pairs
             ),
-            expected AS (
+            peers AS (
                 SELECT *,
-                    peer_facts(eni_id, src, dst, vpc_id, rt, region) AS f,
+                    flow_facts(eni_id, src, dst) AS f,
                     CASE WHEN eni_has_ip(eni_id, src) THEN dst
                          WHEN eni_has_ip(eni_id, dst) THEN src END AS peer
                 FROM records
+            ),
+            expected AS (
+                SELECT *,
+                    CASE WHEN ip_family(peer) = 'ipv4'
+                              AND NOT COALESCE(vpc_contains(vpc_id, peer), false) THEN
+                        CASE WHEN in_aws_service(peer, 'S3', vpc_region) THEN 'S3'
+                             WHEN in_aws_service(peer, 'DYNAMODB', vpc_region) THEN 'DYNAMODB'
+                        END
+                    END AS gateway_service
+                FROM peers
+            ),
+            gateways AS (
+                SELECT vpc_id, upper(service) AS service, min(endpoint_id) AS endpoint_id
+                FROM vpc_endpoints WHERE endpoint_type = 'gateway' GROUP BY 1, 2
+            ),
+            checked AS (
+                SELECT x.*, g.endpoint_id AS gateway_endpoint
+                FROM expected x
+                LEFT JOIN gateways g ON g.vpc_id = x.vpc_id AND g.service = x.gateway_service
             )
             SELECT
                 count(*) FILTER (WHERE
-                    (f['src_own'] IS DISTINCT FROM eni_has_ip(eni_id, src))
+                    (f['eni_known'] IS DISTINCT FROM true)
+                    OR (f['eni_vpc_id'] IS DISTINCT FROM vpc_id)
+                    OR (f['eni_role'] IS DISTINCT FROM role)
+                    OR (f['eni_endpoint_id'] IS DISTINCT FROM endpoint_id)
+                    OR (f['eni_nat_gateway_id'] IS DISTINCT FROM nat_gateway_id)
+                    OR (f['eni_public_ip'] IS DISTINCT FROM (public_ip IS NOT NULL))
+                    OR (f['routes_known'] IS DISTINCT FROM (rt IS NOT NULL))
+                    OR (f['vpc_has_nat_gateway'] IS DISTINCT FROM (nats > 0))
+                    OR (f['vpc_nat_gateway_id'] IS DISTINCT FROM
+                        CASE WHEN nats = 1 THEN first_nat END)
+                    OR (f['src_own'] IS DISTINCT FROM eni_has_ip(eni_id, src))
                     OR (f['dst_own'] IS DISTINCT FROM eni_has_ip(eni_id, dst))
                     OR (f['peer'] IS DISTINCT FROM peer)
                     OR (f['peer_in_vpc'] IS DISTINCT FROM vpc_contains(vpc_id, peer))
@@ -295,18 +467,19 @@ mod tests {
                     OR (f['aws_service'] IS DISTINCT FROM aws_service(peer))
                     OR (f['peer_family'] IS DISTINCT FROM ip_family(peer))
                     OR (f['peer_public'] IS DISTINCT FROM is_public_ip(peer))
-                    OR (f['gateway_service'] IS DISTINCT FROM
-                        CASE WHEN ip_family(peer) = 'ipv4'
-                                  AND NOT COALESCE(vpc_contains(vpc_id, peer), false) THEN
-                            CASE WHEN in_aws_service(peer, 'S3', region) THEN 'S3'
-                                 WHEN in_aws_service(peer, 'DYNAMODB', region) THEN 'DYNAMODB'
-                            END
-                        END)
+                    OR (f['gateway_service'] IS DISTINCT FROM gateway_service)
+                    OR (f['gateway_endpoint_id'] IS DISTINCT FROM gateway_endpoint)
                 ) AS differ,
                 count(f['peer']), count(f['peer_eni_id']), count(f['peer_endpoint_id']),
                 count(f['route_target']), count(f['aws_service']), count(f['gateway_service']),
-                count(*) FILTER (WHERE f['peer_in_vpc']), count(*) FILTER (WHERE f['peer_public'])
-            FROM expected";
+                count(f['gateway_endpoint_id']), count(f['eni_endpoint_id']),
+                count(f['eni_nat_gateway_id']), count(f['vpc_nat_gateway_id']),
+                count(*) FILTER (WHERE f['peer_in_vpc']), count(*) FILTER (WHERE f['peer_public']),
+                count(*) FILTER (WHERE f['eni_public_ip']), count(*) FILTER (WHERE f['routes_known']),
+                count(*) FILTER (WHERE f['vpc_has_nat_gateway']),
+                count(*) FILTER (WHERE NOT flow_facts('eni-00000000000000000', src, dst)['eni_known']
+                    AND flow_facts('eni-00000000000000000', src, dst)['peer'] IS NULL)
+            FROM checked";
         let batches = collect(&ctx, sql).await;
         let row: Vec<i64> = batches[0]
             .columns()
