@@ -247,10 +247,10 @@ fn a_killed_executor_gives_a_clear_error_or_the_right_answer() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("vpcflow runs");
-    // Half a second in, early in the job. Killed later, after the executor has finished a stage
+    // A quarter of a second in, early in the job. Killed later, after the executor has finished a stage
     // that a running one reads, Ballista 55's adaptive planner can leave the job waiting
     // forever (README, "Known problem"), which this test would only time out on.
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(250));
     nodes.kill_executor(0);
     let out = wait(child, Duration::from_secs(300), &nodes);
     let stderr = String::from_utf8_lossy(&out.stderr);
