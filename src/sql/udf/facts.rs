@@ -11,7 +11,7 @@ use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BooleanBuilder, StringBuilder, StructArray};
+use arrow::array::{ArrayRef, BooleanBuilder, StringViewBuilder, StructArray};
 use arrow::datatypes::{DataType, Field, Fields};
 use datafusion::error::Result;
 use datafusion::logical_expr::{
@@ -91,7 +91,7 @@ fn fields() -> Fields {
         .iter()
         .map(|(name, text)| {
             let t = if *text {
-                DataType::Utf8
+                DataType::Utf8View
             } else {
                 DataType::Boolean
             };
@@ -157,32 +157,32 @@ struct Facts<'a> {
 /// The builders of one result, one per field of [`FIELDS`], in its order.
 struct Builders {
     eni_known: BooleanBuilder,
-    eni_vpc_id: StringBuilder,
-    eni_role: StringBuilder,
-    eni_endpoint_id: StringBuilder,
-    eni_nat_gateway_id: StringBuilder,
+    eni_vpc_id: StringViewBuilder,
+    eni_role: StringViewBuilder,
+    eni_endpoint_id: StringViewBuilder,
+    eni_nat_gateway_id: StringViewBuilder,
     eni_public_ip: BooleanBuilder,
     routes_known: BooleanBuilder,
     vpc_has_nat_gateway: BooleanBuilder,
-    vpc_nat_gateway_id: StringBuilder,
+    vpc_nat_gateway_id: StringViewBuilder,
     src_own: BooleanBuilder,
     dst_own: BooleanBuilder,
-    peer: StringBuilder,
+    peer: StringViewBuilder,
     peer_in_vpc: BooleanBuilder,
-    peer_eni_id: StringBuilder,
-    peer_endpoint_id: StringBuilder,
-    route_target: StringBuilder,
-    aws_service: StringBuilder,
-    peer_family: StringBuilder,
+    peer_eni_id: StringViewBuilder,
+    peer_endpoint_id: StringViewBuilder,
+    route_target: StringViewBuilder,
+    aws_service: StringViewBuilder,
+    peer_family: StringViewBuilder,
     peer_public: BooleanBuilder,
-    gateway_service: StringBuilder,
-    gateway_endpoint_id: StringBuilder,
+    gateway_service: StringViewBuilder,
+    gateway_endpoint_id: StringViewBuilder,
 }
 
 impl Builders {
     fn new(rows: usize) -> Builders {
-        let text = || StringBuilder::with_capacity(rows, rows * 8);
-        let id = || StringBuilder::with_capacity(rows, rows * 21);
+        let text = || StringViewBuilder::with_capacity(rows);
+        let id = || StringViewBuilder::with_capacity(rows);
         let flag = || BooleanBuilder::with_capacity(rows);
         Builders {
             eni_known: flag(),
@@ -196,7 +196,7 @@ impl Builders {
             vpc_nat_gateway_id: id(),
             src_own: flag(),
             dst_own: flag(),
-            peer: StringBuilder::with_capacity(rows, rows * 12),
+            peer: text(),
             peer_in_vpc: flag(),
             peer_eni_id: text(),
             peer_endpoint_id: text(),
