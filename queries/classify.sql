@@ -36,17 +36,18 @@ WITH looked_up AS (
     -- source or the destination, the peer at the other end, and where the peer lies.
     -- gateway_service: S3 or DYNAMODB when an IPv4 peer outside the VPC lies in that service's
     -- ranges of the VPC's region; gateway_endpoint_id: the VPC's gateway endpoint for it.
+    -- nat_gateway_via: the NAT gateway traffic to the peer would go through: the ENI's own (on
+    -- a NAT gateway's ENI), else the one the subnet's route sends the peer to, else the VPC's
+    -- only one.
     SELECT
         * EXCLUDE (facts),
         facts['eni_known'] AS eni_known,
         facts['eni_vpc_id'] AS eni_vpc_id,
         facts['eni_role'] AS eni_role,
         facts['eni_endpoint_id'] AS eni_endpoint_id,
-        facts['eni_nat_gateway_id'] AS eni_nat_gateway_id,
         facts['eni_public_ip'] AS eni_public_ip,
         facts['routes_known'] AS routes_known,
         facts['vpc_has_nat_gateway'] AS vpc_has_nat_gateway,
-        facts['vpc_nat_gateway_id'] AS vpc_nat_gateway_id,
         facts['src_own'] AS src_own,
         facts['dst_own'] AS dst_own,
         facts['peer'] AS peer,
@@ -58,7 +59,8 @@ WITH looked_up AS (
         facts['peer_family'] AS peer_family,
         facts['peer_public'] AS peer_public,
         facts['gateway_service'] AS gateway_service,
-        facts['gateway_endpoint_id'] AS gateway_endpoint_id
+        facts['gateway_endpoint_id'] AS gateway_endpoint_id,
+        facts['nat_gateway_via'] AS nat_gateway_via
     FROM (SELECT *, flow_facts(interface_id, srcaddr, dstaddr) AS facts FROM flows)
 ),
 tested AS (
@@ -76,19 +78,7 @@ tested AS (
         COALESCE(starts_with(route_target, 'vpce-'), false) AS routed_to_gateway_endpoint,
         COALESCE(peer_in_vpc, false) AS in_vpc,
         COALESCE(peer_public, false) AS public_peer,
-        COALESCE(peer_family = 'ipv6', false) AS ipv6_peer,
-        -- The class the route's target gives, and the one the logged traffic_path gives.
-        CASE split_part(route_target, '-', 1)
-            WHEN 'igw' THEN 'internet_gateway'
-            WHEN 'eigw' THEN 'internet_gateway'
-            WHEN 'nat' THEN 'nat_gateway'
-            WHEN 'tgw' THEN 'transit_gateway'
-            WHEN 'pcx' THEN 'peering'
-            WHEN 'vgw' THEN 'vpn'
-            ELSE 'other'
-        END AS route_class,
-        CASE traffic_path WHEN 3 THEN 'vpn' WHEN 4 THEN 'peering' WHEN 5 THEN 'peering'
-            ELSE 'other' END AS path_class
+        COALESCE(peer_family = 'ipv6', false) AS ipv6_peer
     FROM looked_up
 ),
 ruled AS (
@@ -121,8 +111,19 @@ classed AS (
     SELECT
         *,
         CASE
-            WHEN class_reason = 'private-peer-outside-vpc' THEN path_class
-            WHEN class_reason IN ('route-to-public-peer', 'route-to-private-peer') THEN route_class
+            WHEN class_reason = 'private-peer-outside-vpc' THEN
+                CASE traffic_path WHEN 3 THEN 'vpn' WHEN 4 THEN 'peering' WHEN 5 THEN 'peering'
+                    ELSE 'other' END
+            WHEN class_reason IN ('route-to-public-peer', 'route-to-private-peer') THEN
+                CASE split_part(route_target, '-', 1)
+                    WHEN 'igw' THEN 'internet_gateway'
+                    WHEN 'eigw' THEN 'internet_gateway'
+                    WHEN 'nat' THEN 'nat_gateway'
+                    WHEN 'tgw' THEN 'transit_gateway'
+                    WHEN 'pcx' THEN 'peering'
+                    WHEN 'vgw' THEN 'vpn'
+                    ELSE 'other'
+                END
             ELSE CASE class_reason
                 WHEN 'eni-not-in-inventory' THEN 'other'
                 WHEN 'endpoint-eni' THEN 'interface_endpoint'
@@ -141,10 +142,10 @@ classed AS (
 )
 SELECT
     * EXCLUDE (
-        vpc_id, eni_known, eni_vpc_id, eni_role, eni_endpoint_id, eni_nat_gateway_id,
-        eni_public_ip, routes_known, vpc_has_nat_gateway, vpc_nat_gateway_id, src_own, dst_own,
+        vpc_id, eni_known, eni_vpc_id, eni_role, eni_endpoint_id, nat_gateway_via,
+        eni_public_ip, routes_known, vpc_has_nat_gateway, src_own, dst_own,
         gateway_service, gateway_endpoint_id, peer_family, peer_public, peer_endpoint_id,
-        route_class, path_class, is_ok, on_endpoint_eni, on_nat_gateway_eni, has_peer,
+        is_ok, on_endpoint_eni, on_nat_gateway_eni, has_peer,
         peer_is_endpoint_eni, to_gateway_service, vpc_has_gateway_endpoint,
         routed_to_gateway_endpoint, in_vpc, public_peer, ipv6_peer
     ),
@@ -163,11 +164,5 @@ SELECT
         WHEN 'route-to-gateway-endpoint' THEN route_target
         WHEN 'vpc-has-gateway-endpoint' THEN gateway_endpoint_id
     END AS endpoint_id,
-    CASE WHEN traffic_class = 'nat_gateway' THEN
-        COALESCE(
-            eni_nat_gateway_id,
-            CASE WHEN starts_with(route_target, 'nat-') THEN route_target END,
-            vpc_nat_gateway_id
-        )
-    END AS nat_gateway_id
+    CASE WHEN traffic_class = 'nat_gateway' THEN nat_gateway_via END AS nat_gateway_id
 FROM classed

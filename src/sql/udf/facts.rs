@@ -2,7 +2,7 @@
 //! one lookup of its ENI and one parse of each address: what the inventory says of the ENI
 //! (its VPC, role, endpoint or NAT gateway, public address, known route table, its VPC's NAT
 //! gateways), which of the record's addresses is the ENI's own, the peer at the other end, and
-//! where that peer lies: the answers of `eni_has_ip`, `vpc_contains`, `vpc_eni`,
+//! where that peer lies (and the NAT gateway traffic to it would go through): the answers of `eni_has_ip`, `vpc_contains`, `vpc_eni`,
 //! `vpc_endpoint_at`, `route_target`, `aws_service`, `ip_family`, `is_public_ip` and
 //! `in_aws_service`, as one struct, so the classification pays for one pass instead of a dozen
 //! functions and a join.
@@ -26,16 +26,14 @@ use crate::net::{is_public, parse_ip};
 const GATEWAY_SERVICES: [&str; 2] = ["S3", "DYNAMODB"];
 
 /// The struct's fields, in order: (name, is it text).
-const FIELDS: [(&str, bool); 21] = [
+const FIELDS: [(&str, bool); 20] = [
     ("eni_known", false),
     ("eni_vpc_id", true),
     ("eni_role", true),
     ("eni_endpoint_id", true),
-    ("eni_nat_gateway_id", true),
     ("eni_public_ip", false),
     ("routes_known", false),
     ("vpc_has_nat_gateway", false),
-    ("vpc_nat_gateway_id", true),
     ("src_own", false),
     ("dst_own", false),
     ("peer", true),
@@ -48,6 +46,7 @@ const FIELDS: [(&str, bool); 21] = [
     ("peer_public", false),
     ("gateway_service", true),
     ("gateway_endpoint_id", true),
+    ("nat_gateway_via", true),
 ];
 
 /// The function over one loaded inventory (`None`: none loaded, every fact is NULL).
@@ -160,11 +159,9 @@ struct Builders {
     eni_vpc_id: StringViewBuilder,
     eni_role: StringViewBuilder,
     eni_endpoint_id: StringViewBuilder,
-    eni_nat_gateway_id: StringViewBuilder,
     eni_public_ip: BooleanBuilder,
     routes_known: BooleanBuilder,
     vpc_has_nat_gateway: BooleanBuilder,
-    vpc_nat_gateway_id: StringViewBuilder,
     src_own: BooleanBuilder,
     dst_own: BooleanBuilder,
     peer: StringViewBuilder,
@@ -177,6 +174,7 @@ struct Builders {
     peer_public: BooleanBuilder,
     gateway_service: StringViewBuilder,
     gateway_endpoint_id: StringViewBuilder,
+    nat_gateway_via: StringViewBuilder,
 }
 
 impl Builders {
@@ -189,11 +187,9 @@ impl Builders {
             eni_vpc_id: id(),
             eni_role: text(),
             eni_endpoint_id: text(),
-            eni_nat_gateway_id: text(),
             eni_public_ip: flag(),
             routes_known: flag(),
             vpc_has_nat_gateway: flag(),
-            vpc_nat_gateway_id: id(),
             src_own: flag(),
             dst_own: flag(),
             peer: text(),
@@ -206,6 +202,7 @@ impl Builders {
             peer_public: flag(),
             gateway_service: text(),
             gateway_endpoint_id: text(),
+            nat_gateway_via: id(),
         }
     }
 
@@ -216,15 +213,11 @@ impl Builders {
         self.eni_vpc_id.append_option(text(|e| &e.vpc));
         self.eni_role.append_option(text(|e| &e.role));
         self.eni_endpoint_id.append_option(text(|e| &e.endpoint));
-        self.eni_nat_gateway_id
-            .append_option(text(|e| &e.nat_gateway));
         self.eni_public_ip.append_option(e.map(|e| e.public_ip));
         self.routes_known
             .append_option(e.map(|e| e.route_table.is_some()));
         self.vpc_has_nat_gateway
             .append_option(e.map(|e| e.vpc_has_nat_gateway));
-        self.vpc_nat_gateway_id
-            .append_option(text(|e| &e.vpc_nat_gateway));
         self.src_own.append_option(f.src_own);
         self.dst_own.append_option(f.dst_own);
         self.peer.append_option(f.peer);
@@ -240,6 +233,14 @@ impl Builders {
         self.peer_public.append_option(f.peer_ip.map(is_public));
         self.gateway_service.append_option(p.gateway_service);
         self.gateway_endpoint_id.append_option(p.gateway_endpoint);
+        // The ENI's own NAT gateway, else the one its route sends the peer to, else its VPC's
+        // only one.
+        let routed_nat = p.route_target.filter(|t| t.starts_with("nat-"));
+        self.nat_gateway_via.append_option(
+            text(|e| &e.nat_gateway)
+                .or(routed_nat)
+                .or(text(|e| &e.vpc_nat_gateway)),
+        );
     }
 
     /// The columns, in [`FIELDS`] order.
@@ -249,11 +250,9 @@ impl Builders {
             Arc::new(self.eni_vpc_id.finish()),
             Arc::new(self.eni_role.finish()),
             Arc::new(self.eni_endpoint_id.finish()),
-            Arc::new(self.eni_nat_gateway_id.finish()),
             Arc::new(self.eni_public_ip.finish()),
             Arc::new(self.routes_known.finish()),
             Arc::new(self.vpc_has_nat_gateway.finish()),
-            Arc::new(self.vpc_nat_gateway_id.finish()),
             Arc::new(self.src_own.finish()),
             Arc::new(self.dst_own.finish()),
             Arc::new(self.peer.finish()),
@@ -266,6 +265,7 @@ impl Builders {
             Arc::new(self.peer_public.finish()),
             Arc::new(self.gateway_service.finish()),
             Arc::new(self.gateway_endpoint_id.finish()),
+            Arc::new(self.nat_gateway_via.finish()),
         ]
     }
 }
@@ -451,12 +451,9 @@ mod tests {
                     OR (f['eni_vpc_id'] IS DISTINCT FROM vpc_id)
                     OR (f['eni_role'] IS DISTINCT FROM role)
                     OR (f['eni_endpoint_id'] IS DISTINCT FROM endpoint_id)
-                    OR (f['eni_nat_gateway_id'] IS DISTINCT FROM nat_gateway_id)
                     OR (f['eni_public_ip'] IS DISTINCT FROM (public_ip IS NOT NULL))
                     OR (f['routes_known'] IS DISTINCT FROM (rt IS NOT NULL))
                     OR (f['vpc_has_nat_gateway'] IS DISTINCT FROM (nats > 0))
-                    OR (f['vpc_nat_gateway_id'] IS DISTINCT FROM
-                        CASE WHEN nats = 1 THEN first_nat END)
                     OR (f['src_own'] IS DISTINCT FROM eni_has_ip(eni_id, src))
                     OR (f['dst_own'] IS DISTINCT FROM eni_has_ip(eni_id, dst))
                     OR (f['peer'] IS DISTINCT FROM peer)
@@ -469,11 +466,16 @@ mod tests {
                     OR (f['peer_public'] IS DISTINCT FROM is_public_ip(peer))
                     OR (f['gateway_service'] IS DISTINCT FROM gateway_service)
                     OR (f['gateway_endpoint_id'] IS DISTINCT FROM gateway_endpoint)
+                    OR (f['nat_gateway_via'] IS DISTINCT FROM COALESCE(
+                        nat_gateway_id,
+                        CASE WHEN starts_with(route_target(rt, peer), 'nat-')
+                            THEN route_target(rt, peer) END,
+                        CASE WHEN nats = 1 THEN first_nat END))
                 ) AS differ,
                 count(f['peer']), count(f['peer_eni_id']), count(f['peer_endpoint_id']),
                 count(f['route_target']), count(f['aws_service']), count(f['gateway_service']),
                 count(f['gateway_endpoint_id']), count(f['eni_endpoint_id']),
-                count(f['eni_nat_gateway_id']), count(f['vpc_nat_gateway_id']),
+                count(f['nat_gateway_via']),
                 count(*) FILTER (WHERE f['peer_in_vpc']), count(*) FILTER (WHERE f['peer_public']),
                 count(*) FILTER (WHERE f['eni_public_ip']), count(*) FILTER (WHERE f['routes_known']),
                 count(*) FILTER (WHERE f['vpc_has_nat_gateway']),

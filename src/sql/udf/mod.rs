@@ -145,15 +145,16 @@ pub fn docs() -> Vec<FunctionDoc> {
             signature: "flow_facts(eni_id TEXT, srcaddr TEXT, dstaddr TEXT) -> STRUCT",
             doc: "What the classification asks of the inventory about a record, from one lookup \
                   of its ENI and one parse of each address. Of the ENI: eni_known, eni_vpc_id, \
-                  eni_role, eni_endpoint_id, eni_nat_gateway_id, eni_public_ip, routes_known \
-                  (its subnet's route table is in the inventory), vpc_has_nat_gateway, \
-                  vpc_nat_gateway_id (its VPC's NAT gateway when it has exactly one). Of the \
+                  eni_role, eni_endpoint_id, eni_public_ip, routes_known \
+                  (its subnet's route table is in the inventory), vpc_has_nat_gateway. Of the \
                   addresses: src_own, dst_own (eni_has_ip), peer (the other end of the ENI's own \
                   address), and of the peer, seen from the ENI's VPC, route table and region: \
                   peer_in_vpc, peer_eni_id, peer_endpoint_id, route_target, aws_service, \
                   peer_family, peer_public, gateway_service (S3 or DYNAMODB when an IPv4 peer \
                   outside the VPC lies in that service's ranges of the region) and \
-                  gateway_endpoint_id (the VPC's gateway endpoint for that service).",
+                  gateway_endpoint_id (the VPC's gateway endpoint for that service); and \
+                  nat_gateway_via, the NAT gateway traffic to the peer would go through (the \
+                  ENI's own, else the one its route sends the peer to, else its VPC's only one).",
             example: "SELECT flow_facts(interface_id, srcaddr, dstaddr)['peer'] AS peer, \
                       count(*) FROM flows GROUP BY 1",
         },
