@@ -15,7 +15,7 @@ use arrow::array::{ArrayRef, BooleanBuilder, StringViewBuilder, StructArray};
 use arrow::datatypes::{DataType, Field, Fields};
 use datafusion::error::Result;
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
 };
 
 use super::args::{Strings, same_source, strings_signature};
@@ -74,14 +74,7 @@ impl Hash for FlowFacts {
 pub(super) fn function(lookup: Option<Arc<Lookup>>) -> ScalarUDF {
     ScalarUDF::new_from_impl(FlowFacts {
         lookup,
-        // Deterministic, but declared volatile so the optimizer never copies the call into a
-        // pushed-down filter: a filter on the classification's columns inlines every layer of
-        // its rules, and each layer reads several fields, so the copies multiply (hundreds of
-        // calls per record where one is due).
-        signature: Signature {
-            volatility: Volatility::Volatile,
-            ..strings_signature(3)
-        },
+        signature: strings_signature(3),
     })
 }
 
