@@ -9,10 +9,29 @@
 -- ip-ranges.json service of pkt_dstaddr (or dstaddr). A conflict means a stale inventory or
 -- ip-ranges.json, or a record the rules misread: worth a look before trusting cost figures.
 -- Columns: check_name, traffic_class, logged, inferred, records, bytes, example_interface_id.
-WITH checked AS (
+WITH logged AS (
+    -- The records that log at least one of the checked fields, with the ip-ranges.json service
+    -- of the packet's destination where pkt_dst_aws_service is logged (only there is it needed).
     SELECT
         traffic_class,
         counted,
+        bytes,
+        interface_id,
+        flow_direction,
+        direction,
+        traffic_path,
+        pkt_dst_aws_service,
+        COALESCE(pkt_dstaddr, dstaddr) AS pkt_destination,
+        CASE WHEN pkt_dst_aws_service IS NOT NULL
+            THEN aws_service(COALESCE(pkt_dstaddr, dstaddr)) END AS inferred_service
+    FROM flows_classified
+    WHERE COALESCE(log_status, 'OK') = 'OK'
+        AND (flow_direction IS NOT NULL OR traffic_path IS NOT NULL
+            OR pkt_dst_aws_service IS NOT NULL)
+),
+checked AS (
+    SELECT
+        traffic_class,
         bytes,
         interface_id,
         CASE WHEN flow_direction IS NOT NULL AND direction <> flow_direction
@@ -31,17 +50,13 @@ WITH checked AS (
         END AS logged_path,
         CASE
             WHEN pkt_dst_aws_service IS NULL THEN NULL
-            WHEN upper(pkt_dst_aws_service) = upper(aws_service(COALESCE(pkt_dstaddr, dstaddr)))
-                THEN NULL
+            WHEN upper(pkt_dst_aws_service) = upper(inferred_service) THEN NULL
             WHEN upper(pkt_dst_aws_service) = 'AMAZON'
-                AND in_aws_service(COALESCE(pkt_dstaddr, dstaddr), 'AMAZON') THEN NULL
+                AND in_aws_service(pkt_destination, 'AMAZON') THEN NULL
             ELSE pkt_dst_aws_service
         END AS logged_service,
-        aws_service(COALESCE(pkt_dstaddr, dstaddr)) AS inferred_service
-    FROM flows_classified
-    WHERE COALESCE(log_status, 'OK') = 'OK'
-        AND (flow_direction IS NOT NULL OR traffic_path IS NOT NULL
-            OR pkt_dst_aws_service IS NOT NULL)
+        inferred_service
+    FROM logged
 ),
 grouped AS (
     SELECT
