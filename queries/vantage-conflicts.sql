@@ -10,8 +10,8 @@
 -- ip-ranges.json, or a record the rules misread: worth a look before trusting cost figures.
 -- Columns: check_name, traffic_class, logged, inferred, records, bytes, example_interface_id.
 WITH logged AS (
-    -- The records that log at least one of the checked fields, with the ip-ranges.json service
-    -- of the packet's destination where pkt_dst_aws_service is logged (only there is it needed).
+    -- The records that log at least one of the checked fields; the packet's destination only
+    -- where pkt_dst_aws_service is logged (only there is its service looked up).
     SELECT
         traffic_class,
         counted,
@@ -21,9 +21,8 @@ WITH logged AS (
         direction,
         traffic_path,
         pkt_dst_aws_service,
-        COALESCE(pkt_dstaddr, dstaddr) AS pkt_destination,
         CASE WHEN pkt_dst_aws_service IS NOT NULL
-            THEN aws_service(COALESCE(pkt_dstaddr, dstaddr)) END AS inferred_service
+            THEN COALESCE(pkt_dstaddr, dstaddr) END AS pkt_destination
     FROM flows_classified
     WHERE COALESCE(log_status, 'OK') = 'OK'
         AND (flow_direction IS NOT NULL OR traffic_path IS NOT NULL
@@ -50,12 +49,12 @@ checked AS (
         END AS logged_path,
         CASE
             WHEN pkt_dst_aws_service IS NULL THEN NULL
-            WHEN upper(pkt_dst_aws_service) = upper(inferred_service) THEN NULL
+            WHEN upper(pkt_dst_aws_service) = upper(aws_service(pkt_destination)) THEN NULL
             WHEN upper(pkt_dst_aws_service) = 'AMAZON'
                 AND in_aws_service(pkt_destination, 'AMAZON') THEN NULL
             ELSE pkt_dst_aws_service
         END AS logged_service,
-        inferred_service
+        aws_service(pkt_destination) AS inferred_service
     FROM logged
 ),
 grouped AS (

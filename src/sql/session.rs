@@ -22,8 +22,7 @@ use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use datafusion::datasource::MemTable;
-use datafusion::datasource::ViewTable;
+use datafusion::datasource::{MemTable, ViewTable};
 
 use super::fence::{self, Fence};
 use super::{queries, udf};

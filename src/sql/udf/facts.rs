@@ -173,11 +173,10 @@ struct Builders {
 impl Builders {
     fn new(rows: usize) -> Builders {
         let text = || StringViewBuilder::with_capacity(rows);
-        let id = || StringViewBuilder::with_capacity(rows);
         let flag = || BooleanBuilder::with_capacity(rows);
         Builders {
             eni_known: flag(),
-            eni_vpc_id: id(),
+            eni_vpc_id: text(),
             eni_role: text(),
             eni_endpoint_id: text(),
             eni_public_ip: flag(),
@@ -189,13 +188,13 @@ impl Builders {
             peer_in_vpc: flag(),
             peer_eni_id: text(),
             peer_endpoint_id: text(),
-            route_target: id(),
+            route_target: text(),
             aws_service: text(),
             peer_family: text(),
             peer_public: flag(),
             gateway_service: text(),
             gateway_endpoint_id: text(),
-            nat_gateway_via: id(),
+            nat_gateway_via: text(),
         }
     }
 
