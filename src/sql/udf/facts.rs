@@ -11,9 +11,12 @@ use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BooleanBuilder, StringViewBuilder, StructArray};
+use arrow::array::{
+    ArrayBuilder, ArrayRef, BooleanBuilder, StringViewBuilder, StructArray, UInt32Array,
+};
+use arrow::compute::take_arrays;
 use arrow::datatypes::{DataType, Field, Fields};
-use datafusion::error::Result;
+use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
 };
@@ -134,131 +137,246 @@ impl<'a> Place<'a> {
     }
 }
 
-/// One record's facts: its ENI's (`None`: unknown or no ENI) and its addresses'.
-#[derive(Default)]
-struct Facts<'a> {
-    eni: Option<&'a Eni>,
-    known: Option<bool>,
-    src_own: Option<bool>,
-    dst_own: Option<bool>,
-    peer: Option<&'a str>,
-    peer_ip: Option<IpAddr>,
-    place: Place<'a>,
-}
-
-/// The builders of one result, one per field of [`FIELDS`], in its order.
-struct Builders {
-    eni_known: BooleanBuilder,
-    eni_vpc_id: StringViewBuilder,
-    eni_role: StringViewBuilder,
-    eni_endpoint_id: StringViewBuilder,
-    eni_public_ip: BooleanBuilder,
+/// What the inventory says of each ENI met in one batch, a row per ENI: row 0 stands for
+/// no ENI (every fact NULL), row 1 for an ENI missing from the inventory.
+struct EniRows {
+    known: BooleanBuilder,
+    vpc_id: StringViewBuilder,
+    role: StringViewBuilder,
+    endpoint_id: StringViewBuilder,
+    public_ip: BooleanBuilder,
     routes_known: BooleanBuilder,
     vpc_has_nat_gateway: BooleanBuilder,
-    src_own: BooleanBuilder,
-    dst_own: BooleanBuilder,
-    peer: StringViewBuilder,
-    peer_in_vpc: BooleanBuilder,
-    peer_eni_id: StringViewBuilder,
-    peer_endpoint_id: StringViewBuilder,
+}
+
+/// Row of [`EniRows`] for a record without an ENI.
+const NO_ENI: u32 = 0;
+/// Row of [`EniRows`] for an ENI missing from the inventory.
+const UNKNOWN_ENI: u32 = 1;
+
+impl EniRows {
+    fn new() -> EniRows {
+        let mut rows = EniRows {
+            known: BooleanBuilder::new(),
+            vpc_id: StringViewBuilder::new(),
+            role: StringViewBuilder::new(),
+            endpoint_id: StringViewBuilder::new(),
+            public_ip: BooleanBuilder::new(),
+            routes_known: BooleanBuilder::new(),
+            vpc_has_nat_gateway: BooleanBuilder::new(),
+        };
+        rows.push(None, None);
+        rows.push(Some(false), None);
+        rows
+    }
+
+    /// Adds a row (`known` for an ENI looked up, `eni` for one found) and returns its number.
+    fn push(&mut self, known: Option<bool>, eni: Option<&Eni>) -> u32 {
+        let text = |get: fn(&Eni) -> &Option<Box<str>>| eni.and_then(|e| get(e).as_deref());
+        self.known.append_option(known);
+        self.vpc_id.append_option(text(|e| &e.vpc));
+        self.role.append_option(text(|e| &e.role));
+        self.endpoint_id.append_option(text(|e| &e.endpoint));
+        self.public_ip.append_option(eni.map(|e| e.public_ip));
+        self.routes_known
+            .append_option(eni.map(|e| e.route_table.is_some()));
+        self.vpc_has_nat_gateway
+            .append_option(eni.map(|e| e.vpc_has_nat_gateway));
+        row_number(&self.known)
+    }
+
+    /// The columns, in [`FIELDS`] order.
+    fn finish(mut self) -> [ArrayRef; 7] {
+        [
+            Arc::new(self.known.finish()),
+            Arc::new(self.vpc_id.finish()),
+            Arc::new(self.role.finish()),
+            Arc::new(self.endpoint_id.finish()),
+            Arc::new(self.public_ip.finish()),
+            Arc::new(self.routes_known.finish()),
+            Arc::new(self.vpc_has_nat_gateway.finish()),
+        ]
+    }
+}
+
+/// Where each peer met in one batch lies, seen from its record's ENI: a row per (ENI, peer);
+/// row 0 stands for a record whose ENI is unknown (every fact NULL).
+struct PlaceRows {
+    in_vpc: BooleanBuilder,
+    eni_id: StringViewBuilder,
+    endpoint_id: StringViewBuilder,
     route_target: StringViewBuilder,
     aws_service: StringViewBuilder,
-    peer_family: StringViewBuilder,
-    peer_public: BooleanBuilder,
+    family: StringViewBuilder,
+    public: BooleanBuilder,
     gateway_service: StringViewBuilder,
     gateway_endpoint_id: StringViewBuilder,
     nat_gateway_via: StringViewBuilder,
 }
 
-impl Builders {
-    fn new(rows: usize) -> Builders {
-        let text = || StringViewBuilder::with_capacity(rows);
-        let flag = || BooleanBuilder::with_capacity(rows);
-        Builders {
-            eni_known: flag(),
-            eni_vpc_id: text(),
-            eni_role: text(),
-            eni_endpoint_id: text(),
-            eni_public_ip: flag(),
-            routes_known: flag(),
-            vpc_has_nat_gateway: flag(),
-            src_own: flag(),
-            dst_own: flag(),
-            peer: text(),
-            peer_in_vpc: flag(),
-            peer_eni_id: text(),
-            peer_endpoint_id: text(),
-            route_target: text(),
-            aws_service: text(),
-            peer_family: text(),
-            peer_public: flag(),
-            gateway_service: text(),
-            gateway_endpoint_id: text(),
-            nat_gateway_via: text(),
-        }
+impl PlaceRows {
+    fn new() -> PlaceRows {
+        let mut rows = PlaceRows {
+            in_vpc: BooleanBuilder::new(),
+            eni_id: StringViewBuilder::new(),
+            endpoint_id: StringViewBuilder::new(),
+            route_target: StringViewBuilder::new(),
+            aws_service: StringViewBuilder::new(),
+            family: StringViewBuilder::new(),
+            public: BooleanBuilder::new(),
+            gateway_service: StringViewBuilder::new(),
+            gateway_endpoint_id: StringViewBuilder::new(),
+            nat_gateway_via: StringViewBuilder::new(),
+        };
+        rows.push(None, None, &Place::default());
+        rows
     }
 
-    fn push(&mut self, f: &Facts) {
-        let (e, p) = (f.eni, &f.place);
-        let text = |get: fn(&Eni) -> &Option<Box<str>>| e.and_then(|e| get(e).as_deref());
-        self.eni_known.append_option(f.known);
-        self.eni_vpc_id.append_option(text(|e| &e.vpc));
-        self.eni_role.append_option(text(|e| &e.role));
-        self.eni_endpoint_id.append_option(text(|e| &e.endpoint));
-        self.eni_public_ip.append_option(e.map(|e| e.public_ip));
-        self.routes_known
-            .append_option(e.map(|e| e.route_table.is_some()));
-        self.vpc_has_nat_gateway
-            .append_option(e.map(|e| e.vpc_has_nat_gateway));
-        self.src_own.append_option(f.src_own);
-        self.dst_own.append_option(f.dst_own);
-        self.peer.append_option(f.peer);
-        self.peer_in_vpc.append_option(p.in_vpc);
-        self.peer_eni_id.append_option(p.eni);
-        self.peer_endpoint_id.append_option(p.endpoint);
+    /// Adds the row of `peer` (`None`: the record has none) seen from `eni`; returns its
+    /// number.
+    fn push(&mut self, eni: Option<&Eni>, peer: Option<IpAddr>, p: &Place) -> u32 {
+        self.in_vpc.append_option(p.in_vpc);
+        self.eni_id.append_option(p.eni);
+        self.endpoint_id.append_option(p.endpoint);
         self.route_target.append_option(p.route_target);
         self.aws_service.append_option(p.service);
-        self.peer_family.append_option(
-            f.peer_ip
-                .map(|ip| if ip.is_ipv4() { "ipv4" } else { "ipv6" }),
-        );
-        self.peer_public.append_option(f.peer_ip.map(is_public));
+        self.family
+            .append_option(peer.map(|ip| if ip.is_ipv4() { "ipv4" } else { "ipv6" }));
+        self.public.append_option(peer.map(is_public));
         self.gateway_service.append_option(p.gateway_service);
         self.gateway_endpoint_id.append_option(p.gateway_endpoint);
         // The ENI's own NAT gateway, else the one its route sends the peer to, else its VPC's
         // only one.
         let routed_nat = p.route_target.filter(|t| t.starts_with("nat-"));
+        let nat = |get: fn(&Eni) -> &Option<Box<str>>| eni.and_then(|e| get(e).as_deref());
         self.nat_gateway_via.append_option(
-            text(|e| &e.nat_gateway)
+            nat(|e| &e.nat_gateway)
                 .or(routed_nat)
-                .or(text(|e| &e.vpc_nat_gateway)),
+                .or(nat(|e| &e.vpc_nat_gateway)),
         );
+        row_number(&self.in_vpc)
     }
 
     /// The columns, in [`FIELDS`] order.
-    fn finish(mut self) -> Vec<ArrayRef> {
-        vec![
-            Arc::new(self.eni_known.finish()),
-            Arc::new(self.eni_vpc_id.finish()),
-            Arc::new(self.eni_role.finish()),
-            Arc::new(self.eni_endpoint_id.finish()),
-            Arc::new(self.eni_public_ip.finish()),
-            Arc::new(self.routes_known.finish()),
-            Arc::new(self.vpc_has_nat_gateway.finish()),
-            Arc::new(self.src_own.finish()),
-            Arc::new(self.dst_own.finish()),
-            Arc::new(self.peer.finish()),
-            Arc::new(self.peer_in_vpc.finish()),
-            Arc::new(self.peer_eni_id.finish()),
-            Arc::new(self.peer_endpoint_id.finish()),
+    fn finish(mut self) -> [ArrayRef; 10] {
+        [
+            Arc::new(self.in_vpc.finish()),
+            Arc::new(self.eni_id.finish()),
+            Arc::new(self.endpoint_id.finish()),
             Arc::new(self.route_target.finish()),
             Arc::new(self.aws_service.finish()),
-            Arc::new(self.peer_family.finish()),
-            Arc::new(self.peer_public.finish()),
+            Arc::new(self.family.finish()),
+            Arc::new(self.public.finish()),
             Arc::new(self.gateway_service.finish()),
             Arc::new(self.gateway_endpoint_id.finish()),
             Arc::new(self.nat_gateway_via.finish()),
         ]
+    }
+}
+
+/// The number of the last row `builder` holds.
+fn row_number(builder: &BooleanBuilder) -> u32 {
+    u32::try_from(builder.len().saturating_sub(1)).unwrap_or(u32::MAX)
+}
+
+/// One result: per record its row of [`EniRows`] and of [`PlaceRows`], and the facts of its
+/// own (which address is the ENI's, the peer as text). Records share few ENIs and places, so
+/// their facts are gathered from those rows instead of copied record by record.
+struct Results {
+    enis: EniRows,
+    places: PlaceRows,
+    eni_row: Vec<u32>,
+    place_row: Vec<u32>,
+    src_own: BooleanBuilder,
+    dst_own: BooleanBuilder,
+    peer: StringViewBuilder,
+}
+
+impl Results {
+    fn new(rows: usize) -> Results {
+        Results {
+            enis: EniRows::new(),
+            places: PlaceRows::new(),
+            eni_row: Vec::with_capacity(rows),
+            place_row: Vec::with_capacity(rows),
+            src_own: BooleanBuilder::with_capacity(rows),
+            dst_own: BooleanBuilder::with_capacity(rows),
+            peer: StringViewBuilder::with_capacity(rows),
+        }
+    }
+
+    /// Adds a record of ENI row `eni`, place row `place`, and its own facts.
+    fn push(
+        &mut self,
+        eni: u32,
+        place: u32,
+        own: (Option<bool>, Option<bool>),
+        peer: Option<&str>,
+    ) {
+        self.eni_row.push(eni);
+        self.place_row.push(place);
+        self.src_own.append_option(own.0);
+        self.dst_own.append_option(own.1);
+        self.peer.append_option(peer);
+    }
+
+    /// Adds a record without facts (no ENI, or no inventory).
+    fn push_none(&mut self) {
+        self.push(NO_ENI, 0, (None, None), None);
+    }
+
+    /// The struct column.
+    fn finish(mut self) -> Result<ColumnarValue> {
+        let gather = |columns: &[ArrayRef], rows: Vec<u32>| {
+            take_arrays(columns, &UInt32Array::from(rows), None)
+        };
+        let [
+            known,
+            vpc_id,
+            role,
+            endpoint_id,
+            public_ip,
+            routes_known,
+            vpc_nat,
+        ] = <[ArrayRef; 7]>::try_from(gather(&self.enis.finish(), self.eni_row)?)
+            .map_err(|_| DataFusionError::Internal("ENI columns".into()))?;
+        let [
+            in_vpc,
+            peer_eni,
+            peer_endpoint,
+            route,
+            service,
+            family,
+            public,
+            gateway,
+            gateway_endpoint,
+            nat,
+        ] = <[ArrayRef; 10]>::try_from(gather(&self.places.finish(), self.place_row)?)
+            .map_err(|_| DataFusionError::Internal("place columns".into()))?;
+        let columns: Vec<ArrayRef> = vec![
+            known,
+            vpc_id,
+            role,
+            endpoint_id,
+            public_ip,
+            routes_known,
+            vpc_nat,
+            Arc::new(self.src_own.finish()),
+            Arc::new(self.dst_own.finish()),
+            Arc::new(self.peer.finish()),
+            in_vpc,
+            peer_eni,
+            peer_endpoint,
+            route,
+            service,
+            family,
+            public,
+            gateway,
+            gateway_endpoint,
+            nat,
+        ];
+        let array = StructArray::try_new(fields(), columns, None)?;
+        Ok(ColumnarValue::Array(Arc::new(array)))
     }
 }
 
@@ -280,33 +398,37 @@ impl ScalarUDFImpl for FlowFacts {
         let rows = call.number_rows;
         let arg = |i| Strings::arg(name, &call.args, i);
         let (eni_ids, src, dst) = (arg(0)?, arg(1)?, arg(2)?);
-        let mut out = Builders::new(rows);
+        let mut out = Results::new(rows);
         let Some(lookup) = self.lookup.as_deref() else {
-            (0..rows).for_each(|_| out.push(&Facts::default()));
-            return finish(out);
+            (0..rows).for_each(|_| out.push_none());
+            return out.finish();
         };
-        // Records of one batch share few ENIs and peers: consecutive records of one ENI look
-        // it up once, and each (ENI, peer) is placed once.
-        let mut last: Option<(&str, Option<&Eni>)> = None;
-        let mut places: Map<(usize, IpAddr), Place> = Map::default();
+        // Consecutive records of one ENI look it up once; each ENI and each (ENI, peer) gets
+        // one row of facts.
+        let mut last: Option<(&str, u32, Option<&Eni>)> = None;
+        let mut eni_rows: Map<usize, u32> = Map::default();
+        let mut place_rows: Map<(usize, Option<IpAddr>), u32> = Map::default();
         for row in 0..rows {
             let Some(id) = eni_ids.get(row) else {
-                out.push(&Facts::default());
+                out.push_none();
                 continue;
             };
-            let eni = match last {
-                Some((previous, eni)) if previous == id => eni,
+            let (eni_row, eni) = match last {
+                Some((previous, eni_row, eni)) if previous == id => (eni_row, eni),
                 _ => {
                     let eni = lookup.eni(id);
-                    last = Some((id, eni));
-                    eni
+                    let eni_row = match eni {
+                        None => UNKNOWN_ENI,
+                        Some(e) => *eni_rows
+                            .entry(std::ptr::from_ref(e) as usize)
+                            .or_insert_with(|| out.enis.push(Some(true), Some(e))),
+                    };
+                    last = Some((id, eni_row, eni));
+                    (eni_row, eni)
                 }
             };
             let Some(e) = eni else {
-                out.push(&Facts {
-                    known: Some(false),
-                    ..Facts::default()
-                });
+                out.push(eni_row, 0, (None, None), None);
                 continue;
             };
             let (src_text, dst_text) = (src.get(row), dst.get(row));
@@ -321,30 +443,22 @@ impl ScalarUDFImpl for FlowFacts {
                 (_, Some((true, _))) => (src_text, src_own.map(|(_, ip)| ip)),
                 _ => (None, None),
             };
-            let place = match peer {
-                Some(ip) => *places
-                    .entry((std::ptr::from_ref(e) as usize, ip))
-                    .or_insert_with(|| Place::of(lookup, e, ip)),
-                None => Place::default(),
-            };
-            out.push(&Facts {
-                eni: Some(e),
-                known: Some(true),
-                src_own: src_own.map(|(own, _)| own),
-                dst_own: dst_own.map(|(own, _)| own),
-                peer: peer_text,
-                peer_ip: peer,
-                place,
-            });
+            let places = &mut out.places;
+            let place_row = *place_rows
+                .entry((std::ptr::from_ref(e) as usize, peer))
+                .or_insert_with(|| {
+                    let place = peer.map_or_else(Place::default, |ip| Place::of(lookup, e, ip));
+                    places.push(Some(e), peer, &place)
+                });
+            out.push(
+                eni_row,
+                place_row,
+                (src_own.map(|(own, _)| own), dst_own.map(|(own, _)| own)),
+                peer_text,
+            );
         }
-        finish(out)
+        out.finish()
     }
-}
-
-/// The struct column of `out`.
-fn finish(out: Builders) -> Result<ColumnarValue> {
-    let array = StructArray::try_new(fields(), out.finish(), None)?;
-    Ok(ColumnarValue::Array(Arc::new(array)))
 }
 
 #[cfg(test)]
