@@ -157,12 +157,18 @@ SELECT
             OR traffic_class NOT IN ('nat_gateway', 'interface_endpoint', 'intra_vpc'),
         false
     ) AS counted,
-    CASE WHEN src_own THEN 'egress' WHEN dst_own THEN 'ingress' ELSE flow_direction END AS direction,
-    CASE class_reason
-        WHEN 'endpoint-eni' THEN eni_endpoint_id
-        WHEN 'peer-is-endpoint-eni' THEN peer_endpoint_id
-        WHEN 'route-to-gateway-endpoint' THEN route_target
-        WHEN 'vpc-has-gateway-endpoint' THEN gateway_endpoint_id
+    -- direction and endpoint_id are nested CASEs of one branch each, which DataFusion
+    -- evaluates in a pass or two over the batch (a CASE of several branches filters the whole
+    -- batch once per branch); the endpoint is picked only on the endpoint classes' records.
+    CASE WHEN src_own OR dst_own THEN CASE WHEN src_own THEN 'egress' ELSE 'ingress' END
+        ELSE flow_direction END AS direction,
+    CASE WHEN traffic_class IN ('interface_endpoint', 'gateway_endpoint') THEN
+        CASE class_reason
+            WHEN 'endpoint-eni' THEN eni_endpoint_id
+            WHEN 'peer-is-endpoint-eni' THEN peer_endpoint_id
+            WHEN 'route-to-gateway-endpoint' THEN route_target
+            WHEN 'vpc-has-gateway-endpoint' THEN gateway_endpoint_id
+        END
     END AS endpoint_id,
     CASE WHEN traffic_class = 'nat_gateway' THEN nat_gateway_via END AS nat_gateway_id
 FROM classed
