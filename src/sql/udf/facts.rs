@@ -2,10 +2,11 @@
 //! one lookup of its ENI and one parse of each address: what the inventory says of the ENI
 //! (its VPC, role, endpoint or NAT gateway, public address, known route table, its VPC's NAT
 //! gateways), which of the record's addresses is the ENI's own, the peer at the other end, and
-//! where that peer lies (and the NAT gateway traffic to it would go through): the answers of `eni_has_ip`, `vpc_contains`, `vpc_eni`,
-//! `vpc_endpoint_at`, `route_target`, `aws_service`, `ip_family`, `is_public_ip` and
-//! `in_aws_service`, as one struct, so the classification pays for one pass instead of a dozen
-//! functions and a join.
+//! where that peer lies (and the NAT gateway traffic to it would go through): the answers of
+//! `eni_has_ip`, `vpc_contains`, `vpc_eni`, `vpc_endpoint_at`, `route_target`, `aws_service`,
+//! `ip_family`, `is_public_ip` and `in_aws_service`, as one struct, so the classification pays
+//! for one pass instead of a dozen functions and a join. Each ENI and each (ENI, peer) of a
+//! batch is looked up once; the records' facts are gathered from those rows.
 
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
@@ -16,7 +17,7 @@ use arrow::array::{
 };
 use arrow::compute::take_arrays;
 use arrow::datatypes::{DataType, Field, Fields};
-use datafusion::error::{DataFusionError, Result};
+use datafusion::error::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
 };
@@ -330,51 +331,12 @@ impl Results {
         let gather = |columns: &[ArrayRef], rows: Vec<u32>| {
             take_arrays(columns, &UInt32Array::from(rows), None)
         };
-        let [
-            known,
-            vpc_id,
-            role,
-            endpoint_id,
-            public_ip,
-            routes_known,
-            vpc_nat,
-        ] = <[ArrayRef; 7]>::try_from(gather(&self.enis.finish(), self.eni_row)?)
-            .map_err(|_| DataFusionError::Internal("ENI columns".into()))?;
-        let [
-            in_vpc,
-            peer_eni,
-            peer_endpoint,
-            route,
-            service,
-            family,
-            public,
-            gateway,
-            gateway_endpoint,
-            nat,
-        ] = <[ArrayRef; 10]>::try_from(gather(&self.places.finish(), self.place_row)?)
-            .map_err(|_| DataFusionError::Internal("place columns".into()))?;
-        let columns: Vec<ArrayRef> = vec![
-            known,
-            vpc_id,
-            role,
-            endpoint_id,
-            public_ip,
-            routes_known,
-            vpc_nat,
-            Arc::new(self.src_own.finish()),
-            Arc::new(self.dst_own.finish()),
-            Arc::new(self.peer.finish()),
-            in_vpc,
-            peer_eni,
-            peer_endpoint,
-            route,
-            service,
-            family,
-            public,
-            gateway,
-            gateway_endpoint,
-            nat,
-        ];
+        // FIELDS' order: the ENI's facts, the record's own, the place's.
+        let mut columns = gather(&self.enis.finish(), self.eni_row)?;
+        columns.push(Arc::new(self.src_own.finish()));
+        columns.push(Arc::new(self.dst_own.finish()));
+        columns.push(Arc::new(self.peer.finish()));
+        columns.extend(gather(&self.places.finish(), self.place_row)?);
         let array = StructArray::try_new(fields(), columns, None)?;
         Ok(ColumnarValue::Array(Arc::new(array)))
     }
