@@ -200,8 +200,9 @@ impl EniRows {
     }
 }
 
-/// Where each peer met in one batch lies, seen from its record's ENI: a row per (ENI, peer);
-/// row 0 stands for a record whose ENI is unknown (every fact NULL).
+/// Where each peer met in one batch lies, seen from its record's ENI: a row per (ENI, peer),
+/// the peer `None` for a record without one; row 0 stands for a record without a known ENI
+/// (every fact NULL).
 struct PlaceRows {
     in_vpc: BooleanBuilder,
     eni_id: StringViewBuilder,
