@@ -140,6 +140,7 @@ impl<'a> Place<'a> {
 
 /// What the inventory says of each ENI met in one batch, a row per ENI: row 0 stands for
 /// no ENI (every fact NULL), row 1 for an ENI missing from the inventory.
+#[derive(Default)]
 struct EniRows {
     known: BooleanBuilder,
     vpc_id: StringViewBuilder,
@@ -157,15 +158,7 @@ const UNKNOWN_ENI: u32 = 1;
 
 impl EniRows {
     fn new() -> EniRows {
-        let mut rows = EniRows {
-            known: BooleanBuilder::new(),
-            vpc_id: StringViewBuilder::new(),
-            role: StringViewBuilder::new(),
-            endpoint_id: StringViewBuilder::new(),
-            public_ip: BooleanBuilder::new(),
-            routes_known: BooleanBuilder::new(),
-            vpc_has_nat_gateway: BooleanBuilder::new(),
-        };
+        let mut rows = EniRows::default();
         rows.push(None, None);
         rows.push(Some(false), None);
         rows
@@ -203,6 +196,7 @@ impl EniRows {
 /// Where each peer met in one batch lies, seen from its record's ENI: a row per (ENI, peer),
 /// the peer `None` for a record without one; row 0 stands for a record without a known ENI
 /// (every fact NULL).
+#[derive(Default)]
 struct PlaceRows {
     in_vpc: BooleanBuilder,
     eni_id: StringViewBuilder,
@@ -216,20 +210,12 @@ struct PlaceRows {
     nat_gateway_via: StringViewBuilder,
 }
 
+/// Row of [`PlaceRows`] for a record without a known ENI.
+const NO_PLACE: u32 = 0;
+
 impl PlaceRows {
     fn new() -> PlaceRows {
-        let mut rows = PlaceRows {
-            in_vpc: BooleanBuilder::new(),
-            eni_id: StringViewBuilder::new(),
-            endpoint_id: StringViewBuilder::new(),
-            route_target: StringViewBuilder::new(),
-            aws_service: StringViewBuilder::new(),
-            family: StringViewBuilder::new(),
-            public: BooleanBuilder::new(),
-            gateway_service: StringViewBuilder::new(),
-            gateway_endpoint_id: StringViewBuilder::new(),
-            nat_gateway_via: StringViewBuilder::new(),
-        };
+        let mut rows = PlaceRows::default();
         rows.push(None, None, &Place::default());
         rows
     }
@@ -324,7 +310,7 @@ impl Results {
 
     /// Adds a record without facts (no ENI, or no inventory).
     fn push_none(&mut self) {
-        self.push(NO_ENI, 0, (None, None), None);
+        self.push(NO_ENI, NO_PLACE, (None, None), None);
     }
 
     /// The struct column.
@@ -391,7 +377,7 @@ impl ScalarUDFImpl for FlowFacts {
                 }
             };
             let Some(e) = eni else {
-                out.push(eni_row, 0, (None, None), None);
+                out.push(eni_row, NO_PLACE, (None, None), None);
                 continue;
             };
             let (src_text, dst_text) = (src.get(row), dst.get(row));
