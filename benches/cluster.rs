@@ -11,7 +11,7 @@
 
 mod common;
 #[allow(dead_code)] // the tests also kill executors and read their logs
-#[path = "../tests/common/cluster.rs"]
+#[path = "../tests/it/common/cluster.rs"]
 mod nodes;
 
 use std::path::Path;

@@ -6,7 +6,7 @@
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
-#[path = "../tests/s3/harness.rs"]
+#[path = "../tests/it/common/tools.rs"]
 mod harness;
 
 use std::io::Write;

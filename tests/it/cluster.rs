@@ -3,18 +3,13 @@
 //! (separate processes on 127.0.0.1; `VPCFLOW_CLUSTER` names a running one, else the test
 //! starts its own). And an executor killed during a query gives a clear error or the right
 //! answer, never a wrong one.
-#![cfg(feature = "cluster")]
-
-#[path = "common/cluster.rs"]
-mod cluster;
-#[path = "s3/harness.rs"]
-mod s3;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use cluster::Cluster;
+use crate::common::cluster::Cluster;
+use crate::common::tools as s3;
 
 const INVENTORY: &str = "sample-logs/inventory";
 

@@ -7,15 +7,9 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use crate::common::vpcflow;
 use predicates::prelude::*;
 use serde_json::Value;
-
-fn vpcflow() -> Command {
-    let mut c = Command::cargo_bin("vpcflow").expect("binary");
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
 
 fn invalid(name: &str) -> String {
     format!("sample-logs/invalid/{name}")

@@ -2,14 +2,10 @@
 //! whose every finding and dollar figure is worked out below by hand from its README, and on
 //! sample-logs/ as a new user runs it. The HTML page is checked in a real headless Chromium.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
+use crate::common::{root, vpcflow};
 use serde_json::Value;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn fixture(part: &str) -> String {
     root()
@@ -17,12 +13,6 @@ fn fixture(part: &str) -> String {
         .join(part)
         .to_string_lossy()
         .into_owned()
-}
-
-fn vpcflow() -> Command {
-    let mut c = Command::cargo_bin("vpcflow").expect("binary");
-    c.current_dir(root());
-    c
 }
 
 /// The audit of the fixture over the hour 10:00-11:00 of its records' day (so monthly figures
@@ -343,26 +333,10 @@ fn audit_without_window(extra: &[&str]) -> std::process::Output {
     audit_inputs(&[&fixture("logs")], extra)
 }
 
-/// The headless Chromium of the machine (`CHROMIUM` names another).
-fn chromium() -> PathBuf {
-    if let Ok(p) = std::env::var("CHROMIUM") {
-        return PathBuf::from(p);
-    }
-    for name in ["chromium", "chromium-browser", "google-chrome"] {
-        for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
-            let p = dir.join(name);
-            if p.is_file() {
-                return p;
-            }
-        }
-    }
-    panic!("no Chromium on PATH: .ci/run installs Debian's chromium; or set CHROMIUM");
-}
-
 /// Runs headless Chromium on `page` with `args` and returns its stdout.
 fn browse(page: &Path, args: &[&str]) -> String {
     let profile = tempfile::tempdir().expect("tempdir");
-    let out = std::process::Command::new(chromium())
+    let out = std::process::Command::new(crate::common::tools::chromium())
         .args([
             "--headless",
             "--no-sandbox",

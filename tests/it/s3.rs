@@ -1,7 +1,7 @@
 //! `s3://` inputs against a real S3-compatible server: moto's, on 127.0.0.1, with
-//! authentication and IAM policies on (tests/s3/server.py). `.ci/run` starts it and names its
-//! state file in `VPCFLOW_S3_STATE`; without that, the first test starts one with
-//! `VPCFLOW_PYTHON` (a Python with `moto[server]`).
+//! authentication and IAM policies on (tests/s3/server.py). `./test` starts it and names its
+//! state file in `VPCFLOW_S3_STATE`; without that, the first test starts one (see
+//! `common::tools`).
 //!
 //! Checked: query, report, audit and ingest over `s3://` answer exactly as over the local copy;
 //! a time window and an account filter list only the prefixes they need (LIST requests counted
@@ -14,14 +14,8 @@ use std::path::Path;
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-#[path = "s3/harness.rs"]
-mod harness;
-
-use harness::{Key, aws_env, delete, keys, put, server};
+use crate::common::root;
+use crate::common::tools::{Key, aws_env, delete, keys, put, server};
 
 /// The binary with the server's endpoint and `key` in the environment, and nothing else of AWS.
 fn process_as(key: &Key) -> std::process::Command {

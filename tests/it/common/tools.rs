@@ -1,6 +1,10 @@
-//! The S3 server of the tests and benches: the one `.ci/run` started (its state file named by
-//! `VPCFLOW_S3_STATE`), else one started here from tests/s3/server.py with `VPCFLOW_PYTHON`
-//! (a Python with `moto[server]`); that one ends with this process.
+//! The external tools of the tests and benches, each found the same way and, when missing,
+//! named in one line with the command that installs it (`./test`):
+//! - the Python with the pinned packages of tests/requirements.txt (`VPCFLOW_PYTHON`, else the
+//!   `target/pyenv` that `./test` makes): moto's S3 server, boto3, DuckDB, pyarrow;
+//! - the S3 server: the one `./test` started (its state file named by `VPCFLOW_S3_STATE`), else
+//!   one started here from tests/s3/server.py with that Python; it ends with this process;
+//! - headless Chromium (`CHROMIUM`, else `chromium` on `PATH`).
 
 #![allow(dead_code)] // the tests and the benches each use part of it
 
@@ -10,6 +14,48 @@ use std::time::{Duration, Instant};
 
 use object_store::ObjectStoreExt;
 use serde_json::Value;
+
+/// The command that installs every tool the tests use.
+const SETUP: &str = "run ./test once, which installs the pinned test tools";
+
+/// The Python with the pinned test packages, checked to import `modules`; a test that needs
+/// them fails with one line naming what is missing when it cannot.
+pub fn python(modules: &[&str]) -> PathBuf {
+    let python = match std::env::var_os("VPCFLOW_PYTHON") {
+        Some(p) => PathBuf::from(p),
+        None => root().join("target/pyenv/bin/python"),
+    };
+    let check = format!("import {}", modules.join(", "));
+    let ok = std::process::Command::new(&python)
+        .args(["-c", &check])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "missing test tool: {} in {} ({SETUP}, or set VPCFLOW_PYTHON)",
+        modules.join(", "),
+        python.display()
+    );
+    python
+}
+
+/// Headless Chromium: `CHROMIUM`, else the first of its usual names on `PATH`.
+pub fn chromium() -> PathBuf {
+    if let Some(p) = std::env::var_os("CHROMIUM") {
+        return PathBuf::from(p);
+    }
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+            let p = dir.join(name);
+            if p.is_file() {
+                return p;
+            }
+        }
+    }
+    panic!("missing test tool: Chromium, not on PATH ({SETUP}, or set CHROMIUM)");
+}
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -79,7 +125,7 @@ pub fn aws_env(key: &Key) -> Vec<(&'static str, String)> {
 
 /// Starts tests/s3/server.py; it ends when this process does.
 fn start_server(dir: &Path) -> PathBuf {
-    let python = std::env::var("VPCFLOW_PYTHON").unwrap_or_else(|_| "python3".into());
+    let python = python(&["moto.server", "boto3"]);
     let state = dir.join("state.json");
     let log = dir.join("requests.log");
     let out = std::fs::File::create(dir.join("server.out")).expect("server output");
@@ -95,7 +141,7 @@ fn start_server(dir: &Path) -> PathBuf {
         .stdout(out.try_clone().expect("dup"))
         .stderr(out)
         .spawn()
-        .expect("start tests/s3/server.py (set VPCFLOW_PYTHON to a Python with moto[server])");
+        .expect("start tests/s3/server.py");
     std::mem::forget(child);
     let began = Instant::now();
     while !state.exists() {

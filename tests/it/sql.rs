@@ -4,11 +4,10 @@
 //! hand: 10.0.1.5 -> 10.0.2.9:443 with 1000 bytes, and 10.0.2.9:443 -> 10.0.1.5 with 2000
 //! bytes (its middle line lacks a field and is a bad line).
 
+use crate::common::tools::python;
+use crate::common::{run, vpcflow};
 use arrow::array::AsArray;
 use arrow::datatypes::UInt64Type;
-mod common;
-
-use common::{run, vpcflow};
 
 const TWO_RECORDS: &str = "sample-logs/invalid/field-count.log";
 const BY_BYTES: &str = "SELECT srcaddr, bytes FROM flows ORDER BY bytes";
@@ -398,11 +397,6 @@ fn the_table_fits_the_width_and_says_what_it_left_out() {
     assert!(text.contains("columns not shown"), "{text}");
 }
 
-/// The Python with DuckDB and pyarrow (`VPCFLOW_PYTHON`, else `python3`).
-fn python() -> String {
-    std::env::var("VPCFLOW_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
 const READERS: &str = r#"
 import json, sys
 import duckdb, pyarrow.compute as pc, pyarrow.dataset as ds
@@ -435,10 +429,10 @@ fn athena_ddl_and_real_readers_agree_with_vpcflow() {
     );
     assert_eq!(code, Some(0), "{err}");
 
-    let readers = std::process::Command::new(python())
+    let readers = std::process::Command::new(python(&["duckdb", "pyarrow.dataset"]))
         .args(["-c", READERS, ds_str])
         .output()
-        .expect("python runs (set VPCFLOW_PYTHON to a Python with duckdb and pyarrow)");
+        .expect("python runs");
     assert!(
         readers.status.success(),
         "{}",

@@ -1,11 +1,23 @@
-//! What the SQL and hostile-input tests share: the binary, run from the crate root.
+//! What the tests share: the binary, run from the crate root (where `sample-logs/` is), and the
+//! external tools and servers some tests need.
+
+#[cfg(feature = "cluster")]
+pub mod cluster;
+pub mod tools;
+
+use std::path::Path;
 
 use assert_cmd::Command;
 
-/// The `vpcflow` binary, in the crate root (where `sample-logs/` is).
+/// The crate root.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `vpcflow` binary, in the crate root.
 pub fn vpcflow() -> Command {
     let mut c = Command::cargo_bin("vpcflow").expect("binary");
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c.current_dir(root());
     c
 }
 

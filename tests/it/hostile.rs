@@ -5,9 +5,7 @@
 
 use std::io::Write;
 
-mod common;
-
-use common::run;
+use crate::common::run;
 
 const TWO_RECORDS: &str = "sample-logs/invalid/field-count.log";
 const TOTALS: &str = "SELECT count(*) AS n, sum(bytes) AS b FROM flows";
