@@ -1,5 +1,6 @@
 -- coverage: what the audit could not see: ENIs with SKIPDATA, ENIs of the inventory that
--- logged nothing, and ENIs in the logs that the inventory does not describe.
+-- logged nothing, and ENIs in the logs that the inventory does not describe, each one finding
+-- per VPC that counts the ENIs and names the first five.
 --
 -- Findings: skipdata, unlogged-enis, unknown-enis.
 -- Reads: report_coverage.
@@ -8,17 +9,21 @@
 -- classed other, so its bytes escape every finding.
 SELECT
     'skipdata' AS finding,
-    eni_id AS resource,
+    COALESCE(vpc_id, '-') AS resource,
     vpc_id,
-    region,
+    min(region) AS region,
     CAST(NULL AS BIGINT) AS bytes,
     CAST(NULL AS DOUBLE) AS monthly_usd,
-    CAST(skipdata_records AS VARCHAR) || ' SKIPDATA records covering '
-        || CAST(skipdata_hours AS VARCHAR) || ' h: traffic in them was not logged' AS evidence,
+    CAST(count(*) AS VARCHAR) || ' ENI(s) logged ' || CAST(sum(skipdata_records) AS VARCHAR)
+        || ' SKIPDATA records covering ' || CAST(round(sum(skipdata_hours), 3) AS VARCHAR)
+        || ' h: traffic in them was not logged: '
+        || array_to_string(array_slice(array_sort(array_agg(eni_id)), 1, 5), ', ')
+        || CASE WHEN count(*) > 5 THEN ', ...' ELSE '' END AS evidence,
     'Check the flow log''s delivery: SKIPDATA means records were dropped (capacity or an '
         || 'internal error).' AS action
 FROM report_coverage
 WHERE skipdata_records > 0
+GROUP BY vpc_id
 UNION ALL
 SELECT
     'unlogged-enis' AS finding,

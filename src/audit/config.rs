@@ -36,6 +36,8 @@ pub struct Config {
     pub window: WindowConfig,
     /// Thresholds.
     pub thresholds: Thresholds,
+    /// What the audit must have seen before it advises without a warning.
+    pub coverage: CoverageConfig,
     /// Which findings fail the run (exit 1).
     pub fail: FailPolicy,
     /// Prices.
@@ -72,6 +74,36 @@ impl Default for Thresholds {
         Thresholds {
             near_idle_bytes: 1 << 20,
             min_monthly_usd: 1.0,
+        }
+    }
+}
+
+/// What the audit must have seen before it advises without a warning: below any of these the
+/// output carries a banner that names the gap (`--fail-on coverage` makes it fail the run).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CoverageConfig {
+    /// At least this share of the inventory's ENIs logged a record (NODATA counts).
+    pub min_inventory_logged_share: f64,
+    /// At most this share of the ENIs in the logs is missing from the inventory.
+    pub max_unknown_share: f64,
+    /// The logs span at least this share of the window.
+    pub min_window_share: f64,
+    /// SKIPDATA covers at most this share of the logged ENI-hours.
+    pub max_skipdata_share: f64,
+    /// An endpoint is called idle or near-idle only when each of its ENIs logged a record
+    /// within this many minutes of both ends of the window (flow logs arrive minutes late).
+    pub edge_minutes: f64,
+}
+
+impl Default for CoverageConfig {
+    fn default() -> Self {
+        CoverageConfig {
+            min_inventory_logged_share: 0.8,
+            max_unknown_share: 0.05,
+            min_window_share: 0.9,
+            max_skipdata_share: 0.01,
+            edge_minutes: 60.0,
         }
     }
 }
@@ -267,6 +299,19 @@ impl Config {
                     "prices.{name}: a price is negative or not a number"
                 )));
             }
+        }
+        let c = &self.coverage;
+        let shares = [
+            ("min_inventory_logged_share", c.min_inventory_logged_share),
+            ("max_unknown_share", c.max_unknown_share),
+            ("min_window_share", c.min_window_share),
+            ("max_skipdata_share", c.max_skipdata_share),
+        ];
+        if let Some((name, _)) = shares.iter().find(|(_, v)| !(0.0..=1.0).contains(v)) {
+            return Err(bad(format!("coverage.{name} must be a share from 0 to 1")));
+        }
+        if !(c.edge_minutes >= 0.0 && c.edge_minutes.is_finite()) {
+            return Err(bad("coverage.edge_minutes must be 0 or more".into()));
         }
         Ok(())
     }

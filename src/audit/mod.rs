@@ -47,10 +47,14 @@ pub const REPORTS: &[&str] = &[
 /// The finding for inputs that could not be read (not SQL: it comes from the reader).
 pub const UNREADABLE: &str = "unreadable-inputs";
 
+/// The `--fail-on` kind met when coverage is below a threshold of `[coverage]` (see
+/// [`Coverage`]).
+pub const COVERAGE: &str = "coverage";
+
 /// Every kind of finding, for `--fail-on`.
 pub fn kinds() -> Vec<&'static str> {
     let mut all = finding_kinds();
-    all.push(UNREADABLE);
+    all.extend([UNREADABLE, COVERAGE]);
     all
 }
 
@@ -63,6 +67,8 @@ pub struct Audit {
     pub window: Window,
     /// The headline figures.
     pub summary: Summary,
+    /// What the audit saw, worked out before any finding.
+    pub coverage: Coverage,
     /// The findings, largest monthly figure first, then those without one.
     pub findings: Vec<Finding>,
     /// Records and bytes per traffic class.
@@ -112,6 +118,157 @@ pub struct Summary {
     pub below_minimum: usize,
     /// The threshold.
     pub min_monthly_usd: f64,
+}
+
+/// How much of the estate and the window the logs showed. Advice rests on it: with no record
+/// in the window there is no finding at all, and below a threshold of `[coverage]` every
+/// output opens with [`Coverage::banner`].
+#[derive(Clone, Debug, Serialize)]
+pub struct Coverage {
+    /// `complete`, `partial` (a threshold was not met) or `nothing` (no record in the window:
+    /// no finding is given and the run exits 2).
+    pub status: String,
+    /// What was not seen, one sentence each.
+    pub gaps: Vec<String>,
+    /// The sentence every output opens with when `status` is not `complete`.
+    pub banner: Option<String>,
+    /// Records in the window (every log status).
+    pub records: i64,
+    /// Hours of the window between the first record's start and the last record's end.
+    pub logged_hours: f64,
+    /// `logged_hours` over the window's hours.
+    pub window_share: f64,
+    /// ENIs the inventory describes.
+    pub inventory_enis: usize,
+    /// Of those, the ENIs with at least one record (NODATA counts).
+    pub inventory_enis_logged: usize,
+    /// `inventory_enis_logged` over `inventory_enis`.
+    pub inventory_logged_share: f64,
+    /// ENIs with records.
+    pub enis_in_logs: usize,
+    /// Of those, the ENIs the inventory does not describe: their traffic is classed other.
+    pub unknown_enis: usize,
+    /// `unknown_enis` over `enis_in_logs`.
+    pub unknown_share: f64,
+    /// Hours covered by SKIPDATA records, summed over ENIs.
+    pub skipdata_hours: f64,
+    /// `skipdata_hours` over the logged ENI-hours (`enis_in_logs` x `logged_hours`).
+    pub skipdata_share: f64,
+    /// Whether the coverage fails the run (`--fail-on coverage` and a gap).
+    pub fails: bool,
+}
+
+/// One ENI's row of the coverage report.
+#[derive(Deserialize)]
+struct EniSeen {
+    in_inventory: bool,
+    records: i64,
+    skipdata_hours: f64,
+    first_start: Option<String>,
+    last_end: Option<String>,
+}
+
+/// Rounds a share or an hour count to four decimals, so the JSON stays readable and stable.
+fn round4(v: f64) -> f64 {
+    (v * 10_000.0).round() / 10_000.0
+}
+
+/// Works out [`Coverage`] from the coverage report's rows, the window and the thresholds.
+fn coverage_of(
+    enis: &[EniSeen],
+    bounds: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    records: i64,
+    limits: &config::CoverageConfig,
+) -> Result<Coverage> {
+    let share = |part: f64, whole: f64| if whole > 0.0 { part / whole } else { 0.0 };
+    let logged: Vec<&EniSeen> = enis.iter().filter(|e| e.records > 0).collect();
+    let first = logged.iter().filter_map(|e| e.first_start.as_deref()).min();
+    let last = logged.iter().filter_map(|e| e.last_end.as_deref()).max();
+    let (window_hours, logged_hours) = match (bounds, first, last) {
+        (Some((since, until)), Some(first), Some(last)) => {
+            let from = parse_rfc3339(first)?.max(since);
+            let to = parse_rfc3339(last)?.min(until);
+            let hours = |d: chrono::Duration| d.num_seconds().max(0) as f64 / 3600.0;
+            (hours(until - since), hours(to - from))
+        }
+        (Some((since, until)), _, _) => ((until - since).num_seconds() as f64 / 3600.0, 0.0),
+        _ => (0.0, 0.0),
+    };
+    let inventory = enis.iter().filter(|e| e.in_inventory).count();
+    let inventory_logged = logged.iter().filter(|e| e.in_inventory).count();
+    let unknown = logged.iter().filter(|e| !e.in_inventory).count();
+    let skipdata_hours: f64 = enis.iter().map(|e| e.skipdata_hours).sum();
+    let mut c = Coverage {
+        status: String::new(),
+        gaps: Vec::new(),
+        banner: None,
+        records,
+        logged_hours: round4(logged_hours),
+        window_share: round4(share(logged_hours, window_hours)),
+        inventory_enis: inventory,
+        inventory_enis_logged: inventory_logged,
+        inventory_logged_share: round4(share(inventory_logged as f64, inventory as f64)),
+        enis_in_logs: logged.len(),
+        unknown_enis: unknown,
+        unknown_share: round4(share(unknown as f64, logged.len() as f64)),
+        skipdata_hours: round4(skipdata_hours),
+        skipdata_share: round4(share(skipdata_hours, logged.len() as f64 * logged_hours)),
+        fails: false,
+    };
+    let percent = |v: f64| format!("{:.0}%", v * 100.0);
+    if records == 0 {
+        c.status = "nothing".into();
+        c.gaps.push("no flow-log record in the window".into());
+        c.banner = Some(
+            "Nothing seen: no flow-log record in the window, so no advice is given. Check that \
+             the logs cover the window (an ingest that fell behind, a window outside the logs, \
+             flow logs turned off)."
+                .into(),
+        );
+        return Ok(c);
+    }
+    if c.window_share < limits.min_window_share {
+        c.gaps.push(format!(
+            "the logs span {:.2} h of the {window_hours:.2} h window ({})",
+            logged_hours,
+            percent(c.window_share)
+        ));
+    }
+    if inventory == 0 {
+        c.gaps.push("the inventory describes no ENI".into());
+    } else if c.inventory_logged_share < limits.min_inventory_logged_share {
+        c.gaps.push(format!(
+            "{} of the inventory's {inventory} ENIs logged nothing ({} logged)",
+            inventory - inventory_logged,
+            percent(c.inventory_logged_share)
+        ));
+    }
+    if c.unknown_share > limits.max_unknown_share {
+        c.gaps.push(format!(
+            "{unknown} of the {} ENIs in the logs {} not in the inventory, so their traffic is \
+             classed other",
+            logged.len(),
+            if unknown == 1 { "is" } else { "are" }
+        ));
+    }
+    if c.skipdata_share > limits.max_skipdata_share {
+        c.gaps.push(format!(
+            "SKIPDATA covers {:.2} ENI-hours, {} of what was logged",
+            skipdata_hours,
+            percent(c.skipdata_share)
+        ));
+    }
+    if c.gaps.is_empty() {
+        c.status = "complete".into();
+    } else {
+        c.status = "partial".into();
+        c.banner = Some(format!(
+            "Partial coverage: {}. Endpoints are called idle only where their own ENIs were seen \
+             logging through the window, and every byte figure is a lower bound.",
+            c.gaps.join("; ")
+        ));
+    }
+    Ok(c)
 }
 
 /// One finding.
@@ -247,10 +404,10 @@ pub async fn run(
     }
     let result = |name: &str| results.get(name).map(Vec::as_slice).unwrap_or(&[]);
 
+    let seen: Vec<EniSeen> = rows(result("coverage"))?;
     let (bounds, from) = match window {
         Some(bounds) => (Some(bounds), "arguments"),
         None => {
-            let seen: Vec<Seen> = rows(result("coverage"))?;
             let since = seen.iter().filter_map(|s| s.first_start.as_deref()).min();
             let until = seen.iter().filter_map(|s| s.last_end.as_deref()).max();
             match (since, until) {
@@ -265,8 +422,17 @@ pub async fn run(
         ctx.register_udf(f);
     }
 
+    let traffic: Vec<ClassBytes> = rows(result("traffic-summary"))?;
+    let records = traffic.iter().map(|c| c.records).sum();
+    let coverage = coverage_of(&seen, bounds, records, &config.coverage)?;
     let mut all = Vec::new();
-    for f in FINDINGS {
+    // With nothing seen, silence would read as advice: no finding at all.
+    let findings = if coverage.status == "nothing" {
+        &[]
+    } else {
+        FINDINGS
+    };
+    for f in findings {
         let batches = ctx
             .sql(&f.bind(&params)?)
             .await
@@ -276,9 +442,8 @@ pub async fn run(
             .map_err(|e| Error::Sql(format!("finding {}: {e}", f.name)))?;
         all.extend(rows::<Finding>(&batches)?);
     }
-    let traffic: Vec<ClassBytes> = rows(result("traffic-summary"))?;
     let summary = Summary {
-        records: traffic.iter().map(|c| c.records).sum(),
+        records,
         counted_bytes: traffic.iter().map(|c| c.counted_bytes).sum(),
         findings: 0,
         monthly_usd: 0.0,
@@ -294,6 +459,7 @@ pub async fn run(
         schema_version: SCHEMA_VERSION,
         window,
         summary,
+        coverage,
         findings: all,
         traffic,
         endpoints: rows(result("endpoint-bytes"))?,
@@ -356,7 +522,10 @@ pub fn complete(
     audit.summary.findings = audit.findings.len();
     audit.summary.monthly_usd = (positive * 100.0).round() / 100.0;
     audit.summary.below_minimum = total - audit.findings.len();
-    audit.fail.failing = audit.findings.iter().filter(|f| f.fails).count();
+    audit.coverage.fails = audit.coverage.status != "complete"
+        && config.fail.on.iter().any(|k| k == "all" || k == COVERAGE);
+    audit.fail.failing =
+        audit.findings.iter().filter(|f| f.fails).count() + usize::from(audit.coverage.fails);
     audit
 }
 
@@ -372,13 +541,6 @@ pub fn check_fail_kinds(on: &[String]) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The first and last time one ENI was seen (a row of the coverage report).
-#[derive(Deserialize)]
-struct Seen {
-    first_start: Option<String>,
-    last_end: Option<String>,
 }
 
 fn parse_rfc3339(text: &str) -> Result<DateTime<Utc>> {
@@ -424,6 +586,7 @@ fn basis(
         Field::new("month_hours", DataType::Float64, false),
         Field::new("scale", DataType::Float64, false),
         Field::new("bytes_per_gb", DataType::Float64, false),
+        Field::new("edge_seconds", DataType::Float64, false),
     ]);
     let seconds = |t: Option<DateTime<Utc>>| {
         TimestampSecondArray::from(vec![t.map(|t| t.timestamp())]).with_timezone_opt(utc.clone())
@@ -438,6 +601,7 @@ fn basis(
             float(window.month_hours),
             float(window.scale),
             float(config.prices.bytes_per_gb),
+            float(config.coverage.edge_minutes * 60.0),
         ],
     )?)
 }
@@ -456,4 +620,70 @@ fn rows<T: DeserializeOwned>(batches: &[RecordBatch]) -> Result<Vec<T>> {
         return Ok(Vec::new());
     }
     serde_json::from_slice(&buf).map_err(|e| Error::Data(format!("audit rows: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eni(in_inventory: bool, records: i64, skipdata_hours: f64, from: &str, to: &str) -> EniSeen {
+        let at = |t: &str| (!t.is_empty()).then(|| format!("2026-11-26T{t}:00Z"));
+        EniSeen {
+            in_inventory,
+            records,
+            skipdata_hours,
+            first_start: at(from),
+            last_end: at(to),
+        }
+    }
+
+    fn window(from: &str, to: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        let at = |t: &str| parse_rfc3339(&format!("2026-11-26T{t}:00Z")).expect("time");
+        Some((at(from), at(to)))
+    }
+
+    #[test]
+    fn coverage_names_each_gap_against_its_threshold() {
+        let limits = config::CoverageConfig::default();
+        // A 10-hour window. Four inventory ENIs, three of which logged; one ENI in the logs is
+        // not in the inventory (1 of 4 = 25% > 5%). The logs span 10:00-18:00: 8 of 10 h
+        // (80% < 90%). SKIPDATA: 0.4 h of 4 ENIs x 8 h = 1.25% > 1%.
+        let enis = [
+            eni(true, 10, 0.4, "10:00", "18:00"),
+            eni(true, 5, 0.0, "11:00", "17:00"),
+            eni(true, 3, 0.0, "12:00", "13:00"),
+            eni(true, 0, 0.0, "", ""),
+            eni(false, 2, 0.0, "10:30", "11:00"),
+        ];
+        let c = coverage_of(&enis, window("10:00", "20:00"), 20, &limits).expect("coverage");
+        assert_eq!(c.status, "partial");
+        assert_eq!(c.logged_hours, 8.0);
+        assert_eq!(c.window_share, 0.8);
+        assert_eq!((c.inventory_enis, c.inventory_enis_logged), (4, 3));
+        assert_eq!(c.inventory_logged_share, 0.75);
+        assert_eq!((c.enis_in_logs, c.unknown_enis), (4, 1));
+        assert_eq!(c.skipdata_share, 0.0125);
+        assert_eq!(c.gaps.len(), 4, "{:?}", c.gaps);
+        assert!(
+            c.banner
+                .expect("banner")
+                .starts_with("Partial coverage: the logs span 8.00 h")
+        );
+
+        // The same logs within every threshold: complete, no banner.
+        let lenient = config::CoverageConfig {
+            min_inventory_logged_share: 0.75,
+            max_unknown_share: 0.25,
+            min_window_share: 0.8,
+            max_skipdata_share: 0.0125,
+            ..limits.clone()
+        };
+        let c = coverage_of(&enis, window("10:00", "20:00"), 20, &lenient).expect("coverage");
+        assert_eq!((c.status.as_str(), c.banner), ("complete", None));
+
+        // No record: nothing seen.
+        let c = coverage_of(&enis[3..4], window("10:00", "20:00"), 0, &limits).expect("coverage");
+        assert_eq!(c.status, "nothing");
+        assert!(c.banner.expect("banner").starts_with("Nothing seen"));
+    }
 }

@@ -84,6 +84,16 @@ fn headline(a: &Audit) -> String {
     line
 }
 
+/// The coverage banner, when there is one, with whether it fails the run.
+fn banner(a: &Audit) -> Option<String> {
+    let b = a.coverage.banner.as_deref()?;
+    Some(if a.coverage.fails {
+        format!("{b} (fails the run)")
+    } else {
+        b.to_string()
+    })
+}
+
 /// Text on one line, as a list item needs it.
 fn one_line(text: &str) -> String {
     text.replace('\n', " ")
@@ -94,6 +104,9 @@ pub fn markdown(a: &Audit) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# vpcflow audit\n");
     let _ = writeln!(out, "Window: {}.\n", window_line(a));
+    if let Some(b) = banner(a) {
+        let _ = writeln!(out, "> **{}**\n", one_line(&b));
+    }
     let _ = writeln!(out, "**{}.**\n", headline(a));
     let _ = writeln!(out, "## Findings\n");
     if a.findings.is_empty() {
@@ -203,11 +216,12 @@ td.num{{text-align:right;white-space:nowrap}} tr.fails td{{background:#fdecea}}
 .legend span{{display:inline-block;margin-right:1rem;font-size:.85rem}}
 .legend i{{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}}
 svg.chart{{width:100%;height:auto;border:1px solid #eee}}
+.banner{{background:#fff4e5;border-left:4px solid #e69500;padding:.6rem 1rem;font-weight:600}}
 </style></head>
 <body>
 <h1>vpcflow audit</h1>
 <p class="window">Window: {window}.</p>
-<div class="cards">
+{banner}<div class="cards">
 <div class="card">to save per month<b id="monthly-usd">{usd}</b></div>
 <div class="card">findings<b id="findings">{findings}</b></div>
 <div class="card">records<b id="records">{records}</b></div>
@@ -215,6 +229,9 @@ svg.chart{{width:100%;height:auto;border:1px solid #eee}}
 </div>
 "#,
         window = h(&window_line(a)),
+        banner = banner(a)
+            .map(|b| format!("<p class=\"banner\" id=\"coverage-banner\">{}</p>\n", h(&b)))
+            .unwrap_or_default(),
         usd = format_usd(a.summary.monthly_usd),
         findings = a.summary.findings,
         records = a.summary.records,

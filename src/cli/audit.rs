@@ -15,7 +15,6 @@ use crate::audit::{self, InputsSeen, render};
 use crate::error::{Error, Result};
 use crate::ingest::discover::parse_time;
 use crate::ingest::parallel::RunOptions;
-use crate::inventory::Inventory;
 use crate::sql::queries::Report;
 
 /// Where the HTML page goes when neither the config nor `--html` says.
@@ -84,7 +83,7 @@ pub enum AuditFormat {
 /// The configuration: the file's (or the defaults), then the command line over it.
 fn effective(args: &mut AuditArgs) -> Result<Config> {
     let mut c = match &args.config {
-        Some(path) => Config::load(path)?,
+        Some(path) => Config::load(path).map_err(|e| Error::Usage(format!("--config: {e}")))?,
         None => Config::default(),
     };
     if args.input.inputs.is_empty() {
@@ -181,7 +180,7 @@ pub fn run(mut args: AuditArgs, opts: RunOptions) -> Result<Outcome> {
     };
 
     let reporter = args.input.reporter()?;
-    let inventory = Inventory::load(&dir, config.region.as_deref())?;
+    let inventory = super::load_inventory(&dir, config.region.as_deref())?;
     let mut missing: Vec<_> = audit::REPORTS
         .iter()
         .filter_map(|name| Report::named(name))
@@ -239,7 +238,25 @@ pub fn run(mut args: AuditArgs, opts: RunOptions) -> Result<Outcome> {
             eprintln!("wrote {}", path.display());
         }
     }
-    match finish(&reporter, &totals, args.input.max_bad_lines)? {
+    let outcome = finish(&reporter, &totals, &args.input)?;
+    // With no record in the window the audit gave no advice: a script must notice (unless the
+    // inputs were already reported empty or unreadable).
+    if audit.coverage.status == "nothing" && outcome == Outcome::Success {
+        let window = match (&audit.window.since, &audit.window.until) {
+            (Some(s), Some(u)) => format!("{s} to {u}"),
+            _ => "none given".to_string(),
+        };
+        let why = format!(
+            "audit: no flow-log record in the window ({window}), so no advice: do the logs cover \
+             it?"
+        );
+        if !args.input.allow_empty {
+            reporter.error(&format!("{why} (--allow-empty accepts this)"));
+            return Ok(Outcome::Failed);
+        }
+        reporter.warn(&why);
+    }
+    match outcome {
         Outcome::Success if audit.fail.failing > 0 => Ok(Outcome::Findings),
         outcome => Ok(outcome),
     }

@@ -113,6 +113,7 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
     let read = args.input.read_options()?;
     let reporter = args.input.reporter()?;
     let (mut discovery, fetcher) = args.input.discover(&read, args.region.as_deref())?;
+    let out_existed = args.out.exists();
     // A dataset in S3 is written through a local staging dataset, then committed to S3.
     let (dataset, remote_out, _staging) = if remote::is_remote(&args.out) {
         let conn = args.input.connection(args.region.as_deref());
@@ -204,6 +205,15 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
             found: totals.bad_lines,
             allowed: max,
         });
+    }
+    // Nothing read is loud, unless every object found was ingested before (a rerun).
+    let rerun = already + changed > 0 && totals.files + totals.files_failed == 0;
+    if !rerun && args.input.check_empty(&totals, &reporter) && !args.input.allow_empty {
+        dataset.abort(writer);
+        if !out_existed && remote_out.is_none() {
+            let _ = std::fs::remove_dir_all(&args.out);
+        }
+        return Ok(Outcome::Failed);
     }
     let rows_written = writer.rows();
     let mut manifest = dataset.commit(writer, records, args.force)?;

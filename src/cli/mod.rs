@@ -15,7 +15,7 @@ mod query;
 mod report;
 mod shell;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
@@ -23,8 +23,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::error::{Error, Result};
 use crate::ingest::discover::{self, Discovery, Scope, Window, parse_time};
 use crate::ingest::format::Layout;
-use crate::ingest::parallel::RunOptions;
+use crate::ingest::parallel::{RunOptions, RunTotals};
 use crate::ingest::{Prepared, ReadOptions, prepare_found};
+use crate::inventory::{Inventory, Kind};
 use crate::remote;
 
 pub use diag::Reporter;
@@ -36,7 +37,7 @@ pub use diag::Reporter;
     version,
     about,
     long_about = None,
-    after_help = "Exit codes: 0 success; 1 audit findings that meet --fail-on; 2 error (bad arguments or SQL, unreadable input or one that changed while read, more bad lines than --max-bad-lines, a dataset locked by another ingest, a failed write)."
+    after_help = "Exit codes: 0 success; 1 audit findings that meet --fail-on; 2 error (bad arguments or SQL, unreadable input or one that changed while read, more bad lines than --max-bad-lines, nothing read without --allow-empty, an audit that saw no record in its window, a dataset locked by another ingest, a failed write)."
 )]
 pub struct Cli {
     /// Worker threads for parsing (default: all cores).
@@ -98,10 +99,13 @@ pub struct InputArgs {
     /// Objects whose first line is a header use their header. Default: the v2 default format.
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<String>,
-    /// Skip objects whose S3 path or file name says they hold only older records.
+    /// Keep the records that end at or after TIME (RFC 3339, a date, or Unix seconds). Objects
+    /// whose S3 path or file name says they hold only older records are not read at all, and
+    /// a dataset's partitions and row groups outside the window are skipped. `ingest` keeps
+    /// whole objects (each is recorded once), choosing them by the same path rule.
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
-    /// Skip objects whose S3 path or file name says they hold only newer records (exclusive).
+    /// Keep the records that start before TIME (exclusive); see --since.
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
     /// Write every bad line (file, line, reason, text) to this file as JSON lines.
@@ -130,6 +134,10 @@ pub struct InputArgs {
     /// `s3://` objects fetched at once, ahead of the parser.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub fetch_concurrency: usize,
+    /// Exit 0 (with a warning) when no object is found, no record is read, or every line is
+    /// bad; without it that is an error (exit 2), and `ingest` commits nothing.
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 impl InputArgs {
@@ -237,7 +245,73 @@ impl InputArgs {
     /// The reporter for bad lines and warnings these arguments ask for.
     pub fn reporter(&self) -> Result<Reporter> {
         Reporter::new(self.bad_lines.as_deref(), self.quiet)
+            .map_err(|e| Error::Usage(format!("--bad-lines: {e}")))
     }
+
+    /// Reports a run that read nothing worth reading ([`emptiness`]): an error, which makes the
+    /// run exit 2, or with --allow-empty a warning. Whether it was empty.
+    pub fn check_empty(&self, totals: &RunTotals, reporter: &Reporter) -> bool {
+        let Some(why) = emptiness(totals) else {
+            return false;
+        };
+        if self.allow_empty {
+            reporter.warn(&why);
+        } else {
+            reporter.error(&format!("{why} (--allow-empty accepts an empty run)"));
+        }
+        true
+    }
+}
+
+/// Why a run read nothing worth reading, if it did not: no flow-log object found, objects
+/// without a single record, or objects whose every line was bad. `None` once a record was read.
+pub fn emptiness(t: &RunTotals) -> Option<String> {
+    if t.counts.records > 0 {
+        return None;
+    }
+    if t.files == 0 {
+        return Some(if t.files_failed > 0 {
+            "no object could be read: nothing was seen".to_string()
+        } else {
+            "no flow-log object found in the inputs (or none in the window): check the path; in \
+             folders only .log, .gz, .log.parquet and .txt objects are read"
+                .to_string()
+        });
+    }
+    if t.bad_lines > 0 {
+        let (reason, _) = t
+            .bad_lines_by_reason
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .unwrap_or((&"bad", &0));
+        return Some(format!(
+            "every line of the {} object(s) read was bad (mostly {reason}): not a flow log? If \
+             the first line is not a header, pass --format",
+            t.files
+        ));
+    }
+    Some(format!(
+        "no record in the {} object(s) read: empty or header-only objects",
+        t.files
+    ))
+}
+
+/// Loads the inventory that `--inventory DIR` names. Errors name the option, and a folder
+/// without a single inventory file is one error rather than a warning per missing file.
+pub(crate) fn load_inventory(dir: &Path, region: Option<&str>) -> Result<Inventory> {
+    let refuse = |reason: String| Error::Usage(format!("--inventory {}: {reason}", dir.display()));
+    if !dir.exists() {
+        return Err(refuse("no such file or directory".into()));
+    }
+    let inventory = Inventory::load(dir, region).map_err(|e| refuse(e.to_string()))?;
+    if !Kind::ALL.iter().any(|k| inventory.has(*k)) {
+        return Err(refuse(
+            "no inventory file in it: it needs the JSON of `aws ec2 describe-network-interfaces`, \
+             `describe-vpcs`, ... and AWS's ip-ranges.json (see the README)"
+                .into(),
+        ));
+    }
+    Ok(inventory)
 }
 
 /// How a command ended, for the exit code.
@@ -256,7 +330,7 @@ fn audit_help() -> String {
     format!(
         "Findings (for --fail-on): {}.\n\nExit codes: 0 no finding meets --fail-on; 1 findings \
          meet it; 2 error (bad arguments or configuration, unreadable input, more bad lines than \
-         --max-bad-lines).",
+         --max-bad-lines, nothing read without --allow-empty, no record in the window).",
         crate::audit::kinds().join(", ")
     )
 }

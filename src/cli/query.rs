@@ -87,7 +87,7 @@ impl TableArgs {
     pub fn inventory(&self) -> Result<Option<Inventory>> {
         self.inventory
             .as_deref()
-            .map(|d| Inventory::load(d, self.region.as_deref()))
+            .map(|d| super::load_inventory(d, self.region.as_deref()))
             .transpose()
     }
 }
@@ -154,6 +154,7 @@ pub fn run(mut args: QueryArgs, opts: RunOptions) -> Result<Outcome> {
             &args.cluster,
             source,
             inventory.as_ref(),
+            &args.input,
             &user_queries,
             &values,
         )
@@ -161,7 +162,7 @@ pub fn run(mut args: QueryArgs, opts: RunOptions) -> Result<Outcome> {
         run_sql(&ctx, &sql, &args.output, limits, target.writer()).await
     })?;
     target.publish()?;
-    finish(&reporter, &totals, args.input.max_bad_lines)
+    finish(&reporter, &totals, &args.input)
 }
 
 /// The SQL to run: a named query bound with `values`, a file, standard input or the argument.
@@ -243,15 +244,18 @@ fn read_sql(file: &Path, inputs: &[PathBuf]) -> Result<String> {
     Ok(text)
 }
 
-/// The session with `flows`, the inventory tables and views, and every report as a view.
+/// The session with `flows` (the records that overlap `input`'s window), the inventory tables
+/// and views, and every report as a view.
 pub(super) async fn open_session(
     cluster: &ClusterArgs,
     source: FlowsSource,
     inventory: Option<&Inventory>,
+    input: &InputArgs,
     user_queries: &[Report],
     values: &BTreeMap<String, String>,
 ) -> Result<SessionContext> {
-    let ctx = cluster.session(source, inventory, None).await?;
+    let window = input.read_options()?.window;
+    let ctx = cluster.session(source, inventory, Some(&window)).await?;
     register_reports(&ctx, user_queries, values).await;
     Ok(ctx)
 }
@@ -454,20 +458,26 @@ pub(super) fn runtime(opts: RunOptions) -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::Data(format!("cannot start the query runtime: {e}")))
 }
 
-/// The outcome once the results are written: too many bad lines is an error, unreadable
-/// objects a failed run.
+/// The outcome once the results are written: too many bad lines is an error; unreadable
+/// objects, or raw logs that gave nothing to read (see [`InputArgs::check_empty`]), a failed
+/// run.
 pub(super) fn finish(
     reporter: &Reporter,
     totals: &Mutex<Vec<RunTotals>>,
-    max_bad_lines: Option<u64>,
+    input: &InputArgs,
 ) -> Result<Outcome> {
-    reporter.finish()?;
-    // A scan may run more than once per statement; each run saw every line.
-    let bad: u64 = totals
+    // A scan may run more than once per statement; each run saw every line. No scan at all
+    // (a dataset, or SQL that never reads `flows`) has nothing to judge.
+    let widest = totals
         .lock()
-        .map(|t| t.iter().map(|t| t.bad_lines).max().unwrap_or(0))
-        .unwrap_or(0);
-    if let Some(max) = max_bad_lines
+        .ok()
+        .and_then(|t| t.iter().max_by_key(|t| (t.files, t.bad_lines)).cloned());
+    if let Some(t) = &widest {
+        input.check_empty(t, reporter);
+    }
+    reporter.finish()?;
+    let bad = widest.as_ref().map_or(0, |t| t.bad_lines);
+    if let Some(max) = input.max_bad_lines
         && bad > max
     {
         return Err(Error::TooManyBadLines {

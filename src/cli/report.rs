@@ -76,7 +76,7 @@ pub fn run(mut args: ReportArgs, opts: RunOptions) -> Result<Outcome> {
     let dir = args
         .inventory
         .ok_or_else(|| Error::Usage("--inventory is required".into()))?;
-    let inventory = Inventory::load(&dir, args.region.as_deref())?;
+    let inventory = super::load_inventory(&dir, args.region.as_deref())?;
     for r in &chosen {
         for missing in missing(&inventory, r) {
             reporter.warn(&format!(
@@ -114,11 +114,13 @@ pub fn run(mut args: ReportArgs, opts: RunOptions) -> Result<Outcome> {
         .collect();
     let mut out = std::io::BufWriter::new(std::io::stdout());
     render_reports(&mut out, &named, args.output)?;
-    finish(&reporter, &totals, args.input.max_bad_lines)
+    finish(&reporter, &totals, &args.input)
 }
 
 /// Moves the leading report names out of the positional arguments (a name that is also an
-/// existing path is taken as the path); none means every report.
+/// existing path is taken as the path); none means every report. A leading word that is
+/// neither a report nor an existing path, and has no `/` or `.` of a path, is refused with the
+/// closest report name.
 fn take_names(positional: &mut Vec<std::path::PathBuf>) -> Result<Vec<&'static Report>> {
     let mut chosen = Vec::new();
     while let Some(first) = positional.first() {
@@ -126,6 +128,9 @@ fn take_names(positional: &mut Vec<std::path::PathBuf>) -> Result<Vec<&'static R
             break;
         };
         let Some(report) = Report::named(name) else {
+            if name != "-" && !name.contains(['/', '.', ':']) {
+                return Err(unknown_report(name));
+            }
             break;
         };
         if !chosen.iter().any(|c: &&Report| c.name == report.name) {
@@ -143,6 +148,22 @@ fn take_names(positional: &mut Vec<std::path::PathBuf>) -> Result<Vec<&'static R
     } else {
         chosen
     })
+}
+
+/// The error for a word that is neither a report nor an input, with the closest report name.
+fn unknown_report(word: &str) -> Error {
+    let closest = REPORTS
+        .iter()
+        .map(|r| (strsim::levenshtein(word, r.name), r.name))
+        .min()
+        .filter(|(distance, _)| *distance <= 3);
+    let hint = closest
+        .map(|(_, name)| format!(" (did you mean {name}?)"))
+        .unwrap_or_default();
+    Error::Usage(format!(
+        "{word}: no report of that name{hint}, and no such input; `vpcflow report --list` lists \
+         the reports"
+    ))
 }
 
 /// `NAME=VALUE` pairs; a name no chosen report declares is an error.

@@ -83,6 +83,7 @@ pub fn run(args: ShellArgs, opts: RunOptions) -> Result<Outcome> {
         &args.cluster,
         source,
         inventory.as_ref(),
+        &args.input,
         &user_queries,
         &values,
     ))?;
@@ -105,7 +106,7 @@ pub fn run(args: ShellArgs, opts: RunOptions) -> Result<Outcome> {
     }
     // Work cancelled with Ctrl-C may still be finishing; it does not hold up the exit.
     shell.rt.shutdown_background();
-    let outcome = finish(&reporter, &totals, args.input.max_bad_lines)?;
+    let outcome = finish(&reporter, &totals, &args.input)?;
     Ok(if shell.failed > 0 {
         Outcome::Failed
     } else {

@@ -144,12 +144,15 @@ fn endpoint_bytes_bill_interface_endpoints_on_their_own_enis() {
 
 #[test]
 fn idle_endpoints_and_the_low_traffic_threshold() {
+    // Each endpoint has one ENI, logged by its records only (#18 for kms, #16 and #17 for
+    // ssm), all from 10:00 to 10:01.
     let header = "endpoint_id,status,service,vpc_id,region,az_count,state,ok_records,bytes,\
-                  nodata_records,skipdata_records,created,age_days";
+                  nodata_records,skipdata_records,created,age_days,enis,enis_logged,logged_from,\
+                  logged_until";
     let kms = "vpce-0aa000000000000e2,idle,kms,vpc-0aaaaaaaaaaaaaaaa,us-east-1,1,available,0,0,1,0,\
-               2026-10-21T10:00:00Z,36";
+               2026-10-21T10:00:00Z,36,1,1,2026-11-26T10:00:00Z,2026-11-26T10:01:00Z";
     let ssm = "vpce-0aa000000000000e1,low_traffic,ssm,vpc-0aaaaaaaaaaaaaaaa,us-east-1,1,available,2,\
-               6000,0,0,2026-01-01T00:00:00Z,329";
+               6000,0,0,2026-01-01T00:00:00Z,329,1,1,2026-11-26T10:00:00Z,2026-11-26T10:01:00Z";
     assert_eq!(lines(&report("idle-endpoints", &[])), [header, kms, ssm]);
     assert_eq!(
         lines(&report(

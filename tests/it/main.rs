@@ -13,3 +13,4 @@ mod hostile;
 mod queries;
 mod s3;
 mod sql;
+mod unseen;
