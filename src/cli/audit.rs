@@ -13,8 +13,9 @@ use super::{InputArgs, Outcome};
 use crate::audit::config::Config;
 use crate::audit::{self, InputsSeen, render};
 use crate::error::{Error, Result};
-use crate::ingest::discover::parse_time;
+use crate::ingest::discover::{dataset_root, parse_time};
 use crate::ingest::parallel::RunOptions;
+use crate::ingest::sink::{read_manifests, unread};
 use crate::sql::queries::Report;
 
 /// Where the HTML page goes when neither the config nor `--html` says.
@@ -209,7 +210,8 @@ pub fn run(mut args: AuditArgs, opts: RunOptions) -> Result<Outcome> {
         .lock()
         .ok()
         .and_then(|t| t.iter().max_by_key(|t| t.files).cloned());
-    let unreadable = reporter.error_messages();
+    let mut unreadable = reporter.error_messages();
+    unreadable.extend(earlier_unread(&args.input, config.region.as_deref())?);
     let audit = audit::complete(
         audit,
         InputsSeen {
@@ -260,6 +262,27 @@ pub fn run(mut args: AuditArgs, opts: RunOptions) -> Result<Outcome> {
         Outcome::Success if audit.fail.failing > 0 => Ok(Outcome::Findings),
         outcome => Ok(outcome),
     }
+}
+
+/// The inputs that earlier ingests into the audited dataset could not read and none has read
+/// since (`path: reason`, as the reader's errors): their records are missing from every figure.
+fn earlier_unread(input: &InputArgs, region: Option<&str>) -> Result<Vec<String>> {
+    let manifests = if let Some(root) = dataset_root(&input.inputs) {
+        read_manifests(&root)?
+    } else if let Some(ds) = input.remote_dataset(region)? {
+        ds.read_manifests()?
+    } else {
+        return Ok(Vec::new());
+    };
+    Ok(unread(&manifests)
+        .into_iter()
+        .map(|u| {
+            format!(
+                "{}: an earlier ingest could not read it ({}); the next ingest tries it again",
+                u.path, u.reason
+            )
+        })
+        .collect())
 }
 
 /// Writes `bytes` to `path` through a temporary file beside it, so a reader never sees half a

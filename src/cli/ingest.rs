@@ -1,6 +1,7 @@
 //! `vpcflow ingest`: raw flow logs -> a date-partitioned Parquet dataset, atomically and
 //! incrementally (objects already ingested are skipped by path, size and modification time;
-//! `s3://` objects by URL, size and ETag).
+//! `s3://` objects by URL, size and ETag). Only what was read is recorded as ingested: an
+//! object that could not be read, with nothing kept of it, is left for the next run.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -15,9 +16,9 @@ use super::{InputArgs, Outcome, report_prepared};
 use crate::error::{Error, Result};
 use crate::ingest::decode::DecodeConfig;
 use crate::ingest::discover::Found;
-use crate::ingest::parallel::{self, RunOptions};
+use crate::ingest::parallel::{self, FailedInput, RunOptions};
 use crate::ingest::prepare_found;
-use crate::ingest::sink::{Dataset, IngestedInput};
+use crate::ingest::sink::{Dataset, IngestedInput, Unread};
 use crate::remote;
 use crate::remote::dataset::S3Dataset;
 
@@ -60,6 +61,10 @@ pub struct Summary {
     pub files: u64,
     /// Objects with a file-level error.
     pub files_failed: u64,
+    /// Each of them: `path`, `reason`, and `records_kept` (true for a damaged object whose
+    /// good part was kept: it is recorded as ingested, with its damage; false: nothing of it
+    /// was kept, it is not recorded, and the next run tries it again).
+    pub failed: Vec<FailedInput>,
     /// Objects skipped because they were ingested before.
     pub already_ingested: u64,
     /// Objects skipped because they changed since they were ingested.
@@ -132,8 +137,11 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
     };
     let (mut already, mut changed) = (0u64, 0u64);
     let mut records: Vec<IngestedInput> = Vec::new();
+    // The key each object is recorded under, by the name the reader reports it with.
+    let mut keys: BTreeMap<String, String> = BTreeMap::new();
     discovery.found.retain(|f| {
         let Some(k) = key(f) else { return true };
+        keys.insert(f.path.display().to_string(), k.clone());
         if !args.force
             && let Some(prev) = known.get(&k)
         {
@@ -157,6 +165,7 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
             size: f.size,
             modified: f.modified,
             etag: f.etag.clone(),
+            damaged: None,
         });
         true
     });
@@ -215,8 +224,9 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
         }
         return Ok(Outcome::Failed);
     }
+    let unread = settle_failures(&totals.failed, &keys, &mut records);
     let rows_written = writer.rows();
-    let mut manifest = dataset.commit(writer, records, args.force)?;
+    let mut manifest = dataset.commit(writer, records, unread, args.force)?;
     if let Some(out) = &remote_out {
         if args.force {
             manifest.replaces = out.runs();
@@ -227,6 +237,7 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
         dataset: args.out.display().to_string(),
         files: totals.files,
         files_failed: totals.files_failed,
+        failed: totals.failed.clone(),
         already_ingested: already,
         changed_since_ingest: changed,
         outside_window: prepared.discovery.outside_window as u64,
@@ -267,6 +278,34 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
         return Ok(Outcome::Failed);
     }
     Ok(Outcome::Success)
+}
+
+/// Applies the run's failures to what it records: an object with records kept is recorded
+/// with its damage; one with nothing kept is dropped from the record (so the next run reads it
+/// again) and returned as unread.
+fn settle_failures(
+    failed: &[FailedInput],
+    keys: &BTreeMap<String, String>,
+    records: &mut Vec<IngestedInput>,
+) -> Vec<Unread> {
+    let mut unread = Vec::new();
+    for f in failed {
+        let Some(key) = keys.get(&f.path) else {
+            continue;
+        };
+        if f.records_kept {
+            if let Some(r) = records.iter_mut().find(|r| &r.path == key) {
+                r.damaged = Some(f.reason.clone());
+            }
+        } else {
+            records.retain(|r| &r.path != key);
+            unread.push(Unread {
+                path: key.clone(),
+                reason: f.reason.clone(),
+            });
+        }
+    }
+    unread
 }
 
 fn progress_bar() -> Option<indicatif::ProgressBar> {

@@ -188,6 +188,19 @@ pub struct RunTotals {
     pub text_bytes: u64,
     /// Objects that changed or disappeared while being read (counted in `files_failed` too).
     pub files_changed: u64,
+    /// Each object counted in `files_failed`, in the order they failed.
+    pub failed: Vec<FailedInput>,
+}
+
+/// An object that could not be read whole.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FailedInput {
+    /// Its name as shown in messages: the path as found, or the URL of an `s3://` object.
+    pub path: String,
+    /// Why, as reported.
+    pub reason: String,
+    /// Whether records of it were kept: the good part of a damaged object.
+    pub records_kept: bool,
 }
 
 enum Work {
@@ -856,6 +869,11 @@ fn fail(
 ) {
     if !fs.failed {
         totals.files_failed += 1;
+        totals.failed.push(FailedInput {
+            path: input.origin.name.to_string(),
+            reason: msg.to_string(),
+            records_kept: fs.counts.records > 0,
+        });
     }
     fs.failed = true;
     diag.file_error(input, msg);

@@ -52,6 +52,37 @@ pub struct IngestedInput {
     /// The object store's entity tag when ingested (`s3://` inputs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
+    /// Why the object could not be read whole, when only its good part was kept: recorded so
+    /// that it is not parsed (and its good part counted) twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub damaged: Option<String>,
+}
+
+/// An input a run could not read, and kept nothing of: not recorded as ingested, so the next
+/// run tries it again; remembered until it succeeds (see [`unread`]).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Unread {
+    /// Its path or URL, as in [`IngestedInput::path`].
+    pub path: String,
+    /// Why it could not be read.
+    pub reason: String,
+}
+
+/// The inputs that some run could not read and no run has ingested since: the holes in the
+/// dataset, each with the latest reason.
+pub fn unread(manifests: &[Manifest]) -> Vec<Unread> {
+    let ingested: std::collections::BTreeSet<&str> = manifests
+        .iter()
+        .flat_map(|m| &m.inputs)
+        .map(|i| i.path.as_str())
+        .collect();
+    let mut latest: BTreeMap<&str, &Unread> = BTreeMap::new();
+    for u in manifests.iter().flat_map(|m| &m.unread) {
+        if !ingested.contains(u.path.as_str()) {
+            latest.insert(&u.path, u);
+        }
+    }
+    latest.into_values().cloned().collect()
 }
 
 /// What one committed run wrote.
@@ -66,6 +97,9 @@ pub struct Manifest {
     /// Earlier runs whose files this run replaces (`--force`).
     #[serde(default)]
     pub replaces: Vec<String>,
+    /// Inputs the run could not read and did not record (see [`Unread`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<Unread>,
 }
 
 /// An open dataset, locked for writing.
@@ -218,6 +252,7 @@ impl Dataset {
         &self,
         w: RunWriter,
         inputs: Vec<IngestedInput>,
+        unread: Vec<Unread>,
         replace_all: bool,
     ) -> Result<Manifest> {
         let (run, files) = w.close()?;
@@ -231,6 +266,7 @@ impl Dataset {
             inputs,
             files,
             replaces,
+            unread,
         };
         let body = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Data(e.to_string()))?;
         let tmp = self.staging_dir(&run).join("manifest.json");

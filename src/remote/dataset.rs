@@ -143,6 +143,11 @@ impl S3Dataset {
     }
 
     /// Committed manifests, oldest first.
+    /// The committed runs' manifests, read now (a reader's view: what each run recorded).
+    pub fn read_manifests(&self) -> Result<Vec<Manifest>> {
+        block_on(self.manifests())?
+    }
+
     async fn manifests(&self) -> Result<Vec<Manifest>> {
         let dir = format!("{META}/commits");
         let listed = self

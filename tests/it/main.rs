@@ -10,6 +10,7 @@ mod cli;
 mod cluster;
 mod common;
 mod hostile;
+mod nothing_lost;
 mod queries;
 mod s3;
 mod sql;

@@ -577,3 +577,64 @@ fn a_killed_s3_ingest_never_shows_a_partial_dataset_and_the_rerun_is_exact() {
         assert_eq!(keys(&format!("{rel}/_vpcflow/lock")), Vec::<String>::new());
     }
 }
+
+#[test]
+fn an_object_refused_on_one_run_and_served_on_the_next_is_ingested_exactly_once() {
+    // mixed/ holds ok.log and denied.log, three records each; the reader may not GET denied.log.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = dir.path().join("ds");
+    let ds = ds.to_str().expect("path");
+    let ingest = |key: &Key| {
+        let (code, out, err) = run_as(key, &["ingest", &url("mixed/"), "--out", ds, "-o", "json"]);
+        let summary: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+        (code, summary)
+    };
+    let (code, first) = ingest(&server().reader);
+    assert_eq!(code, Some(2), "a refused object fails the run");
+    assert_eq!(first["records"], 3);
+    assert_eq!(first["failed"][0]["path"], url("mixed/denied.log"));
+    assert_eq!(first["failed"][0]["records_kept"], false);
+    assert!(
+        first["failed"][0]["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("access denied"),
+        "{first}"
+    );
+    // The dataset remembers the hole until it is filled: the audit names it.
+    let audit = |expect: usize| {
+        let (_, out, err) = run(&[
+            "audit",
+            ds,
+            "--inventory",
+            "sample-logs/inventory",
+            "-o",
+            "json",
+            "--no-html",
+            "-q",
+        ]);
+        let a: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+        let named: Vec<Value> = a["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["finding"] == "unreadable-inputs")
+            .map(|f| f["resource"].clone())
+            .collect();
+        assert_eq!(named.len(), expect, "{named:?}");
+        named
+    };
+    assert_eq!(audit(1), [Value::from(url("mixed/denied.log"))]);
+
+    // The next run (here with a key that may read it) takes the refused object, and only it.
+    let (code, second) = ingest(&server().admin);
+    assert_eq!(code, Some(0), "{second}");
+    assert_eq!(
+        (second["files"].clone(), second["records"].clone()),
+        (1.into(), 3.into())
+    );
+    assert_eq!(second["already_ingested"], 1);
+    let (code, out, err) = run(&["query", "SELECT count(*) AS n FROM flows", ds, "-o", "csv"]);
+    assert_eq!((code, out.as_str()), (Some(0), "n\n6\n"), "{err}");
+    audit(0);
+}
