@@ -45,6 +45,10 @@ pub enum Reason {
     ControlByte,
     /// The line is longer than the limit.
     LineTooLong,
+    /// An identifier holds something other than printable ASCII.
+    BadIdentifier,
+    /// Neither the interface nor the log status is given: nothing says what the line records.
+    NoSubject,
 }
 
 impl Reason {
@@ -60,6 +64,8 @@ impl Reason {
             Reason::InvalidUtf8 => "invalid-utf8",
             Reason::ControlByte => "control-byte",
             Reason::LineTooLong => "line-too-long",
+            Reason::BadIdentifier => "bad-identifier",
+            Reason::NoSubject => "no-interface-or-status",
         }
     }
 }
@@ -283,6 +289,8 @@ struct Plan {
     absent: Vec<usize>,
     start: Option<usize>,
     status: Option<usize>,
+    /// Where interface-id is, when the layout has it.
+    interface: Option<usize>,
     date_builder: Option<usize>,
 }
 
@@ -292,7 +300,7 @@ impl Plan {
         let mut kinds = Vec::with_capacity(layout.slots.len());
         let mut names = Vec::with_capacity(layout.slots.len());
         let mut fed = vec![false; cfg.projection.len()];
-        let (mut start, mut status) = (None, None);
+        let (mut start, mut status, mut interface) = (None, None, None);
         for (pos, slot) in layout.slots.iter().enumerate() {
             let column = cfg.columns.index_of(slot);
             let target = column.and_then(|c| cfg.projection.iter().position(|&p| p == c));
@@ -307,6 +315,7 @@ impl Plan {
                     match FIELDS[*i].name {
                         "start" => start = Some(pos),
                         "log_status" => status = Some(pos),
+                        "interface_id" => interface = Some(pos),
                         _ => {}
                     }
                 }
@@ -329,6 +338,7 @@ impl Plan {
             absent,
             start,
             status,
+            interface,
             date_builder,
         }
     }
@@ -568,6 +578,15 @@ impl<'c> Decoder<'c> {
                 }
             }
         }
+        // A VPC flow-log record names its interface or its log status (ECS and transit-gateway
+        // records may leave one of them out, never both).
+        if let (Some(i), Some(s)) = (self.plan.interface, self.plan.status)
+            && matches!((&vals[i], &vals[s]), (Val::Null, Val::Null))
+        {
+            let detail = "interface_id=- log_status=- (a record names at least one)".to_string();
+            self.reject(line, Reason::NoSubject, detail);
+            return;
+        }
         for (v, t) in vals.iter().zip(&self.plan.targets) {
             if let Some(t) = t {
                 self.builders[*t].append(v);
@@ -696,6 +715,13 @@ fn parse(kind: Kind, tok: &str) -> Result<Val<'_>, ParseError> {
             }
         }
         Kind::Text => Ok(Val::Text(Cow::Borrowed(tok))),
+        Kind::Id => {
+            if bytes.iter().all(|b| (0x21..=0x7e).contains(b)) {
+                Ok(Val::Text(Cow::Borrowed(tok)))
+            } else {
+                Err((Reason::BadIdentifier, " (expected printable ASCII)".into()))
+            }
+        }
         Kind::Encoded => {
             if bytes.contains(&b'%') {
                 percent_decode(bytes)

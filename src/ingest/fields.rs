@@ -23,6 +23,10 @@ pub enum Kind {
     Time,
     /// Free text, stored as Utf8.
     Text,
+    /// An identifier (of an account, interface, VPC, subnet, ...): printable ASCII only,
+    /// stored as Utf8. Neither its length nor its digits are checked: real records carry
+    /// `unknown` as an account, and shared samples obfuscate ids.
+    Id,
     /// Percent-encoded UTF-8 (tag values), decoded and stored as Utf8.
     Encoded,
     /// An IPv4 or IPv6 address, checked and stored as Utf8.
@@ -38,7 +42,7 @@ impl Kind {
             Kind::Int { .. } => DataType::Int32,
             Kind::Count => DataType::UInt64,
             Kind::Time => DataType::Timestamp(TimeUnit::Second, Some("UTC".into())),
-            Kind::Text | Kind::Encoded | Kind::Addr | Kind::Enum(_) => DataType::Utf8,
+            Kind::Text | Kind::Id | Kind::Encoded | Kind::Addr | Kind::Enum(_) => DataType::Utf8,
         }
     }
 
@@ -49,6 +53,7 @@ impl Kind {
             Kind::Count => "uint64",
             Kind::Time => "timestamp",
             Kind::Text => "string",
+            Kind::Id => "ascii id",
             Kind::Encoded => "string (percent-decoded)",
             Kind::Addr => "ip address",
             Kind::Enum(_) => "enum",
@@ -96,13 +101,13 @@ fields![
     (
         "account_id",
         2,
-        Kind::Text,
+        Kind::Id,
         "AWS account that owns the network interface; a 12-digit string or 'unknown'."
     ),
     (
         "interface_id",
         2,
-        Kind::Text,
+        Kind::Id,
         "Network interface (eni-...) the record was captured on."
     ),
     (
@@ -161,17 +166,12 @@ fields![
         Kind::Enum(STATUSES),
         "OK, NODATA (no traffic in the interval) or SKIPDATA (records were lost)."
     ),
-    ("vpc_id", 3, Kind::Text, "VPC of the network interface."),
-    (
-        "subnet_id",
-        3,
-        Kind::Text,
-        "Subnet of the network interface."
-    ),
+    ("vpc_id", 3, Kind::Id, "VPC of the network interface."),
+    ("subnet_id", 3, Kind::Id, "Subnet of the network interface."),
     (
         "instance_id",
         3,
-        Kind::Text,
+        Kind::Id,
         "Instance attached to the interface; null for requester-managed interfaces."
     ),
     (
@@ -197,7 +197,7 @@ fields![
     (
         "az_id",
         4,
-        Kind::Text,
+        Kind::Id,
         "Availability Zone ID (e.g. use1-az4) of the network interface."
     ),
     (
@@ -206,7 +206,7 @@ fields![
         Kind::Text,
         "wavelength, outpost or localzone, when the interface is in a sublocation."
     ),
-    ("sublocation_id", 4, Kind::Text, "ID of the sublocation."),
+    ("sublocation_id", 4, Kind::Id, "ID of the sublocation."),
     (
         "pkt_src_aws_service",
         5,
@@ -237,47 +237,47 @@ fields![
         Kind::Text,
         "Transit gateway flow logs: TransitGateway or TransitGatewayAttachment."
     ),
-    ("tgw_id", 6, Kind::Text, "Transit gateway ID."),
+    ("tgw_id", 6, Kind::Id, "Transit gateway ID."),
     (
         "tgw_attachment_id",
         6,
-        Kind::Text,
+        Kind::Id,
         "Transit gateway attachment ID."
     ),
     (
         "tgw_src_vpc_account_id",
         6,
-        Kind::Text,
+        Kind::Id,
         "Account of the source VPC attachment."
     ),
     (
         "tgw_dst_vpc_account_id",
         6,
-        Kind::Text,
+        Kind::Id,
         "Account of the destination VPC attachment."
     ),
     (
         "tgw_src_vpc_id",
         6,
-        Kind::Text,
+        Kind::Id,
         "Source VPC of the transit gateway flow."
     ),
     (
         "tgw_dst_vpc_id",
         6,
-        Kind::Text,
+        Kind::Id,
         "Destination VPC of the transit gateway flow."
     ),
     (
         "tgw_src_subnet_id",
         6,
-        Kind::Text,
+        Kind::Id,
         "Source subnet of the transit gateway flow."
     ),
     (
         "tgw_dst_subnet_id",
         6,
-        Kind::Text,
+        Kind::Id,
         "Destination subnet of the transit gateway flow."
     ),
     (
@@ -295,19 +295,19 @@ fields![
     (
         "tgw_src_az_id",
         6,
-        Kind::Text,
+        Kind::Id,
         "Availability Zone ID of the source attachment."
     ),
     (
         "tgw_dst_az_id",
         6,
-        Kind::Text,
+        Kind::Id,
         "Availability Zone ID of the destination attachment."
     ),
     (
         "tgw_pair_attachment_id",
         6,
-        Kind::Text,
+        Kind::Id,
         "The other attachment of the flow (egress or ingress side)."
     ),
     (
@@ -355,19 +355,19 @@ fields![
     (
         "ecs_container_instance_id",
         7,
-        Kind::Text,
+        Kind::Id,
         "ECS container instance ID (EC2 capacity only)."
     ),
     (
         "ecs_container_id",
         7,
-        Kind::Text,
+        Kind::Id,
         "Runtime ID of the task's first container."
     ),
     (
         "ecs_second_container_id",
         7,
-        Kind::Text,
+        Kind::Id,
         "Runtime ID of the task's second container."
     ),
     (
@@ -383,7 +383,7 @@ fields![
         "ARN of the task definition."
     ),
     ("ecs_task_arn", 7, Kind::Text, "ARN of the ECS task."),
-    ("ecs_task_id", 7, Kind::Text, "ID of the ECS task."),
+    ("ecs_task_id", 7, Kind::Id, "ID of the ECS task."),
     (
         "reject_reason",
         8,
@@ -393,7 +393,7 @@ fields![
     (
         "resource_id",
         9,
-        Kind::Text,
+        Kind::Id,
         "Regional NAT gateway associated with the traffic."
     ),
     (
@@ -447,25 +447,25 @@ fields![
     (
         "next_hop_interface_id",
         11,
-        Kind::Text,
+        Kind::Id,
         "Network interface of the next hop."
     ),
     (
         "next_hop_subnet_id",
         11,
-        Kind::Text,
+        Kind::Id,
         "Subnet of the next-hop interface."
     ),
     (
         "next_hop_az_id",
         11,
-        Kind::Text,
+        Kind::Id,
         "Availability Zone ID of the next-hop interface."
     ),
     (
         "next_hop_vpc_id",
         11,
-        Kind::Text,
+        Kind::Id,
         "VPC of the next-hop interface."
     ),
     (
