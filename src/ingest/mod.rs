@@ -71,7 +71,7 @@ pub fn prepare_found(discovery: Discovery, opts: &ReadOptions) -> Result<Prepare
                 return layout.clone();
             }
             if f.path.as_os_str() == "-" {
-                return fallback.clone();
+                return source::stdin_layout(&fallback, max_line);
             }
             source::first_layout(&f.path, &fallback, max_line).unwrap_or_else(|_| fallback.clone())
         })

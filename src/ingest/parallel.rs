@@ -382,9 +382,15 @@ fn read_one(
 ) -> bool {
     let is_stdin = input.path.as_os_str() == "-";
     let (reader, raw_size): (Box<dyn Read + Send>, u64) = if is_stdin {
-        let mut stdin = std::io::stdin();
+        let mut stdin = source::stdin_reader();
         let mut head = [0u8; 2];
-        let n = stdin.read(&mut head).unwrap_or(0);
+        let mut n = 0;
+        while n < 2 {
+            match stdin.read(&mut head[n..]) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => n += k,
+            }
+        }
         let chained = std::io::Cursor::new(head[..n].to_vec()).chain(stdin);
         match source::sniff(&head[..n]) {
             SourceKind::Gzip => (

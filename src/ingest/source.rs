@@ -43,6 +43,55 @@ pub fn sniff(head: &[u8]) -> SourceKind {
     }
 }
 
+/// What was read of standard input to learn its layout before a run, for the run to read
+/// again first: standard input can be read only once.
+static STDIN_HEAD: std::sync::Mutex<Option<Vec<u8>>> = std::sync::Mutex::new(None);
+
+/// How much of standard input is read ahead for its header line.
+const STDIN_HEAD_BYTES: usize = 64 << 10;
+
+/// The layout standard input starts with (its header line, else `fallback`), read from its
+/// first 64 KiB (inflated if gzip), which are kept for [`stdin_reader`].
+pub fn stdin_layout(fallback: &Layout, max_line: usize) -> Layout {
+    let mut head = Vec::new();
+    let mut stdin = std::io::stdin().lock();
+    let mut eof = false;
+    let mut buf = [0u8; 8 << 10];
+    while head.len() < STDIN_HEAD_BYTES {
+        match stdin.read(&mut buf) {
+            Ok(0) => {
+                eof = true;
+                break;
+            }
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+        // Plain text: its first line is enough.
+        if sniff(&head) == SourceKind::Plain && head.contains(&b'\n') {
+            break;
+        }
+    }
+    let layout = match sniff(&head) {
+        SourceKind::Gzip => text_layout(MultiGzDecoder::new(&head[..]), eof, fallback, max_line),
+        _ => text_layout(&head[..], eof, fallback, max_line),
+    };
+    if let Ok(mut kept) = STDIN_HEAD.lock() {
+        *kept = Some(head);
+    }
+    layout.unwrap_or_else(|| fallback.clone())
+}
+
+/// Standard input from its first byte: what [`stdin_layout`] read ahead, then the rest.
+pub fn stdin_reader() -> impl Read + Send {
+    let head = STDIN_HEAD
+        .lock()
+        .ok()
+        .and_then(|mut kept| kept.take())
+        .unwrap_or_default();
+    std::io::Cursor::new(head).chain(std::io::stdin())
+}
+
 /// Opens a file and sniffs its kind.
 pub fn open(path: &Path) -> Result<(File, SourceKind)> {
     let mut f = File::open(path).map_err(|e| Error::io(path, e))?;

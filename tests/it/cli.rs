@@ -1340,3 +1340,43 @@ fn identifiers_are_printable_ascii_but_not_checked_further() {
     assert!(err.contains("<stdin>:6: no-interface-or-status"), "{err}");
     assert_eq!(err.lines().count(), 2, "{err}");
 }
+
+#[test]
+fn standard_input_keeps_the_values_of_unknown_header_fields() {
+    // A header with a field vpcflow does not know, then 3000 records (about 150 KB, more than
+    // is read ahead for the header): every record arrives once, with its unknown value.
+    let mut text = String::from("version interface-id bytes log-status my-field\n");
+    for i in 0..3000 {
+        text.push_str(&format!("2 eni-0a1b2c3d4e5f60718 {i} OK value-{i}\n"));
+    }
+    let expected_bytes: u64 = (0..3000).sum();
+    for gzip in [false, true] {
+        let input = if gzip {
+            use std::io::Write;
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(text.as_bytes()).expect("gzip");
+            e.finish().expect("gzip")
+        } else {
+            text.clone().into_bytes()
+        };
+        let out = vpcflow()
+            .args([
+                "query",
+                "SELECT count(*) AS n, sum(bytes) AS b, count(DISTINCT my_field) AS v, \
+                 min(my_field) AS first FROM flows",
+                "-o",
+                "csv",
+                "-q",
+                "-",
+            ])
+            .write_stdin(input)
+            .output()
+            .expect("run");
+        assert_eq!(
+            stdout_of(&out),
+            format!("n,b,v,first\n3000,{expected_bytes},3000,value-0\n"),
+            "gzip {gzip}: {}",
+            stderr_of(&out)
+        );
+    }
+}
