@@ -125,9 +125,8 @@ pub struct Summary {
 /// output opens with [`Coverage::banner`].
 #[derive(Clone, Debug, Serialize)]
 pub struct Coverage {
-    /// `complete`, `partial` (a threshold was not met) or `nothing` (no record in the window:
-    /// no finding is given and the run exits 2).
-    pub status: String,
+    /// How much was seen.
+    pub status: Seen,
     /// What was not seen, one sentence each.
     pub gaps: Vec<String>,
     /// The sentence every output opens with when `status` is not `complete`.
@@ -156,6 +155,18 @@ pub struct Coverage {
     pub skipdata_share: f64,
     /// Whether the coverage fails the run (`--fail-on coverage` and a gap).
     pub fails: bool,
+}
+
+/// How much of the estate the audit saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Seen {
+    /// Every threshold of `[coverage]` was met.
+    Complete,
+    /// Some threshold was not: every output opens with the banner.
+    Partial,
+    /// No record in the window: no finding is given and the run exits 2.
+    Nothing,
 }
 
 /// One ENI's row of the coverage report.
@@ -199,7 +210,7 @@ fn coverage_of(
     let unknown = logged.iter().filter(|e| !e.in_inventory).count();
     let skipdata_hours: f64 = enis.iter().map(|e| e.skipdata_hours).sum();
     let mut c = Coverage {
-        status: String::new(),
+        status: Seen::Complete,
         gaps: Vec::new(),
         banner: None,
         records,
@@ -217,7 +228,7 @@ fn coverage_of(
     };
     let percent = |v: f64| format!("{:.0}%", v * 100.0);
     if records == 0 {
-        c.status = "nothing".into();
+        c.status = Seen::Nothing;
         c.gaps.push("no flow-log record in the window".into());
         c.banner = Some(
             "Nothing seen: no flow-log record in the window, so no advice is given. Check that \
@@ -258,10 +269,8 @@ fn coverage_of(
             percent(c.skipdata_share)
         ));
     }
-    if c.gaps.is_empty() {
-        c.status = "complete".into();
-    } else {
-        c.status = "partial".into();
+    if !c.gaps.is_empty() {
+        c.status = Seen::Partial;
         c.banner = Some(format!(
             "Partial coverage: {}. Endpoints are called idle only where their own ENIs were seen \
              logging through the window, and every byte figure is a lower bound.",
@@ -427,7 +436,7 @@ pub async fn run(
     let coverage = coverage_of(&seen, bounds, records, &config.coverage)?;
     let mut all = Vec::new();
     // With nothing seen, silence would read as advice: no finding at all.
-    let findings = if coverage.status == "nothing" {
+    let findings = if coverage.status == Seen::Nothing {
         &[]
     } else {
         FINDINGS
@@ -522,7 +531,7 @@ pub fn complete(
     audit.summary.findings = audit.findings.len();
     audit.summary.monthly_usd = (positive * 100.0).round() / 100.0;
     audit.summary.below_minimum = total - audit.findings.len();
-    audit.coverage.fails = audit.coverage.status != "complete"
+    audit.coverage.fails = audit.coverage.status != Seen::Complete
         && config.fail.on.iter().any(|k| k == "all" || k == COVERAGE);
     audit.fail.failing =
         audit.findings.iter().filter(|f| f.fails).count() + usize::from(audit.coverage.fails);
@@ -656,7 +665,7 @@ mod tests {
             eni(false, 2, 0.0, "10:30", "11:00"),
         ];
         let c = coverage_of(&enis, window("10:00", "20:00"), 20, &limits).expect("coverage");
-        assert_eq!(c.status, "partial");
+        assert_eq!(c.status, Seen::Partial);
         assert_eq!(c.logged_hours, 8.0);
         assert_eq!(c.window_share, 0.8);
         assert_eq!((c.inventory_enis, c.inventory_enis_logged), (4, 3));
@@ -679,11 +688,11 @@ mod tests {
             ..limits.clone()
         };
         let c = coverage_of(&enis, window("10:00", "20:00"), 20, &lenient).expect("coverage");
-        assert_eq!((c.status.as_str(), c.banner), ("complete", None));
+        assert_eq!((c.status, c.banner), (Seen::Complete, None));
 
         // No record: nothing seen.
         let c = coverage_of(&enis[3..4], window("10:00", "20:00"), 0, &limits).expect("coverage");
-        assert_eq!(c.status, "nothing");
+        assert_eq!(c.status, Seen::Nothing);
         assert!(c.banner.expect("banner").starts_with("Nothing seen"));
     }
 }

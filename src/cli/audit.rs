@@ -243,7 +243,7 @@ pub fn run(mut args: AuditArgs, opts: RunOptions) -> Result<Outcome> {
     let outcome = finish(&reporter, &totals, &args.input)?;
     // With no record in the window the audit gave no advice: a script must notice (unless the
     // inputs were already reported empty or unreadable).
-    if audit.coverage.status == "nothing" && outcome == Outcome::Success {
+    if audit.coverage.status == audit::Seen::Nothing && outcome == Outcome::Success {
         let window = match (&audit.window.since, &audit.window.until) {
             (Some(s), Some(u)) => format!("{s} to {u}"),
             _ => "none given".to_string(),

@@ -38,6 +38,11 @@ pub struct IngestArgs {
     /// earlier runs is replaced when this run commits.
     #[arg(long)]
     pub force: bool,
+    /// For an `s3://` dataset: how long its lock holds without renewal (it is renewed every
+    /// third of this while the ingest runs). A lock left by an ingest that died is taken over
+    /// once this has passed since its last renewal.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub lock_lease: std::time::Duration,
     /// `json` prints a machine-readable run summary on stdout.
     #[arg(long, short, value_enum, default_value_t = SummaryFormat::Text)]
     pub output: SummaryFormat,
@@ -122,7 +127,10 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
     // A dataset in S3 is written through a local staging dataset, then committed to S3.
     let (dataset, remote_out, _staging) = if remote::is_remote(&args.out) {
         let conn = args.input.connection(args.region.as_deref());
-        let out = S3Dataset::open(&args.out.to_string_lossy(), &conn)?;
+        let out = S3Dataset::open(&args.out.to_string_lossy(), &conn, args.lock_lease)?;
+        if let Some(warning) = out.took_over() {
+            reporter.warn(warning);
+        }
         let staging = tempfile::Builder::new()
             .prefix("vpcflow-ingest-")
             .tempdir()

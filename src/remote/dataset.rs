@@ -9,18 +9,20 @@
 //! Readers list `flows/`, so they never see an object of an uncommitted run, and S3 never shows
 //! a partly written object; a reader that finds a committed run still staged (being moved in,
 //! or its ingest died doing so) refuses with an error rather than read part of it. A lock
-//! object (`_vpcflow/lock`, put only if absent) keeps two ingests apart; one that died leaves
-//! it, and the error says how to remove it.
+//! object (`_vpcflow/lock`, held on a lease: see [`super::lease`]) keeps two ingests apart;
+//! one that died leaves it, and the next ingest takes it over once its lease has run out.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path as FsPath;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::TryStreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, WriteMultipart};
 
+use super::lease::Lease;
 use super::{Connection, S3Url, block_on, describe, key_path};
 use crate::error::{Error, Result};
 use crate::ingest::sink::{FLOWS_DIR, IngestedInput, Manifest};
@@ -34,8 +36,8 @@ const PART: usize = 16 << 20;
 pub struct S3Dataset {
     store: Arc<dyn ObjectStore>,
     url: S3Url,
-    /// The lock's key while this ingest holds it.
-    lock: Option<Path>,
+    /// The lock while this ingest holds it.
+    lock: Option<Lease>,
     /// The committed runs, read once when an ingest opens the dataset (the lock keeps them as
     /// they are until it commits).
     committed: Vec<Manifest>,
@@ -88,35 +90,25 @@ impl S3Dataset {
         Ok(Some(ds))
     }
 
-    /// Opens the dataset at `url` for an ingest: takes its lock, rolls committed runs forward
-    /// and deletes what uncommitted runs left.
-    pub fn open(url: &str, conn: &Connection) -> Result<S3Dataset> {
+    /// Opens the dataset at `url` for an ingest: takes its lock on a `lease` (or takes over
+    /// one whose lease ran out), rolls committed runs forward and deletes what uncommitted runs
+    /// left.
+    pub fn open(url: &str, conn: &Connection, lease: Duration) -> Result<S3Dataset> {
         let mut ds = S3Dataset::at(url, conn)?;
-        let lock = ds.key(&format!("{META}/lock"));
-        let body = serde_json::json!({
-            "pid": std::process::id(),
-            "started": chrono::Utc::now().to_rfc3339(),
-        })
-        .to_string();
-        let put = block_on(async {
-            let opts = PutOptions::from(PutMode::Create);
-            ds.store.put_opts(&lock, body.into(), opts).await
-        })?;
-        match put {
-            Ok(_) => ds.lock = Some(lock),
-            Err(object_store::Error::AlreadyExists { .. })
-            | Err(object_store::Error::Precondition { .. }) => {
-                return Err(Error::Usage(format!(
-                    "{}: another vpcflow ingest is writing to this dataset; try again when it \
-                     ends (if none is running, one died: delete {})",
-                    ds.display(""),
-                    ds.display(&format!("{META}/lock"))
-                )));
-            }
-            Err(e) => return Err(Error::input(ds.display(""), describe(&e))),
-        }
+        let key = ds.key(&format!("{META}/lock"));
+        ds.lock = Some(Lease::acquire(
+            ds.store.clone(),
+            key,
+            &ds.display(""),
+            lease,
+        )?);
         ds.committed = ds.recover()?;
         Ok(ds)
+    }
+
+    /// The warning to give when this ingest took over the lock of one whose lease ran out.
+    pub fn took_over(&self) -> Option<&str> {
+        self.lock.as_ref().and_then(|l| l.took_over.as_deref())
     }
 
     fn key(&self, rel: &str) -> Path {
@@ -265,6 +257,10 @@ impl S3Dataset {
                 self.upload(&local.join(rel), &format!("{staged}/{rel}"))
                     .await?;
             }
+            // A stalled ingest whose lock another took over must not commit.
+            if let Some(lock) = &self.lock {
+                lock.check(&self.display(""))?;
+            }
             let body = serde_json::to_vec_pretty(m).map_err(|e| Error::Data(e.to_string()))?;
             let manifest = format!("{META}/commits/{}.json", m.run);
             self.store
@@ -309,15 +305,6 @@ impl S3Dataset {
         }
         parts.finish().await.map_err(self.failed(rel))?;
         Ok(())
-    }
-}
-
-impl Drop for S3Dataset {
-    fn drop(&mut self) {
-        if let Some(lock) = self.lock.take() {
-            let store = self.store.clone();
-            let _ = block_on(async move { store.delete(&lock).await });
-        }
     }
 }
 

@@ -8,6 +8,7 @@
 //! `ingest::source`. Datasets that `ingest` writes to S3 are `dataset`'s.
 
 pub mod dataset;
+pub mod lease;
 
 use std::collections::HashMap;
 use std::io::{Cursor, Write};

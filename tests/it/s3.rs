@@ -638,3 +638,86 @@ fn an_object_refused_on_one_run_and_served_on_the_next_is_ingested_exactly_once(
     assert_eq!((code, out.as_str()), (Some(0), "n\n6\n"), "{err}");
     audit(0);
 }
+
+#[test]
+fn a_lock_left_by_a_killed_ingest_is_taken_over_after_its_lease() {
+    let base = format!("datasets-{}/lease", std::process::id());
+    let out = url(&base);
+    let held = || {
+        keys(&format!("{base}/_vpcflow/"))
+            .iter()
+            .any(|k| k.ends_with("/_vpcflow/lock"))
+    };
+    let lease = ["--lock-lease", "2s"];
+    // An ingest killed (-9) while it holds the lock: the lock stays behind.
+    let mut child = process_as(&server().reader)
+        .args(["ingest", &url("sample/AWSLogs/"), "--out", &out, "-q"])
+        .args(lease)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let began = std::time::Instant::now();
+    while !held() {
+        assert!(
+            began.elapsed().as_secs() < 60,
+            "the ingest never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "killed while it runs"
+    );
+    let killed = child.id();
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    assert!(held(), "a killed ingest leaves its lock");
+
+    // Within the lease the lock holds: refused, naming the holder.
+    let (code, _, err) = run(&[
+        "ingest",
+        &url("sample/AWSLogs/"),
+        "--out",
+        &out,
+        lease[0],
+        lease[1],
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("another vpcflow ingest (") && err.contains(&format!("process {killed})")),
+        "{err}"
+    );
+    // Once the lease has run out, the next ingest takes it over, says so, and completes.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let (code, _, err) = run(&[
+        "ingest",
+        &url("sample/AWSLogs/"),
+        "--out",
+        &out,
+        lease[0],
+        lease[1],
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("took over the lock of") && err.contains(&format!("process {killed},")),
+        "{err}"
+    );
+    assert!(!held(), "the lock is released");
+    let count = |input: &str| {
+        let (code, out, err) = run(&[
+            "query",
+            "SELECT count(*) AS n FROM flows",
+            input,
+            "-o",
+            "csv",
+        ]);
+        assert_eq!(code, Some(0), "{err}");
+        out
+    };
+    assert_eq!(
+        count(&out),
+        count(&url("sample/AWSLogs/")),
+        "exactly the records"
+    );
+}
