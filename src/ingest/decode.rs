@@ -982,8 +982,10 @@ mod tests {
         let d = run(
             "2 1 eni-1 10.0.0.1 10.0.0.2 1 22 6 1 1 1 1 ACCEPT \x01OK\n2 1 eni-\u{e9} 10.0.0.1 10.0.0.2 1 22 6 1 1 1 1 ACCEPT OK\n",
         );
-        assert_eq!(d.bad.len(), 1);
+        // Multi-byte UTF-8 is no control byte; in an identifier it is not ASCII either.
+        assert_eq!(d.bad.len(), 2);
         assert_eq!(d.bad[0].reason, Reason::ControlByte);
-        assert_eq!(d.counts.records, 1);
+        assert_eq!(d.bad[1].reason, Reason::BadIdentifier);
+        assert_eq!(d.counts.records, 0);
     }
 }

@@ -96,12 +96,8 @@ impl S3Dataset {
     pub fn open(url: &str, conn: &Connection, lease: Duration) -> Result<S3Dataset> {
         let mut ds = S3Dataset::at(url, conn)?;
         let key = ds.key(&format!("{META}/lock"));
-        ds.lock = Some(Lease::acquire(
-            ds.store.clone(),
-            key,
-            &ds.display(""),
-            lease,
-        )?);
+        let (shown, lock) = (ds.display(""), ds.display(&format!("{META}/lock")));
+        ds.lock = Some(Lease::acquire(ds.store.clone(), key, &shown, &lock, lease)?);
         ds.committed = ds.recover()?;
         Ok(ds)
     }

@@ -99,12 +99,14 @@ fn holder() -> String {
 }
 
 impl Lease {
-    /// Takes the lock at `key` (`shown` names the dataset in errors), or takes it over when
-    /// its holder's lease ran out; renews it every third of `lease` from then on.
+    /// Takes the lock at `key` (`shown` names the dataset in errors, `lock` the lock's URL), or
+    /// takes it over when its holder's lease ran out; renews it every third of `lease` from then
+    /// on.
     pub fn acquire(
         store: Arc<dyn ObjectStore>,
         key: Path,
         shown: &str,
+        lock: &str,
         lease: Duration,
     ) -> Result<Lease> {
         let me = holder();
@@ -144,12 +146,17 @@ impl Lease {
             let expires = held.expires(lease);
             if expires.is_none_or(|t| t > Utc::now()) {
                 let until = expires.map_or_else(
-                    || "when its lock is deleted".to_string(),
-                    |t| format!("if it does not renew its lock by {}", t.to_rfc3339()),
+                    || format!("its lock says no time: if none is running, delete {lock}"),
+                    |t| {
+                        format!(
+                            "it is taken over if it does not renew its lock by {}",
+                            t.to_rfc3339()
+                        )
+                    },
                 );
                 return Err(Error::Usage(format!(
                     "{shown}: another vpcflow ingest ({}) is writing to this dataset; try again \
-                     when it ends (it is taken over {until})",
+                     when it ends ({until})",
                     held.who()
                 )));
             }

@@ -475,7 +475,8 @@ fn an_s3_dataset_is_written_whole_incrementally_and_one_ingest_at_a_time() {
     assert_eq!(rebuilt["records"].as_u64(), Some(3));
     assert_eq!(count(), "n\n3\n");
 
-    // A lock left by another ingest (or one that died) stops this one, and says how to clear it.
+    // A lock that says neither who holds it nor when it was renewed stops this one, and says
+    // how to clear it.
     let lock = format!("{base}locked/_vpcflow/lock");
     put(&[(lock.as_str(), b"{}".as_slice())]);
     let (code, _, err) = run(&[
@@ -488,7 +489,7 @@ fn an_s3_dataset_is_written_whole_incrementally_and_one_ingest_at_a_time() {
     ]);
     assert_eq!(code, Some(2), "{err}");
     assert!(
-        err.contains("another vpcflow ingest is writing to this dataset"),
+        err.contains("another vpcflow ingest (an unknown ingest) is writing to this dataset"),
         "{err}"
     );
     assert!(err.contains(&format!("delete {}", url(&lock))), "{err}");
