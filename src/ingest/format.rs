@@ -96,11 +96,14 @@ impl Layout {
             .iter()
             .map(|n| {
                 let mut name = n.clone();
-                while !seen.insert(name.clone()) {
+                // A renamed repeat never takes a known field's name (`asg_tag` twice must not
+                // become the known `asg_tag_2`): printed back, it would read as that field.
+                while seen.contains(&name) || (name != *n && fields::lookup(&name).is_some()) {
                     let k = suffix.entry(n.as_str()).or_insert(1);
                     *k += 1;
                     name = format!("{n}_{k}");
                 }
+                seen.insert(name.clone());
                 match fields::lookup(&name) {
                     Some(i) if name == *n => Slot::Known(i),
                     _ => Slot::Unknown(name),
@@ -260,6 +263,16 @@ mod tests {
         let l = Layout::parse_header(b"version vpc-id vpc-id subnet-id dstaddr").expect("header");
         assert_eq!(l.header(), "version vpc-id vpc_id_2 subnet-id dstaddr");
         assert_eq!(Layout::parse_header(l.header().as_bytes()), Some(l));
+    }
+
+    #[test]
+    fn a_renamed_repeat_never_takes_a_known_fields_name() {
+        // asg-tag twice: the second is not the known field asg_tag_2 (found by fuzzing).
+        let l = Layout::parse_header(b"version interface-id asg-tag bytes asg_tag log-status")
+            .expect("a header");
+        assert_eq!(l.slots[4], Slot::Unknown("asg_tag_3".into()));
+        let again = Layout::parse_header(l.header().as_bytes());
+        assert_eq!(again.as_ref(), Some(&l), "{}", l.header());
     }
 
     #[test]
