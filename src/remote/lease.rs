@@ -20,7 +20,7 @@ use super::{block_on, describe};
 use crate::error::{Error, Result};
 
 /// The lock object's body.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct Held {
     /// Who holds it: host and process.
     #[serde(default)]
@@ -136,13 +136,7 @@ impl Lease {
                 Err(object_store::Error::NotFound { .. }) => continue,
                 Err(e) => return Err(Error::input(shown, describe(&e))),
             };
-            let held: Held = serde_json::from_slice(&bytes).unwrap_or(Held {
-                holder: None,
-                started: None,
-                renewed: None,
-                lease_seconds: None,
-                pid: None,
-            });
+            let held: Held = serde_json::from_slice(&bytes).unwrap_or_default();
             let expires = held.expires(lease);
             if expires.is_none_or(|t| t > Utc::now()) {
                 let until = expires.map_or_else(

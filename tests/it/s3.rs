@@ -675,15 +675,12 @@ fn a_lock_left_by_a_killed_ingest_is_taken_over_after_its_lease() {
     child.wait().expect("wait");
     assert!(held(), "a killed ingest leaves its lock");
 
+    let ingest = || {
+        let input = url("sample/AWSLogs/");
+        run(&["ingest", &input, "--out", &out, lease[0], lease[1]])
+    };
     // Within the lease the lock holds: refused, naming the holder.
-    let (code, _, err) = run(&[
-        "ingest",
-        &url("sample/AWSLogs/"),
-        "--out",
-        &out,
-        lease[0],
-        lease[1],
-    ]);
+    let (code, _, err) = ingest();
     assert_eq!(code, Some(2));
     assert!(
         err.contains("another vpcflow ingest (") && err.contains(&format!("process {killed})")),
@@ -691,14 +688,7 @@ fn a_lock_left_by_a_killed_ingest_is_taken_over_after_its_lease() {
     );
     // Once the lease has run out, the next ingest takes it over, says so, and completes.
     std::thread::sleep(std::time::Duration::from_millis(2500));
-    let (code, _, err) = run(&[
-        "ingest",
-        &url("sample/AWSLogs/"),
-        "--out",
-        &out,
-        lease[0],
-        lease[1],
-    ]);
+    let (code, _, err) = ingest();
     assert_eq!(code, Some(0), "{err}");
     assert!(
         err.contains("took over the lock of") && err.contains(&format!("process {killed},")),
