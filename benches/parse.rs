@@ -80,7 +80,6 @@ fn run_pipeline(paths: &[PathBuf], layout: &Layout, threads: usize) -> usize {
             path: p.clone(),
             origin: Origin {
                 name: Arc::from(p.display().to_string()),
-                path_date: None,
             },
             layout: Arc::new(layout.clone()),
             stamp: None,
@@ -115,7 +114,6 @@ fn benches(c: &mut Criterion) {
         let cfg = DecodeConfig::new(Columns::default(), None);
         let origin = Origin {
             name: "bench".into(),
-            path_date: None,
         };
         let layout = Arc::new(case.layout.clone());
         g.bench_function("decode-only/1-thread", |b| {

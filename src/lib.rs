@@ -16,7 +16,7 @@
 //!
 //! let text = b"2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n";
 //! let cfg = DecodeConfig::new(Columns::default(), None);
-//! let origin = Origin { name: "example.log".into(), path_date: None };
+//! let origin = Origin { name: "example.log".into() };
 //! let out = decode(text, Arc::new(Layout::default_v2()), true, &cfg, &origin);
 //! assert_eq!(out.counts.records, 1);
 //! assert!(out.bad.is_empty());

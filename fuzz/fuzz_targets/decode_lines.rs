@@ -26,7 +26,6 @@ fuzz_target!(|data: &[u8]| {
     cfg.batch_rows = 1 + usize::from(choice >> 4);
     let origin = Origin {
         name: "fuzz.log".into(),
-        path_date: None,
     };
     let layout = Arc::new(layout);
     let whole = decode(text, layout.clone(), true, &cfg, &origin);

@@ -52,7 +52,6 @@ fn parse(path: &std::path::Path, opts: RunOptions) -> (RecordBatch, Vec<String>,
         path: path.to_path_buf(),
         origin: Origin {
             name: "fuzz".into(),
-            path_date: None,
         },
         layout: Arc::new(Layout::default_v2()),
         stamp: None,

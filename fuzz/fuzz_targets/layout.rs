@@ -29,7 +29,6 @@ fuzz_target!(|data: &[u8]| {
         let cfg = DecodeConfig::new(columns, None);
         let origin = Origin {
             name: "fuzz.log".into(),
-            path_date: None,
         };
         let d = decode(line, Arc::new(layout), false, &cfg, &origin);
         let rows: usize = d.batches.iter().map(|b| b.num_rows()).sum();

@@ -13,7 +13,7 @@ use super::query::runtime;
 use crate::error::{Error, Result};
 use crate::ingest::format::DATE_COLUMN;
 use crate::ingest::parallel::RunOptions;
-use crate::ingest::sink::{FLOWS_DIR, is_dataset};
+use crate::ingest::sink::{FLOWS_DIR, UNKNOWN_DATE, is_dataset};
 use crate::sql::session::{FlowsSource, session};
 
 /// Arguments of `vpcflow athena-ddl`.
@@ -96,7 +96,8 @@ pub fn run(args: AthenaArgs, opts: RunOptions) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// The earliest `date=YYYY-MM-DD` partition of the dataset.
+/// The earliest `date=YYYY-MM-DD` partition of the dataset (records without a date stay
+/// outside Athena's projection).
 fn first_day(root: &std::path::Path) -> Result<String> {
     let dir = root.join(FLOWS_DIR);
     let prefix = format!("{DATE_COLUMN}=");
@@ -104,6 +105,7 @@ fn first_day(root: &std::path::Path) -> Result<String> {
     entries
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter_map(|name| Some(name.strip_prefix(&prefix)?.to_string()))
+        .filter(|day| day != UNKNOWN_DATE)
         .min()
         .ok_or_else(|| Error::Data(format!("{}: the dataset holds no records", dir.display())))
 }

@@ -13,7 +13,7 @@ use super::{InputArgs, Outcome};
 use crate::audit::config::Config;
 use crate::audit::{self, InputsSeen, render};
 use crate::error::{Error, Result};
-use crate::ingest::discover::{dataset_root, parse_time};
+use crate::ingest::discover::{dataset_root, parse_time, path_info};
 use crate::ingest::parallel::RunOptions;
 use crate::ingest::sink::{read_manifests, unread};
 use crate::sql::queries::Report;
@@ -266,7 +266,10 @@ pub fn run(mut args: AuditArgs, opts: RunOptions) -> Result<Outcome> {
 
 /// The inputs that earlier ingests into the audited dataset could not read and none has read
 /// since (`path: reason`, as the reader's errors): their records are missing from every figure.
+/// Those whose path names a time outside the audit's window are left out (their records could
+/// not be in it); those whose path names none are listed whatever the window.
 fn earlier_unread(input: &InputArgs, region: Option<&str>) -> Result<Vec<String>> {
+    let window = input.read_options()?.window;
     let manifests = if let Some(root) = dataset_root(&input.inputs) {
         read_manifests(&root)?
     } else if let Some(ds) = input.remote_dataset(region)? {
@@ -276,6 +279,7 @@ fn earlier_unread(input: &InputArgs, region: Option<&str>) -> Result<Vec<String>
     };
     Ok(unread(&manifests)
         .into_iter()
+        .filter(|u| window.admits(&path_info(std::path::Path::new(&u.path))))
         .map(|u| {
             format!(
                 "{}: an earlier ingest could not read it ({}); the next ingest tries it again",

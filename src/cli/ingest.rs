@@ -3,7 +3,7 @@
 //! `s3://` objects by URL, size and ETag). Only what was read is recorded as ingested: an
 //! object that could not be read, with nothing kept of it, is left for the next run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,7 +18,7 @@ use crate::ingest::decode::DecodeConfig;
 use crate::ingest::discover::Found;
 use crate::ingest::parallel::{self, FailedInput, RunOptions};
 use crate::ingest::prepare_found;
-use crate::ingest::sink::{Dataset, IngestedInput, Unread};
+use crate::ingest::sink::{Dataset, IngestedInput, Manifest, Unread};
 use crate::remote;
 use crate::remote::dataset::S3Dataset;
 
@@ -38,6 +38,12 @@ pub struct IngestArgs {
     /// earlier runs is replaced when this run commits.
     #[arg(long)]
     pub force: bool,
+    /// Read again the inputs recorded as damaged (only their good part was kept) that this
+    /// run finds, with the other inputs of the runs that hold them: those runs are replaced
+    /// when this one commits, so that no record counts twice. For an object repaired or
+    /// delivered again after a damaged read.
+    #[arg(long, conflicts_with = "force")]
+    pub retry_damaged: bool,
     /// For an `s3://` dataset: how long its lock holds without renewal (it is renewed every
     /// third of this while the ingest runs). A lock left by an ingest that died is taken over
     /// once this has passed since its last renewal.
@@ -72,6 +78,8 @@ pub struct Summary {
     pub failed: Vec<FailedInput>,
     /// Objects skipped because they were ingested before.
     pub already_ingested: u64,
+    /// Damaged objects read again (`--retry-damaged`).
+    pub damaged_retried: u64,
     /// Objects skipped because they changed since they were ingested.
     pub changed_since_ingest: u64,
     /// Objects skipped by --since/--until.
@@ -139,10 +147,28 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
     } else {
         (Dataset::open(&args.out)?, None, None)
     };
-    let known = match &remote_out {
-        Some(out) => out.ingested(),
-        None => dataset.ingested()?,
+    let manifests = match &remote_out {
+        Some(out) => out.committed().to_vec(),
+        None => dataset.manifests()?,
     };
+    let known: BTreeMap<&str, &IngestedInput> = manifests
+        .iter()
+        .flat_map(|m| &m.inputs)
+        .map(|i| (i.path.as_str(), i))
+        .collect();
+    let (redo, mut replaces) = if args.retry_damaged {
+        let found: BTreeSet<String> = discovery.found.iter().filter_map(key).collect();
+        retry_plan(&manifests, &found)?
+    } else {
+        (BTreeSet::new(), Vec::new())
+    };
+    if args.force {
+        replaces = manifests.iter().map(|m| m.run.clone()).collect();
+    }
+    let damaged_retried = known
+        .values()
+        .filter(|i| i.damaged.is_some() && redo.contains(&i.path))
+        .count() as u64;
     let (mut already, mut changed) = (0u64, 0u64);
     let mut records: Vec<IngestedInput> = Vec::new();
     // The key each object is recorded under, by the name the reader reports it with.
@@ -151,7 +177,8 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
         let Some(k) = key(f) else { return true };
         keys.insert(f.path.display().to_string(), k.clone());
         if !args.force
-            && let Some(prev) = known.get(&k)
+            && !redo.contains(&k)
+            && let Some(prev) = known.get(k.as_str())
         {
             let same = match (&prev.etag, &f.etag) {
                 (Some(a), Some(b)) => prev.size == f.size && a == b,
@@ -234,11 +261,8 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
     }
     let unread = settle_failures(&totals.failed, &keys, &mut records);
     let rows_written = writer.rows();
-    let mut manifest = dataset.commit(writer, records, unread, args.force)?;
+    let manifest = dataset.commit(writer, records, unread, replaces)?;
     if let Some(out) = &remote_out {
-        if args.force {
-            manifest.replaces = out.runs();
-        }
         out.commit(dataset.root(), &manifest)?;
     }
     let summary = Summary {
@@ -247,6 +271,7 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
         files_failed: totals.files_failed,
         failed: totals.failed.clone(),
         already_ingested: already,
+        damaged_retried,
         changed_since_ingest: changed,
         outside_window: prepared.discovery.outside_window as u64,
         not_flow_logs: prepared.discovery.skipped.len() as u64,
@@ -286,6 +311,43 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
         return Ok(Outcome::Failed);
     }
     Ok(Outcome::Success)
+}
+
+/// What `--retry-damaged` reads again: every input of the runs that hold a damaged input this
+/// run finds (`found`, by key), and those runs, which this one replaces. A run whose other
+/// inputs are not all found cannot be rebuilt, and is an error that names them.
+fn retry_plan(
+    manifests: &[Manifest],
+    found: &BTreeSet<String>,
+) -> Result<(BTreeSet<String>, Vec<String>)> {
+    let mut redo = BTreeSet::new();
+    let mut runs = Vec::new();
+    for m in manifests {
+        if !m
+            .inputs
+            .iter()
+            .any(|i| i.damaged.is_some() && found.contains(&i.path))
+        {
+            continue;
+        }
+        let missing: Vec<&str> = m
+            .inputs
+            .iter()
+            .map(|i| i.path.as_str())
+            .filter(|p| !found.contains(*p))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::Usage(format!(
+                "--retry-damaged: the damaged inputs of run {} are read again with the other \
+                 inputs of that run, and this run does not find {}; give them as inputs too",
+                m.run,
+                missing.join(", ")
+            )));
+        }
+        redo.extend(m.inputs.iter().map(|i| i.path.clone()));
+        runs.push(m.run.clone());
+    }
+    Ok((redo, runs))
 }
 
 /// Applies the run's failures to what it records: an object with records kept is recorded

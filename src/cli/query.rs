@@ -430,8 +430,8 @@ pub(super) fn flows_source(
     let source = if let Some(root) = dataset_root(&input.inputs) {
         FlowsSource::Dataset(root)
     } else if let Some(ds) = input.remote_dataset(region)? {
-        let (store, flows) = ds.flows();
-        FlowsSource::RemoteDataset(store, flows)
+        let (store, url) = ds.reader();
+        FlowsSource::RemoteDataset(store, url)
     } else {
         let prepared = input.prepare(&input.read_options()?, region)?;
         report_prepared(&prepared, reporter);

@@ -331,7 +331,8 @@ impl Shell {
             }
             match name {
                 n if n == DATE_COLUMN => {
-                    "UTC date of the record's start (the dataset's partition)".into()
+                    "UTC date of the record's start (the dataset's partition; null without a start)"
+                        .into()
                 }
                 n if n == SOURCE_COLUMN => "the file or object the record was read from".into(),
                 _ => String::new(),

@@ -25,7 +25,6 @@ use datafusion::prelude::SessionContext;
 
 use crate::error::{Error, Result};
 use crate::ingest::discover::Window;
-use crate::ingest::sink::FLOWS_DIR;
 use crate::inventory::Inventory;
 use crate::remote::S3Url;
 use crate::sql::session::{self, FlowsSource};
@@ -52,10 +51,7 @@ pub async fn session(
             .map_err(|e| Error::io(root, e))?
             .to_string_lossy()
             .into_owned(),
-        FlowsSource::RemoteDataset(_, flows) => {
-            let flows = flows.trim_end_matches('/');
-            flows.strip_suffix(FLOWS_DIR).unwrap_or(flows).to_string()
-        }
+        FlowsSource::RemoteDataset(_, url) => url.trim_end_matches('/').to_string(),
     };
     let Some(address) = url.strip_prefix("df://").filter(|a| a.contains(':')) else {
         return Err(Error::Usage(format!(
@@ -86,12 +82,10 @@ pub async fn session(
         .with_ballista_physical_extension_codec(Arc::new(codec::PhysicalCodec::default()));
     let ctx = SessionContext::remote_with_state(url, session::state(config)).await?;
     let flows = match source {
-        FlowsSource::RemoteDataset(store, flows) => {
+        FlowsSource::RemoteDataset(store, url) => {
             // The client reads with the store its command line built; nodes build their own.
-            stores::remember(&S3Url::parse(&flows)?.bucket, store.clone());
-            let url = ListingTableUrl::parse(&flows)?;
-            ctx.register_object_store(url.object_store().as_ref(), store);
-            session::dataset_table(&ctx, url).await?
+            stores::remember(&S3Url::parse(&url)?.bucket, store.clone());
+            session::remote_dataset(&ctx, store, &url).await?
         }
         _ => session::local_dataset(&ctx, std::path::Path::new(&root)).await?,
     };

@@ -4,7 +4,8 @@
 //! `--endpoint-url`); a scheduler or executor builds one on first use from its own environment
 //! (`AWS_*` variables, the shared `~/.aws/` files, instance or container credentials), the
 //! same chain as every other `s3://` input ([`crate::remote::Connection`]). [`Registry`] hands
-//! them to DataFusion, so a plan over `s3://` files runs on any node.
+//! them to DataFusion, so a plan over `s3://` files runs on any node, each wrapped to answer for
+//! the committed view of a dataset ([`crate::sql::committed`]) as the client's does.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ use url::Url;
 
 use crate::error::Result;
 use crate::remote::Connection;
+use crate::sql::committed::Committed;
 
 static STORES: LazyLock<Mutex<HashMap<String, Arc<dyn ObjectStore>>>> =
     LazyLock::new(Mutex::default);
@@ -58,13 +60,16 @@ impl ObjectStoreRegistry for Registry {
         self.0.deregister_store(url)
     }
 
+    /// The store of `url`, answering for the views of the datasets in it as the client's does.
     fn get_store(&self, url: &Url) -> datafusion::error::Result<Arc<dyn ObjectStore>> {
-        match (url.scheme(), url.host_str()) {
+        let name = format!("{}://{}", url.scheme(), url.host_str().unwrap_or(""));
+        let store = match (url.scheme(), url.host_str()) {
             ("s3", Some(name)) => {
-                bucket(name).map_err(|e| DataFusionError::Execution(format!("{url}: {e}")))
+                bucket(name).map_err(|e| DataFusionError::Execution(format!("{url}: {e}")))?
             }
-            _ => self.0.get_store(url),
-        }
+            _ => self.0.get_store(url)?,
+        };
+        Ok(Arc::new(Committed::new(store, &name)))
     }
 }
 

@@ -164,8 +164,6 @@ impl DecodeConfig {
 pub struct Origin {
     /// The source object, as shown to users and stored in `source_file`.
     pub name: Arc<str>,
-    /// The date (days since the epoch) read from the object's path, if any.
-    pub path_date: Option<i32>,
 }
 
 /// A parsed value, borrowed from the line where possible.
@@ -597,12 +595,10 @@ impl<'c> Decoder<'c> {
             _ => None,
         });
         if let Some(b) = self.plan.date_builder {
-            let day = start
-                .map(|t| t.div_euclid(SECONDS_PER_DAY) as i32)
-                .or(self.origin.path_date)
-                .unwrap_or(0);
+            // A record without `start` has no date: never a day it may not belong to.
+            let day = start.map(|t| t.div_euclid(SECONDS_PER_DAY) as i32);
             if let Builder::Date(b) = &mut self.builders[b] {
-                b.append_value(day);
+                b.append_option(day);
             }
         }
         // log_status was checked to be OK, NODATA or SKIPDATA: the first letter tells.
@@ -825,7 +821,6 @@ mod tests {
         let cfg = DecodeConfig::new(Columns::default(), None);
         let origin = Origin {
             name: "test.log".into(),
-            path_date: None,
         };
         decode(
             text.as_bytes(),

@@ -144,7 +144,7 @@ impl Layout {
 
 /// Name of the provenance column holding the source object of each record.
 pub const SOURCE_COLUMN: &str = "source_file";
-/// Name of the partition column: the UTC date of `start` (else of the object's path).
+/// Name of the partition column: the UTC date of `start` (null for a record without one).
 pub const DATE_COLUMN: &str = "date";
 
 /// The run-wide column numbering: every registry field, then the unknown fields met in this

@@ -108,7 +108,6 @@ fn input_for(f: &Found, layout: Layout) -> Input {
         path: f.path.clone(),
         origin: Origin {
             name: Arc::from(name),
-            path_date: f.info.days(),
         },
         layout: Arc::new(layout),
         stamp: (f.path.as_os_str() != "-").then_some((f.size, f.modified)),

@@ -7,10 +7,11 @@
 //! DIR/_vpcflow/staging/<run>/...                      files of a run being written
 //! DIR/_vpcflow/lock                                   held while a run writes
 //! ```
-//! A run writes into staging, syncs, and commits by renaming its manifest into `commits/`
-//! (the commit point), then moves its files into place. A crash before the commit leaves only
-//! staging files, removed by the next run; a crash after it is rolled forward by the next run.
-//! Readers never see a partly written file, nor a file of an uncommitted run. The manifests
+//! A run writes into staging, syncs, moves its files into place and commits by renaming its
+//! manifest into `commits/` (the commit point). Readers read only the files that committed
+//! manifests name (`sql::committed`), so they never see a partly written file, a file of an
+//! uncommitted run, or part of a run. A crash before the commit leaves files that the next run
+//! deletes (staging keeps their list until the commit). The manifests
 //! also record which inputs were ingested (path, size, modification time), which makes runs
 //! incremental. Parsing is left to `parallel`; this module only writes and commits.
 
@@ -31,7 +32,8 @@ use serde::{Deserialize, Serialize};
 use super::format::DATE_COLUMN;
 use crate::error::{Error, Result};
 
-const META: &str = "_vpcflow";
+/// Directory of a dataset's own bookkeeping (manifests, staging, lock).
+pub const META: &str = "_vpcflow";
 /// Directory of the flows table inside a dataset.
 pub const FLOWS_DIR: &str = "flows";
 
@@ -85,6 +87,33 @@ pub fn unread(manifests: &[Manifest]) -> Vec<Unread> {
     latest.into_values().cloned().collect()
 }
 
+/// The files a reader whose view ends at the run `upto` reads (relative to the dataset's root):
+/// those of every committed run up to `upto` that no run up to it replaces. `Err(run)` when a
+/// later `run` replaced some of them: their files are being deleted, and the view is gone.
+pub fn visible_files(
+    manifests: &[Manifest],
+    upto: &str,
+) -> std::result::Result<std::collections::BTreeSet<String>, String> {
+    let seen = |m: &&Manifest| m.run.as_str() <= upto;
+    if let Some(later) = manifests
+        .iter()
+        .find(|m| !seen(m) && m.replaces.iter().any(|r| r.as_str() <= upto))
+    {
+        return Err(later.run.clone());
+    }
+    let replaced: std::collections::BTreeSet<&str> = manifests
+        .iter()
+        .filter(seen)
+        .flat_map(|m| m.replaces.iter().map(String::as_str))
+        .collect();
+    Ok(manifests
+        .iter()
+        .filter(seen)
+        .filter(|m| !replaced.contains(m.run.as_str()))
+        .flat_map(|m| m.files.iter().cloned())
+        .collect())
+}
+
 /// What one committed run wrote.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Manifest {
@@ -94,7 +123,7 @@ pub struct Manifest {
     pub inputs: Vec<IngestedInput>,
     /// Files written, relative to the dataset root.
     pub files: Vec<String>,
-    /// Earlier runs whose files this run replaces (`--force`).
+    /// Earlier runs whose files this run replaces (`--force`, `--retry-damaged`).
     #[serde(default)]
     pub replaces: Vec<String>,
     /// Inputs the run could not read and did not record (see [`Unread`]).
@@ -171,24 +200,40 @@ impl Dataset {
         read_manifests(&self.root)
     }
 
-    /// Rolls committed runs forward and removes the staging files of uncommitted ones.
+    /// Finishes what an interrupted run left: a committed run's files still staged are moved
+    /// in (datasets of earlier versions moved them after the commit), an uncommitted run's
+    /// files are deleted wherever they are, and replacements are applied.
     fn recover(&self) -> Result<()> {
         let manifests = self.manifests()?;
-        for m in &manifests {
-            self.publish(m)?;
-        }
         let staging = self.root.join(META).join("staging");
         for entry in io(&staging, fs::read_dir(&staging))? {
-            let entry = io(&staging, entry)?;
-            io(&entry.path(), fs::remove_dir_all(entry.path()))?;
+            let dir = io(&staging, entry)?.path();
+            let run = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+            match manifests.iter().find(|m| Some(&m.run) == run.as_ref()) {
+                Some(m) => self.move_in(&m.run, &m.files)?,
+                None => {
+                    let pending = dir.join(PENDING);
+                    if let Ok(body) = fs::read(&pending) {
+                        let files: Vec<String> = serde_json::from_slice(&body)
+                            .map_err(|e| Error::input(&pending, e.to_string()))?;
+                        for rel in files {
+                            remove_if_present(&self.root.join(rel))?;
+                        }
+                    }
+                }
+            }
+            io(&dir, fs::remove_dir_all(&dir))?;
+        }
+        for m in &manifests {
+            self.apply_replacements(m)?;
         }
         Ok(())
     }
 
-    /// Moves a committed run's files into place and applies its replacements. Idempotent.
-    fn publish(&self, m: &Manifest) -> Result<()> {
-        let staging = self.staging_dir(&m.run);
-        for rel in &m.files {
+    /// Moves a run's staged files into place. Idempotent.
+    fn move_in(&self, run: &str, files: &[String]) -> Result<()> {
+        let staging = self.staging_dir(run);
+        for rel in files {
             let from = staging.join(rel);
             let to = self.root.join(rel);
             if from.exists() {
@@ -198,31 +243,23 @@ impl Dataset {
                 io(&to, fs::rename(&from, &to))?;
             }
         }
-        if !m.replaces.is_empty() {
-            for old in read_manifests(&self.root)? {
-                if m.replaces.contains(&old.run) {
-                    for rel in &old.files {
-                        let p = self.root.join(rel);
-                        if p.exists() {
-                            io(&p, fs::remove_file(&p))?;
-                        }
-                    }
-                    let mp = self.commits_dir().join(format!("{}.json", old.run));
-                    io(&mp, fs::remove_file(&mp))?;
-                }
-            }
-        }
         Ok(())
     }
 
-    /// Inputs already ingested, by path.
-    pub fn ingested(&self) -> Result<BTreeMap<String, IngestedInput>> {
-        Ok(self
-            .manifests()?
-            .into_iter()
-            .flat_map(|m| m.inputs)
-            .map(|i| (i.path.clone(), i))
-            .collect())
+    /// Deletes the files and manifests of the runs `m` replaces. Idempotent.
+    fn apply_replacements(&self, m: &Manifest) -> Result<()> {
+        if m.replaces.is_empty() {
+            return Ok(());
+        }
+        for old in read_manifests(&self.root)? {
+            if m.replaces.contains(&old.run) {
+                for rel in &old.files {
+                    remove_if_present(&self.root.join(rel))?;
+                }
+                remove_if_present(&self.commits_dir().join(format!("{}.json", old.run)))?;
+            }
+        }
+        Ok(())
     }
 
     /// Starts a run writing batches of `schema` (which includes the `date` column).
@@ -247,20 +284,22 @@ impl Dataset {
         })
     }
 
-    /// Commits a finished run: sync, write the manifest (the commit point), move files in.
+    /// Commits a finished run, which replaces the runs `replaces`: its files are synced and moved into place, where no reader
+    /// sees them yet (readers read the files manifests name: `sql::committed`); then its
+    /// manifest is written, the commit point that shows them all at once. The list of files is
+    /// kept in staging until then, so that a run interrupted before its commit is undone.
     pub fn commit(
         &self,
         w: RunWriter,
         inputs: Vec<IngestedInput>,
         unread: Vec<Unread>,
-        replace_all: bool,
+        replaces: Vec<String>,
     ) -> Result<Manifest> {
         let (run, files) = w.close()?;
-        let replaces = if replace_all {
-            self.manifests()?.into_iter().map(|m| m.run).collect()
-        } else {
-            Vec::new()
-        };
+        let staging = self.staging_dir(&run);
+        let list = serde_json::to_vec(&files).map_err(|e| Error::Data(e.to_string()))?;
+        write_synced(&staging.join(PENDING), &list)?;
+        self.move_in(&run, &files)?;
         let manifest = Manifest {
             run: run.clone(),
             inputs,
@@ -269,14 +308,12 @@ impl Dataset {
             unread,
         };
         let body = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Data(e.to_string()))?;
-        let tmp = self.staging_dir(&run).join("manifest.json");
-        io(&tmp, fs::write(&tmp, &body))?;
-        io(&tmp, File::open(&tmp).and_then(|f| f.sync_all()))?;
+        let tmp = staging.join("manifest.json");
+        write_synced(&tmp, &body)?;
         let dest = self.commits_dir().join(format!("{run}.json"));
         io(&dest, fs::rename(&tmp, &dest))?;
         sync_dir(&self.commits_dir());
-        self.publish(&manifest)?;
-        let staging = self.staging_dir(&run);
+        self.apply_replacements(&manifest)?;
         io(&staging, fs::remove_dir_all(&staging))?;
         Ok(manifest)
     }
@@ -303,6 +340,21 @@ pub fn read_manifests(root: &Path) -> Result<Vec<Manifest>> {
                 .map_err(|e| Error::input(p, format!("damaged manifest: {e}")))
         })
         .collect()
+}
+
+/// The file in a run's staging directory that lists the files it is moving into place.
+const PENDING: &str = "pending.json";
+
+fn write_synced(path: &Path, body: &[u8]) -> Result<()> {
+    io(path, fs::write(path, body))?;
+    io(path, File::open(path).and_then(|f| f.sync_all()))
+}
+
+fn remove_if_present(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
+        _ => Ok(()),
+    }
 }
 
 fn sync_dir(dir: &Path) {
@@ -342,7 +394,7 @@ pub struct RunWriter {
     staging: PathBuf,
     date_index: usize,
     file_schema: SchemaRef,
-    open: BTreeMap<i32, PartFile>,
+    open: BTreeMap<Option<i32>, PartFile>,
     files: Vec<String>,
     next_file: usize,
     rows_written: u64,
@@ -364,12 +416,18 @@ fn properties() -> Result<WriterProperties> {
         .build())
 }
 
-/// The partition directory name of a date (days since the epoch).
-pub fn partition_name(days: i32) -> String {
-    let date = chrono::DateTime::from_timestamp(i64::from(days) * 86_400, 0).map_or_else(
-        || "1970-01-01".to_string(),
-        |t| t.format("%Y-%m-%d").to_string(),
-    );
+/// The partition value of records without a date (no `start`): Hive's name for a null
+/// partition value, which DuckDB, pyarrow, Spark and Athena read as null.
+pub const UNKNOWN_DATE: &str = "__HIVE_DEFAULT_PARTITION__";
+
+/// The partition directory name of a date (days since the epoch), or of no date.
+pub fn partition_name(days: Option<i32>) -> String {
+    let date = days
+        .and_then(|d| chrono::DateTime::from_timestamp(i64::from(d) * 86_400, 0))
+        .map_or_else(
+            || UNKNOWN_DATE.to_string(),
+            |t| t.format("%Y-%m-%d").to_string(),
+        );
     format!("{DATE_COLUMN}={date}")
 }
 
@@ -382,26 +440,22 @@ impl RunWriter {
     /// Writes a batch, splitting it by date.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let dates = batch.column(self.date_index).as_primitive::<Date32Type>();
-        let (min, max) = (
-            arrow::compute::min(dates).unwrap_or(0),
-            arrow::compute::max(dates).unwrap_or(0),
-        );
-        if min == max && dates.null_count() == 0 {
+        let (min, max) = (arrow::compute::min(dates), arrow::compute::max(dates));
+        if min == max && (dates.null_count() == 0 || dates.null_count() == dates.len()) {
             return self.write_part(min, batch);
         }
-        let mut days: Vec<i32> = dates.iter().map(|d| d.unwrap_or(0)).collect();
+        let mut days: Vec<Option<i32>> = dates.iter().collect();
         days.sort_unstable();
         days.dedup();
         for day in days {
-            let mask: arrow::array::BooleanArray =
-                dates.iter().map(|d| Some(d.unwrap_or(0) == day)).collect();
+            let mask: arrow::array::BooleanArray = dates.iter().map(|d| Some(d == day)).collect();
             let part = filter_record_batch(batch, &mask)?;
             self.write_part(day, &part)?;
         }
         Ok(())
     }
 
-    fn write_part(&mut self, day: i32, batch: &RecordBatch) -> Result<()> {
+    fn write_part(&mut self, day: Option<i32>, batch: &RecordBatch) -> Result<()> {
         let mut columns = batch.columns().to_vec();
         columns.remove(self.date_index);
         let batch = RecordBatch::try_new(self.file_schema.clone(), columns)?;

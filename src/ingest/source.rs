@@ -307,17 +307,10 @@ fn map_parquet_batch(
                 arrow::array::DictionaryArray::<arrow::datatypes::Int32Type>::new(keys, values),
             )
         } else if column == cfg.columns.date_index() {
-            let fallback = origin.path_date.unwrap_or(0);
+            // A record without `start` has no date: never a day it may not belong to.
             match &start_days {
-                Some(days) => {
-                    let days = days.as_primitive::<arrow::datatypes::Date32Type>();
-                    Arc::new(
-                        days.iter()
-                            .map(|d| Some(d.unwrap_or(fallback)))
-                            .collect::<arrow::array::Date32Array>(),
-                    )
-                }
-                None => Arc::new(arrow::array::Date32Array::from(vec![fallback; rows])),
+                Some(days) => days.clone(),
+                None => arrow::array::new_null_array(&DataType::Date32, rows),
             }
         } else if let Some(p) = position(column) {
             let raw = batch.column(p);

@@ -1,18 +1,16 @@
 //! An ingested dataset in S3: the layout of a local dataset (`ingest::sink`) under a key prefix,
 //! written by `ingest --out s3://...` and read by every command that takes it as input.
 //!
-//! A run is built in a local staging dataset first (`sink` writes and names its files); its
-//! files are then uploaded under `_vpcflow/staging/<run>/`, its manifest is put at
-//! `_vpcflow/commits/<run>.json` only if absent (the commit point), and the files are copied
-//! to their place under `flows/` and the staged copies deleted. The next ingest rolls a
-//! committed run forward and deletes what an uncommitted one left, as for a local dataset.
-//! Readers list `flows/`, so they never see an object of an uncommitted run, and S3 never shows
-//! a partly written object; a reader that finds a committed run still staged (being moved in,
-//! or its ingest died doing so) refuses with an error rather than read part of it. A lock
+//! A run is built in a local staging dataset first (`sink` writes and names its files); the
+//! list of its files is put at `_vpcflow/staging/<run>/pending.json`, the files are uploaded
+//! to their place under `flows/`, and its manifest is put at `_vpcflow/commits/<run>.json`
+//! only if absent (the commit point). Readers read only the files committed manifests name
+//! (`sql::committed`), so they never see an object of an uncommitted run nor part of a run,
+//! and S3 never shows a partly written object. The next ingest deletes what an uncommitted run
+//! uploaded, as for a local dataset. A lock
 //! object (`_vpcflow/lock`, held on a lease: see [`super::lease`]) keeps two ingests apart;
 //! one that died leaves it, and the next ingest takes it over once its lease has run out.
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path as FsPath;
 use std::sync::Arc;
@@ -25,9 +23,11 @@ use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
 use super::lease::Lease;
 use super::{Connection, S3Url, block_on, describe, key_path};
 use crate::error::{Error, Result};
-use crate::ingest::sink::{FLOWS_DIR, IngestedInput, Manifest};
+use crate::ingest::sink::{META, Manifest};
+use crate::sql::committed;
 
-const META: &str = "_vpcflow";
+/// The file of a run's staging prefix that lists the files it uploads before its commit.
+const PENDING: &str = "pending.json";
 
 /// Files up to this size are uploaded in one request; larger ones in parts of this size.
 const PART: usize = 16 << 20;
@@ -60,32 +60,9 @@ impl S3Dataset {
         let ds = S3Dataset::at(url, conn)?;
         let commits = ds.key(&format!("{META}/commits"));
         let listed = block_on(async { ds.store.list_with_delimiter(Some(&commits)).await })?;
-        let commits = match listed {
-            Ok(r) if !r.objects.is_empty() => r.objects,
-            Ok(_) => return Ok(None),
-            Err(e) => return Err(Error::input(url, describe(&e))),
-        };
-        // A committed run still staged is being moved into place (or its ingest died doing
-        // so): `flows/` holds part of it, and reading now would give part of the answer.
-        let staging = ds.key(&format!("{META}/staging"));
-        let staged = block_on(async { ds.store.list_with_delimiter(Some(&staging)).await })?
-            .map_err(|e| Error::input(url, describe(&e)))?;
-        for prefix in &staged.common_prefixes {
-            let Some(run) = prefix.filename() else {
-                continue;
-            };
-            let manifest = format!("{run}.json");
-            if commits
-                .iter()
-                .any(|o| o.location.filename() == Some(&manifest))
-            {
-                return Err(Error::Data(format!(
-                    "{}: ingest run {run} has committed but its files are not all in place yet \
-                     (an ingest is finishing, or one died while finishing); wait, or run the \
-                     ingest into this dataset again to complete it",
-                    ds.display("")
-                )));
-            }
+        let commits = listed.map_err(|e| Error::input(url, describe(&e)))?.objects;
+        if commits.is_empty() {
+            return Ok(None);
         }
         Ok(Some(ds))
     }
@@ -120,9 +97,12 @@ impl S3Dataset {
         S3Url::object(&self.url.bucket, self.key(rel).as_ref())
     }
 
-    /// The store and the URL of the `flows` table's prefix, for a reader.
-    pub fn flows(&self) -> (Arc<dyn ObjectStore>, String) {
-        (self.store.clone(), format!("{}/", self.display(FLOWS_DIR)))
+    /// The store and the dataset's URL, for a reader.
+    pub fn reader(&self) -> (Arc<dyn ObjectStore>, String) {
+        (
+            self.store.clone(),
+            self.display("").trim_end_matches('/').to_string(),
+        )
     }
 
     fn failed(&self, rel: &str) -> impl Fn(object_store::Error) -> Error + '_ {
@@ -137,62 +117,23 @@ impl S3Dataset {
     }
 
     async fn manifests(&self) -> Result<Vec<Manifest>> {
-        let dir = format!("{META}/commits");
-        let listed = self
-            .store
-            .list_with_delimiter(Some(&self.key(&dir)))
+        committed::manifests(self.store.as_ref(), &self.root())
             .await
-            .map_err(self.failed(&dir))?;
-        let mut keys: Vec<Path> = listed
-            .objects
-            .into_iter()
-            .map(|o| o.location)
-            .filter(|p| p.extension() == Some("json"))
-            .collect();
-        keys.sort();
-        let mut out = Vec::with_capacity(keys.len());
-        for key in keys {
-            let url = S3Url::object(&self.url.bucket, key.as_ref());
-            let body = self
-                .store
-                .get(&key)
-                .await
-                .map_err(|e| Error::input(&url, describe(&e)))?
-                .bytes()
-                .await
-                .map_err(|e| Error::input(&url, describe(&e)))?;
-            let m: Manifest = serde_json::from_slice(&body)
-                .map_err(|e| Error::input(&url, format!("not a vpcflow manifest: {e}")))?;
-            out.push(m);
-        }
-        Ok(out)
+            .map_err(|e| Error::input(self.display(""), describe(&e)))
     }
 
-    /// Runs of the dataset, by their manifests.
-    pub fn runs(&self) -> Vec<String> {
-        self.committed.iter().map(|m| m.run.clone()).collect()
+    /// The dataset's root as an object path.
+    fn root(&self) -> Path {
+        key_path(&self.url.key)
     }
 
-    /// Inputs already ingested, by path (URL for `s3://` inputs).
-    pub fn ingested(&self) -> BTreeMap<String, IngestedInput> {
-        self.committed
-            .iter()
-            .flat_map(|m| &m.inputs)
-            .map(|i| (i.path.clone(), i.clone()))
-            .collect()
+    /// The committed runs' manifests, as the ingest that holds the lock opened them.
+    pub fn committed(&self) -> &[Manifest] {
+        &self.committed
     }
 
-    /// Copies a committed run's staged files into place and applies its replacements.
-    /// Idempotent: what is already in place is left.
-    async fn publish(&self, m: &Manifest, all: &[Manifest]) -> Result<()> {
-        let staged = format!("{META}/staging/{}", m.run);
-        for rel in &m.files {
-            let from = self.key(&format!("{staged}/{rel}"));
-            match self.store.copy(&from, &self.key(rel)).await {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => return Err(self.failed(rel)(e)),
-            }
-        }
+    /// Deletes the files and manifests of the runs `m` replaces. Idempotent.
+    async fn apply_replacements(&self, m: &Manifest, all: &[Manifest]) -> Result<()> {
         for old in all.iter().filter(|o| m.replaces.contains(&o.run)) {
             for rel in &old.files {
                 self.delete(rel).await?;
@@ -200,7 +141,7 @@ impl S3Dataset {
             self.delete(&format!("{META}/commits/{}.json", old.run))
                 .await?;
         }
-        self.delete_under(&staged).await
+        Ok(())
     }
 
     async fn delete(&self, rel: &str) -> Result<()> {
@@ -227,14 +168,48 @@ impl S3Dataset {
         Ok(())
     }
 
-    /// Rolls committed runs forward, deletes what uncommitted ones left; the runs that stay.
+    /// Finishes what interrupted runs left (a committed run's files still staged by an
+    /// earlier version are copied in, an uncommitted run's uploaded files are deleted), applies
+    /// replacements; the runs that stay.
     fn recover(&self) -> Result<Vec<Manifest>> {
         block_on(async {
             let all = self.manifests().await?;
-            for m in &all {
-                self.publish(m, &all).await?;
+            let staging = format!("{META}/staging");
+            let staged: Vec<Path> = self
+                .store
+                .list(Some(&self.key(&staging)))
+                .map_ok(|o| o.location)
+                .try_collect()
+                .await
+                .map_err(self.failed(&staging))?;
+            let depth = self.key(&staging).parts().count();
+            for key in &staged {
+                let parts: Vec<String> = key
+                    .parts()
+                    .skip(depth)
+                    .map(|p| p.as_ref().to_string())
+                    .collect();
+                let [run, rest @ ..] = parts.as_slice() else {
+                    continue;
+                };
+                let rel = rest.join("/");
+                if all.iter().any(|m| &m.run == run) {
+                    if rel != PENDING {
+                        match self.store.copy(key, &self.key(&rel)).await {
+                            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                            Err(e) => return Err(self.failed(&rel)(e)),
+                        }
+                    }
+                } else if rel == PENDING {
+                    for file in self.pending(key).await? {
+                        self.delete(&file).await?;
+                    }
+                }
             }
-            self.delete_under(&format!("{META}/staging")).await?;
+            self.delete_under(&staging).await?;
+            for m in &all {
+                self.apply_replacements(m, &all).await?;
+            }
             let replaced: Vec<&String> = all.iter().flat_map(|m| &m.replaces).collect();
             Ok(all
                 .iter()
@@ -244,14 +219,33 @@ impl S3Dataset {
         })?
     }
 
-    /// Commits a run written to the local dataset at `local` (its manifest `m`): uploads its
-    /// files to staging, puts the manifest (the commit point), then moves the files in.
+    /// The files an uncommitted run listed before uploading them.
+    async fn pending(&self, key: &Path) -> Result<Vec<String>> {
+        let url = S3Url::object(&self.url.bucket, key.as_ref());
+        let body = match self.store.get(key).await {
+            Ok(found) => found
+                .bytes()
+                .await
+                .map_err(|e| Error::input(&url, describe(&e)))?,
+            Err(object_store::Error::NotFound { .. }) => return Ok(Vec::new()),
+            Err(e) => return Err(Error::input(&url, describe(&e))),
+        };
+        serde_json::from_slice(&body).map_err(|e| Error::input(&url, e.to_string()))
+    }
+
+    /// Commits a run written to the local dataset at `local` (its manifest `m`): lists its
+    /// files in staging, uploads them to their place (where readers, who read what manifests
+    /// name, do not see them yet), then puts the manifest, the commit point.
     pub fn commit(&self, local: &FsPath, m: &Manifest) -> Result<()> {
         block_on(async {
-            let staged = format!("{META}/staging/{}", m.run);
+            let pending = format!("{META}/staging/{}/{PENDING}", m.run);
+            let list = serde_json::to_vec(&m.files).map_err(|e| Error::Data(e.to_string()))?;
+            self.store
+                .put(&self.key(&pending), list.into())
+                .await
+                .map_err(self.failed(&pending))?;
             for rel in &m.files {
-                self.upload(&local.join(rel), &format!("{staged}/{rel}"))
-                    .await?;
+                self.upload(&local.join(rel), rel).await?;
             }
             // A stalled ingest whose lock another took over must not commit.
             if let Some(lock) = &self.lock {
@@ -267,7 +261,8 @@ impl S3Dataset {
                 )
                 .await
                 .map_err(self.failed(&manifest))?;
-            self.publish(m, &self.committed).await
+            self.apply_replacements(m, &self.committed).await?;
+            self.delete(&pending).await
         })?
     }
 

@@ -15,15 +15,18 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::{SessionState, SessionStateBuilder, TaskContext};
+use datafusion::functions::expr_fn::nullif;
 use datafusion::logical_expr::{Expr, ScalarUDF};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::{SessionConfig, SessionContext, cast, ident, lit};
 
 use datafusion::datasource::{MemTable, ViewTable};
 
+use super::committed::{self, Committed};
 use super::fence::{self, Fence};
 use super::{queries, udf};
 use crate::error::{Error, Result};
@@ -32,7 +35,7 @@ use crate::ingest::discover::Window;
 use crate::ingest::fields::FIELDS;
 use crate::ingest::format::{Columns, DATE_COLUMN, SOURCE_COLUMN};
 use crate::ingest::parallel::{self, Diagnostics, Input, RunOptions, RunTotals};
-use crate::ingest::sink::FLOWS_DIR;
+use crate::ingest::sink::{self, FLOWS_DIR};
 use crate::inventory::Inventory;
 use crate::inventory::lookup::Lookup;
 
@@ -59,7 +62,8 @@ pub enum FlowsSource {
     },
     /// An ingested dataset directory.
     Dataset(std::path::PathBuf),
-    /// An ingested dataset in an object store: the store and the URL of its `flows/` prefix.
+    /// An ingested dataset in an object store: the store and the dataset's URL
+    /// (`s3://BUCKET/PREFIX`).
     RemoteDataset(Arc<dyn object_store::ObjectStore>, String),
 }
 
@@ -90,11 +94,7 @@ pub async fn session(
             totals,
         }),
         FlowsSource::Dataset(root) => local_dataset(&ctx, &root).await?,
-        FlowsSource::RemoteDataset(store, flows) => {
-            let url = ListingTableUrl::parse(&flows)?;
-            ctx.register_object_store(url.object_store().as_ref(), store);
-            dataset_table(&ctx, url).await?
-        }
+        FlowsSource::RemoteDataset(store, url) => remote_dataset(&ctx, store, &url).await?,
     };
     let index = inventory.and_then(|i| i.ip_ranges()).map(|r| r.index());
     let lookup = inventory.map(|i| Arc::new(Lookup::new(i, index.clone())));
@@ -208,8 +208,23 @@ pub(crate) async fn local_dataset(
 ) -> Result<Arc<dyn TableProvider>> {
     let dir = root.join(FLOWS_DIR);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let dir = std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, e))?;
-    dataset_table(ctx, ListingTableUrl::parse(format!("{}/", dir.display()))?).await
+    let root = std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
+    let path = object_store::path::Path::from_absolute_path(&root)
+        .map_err(|e| Error::input(&root, e.to_string()))?;
+    let store = Arc::new(object_store::local::LocalFileSystem::new());
+    dataset_table(ctx, store, "file://", &path).await
+}
+
+/// The table over the ingested dataset at `url` (`s3://BUCKET/PREFIX`), read with `store`.
+pub(crate) async fn remote_dataset(
+    ctx: &SessionContext,
+    store: Arc<dyn object_store::ObjectStore>,
+    url: &str,
+) -> Result<Arc<dyn TableProvider>> {
+    let at = crate::remote::S3Url::parse(url)?;
+    let root = object_store::path::Path::parse(at.key.trim_matches('/'))
+        .map_err(|e| Error::Usage(format!("{url}: {e}")))?;
+    dataset_table(ctx, store, &format!("s3://{}", at.bucket), &root).await
 }
 
 /// Replaces `flows` by the records that overlap `window`. The filter also names the `date`
@@ -240,15 +255,27 @@ async fn restrict(ctx: &SessionContext, window: &Window) -> Result<()> {
     Ok(())
 }
 
-/// The listing table over an ingested dataset, with the canonical schema (plus any unknown
-/// fields its files hold) so every known field can be queried whatever the files contain.
-pub(crate) async fn dataset_table(
+/// The listing table over the ingested dataset at `root` in `store` (whose URL's scheme and
+/// host are `base`), as its committed runs stand now (see [`committed`]), with the canonical
+/// schema (plus any unknown fields its files hold) so every known field can be queried
+/// whatever the files contain.
+async fn dataset_table(
     ctx: &SessionContext,
-    url: ListingTableUrl,
+    store: Arc<dyn object_store::ObjectStore>,
+    base: &str,
+    root: &object_store::path::Path,
 ) -> Result<Arc<dyn TableProvider>> {
+    let shown = format!("{base}/{root}");
+    let upto = committed::latest_run(store.as_ref(), root)
+        .await
+        .map_err(|e| Error::input(&shown, e.to_string()))?;
+    let place = ObjectStoreUrl::parse(base)?;
+    ctx.register_object_store(place.as_ref(), Arc::new(Committed::new(store, base)));
+    let view = committed::view_prefix(root, upto.as_deref());
+    let url = ListingTableUrl::parse(format!("{base}/{view}/"))?;
     let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
         .with_file_extension(".parquet")
-        .with_table_partition_cols(vec![(DATE_COLUMN.to_string(), DataType::Date32)]);
+        .with_table_partition_cols(vec![(DATE_COLUMN.to_string(), DataType::Utf8)]);
     let mut columns = Columns::default();
     // An empty dataset has nothing to infer from; the canonical columns stand.
     if let Ok(found) = options.infer_schema(&ctx.state(), &url).await {
@@ -272,8 +299,20 @@ pub(crate) async fn dataset_table(
     let file_schema = Arc::new(arrow::datatypes::Schema::new(file_fields));
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
-        .with_schema(file_schema);
-    Ok(Arc::new(ListingTable::try_new(config)?))
+        .with_schema(file_schema.clone());
+    let files = ctx.read_table(Arc::new(ListingTable::try_new(config)?))?;
+    // The partition is read as text, for `date=__HIVE_DEFAULT_PARTITION__` (records without
+    // `start`) is null; filters on `date` still choose the files to read.
+    let date = cast(
+        nullif(ident(DATE_COLUMN), lit(sink::UNKNOWN_DATE)),
+        DataType::Date32,
+    );
+    let columns = file_schema
+        .fields()
+        .iter()
+        .map(|f| ident(f.name()))
+        .chain([date.alias(DATE_COLUMN)]);
+    Ok(files.select(columns)?.into_view())
 }
 
 /// Raw logs as a table: each scan parses the inputs for the projected columns only.

@@ -542,9 +542,19 @@ fn interrupted_runs_are_cleaned_up_or_rolled_forward() {
     std::fs::create_dir_all(&staging).expect("mkdir");
     std::fs::write(staging.join("part-x.parquet"), b"half a file").expect("write");
     assert_eq!(count_and_bytes(&[&ds_arg]), "2,3000");
-    // A run that died after committing but before moving its files in is rolled forward.
     let files = parquet_files(&ds.join("flows"));
     assert_eq!(files.len(), 1);
+    // A run that died after moving its files into place but before committing: no manifest
+    // names them, so no reader reads them (this one is no Parquet file), and the next run
+    // deletes them by the list it left in staging.
+    let moved = "flows/date=2025-11-20/part-20990101T000000-000000000-2-00000.parquet";
+    let pending = ds.join("_vpcflow/staging/20990101T000000-000000000-2");
+    std::fs::create_dir_all(&pending).expect("mkdir");
+    std::fs::write(pending.join("pending.json"), format!("[\"{moved}\"]")).expect("write");
+    std::fs::write(ds.join(moved), b"a whole file of a run never committed").expect("write");
+    assert_eq!(count_and_bytes(&[&ds_arg]), "2,3000");
+    // A run that died after committing but before moving its files in (as runs of earlier
+    // versions moved them after the commit) is rolled forward.
     let manifest = parquet_files_manifest(&ds);
     let run = manifest["run"].as_str().expect("run").to_string();
     let rel = manifest["files"][0].as_str().expect("file").to_string();
@@ -562,6 +572,8 @@ fn interrupted_runs_are_cleaned_up_or_rolled_forward() {
         !ds.join("_vpcflow/staging/20990101T000000-000000000-1")
             .exists()
     );
+    assert!(!ds.join(moved).exists());
+    assert!(!pending.exists());
 }
 
 fn parquet_files_manifest(ds: &Path) -> Value {
@@ -629,10 +641,7 @@ mod parallel_equals_sequential {
         let cfg = Arc::new(cfg);
         let input = Input {
             path: path.to_path_buf(),
-            origin: Origin {
-                name: "t".into(),
-                path_date: None,
-            },
+            origin: Origin { name: "t".into() },
             layout: Arc::new(Layout::default_v2()),
             stamp: None,
             fetcher: None,
@@ -1244,7 +1253,7 @@ mod records_round_trip {
                 wants.push(want);
             }
             let cfg = DecodeConfig::new(Columns::default(), None);
-            let origin = Origin { name: "p.log".into(), path_date: None };
+            let origin = Origin { name: "p.log".into() };
             let d = decode(text.as_bytes(), Arc::new(Layout::default_v2()), true, &cfg, &origin);
             prop_assert!(d.bad.is_empty(), "{:?}\n{text}", d.bad);
             prop_assert_eq!(d.counts.records, rows.len() as u64);

@@ -519,22 +519,13 @@ fn a_killed_s3_ingest_never_shows_a_partial_dataset_and_the_rerun_is_exact() {
     let took = began.elapsed();
     let whole = count(&reference);
     assert!(whole > 1000, "{whole}");
-    // A committed run whose files are still staged (its ingest died while moving them into
-    // place): a reader refuses rather than read part of it.
-    let commits = keys(&format!("{base}/reference/_vpcflow/commits/"));
-    assert_eq!(commits.len(), 1, "{commits:?}");
-    let run_id = commits[0]
-        .rsplit('/')
-        .next()
-        .and_then(|f| f.strip_suffix(".json"))
-        .expect("a manifest");
-    let staged = format!("{base}/reference/_vpcflow/staging/{run_id}/flows/part.parquet");
-    put(&[(&staged, b"staged")]);
-    let (code, _, err) = run(&["query", "SELECT count(*) FROM flows", &reference]);
-    assert_ne!(code, Some(0));
-    assert!(err.contains("files are not all in place yet"), "{err}");
-    delete(&staged);
+    // An object under flows/ that no manifest names (an uncommitted run's upload) is not
+    // read: it is no Parquet file, so reading it would fail.
+    let stray = format!("{base}/reference/flows/date=2024-06-01/part-uncommitted-00000.parquet");
+    put(&[(&stray, b"not parquet")]);
     assert_eq!(count(&reference), whole);
+    delete(&stray);
+    let files = keys(&format!("{base}/reference/flows/")).len();
     for (i, at) in [0.1, 0.3, 0.5, 0.7, 0.85, 0.95].into_iter().enumerate() {
         let rel = format!("{base}/{i}");
         let out = url(&rel);
@@ -542,8 +533,7 @@ fn a_killed_s3_ingest_never_shows_a_partial_dataset_and_the_rerun_is_exact() {
         std::thread::sleep(took.mul_f64(at));
         let _ = child.kill();
         let _ = child.wait();
-        // A reader sees nothing or everything, or (killed while moving a committed run into
-        // place) refuses and says so.
+        // A reader sees nothing or everything.
         let (code, seen, err) = run(&[
             "query",
             "SELECT count(*) AS n FROM flows",
@@ -552,31 +542,55 @@ fn a_killed_s3_ingest_never_shows_a_partial_dataset_and_the_rerun_is_exact() {
             "json",
             "--allow-empty",
         ]);
-        if code == Some(0) {
-            let v: Value = serde_json::from_str(&seen).expect("json");
-            let seen = v[0]["n"].as_i64().expect("n");
-            assert!(
-                seen == 0 || seen == whole,
-                "killed at {at}: {seen} of {whole} records visible"
-            );
-        } else {
-            assert!(
-                err.contains("files are not all in place yet"),
-                "killed at {at}: {err}"
-            );
-        }
+        assert_eq!(code, Some(0), "killed at {at}: {err}");
+        let v: Value = serde_json::from_str(&seen).expect("json");
+        let seen = v[0]["n"].as_i64().expect("n");
+        assert!(
+            seen == 0 || seen == whole,
+            "killed at {at}: {seen} of {whole} records visible"
+        );
         // A killed ingest leaves its lock; removed as the error says, the next run completes.
         delete(&format!("{rel}/_vpcflow/lock"));
         let (code, _, err) = run(&["ingest", &url("sample/"), "--out", &out, "-o", "json"]);
         // 2 when it ingests the sample (damaged objects), 0 when the killed run had committed.
         assert!(matches!(code, Some(0 | 2)), "{err}");
         assert_eq!(count(&out), whole, "killed at {at}");
+        // What the killed run uploaded and never committed is gone.
+        assert_eq!(
+            keys(&format!("{rel}/flows/")).len(),
+            files,
+            "killed at {at}"
+        );
         assert_eq!(
             keys(&format!("{rel}/_vpcflow/staging/")),
             Vec::<String>::new()
         );
         assert_eq!(keys(&format!("{rel}/_vpcflow/lock")), Vec::<String>::new());
     }
+}
+
+#[test]
+fn readers_of_an_s3_dataset_see_whole_runs_only() {
+    let out = url(&format!("datasets-{}/whole-runs", std::process::id()));
+    let ingest = |input: &Path| {
+        let input = input.to_str().expect("utf-8");
+        let (code, _, err) = run(&["ingest", input, "--out", &out, "-q"]);
+        assert_eq!(code, Some(0), "{err}");
+    };
+    let count = || -> i64 {
+        let (code, seen, err) = run(&[
+            "query",
+            "SELECT count(*) AS n FROM flows",
+            &out,
+            "-o",
+            "json",
+        ]);
+        assert_eq!(code, Some(0), "{err}");
+        let v: Value = serde_json::from_str(&seen).expect("json");
+        v[0]["n"].as_i64().expect("n")
+    };
+    let reads = crate::nothing_lost::readers_see_whole_runs(12, &ingest, &count);
+    assert!(reads >= 4, "{reads} reads");
 }
 
 #[test]

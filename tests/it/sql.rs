@@ -531,3 +531,126 @@ fn the_shell_on_a_terminal_completes_continues_and_cancels() {
         "{saved}"
     );
 }
+
+const NULL_DATES: &str = r#"
+import json, sys
+import duckdb, pyarrow.compute as pc, pyarrow.dataset as ds
+root = sys.argv[1]
+files = f"read_parquet('{root}/flows/*/*.parquet', hive_partitioning = true)"
+duck = duckdb.connect().execute(
+    f"SELECT CAST(date AS VARCHAR), count(*), sum(bytes) FROM {files} GROUP BY 1 ORDER BY 1 NULLS LAST"
+).fetchall()
+table = ds.dataset(f"{root}/flows", format="parquet", partitioning="hive").to_table()
+print(json.dumps({
+    "duckdb": [[d, n, int(b)] for d, n, b in duck],
+    "pyarrow_null_dates": table["date"].null_count,
+}))
+"#;
+
+#[test]
+fn a_record_without_start_has_no_date_for_every_reader() {
+    // Two records of a custom format without `start` (in a folder of 2024-06-02, a date the
+    // records may not belong to) and one v2 record of 2024-06-01.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let day = dir
+        .path()
+        .join("in/AWSLogs/123456789010/vpcflowlogs/us-east-1/2024/06/02");
+    std::fs::create_dir_all(&day).expect("mkdir");
+    std::fs::write(
+        day.join("no-start.log"),
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes action log-status\n\
+         2 123456789010 eni-0a1b2c3d4e5f60718 10.0.1.5 10.0.2.6 443 49152 6 10 100 ACCEPT OK\n\
+         2 123456789010 eni-0a1b2c3d4e5f60718 10.0.1.5 10.0.2.6 443 49153 6 10 200 ACCEPT OK\n",
+    )
+    .expect("write");
+    std::fs::write(
+        day.join("v2.log"),
+        "2 123456789010 eni-0a1b2c3d4e5f60718 10.0.1.5 10.0.2.6 443 49152 6 10 1000 1717243200 1717243260 ACCEPT OK\n",
+    )
+    .expect("write");
+    let ds = dir.path().join("ds");
+    let ds_str = ds.to_str().expect("utf-8");
+    let input = dir.path().join("in");
+    let (code, _, err) = run(
+        &[
+            "ingest",
+            input.to_str().expect("utf-8"),
+            "--out",
+            ds_str,
+            "-q",
+        ],
+        "",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let mut partitions: Vec<String> = std::fs::read_dir(ds.join("flows"))
+        .expect("flows")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    partitions.sort();
+    assert_eq!(
+        partitions,
+        ["date=2024-06-01", "date=__HIVE_DEFAULT_PARTITION__"]
+    );
+
+    let query = |sql: &str, extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["query", sql, ds_str, "-o", "json"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = run(&args, "");
+        assert_eq!(code, Some(0), "{err}");
+        serde_json::from_str(&out).expect("json")
+    };
+    let days = query(
+        "SELECT CAST(date AS VARCHAR) AS d, count(*) AS n, sum(bytes) AS b FROM flows \
+         GROUP BY 1 ORDER BY 1 NULLS LAST",
+        &[],
+    );
+    assert_eq!(
+        days,
+        // JSON output leaves null values out.
+        serde_json::json!([{"d": "2024-06-01", "n": 1, "b": 1000}, {"n": 2, "b": 300}])
+    );
+    let count = |sql: &str, extra: &[&str]| query(sql, extra)[0]["n"].clone();
+    assert_eq!(
+        count(
+            "SELECT count(*) AS n FROM flows WHERE date = DATE '2024-06-01'",
+            &[]
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) AS n FROM flows WHERE date = DATE '2024-06-02'",
+            &[]
+        ),
+        0
+    );
+    assert_eq!(
+        count("SELECT count(*) AS n FROM flows WHERE date IS NULL", &[]),
+        2
+    );
+    // A window keeps records without times (they may belong to it), and no other day's.
+    let window = [
+        "--since",
+        "2025-01-01T00:00:00Z",
+        "--until",
+        "2025-01-02T00:00:00Z",
+    ];
+    assert_eq!(count("SELECT count(*) AS n FROM flows", &window), 2);
+
+    // DuckDB and pyarrow read the partition as a null date.
+    let readers = std::process::Command::new(python(&["duckdb", "pyarrow.dataset"]))
+        .args(["-c", NULL_DATES, ds_str])
+        .output()
+        .expect("python runs");
+    assert!(
+        readers.status.success(),
+        "{}",
+        String::from_utf8_lossy(&readers.stderr)
+    );
+    let readers: serde_json::Value = serde_json::from_slice(&readers.stdout).expect("json");
+    assert_eq!(
+        readers["duckdb"],
+        serde_json::json!([["2024-06-01", 1, 1000], [null, 2, 300]])
+    );
+    assert_eq!(readers["pyarrow_null_dates"], 2);
+}
