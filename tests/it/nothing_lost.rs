@@ -217,31 +217,24 @@ fn retry_damaged_reads_a_repaired_object_and_its_run_again_once() {
     assert_eq!(totals(&ds), "n,b\n402,400007\n");
 }
 
-/// The input of run `run` of [`readers_see_whole_runs`]: 1,000 records over three days, 1 on
-/// the first, 10 on the second and 989 on the third, so that a reader that sees part of the
-/// run (some of its per-day files and not others) counts a total that is no multiple of 1,000.
+/// The input of run `run` of [`readers_see_whole_runs`]: 1,000 records over 25 days (a
+/// file per day in the dataset, so that moving a run into place takes a while), so that a
+/// reader that sees part of a run counts a total that is no multiple of 1,000.
 fn whole_run_input(dir: &Path, run: usize) -> std::path::PathBuf {
-    let day = 86_400u64;
     let first = 1_717_200_000u64; // 2024-06-01
-    let mut text = String::new();
-    for (n, offset) in (0..1_000u64).map(|n| {
-        let d = match n {
-            0 => 0,
-            1..=10 => 1,
-            _ => 2,
-        };
-        (n, d * day)
-    }) {
-        let start = first + offset + n;
-        text.push_str(&format!(
-            "2 123456789010 eni-0a1b2c3d4e5f60718 10.0.{}.{} 10.9.0.1 {} 443 6 1 {} {start} {} ACCEPT OK\n",
-            run % 250,
-            n % 250,
-            1024 + n,
-            40 + run,
-            start + 60
-        ));
-    }
+    let text: String = (0..1_000u64)
+        .map(|n| {
+            let start = first + (n % 25) * 86_400 + n;
+            format!(
+                "2 123456789010 eni-0a1b2c3d4e5f60718 10.0.{}.{} 10.9.0.1 {} 443 6 1 {} {start} {} ACCEPT OK\n",
+                run % 250,
+                n % 250,
+                1024 + n,
+                40 + run,
+                start + 60
+            )
+        })
+        .collect();
     let path = dir.join(format!("run-{run:03}.log"));
     std::fs::write(&path, text).expect("write input");
     path

@@ -589,7 +589,7 @@ fn readers_of_an_s3_dataset_see_whole_runs_only() {
         let v: Value = serde_json::from_str(&seen).expect("json");
         v[0]["n"].as_i64().expect("n")
     };
-    let reads = crate::nothing_lost::readers_see_whole_runs(12, &ingest, &count);
+    let reads = crate::nothing_lost::readers_see_whole_runs(16, &ingest, &count);
     assert!(reads >= 4, "{reads} reads");
 }
 
