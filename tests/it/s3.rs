@@ -498,12 +498,7 @@ fn an_s3_dataset_is_written_whole_incrementally_and_one_ingest_at_a_time() {
 #[test]
 fn a_killed_s3_ingest_never_shows_a_partial_dataset_and_the_rerun_is_exact() {
     let base = format!("datasets-{}/killed", std::process::id());
-    let count = |ds: &str| -> i64 {
-        let (code, out, err) = run(&["query", "SELECT count(*) AS n FROM flows", ds, "-o", "json"]);
-        assert_eq!(code, Some(0), "{err}");
-        let v: Value = serde_json::from_str(&out).expect("json");
-        v[0]["n"].as_i64().expect("n")
-    };
+    let count = |ds: &str| count_records(ds, &[]);
     let ingest_into = |out: &str| {
         process_as(&server().reader)
             .args(["ingest", &url("sample/"), "--out", out, "-q"])
@@ -534,17 +529,7 @@ fn a_killed_s3_ingest_never_shows_a_partial_dataset_and_the_rerun_is_exact() {
         let _ = child.kill();
         let _ = child.wait();
         // A reader sees nothing or everything.
-        let (code, seen, err) = run(&[
-            "query",
-            "SELECT count(*) AS n FROM flows",
-            &out,
-            "-o",
-            "json",
-            "--allow-empty",
-        ]);
-        assert_eq!(code, Some(0), "killed at {at}: {err}");
-        let v: Value = serde_json::from_str(&seen).expect("json");
-        let seen = v[0]["n"].as_i64().expect("n");
+        let seen = count_records(&out, &["--allow-empty"]);
         assert!(
             seen == 0 || seen == whole,
             "killed at {at}: {seen} of {whole} records visible"
@@ -569,6 +554,16 @@ fn a_killed_s3_ingest_never_shows_a_partial_dataset_and_the_rerun_is_exact() {
     }
 }
 
+/// `count(*)` of the dataset `ds`, read with `extra` arguments.
+fn count_records(ds: &str, extra: &[&str]) -> i64 {
+    let mut args = vec!["query", "SELECT count(*) AS n FROM flows", ds, "-o", "json"];
+    args.extend_from_slice(extra);
+    let (code, seen, err) = run(&args);
+    assert_eq!(code, Some(0), "{err}");
+    let v: Value = serde_json::from_str(&seen).expect("json");
+    v[0]["n"].as_i64().expect("n")
+}
+
 #[test]
 fn readers_of_an_s3_dataset_see_whole_runs_only() {
     let out = url(&format!("datasets-{}/whole-runs", std::process::id()));
@@ -577,18 +572,7 @@ fn readers_of_an_s3_dataset_see_whole_runs_only() {
         let (code, _, err) = run(&["ingest", input, "--out", &out, "-q"]);
         assert_eq!(code, Some(0), "{err}");
     };
-    let count = || -> i64 {
-        let (code, seen, err) = run(&[
-            "query",
-            "SELECT count(*) AS n FROM flows",
-            &out,
-            "-o",
-            "json",
-        ]);
-        assert_eq!(code, Some(0), "{err}");
-        let v: Value = serde_json::from_str(&seen).expect("json");
-        v[0]["n"].as_i64().expect("n")
-    };
+    let count = || count_records(&out, &[]);
     let reads = crate::nothing_lost::readers_see_whole_runs(16, &ingest, &count);
     assert!(reads >= 4, "{reads} reads");
 }

@@ -397,6 +397,20 @@ fn the_table_fits_the_width_and_says_what_it_left_out() {
     assert!(text.contains("columns not shown"), "{text}");
 }
 
+/// What the Python `script` (with DuckDB and pyarrow) prints as JSON about the dataset `ds`.
+fn readers(script: &str, ds: &str) -> serde_json::Value {
+    let out = std::process::Command::new(python(&["duckdb", "pyarrow.dataset"]))
+        .args(["-c", script, ds])
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
 const READERS: &str = r#"
 import json, sys
 import duckdb, pyarrow.compute as pc, pyarrow.dataset as ds
@@ -429,16 +443,7 @@ fn athena_ddl_and_real_readers_agree_with_vpcflow() {
     );
     assert_eq!(code, Some(0), "{err}");
 
-    let readers = std::process::Command::new(python(&["duckdb", "pyarrow.dataset"]))
-        .args(["-c", READERS, ds_str])
-        .output()
-        .expect("python runs");
-    assert!(
-        readers.status.success(),
-        "{}",
-        String::from_utf8_lossy(&readers.stderr)
-    );
-    let readers: serde_json::Value = serde_json::from_slice(&readers.stdout).expect("json");
+    let readers = readers(READERS, ds_str);
 
     let query = |sql: &str| -> serde_json::Value {
         let (code, out, err) = run(&["query", sql, ds_str, "-o", "json"], "");
@@ -638,16 +643,7 @@ fn a_record_without_start_has_no_date_for_every_reader() {
     assert_eq!(count("SELECT count(*) AS n FROM flows", &window), 2);
 
     // DuckDB and pyarrow read the partition as a null date.
-    let readers = std::process::Command::new(python(&["duckdb", "pyarrow.dataset"]))
-        .args(["-c", NULL_DATES, ds_str])
-        .output()
-        .expect("python runs");
-    assert!(
-        readers.status.success(),
-        "{}",
-        String::from_utf8_lossy(&readers.stderr)
-    );
-    let readers: serde_json::Value = serde_json::from_slice(&readers.stdout).expect("json");
+    let readers = readers(NULL_DATES, ds_str);
     assert_eq!(
         readers["duckdb"],
         serde_json::json!([["2024-06-01", 1, 1000], [null, 2, 300]])
