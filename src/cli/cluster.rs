@@ -18,6 +18,11 @@ pub struct ClusterArgs {
     #[cfg(feature = "cluster")]
     #[arg(long, value_name = "df://HOST:PORT")]
     pub cluster: Option<String>,
+    /// With --cluster: how long to wait for the scheduler to have an executor before the
+    /// statements start, then give up with an error (exit 2) [default: 60s].
+    #[cfg(feature = "cluster")]
+    #[arg(long, value_name = "DURATION", requires = "cluster", value_parser = humantime::parse_duration)]
+    pub wait: Option<std::time::Duration>,
 }
 
 impl ClusterArgs {
@@ -30,9 +35,14 @@ impl ClusterArgs {
     ) -> Result<SessionContext> {
         #[cfg(feature = "cluster")]
         if let Some(url) = &self.cluster {
-            return crate::cluster::session(url, source, inventory, window).await;
+            return crate::cluster::session(url, source, inventory, window, self.waits()).await;
         }
         session(source, inventory, window).await
+    }
+
+    #[cfg(feature = "cluster")]
+    fn waits(&self) -> std::time::Duration {
+        self.wait.unwrap_or(std::time::Duration::from_secs(60))
     }
 }
 

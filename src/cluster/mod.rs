@@ -13,6 +13,7 @@ pub mod node;
 pub mod stores;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use ballista_core::config::BallistaConfig;
@@ -38,6 +39,7 @@ pub async fn session(
     source: FlowsSource,
     inventory: Option<&Inventory>,
     window: Option<&Window>,
+    wait: Duration,
 ) -> Result<SessionContext> {
     let root = match &source {
         FlowsSource::Raw { .. } => {
@@ -77,6 +79,20 @@ pub async fn session(
             )));
         }
     }
+    // A job submitted to a scheduler without executors would wait for one forever. (Executors
+    // all lost while a job runs fail it after the scheduler's --executor-timeout.)
+    let began = Instant::now();
+    while let Some(Readiness::Waiting(said)) = readiness(address).await {
+        if began.elapsed() >= wait {
+            return Err(Error::Data(format!(
+                "--cluster {url}: no executor was registered with the scheduler for {} before \
+                 running anything (the scheduler says: {said}); start one (`vpcflow executor \
+                 --scheduler {address}`) or give --wait more time",
+                humantime::format_duration(wait)
+            )));
+        }
+        tokio::time::sleep(POLL).await;
+    }
     let config = session::config()
         .with_ballista_logical_extension_codec(Arc::new(codec::LogicalCodec::default()))
         .with_ballista_physical_extension_codec(Arc::new(codec::PhysicalCodec::default()));
@@ -103,6 +119,40 @@ pub async fn session(
     };
     session::assemble(&ctx, flows, functions, tables, window).await?;
     Ok(ctx)
+}
+
+/// How often the scheduler's readiness is asked for.
+const POLL: Duration = Duration::from_millis(500);
+
+/// What the scheduler says of its executors (its `/readyz`).
+enum Readiness {
+    /// At least one executor is registered.
+    Ready,
+    /// None is: the scheduler's own words.
+    Waiting(String),
+}
+
+/// The readiness of the scheduler at `address` (`HOST:PORT`); `None` when it does not say
+/// (it cannot be reached now, or answers no `/readyz`), which is not taken for a lack of
+/// executors.
+async fn readiness(address: &str) -> Option<Readiness> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .ok()?;
+    let answer = client
+        .get(format!("http://{address}/readyz"))
+        .send()
+        .await
+        .ok()?;
+    match answer.status().as_u16() {
+        200 => Some(Readiness::Ready),
+        503 => {
+            let said = answer.text().await.unwrap_or_default();
+            Some(Readiness::Waiting(said.trim().to_string()))
+        }
+        _ => None,
+    }
 }
 
 /// Whether `ctx` runs its statements on a cluster.

@@ -337,3 +337,48 @@ fn an_executor_waits_for_its_scheduler_then_says_it_cannot_reach_it() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_cluster_without_executors_is_a_clear_error_within_the_wait() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dataset = sample_dataset(dir.path());
+    let ds = dataset.to_str().expect("path");
+    let report = |url: &str| {
+        Command::new(binary())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["report", "top-talkers", ds, "--inventory", INVENTORY])
+            .args(["--cluster", url, "--wait", "3s"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("vpcflow runs")
+    };
+    // No executor at all: the client says so after --wait instead of waiting forever.
+    let nodes = Cluster::start(binary(), 0, 1);
+    let started = Instant::now();
+    let out = wait(report(&nodes.url), Duration::from_secs(60), &nodes);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(started.elapsed() >= Duration::from_secs(3));
+    assert!(
+        stderr.contains("no executor was registered with the scheduler for 3s before running"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("not ready: 0/1 executors registered"),
+        "{stderr}"
+    );
+    drop(nodes);
+
+    // The only executor lost for good while the job runs: an error within the scheduler's
+    // executor timeout (3 s here) and --wait, from Ballista or from the client.
+    let mut nodes = Cluster::start(binary(), 1, 1);
+    let child = report(&nodes.url);
+    std::thread::sleep(Duration::from_millis(250));
+    nodes.kill_executor(0);
+    let out = wait(child, Duration::from_secs(90), &nodes);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}\n{}", nodes.logs());
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(out.stdout.is_empty(), "no partial output");
+}
