@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""vpcflow against the engines a user would pick instead, in one run, on the same file.
+
+Usage: benches/engines.py BIN FILE [--repeat N] [--engines LIST]
+
+BIN is a release build of vpcflow (`cargo build --release`: target/release/vpcflow); FILE a
+plain-text flow log with a header line, for instance
+`vpcflow generate --synthetic 5000000 --out DIR` (DIR/synthetic-v2.log). Two questions:
+
+  count   action, count(*) and sum(bytes) by action: each engine parses what it needs;
+  typed   the same with every field of the v2 layout read into its type (integers, times,
+          addresses and ids as text) and touched by the query.
+
+Every run is a fresh process on all cores; the figure is the median of N (default 3) after one
+warm-up, with peak resident memory (`/usr/bin/time`). The engines are the pinned versions of
+benches/requirements.txt:
+
+  python3 -m venv target/benchenv
+  target/benchenv/bin/pip install -r benches/requirements.txt
+  target/benchenv/bin/python benches/engines.py target/release/vpcflow FILE
+"""
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+BIN, FILE = sys.argv[1], sys.argv[2]
+ARGS = sys.argv[3:]
+REPEAT = int(ARGS[ARGS.index("--repeat") + 1]) if "--repeat" in ARGS else 3
+ENGINES = (ARGS[ARGS.index("--engines") + 1].split(",") if "--engines" in ARGS else
+           ["vpcflow", "duckdb", "polars", "vpcflow-typed", "duckdb-typed", "polars-typed"])
+
+V2 = ["version", "account_id", "interface_id", "srcaddr", "dstaddr", "srcport", "dstport",
+      "protocol", "packets", "bytes", "start", "end", "action", "log_status"]
+INTS = {"version", "srcport", "dstport", "protocol", "packets", "bytes", "start", "end"}
+
+COUNT_SQL = "SELECT action, count(*) AS n, sum(bytes) AS b FROM flows GROUP BY 1 ORDER BY 1"
+# Every field typed and read: counts of the text fields, sums or maxima of the numbers.
+TYPED_SQL = ("SELECT action, count(*) AS n, sum(bytes) AS b, sum(packets) AS p, "
+             "count(account_id) AS accounts, count(interface_id) AS enis, "
+             "count(srcaddr) AS src, count(dstaddr) AS dst, max(srcport) AS sp, "
+             "max(dstport) AS dp, max(protocol) AS proto, max(version) AS v, "
+             "max(start) AS first, max(\"end\") AS last, count(log_status) AS status "
+             "FROM flows GROUP BY 1 ORDER BY 1")
+
+DUCKDB = """
+import duckdb
+types = {types}
+src = (f"read_csv('{file}', delim=' ', header=true, quote='', escape='', nullstr='-', "
+       f"columns={{types!r}})")
+con = duckdb.connect()
+con.sql(f"CREATE VIEW flows AS SELECT * FROM {{src}}")
+print(con.sql({sql!r}).fetchall())
+"""
+
+POLARS = """
+import polars as pl
+lf = pl.scan_csv({file!r}, separator=' ', has_header=True, null_values='-', quote_char=None,
+                 schema={schema})
+lf = lf.rename({{c: c.replace('-', '_') for c in lf.collect_schema().names()}})
+ctx = pl.SQLContext(flows=lf)
+print(ctx.execute({sql!r}).collect().rows())
+"""
+
+
+def duckdb_types(typed):
+    # Untyped: everything text, bytes cast by the query (what a user writes without a schema).
+    return {c: ("BIGINT" if typed and c in INTS else
+                "BIGINT" if c == "bytes" else "VARCHAR") for c in V2}
+
+
+def polars_schema(typed):
+    # The header names fields with hyphens (log-status); the SQL with underscores.
+    return "{" + ", ".join(
+        f"{c.replace('_', '-')!r}: pl.{'Int64' if (typed and c in INTS) or c == 'bytes' else 'String'}"
+        for c in V2) + "}"
+
+
+def command(engine):
+    typed = engine.endswith("-typed")
+    sql = TYPED_SQL if typed else COUNT_SQL
+    if engine.startswith("vpcflow"):
+        return [BIN, "query", sql, FILE, "-o", "csv"]
+    if engine.startswith("duckdb"):
+        code = DUCKDB.format(types=duckdb_types(typed), file=FILE, sql=sql)
+    else:
+        code = POLARS.format(schema=polars_schema(typed), file=FILE, sql=sql)
+    return [sys.executable, "-c", code]
+
+
+def timed(cmd):
+    began = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, capture_output=True, text=True)
+    seconds = time.perf_counter() - began
+    if p.returncode != 0:
+        raise SystemExit(f"{cmd[:2]} failed: {p.stderr[-600:]}")
+    peak_mb = int(p.stderr.strip().splitlines()[-1]) // 1024
+    return seconds, peak_mb, " ".join(p.stdout.split())[:120]
+
+
+def versions():
+    found = {"vpcflow": subprocess.run([BIN, "--version"], capture_output=True,
+                                       text=True).stdout.strip()}
+    for module in ("duckdb", "polars"):
+        try:
+            found[module] = __import__(module).__version__
+        except ImportError:
+            found[module] = "missing: pip install -r benches/requirements.txt"
+    return found
+
+
+def main():
+    size = os.path.getsize(FILE)
+    print(f"file: {FILE}, {size / 1e6:.0f} MB; cores: {os.cpu_count()}; {versions()}")
+    medians = {}
+    for engine in ENGINES:
+        cmd = command(engine)
+        timed(cmd)
+        runs = [timed(cmd) for _ in range(REPEAT)]
+        median = statistics.median(r[0] for r in runs)
+        medians[engine] = median
+        print(f"{engine:14s} {median:6.2f} s {size / median / 1e6:6.0f} MB/s  "
+              f"peak {max(r[1] for r in runs):5d} MB  "
+              f"[{', '.join(f'{r[0]:.2f}' for r in runs)}]  {runs[0][2]}")
+        sys.stdout.flush()
+    for question in ("", "-typed"):
+        ours = medians.get("vpcflow" + question)
+        for other in ("duckdb", "polars"):
+            theirs = medians.get(other + question)
+            if ours and theirs:
+                print(f"vpcflow{question} / {other}{question}: {ours / theirs:.2f}x the time")
+
+
+main()
