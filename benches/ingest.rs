@@ -16,13 +16,9 @@ use vpcflow::ingest::format::{Columns, Layout};
 use vpcflow::ingest::parallel::{self, Discard, Input, RunOptions};
 use vpcflow::ingest::sink::Dataset;
 
-fn target_bytes() -> usize {
-    std::env::var("VPCFLOW_BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(64)
-        << 20
-}
+#[path = "common/size.rs"]
+mod size;
+use size::target_bytes;
 
 /// Writes `batches` as one committed run of a new dataset; the rows written.
 fn write(batches: &[RecordBatch], cfg: &DecodeConfig) -> u64 {

@@ -15,13 +15,9 @@ use vpcflow::ingest::decode::{DecodeConfig, Origin, decode};
 use vpcflow::ingest::format::{Columns, Layout};
 use vpcflow::ingest::parallel::{self, Discard, Input, RunOptions};
 
-fn target_bytes() -> usize {
-    std::env::var("VPCFLOW_BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(64)
-        << 20
-}
+#[path = "common/size.rs"]
+mod size;
+use size::target_bytes;
 
 struct Case {
     name: &'static str,
