@@ -9,7 +9,10 @@ plain-text flow log with a header line, for instance
 
   count   action, count(*) and sum(bytes) by action: each engine parses what it needs;
   typed   the same with every field of the v2 layout read into its type (integers, times,
-          addresses and ids as text) and touched by the query.
+          addresses and ids as text) and touched by the query;
+  ingest  every field typed into zstd Parquet files partitioned by the day of `start`
+          (`vpcflow ingest`; DuckDB's `COPY ... PARTITION_BY`; polars' `sink_parquet`, one
+          file: polars has no partitioned sink as simple), written under a fresh directory.
 
 Every run is a fresh process on all cores; the figure is the median of N (default 3) after one
 warm-up, with peak resident memory (`/usr/bin/time`). The engines are the pinned versions of
@@ -20,16 +23,19 @@ benches/requirements.txt:
   target/benchenv/bin/python benches/engines.py target/release/vpcflow FILE
 """
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 BIN, FILE = sys.argv[1], sys.argv[2]
 ARGS = sys.argv[3:]
 REPEAT = int(ARGS[ARGS.index("--repeat") + 1]) if "--repeat" in ARGS else 3
 ENGINES = (ARGS[ARGS.index("--engines") + 1].split(",") if "--engines" in ARGS else
-           ["vpcflow", "duckdb", "polars", "vpcflow-typed", "duckdb-typed", "polars-typed"])
+           ["vpcflow", "duckdb", "polars", "vpcflow-typed", "duckdb-typed", "polars-typed",
+            "vpcflow-ingest", "duckdb-ingest", "polars-ingest"])
 
 V2 = ["version", "account_id", "interface_id", "srcaddr", "dstaddr", "srcport", "dstport",
       "protocol", "packets", "bytes", "start", "end", "action", "log_status"]
@@ -43,6 +49,24 @@ TYPED_SQL = ("SELECT action, count(*) AS n, sum(bytes) AS b, sum(packets) AS p, 
              "max(dstport) AS dp, max(protocol) AS proto, max(version) AS v, "
              "max(start) AS first, max(\"end\") AS last, count(log_status) AS status "
              "FROM flows GROUP BY 1 ORDER BY 1")
+
+DUCKDB_INGEST = """
+import duckdb
+types = {types}
+src = (f"read_csv('{file}', delim=' ', header=true, quote='', escape='', nullstr='-', "
+       f"columns={{types!r}})")
+duckdb.connect().sql(f\"\"\"COPY (SELECT *, CAST(to_timestamp(start) AS DATE) AS day FROM {{src}})
+  TO '{out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))\"\"\")
+"""
+
+POLARS_INGEST = """
+import os, polars as pl
+lf = pl.scan_csv({file!r}, separator=' ', has_header=True, null_values='-', quote_char=None,
+                 schema={schema})
+lf = lf.rename({{c: c.replace('-', '_') for c in lf.collect_schema().names()}})
+os.makedirs({out!r})
+lf.sink_parquet(os.path.join({out!r}, 'flows.parquet'), compression='zstd')
+"""
 
 DUCKDB = """
 import duckdb
@@ -77,7 +101,15 @@ def polars_schema(typed):
         for c in V2) + "}"
 
 
-def command(engine):
+def command(engine, out):
+    if engine.endswith("-ingest"):
+        if engine.startswith("vpcflow"):
+            return [BIN, "ingest", FILE, "--out", out, "-q"]
+        if engine.startswith("duckdb"):
+            code = DUCKDB_INGEST.format(types=duckdb_types(True), file=FILE, out=out)
+        else:
+            code = POLARS_INGEST.format(schema=polars_schema(True), file=FILE, out=out)
+        return [sys.executable, "-c", code]
     typed = engine.endswith("-typed")
     sql = TYPED_SQL if typed else COUNT_SQL
     if engine.startswith("vpcflow"):
@@ -89,10 +121,17 @@ def command(engine):
     return [sys.executable, "-c", code]
 
 
-def timed(cmd):
+def timed(engine, scratch):
+    out = tempfile.mkdtemp(dir=scratch)
+    os.rmdir(out)
+    cmd = command(engine, out)
     began = time.perf_counter()
     p = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, capture_output=True, text=True)
     seconds = time.perf_counter() - began
+    if os.path.isdir(out):
+        written = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out) for f in fs)
+        shutil.rmtree(out)
+        p.stdout = f"{written / 1e6:.0f} MB written"
     if p.returncode != 0:
         raise SystemExit(f"{cmd[:2]} failed: {p.stderr[-600:]}")
     peak_mb = int(p.stderr.strip().splitlines()[-1]) // 1024
@@ -114,17 +153,18 @@ def main():
     size = os.path.getsize(FILE)
     print(f"file: {FILE}, {size / 1e6:.0f} MB; cores: {os.cpu_count()}; {versions()}")
     medians = {}
+    scratch = tempfile.mkdtemp(prefix="vpcflow-engines-")
     for engine in ENGINES:
-        cmd = command(engine)
-        timed(cmd)
-        runs = [timed(cmd) for _ in range(REPEAT)]
+        timed(engine, scratch)
+        runs = [timed(engine, scratch) for _ in range(REPEAT)]
         median = statistics.median(r[0] for r in runs)
         medians[engine] = median
         print(f"{engine:14s} {median:6.2f} s {size / median / 1e6:6.0f} MB/s  "
               f"peak {max(r[1] for r in runs):5d} MB  "
               f"[{', '.join(f'{r[0]:.2f}' for r in runs)}]  {runs[0][2]}")
         sys.stdout.flush()
-    for question in ("", "-typed"):
+    shutil.rmtree(scratch, ignore_errors=True)
+    for question in ("", "-typed", "-ingest"):
         ours = medians.get("vpcflow" + question)
         for other in ("duckdb", "polars"):
             theirs = medians.get(other + question)
