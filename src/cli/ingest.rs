@@ -156,15 +156,17 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
         .flat_map(|m| &m.inputs)
         .map(|i| (i.path.as_str(), i))
         .collect();
-    let (redo, mut replaces) = if args.retry_damaged {
+    let (redo, replaces) = if args.retry_damaged {
         let found: BTreeSet<String> = discovery.found.iter().filter_map(key).collect();
         retry_plan(&manifests, &found)?
+    } else if args.force {
+        (
+            BTreeSet::new(),
+            manifests.iter().map(|m| m.run.clone()).collect(),
+        )
     } else {
         (BTreeSet::new(), Vec::new())
     };
-    if args.force {
-        replaces = manifests.iter().map(|m| m.run.clone()).collect();
-    }
     let damaged_retried = known
         .values()
         .filter(|i| i.damaged.is_some() && redo.contains(&i.path))

@@ -82,7 +82,7 @@ pub async fn session(
     // A job submitted to a scheduler without executors would wait for one forever. (Executors
     // all lost while a job runs fail it after the scheduler's --executor-timeout.)
     let began = Instant::now();
-    while let Some(Readiness::Waiting(said)) = readiness(address).await {
+    while let Some(said) = no_executor(address).await {
         if began.elapsed() >= wait {
             return Err(Error::Data(format!(
                 "--cluster {url}: no executor was registered with the scheduler for {} before \
@@ -124,18 +124,10 @@ pub async fn session(
 /// How often the scheduler's readiness is asked for.
 const POLL: Duration = Duration::from_millis(500);
 
-/// What the scheduler says of its executors (its `/readyz`).
-enum Readiness {
-    /// At least one executor is registered.
-    Ready,
-    /// None is: the scheduler's own words.
-    Waiting(String),
-}
-
-/// The readiness of the scheduler at `address` (`HOST:PORT`); `None` when it does not say
-/// (it cannot be reached now, or answers no `/readyz`), which is not taken for a lack of
-/// executors.
-async fn readiness(address: &str) -> Option<Readiness> {
+/// What the scheduler at `address` (`HOST:PORT`) says when its `/readyz` reports no executor
+/// registered; `None` when it is ready, or does not say (cannot be reached now, or answers no
+/// `/readyz`), which is not taken for a lack of executors.
+async fn no_executor(address: &str) -> Option<String> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
@@ -145,14 +137,11 @@ async fn readiness(address: &str) -> Option<Readiness> {
         .send()
         .await
         .ok()?;
-    match answer.status().as_u16() {
-        200 => Some(Readiness::Ready),
-        503 => {
-            let said = answer.text().await.unwrap_or_default();
-            Some(Readiness::Waiting(said.trim().to_string()))
-        }
-        _ => None,
+    if answer.status().as_u16() != 503 {
+        return None;
     }
+    let said = answer.text().await.unwrap_or_default();
+    Some(said.trim().to_string())
 }
 
 /// Whether `ctx` runs its statements on a cluster.

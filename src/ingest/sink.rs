@@ -348,8 +348,9 @@ pub fn read_manifests(root: &Path) -> Result<Vec<Manifest>> {
         .collect()
 }
 
-/// The file in a run's staging directory that lists the files it is moving into place.
-const PENDING: &str = "pending.json";
+/// The file in a run's staging directory (prefix) that lists the files it moves or uploads into
+/// place before its commit.
+pub const PENDING: &str = "pending.json";
 
 fn write_synced(path: &Path, body: &[u8]) -> Result<()> {
     io(path, fs::write(path, body))?;

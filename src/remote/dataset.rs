@@ -23,11 +23,8 @@ use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
 use super::lease::Lease;
 use super::{Connection, S3Url, block_on, describe, key_path};
 use crate::error::{Error, Result};
-use crate::ingest::sink::{META, Manifest};
+use crate::ingest::sink::{META, Manifest, PENDING};
 use crate::sql::committed;
-
-/// The file of a run's staging prefix that lists the files it uploads before its commit.
-const PENDING: &str = "pending.json";
 
 /// Files up to this size are uploaded in one request; larger ones in parts of this size.
 const PART: usize = 16 << 20;
@@ -58,13 +55,9 @@ impl S3Dataset {
     /// The dataset at `url` if there is one (it has a committed run).
     pub fn find(url: &str, conn: &Connection) -> Result<Option<S3Dataset>> {
         let ds = S3Dataset::at(url, conn)?;
-        let commits = ds.key(&format!("{META}/commits"));
-        let listed = block_on(async { ds.store.list_with_delimiter(Some(&commits)).await })?;
-        let commits = listed.map_err(|e| Error::input(url, describe(&e)))?.objects;
-        if commits.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(ds))
+        let latest = block_on(committed::latest_run(ds.store.as_ref(), &ds.root()))?
+            .map_err(|e| Error::input(url, describe(&e)))?;
+        Ok(latest.map(|_| ds))
     }
 
     /// Opens the dataset at `url` for an ingest: takes its lock on a `lease` (or takes over

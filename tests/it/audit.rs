@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::common::{root, vpcflow};
+use crate::common::{resources_of, root, vpcflow};
 use serde_json::Value;
 
 fn fixture(part: &str) -> String {
@@ -305,14 +305,8 @@ fn an_unreadable_input_is_a_finding_and_an_error() {
     );
     assert_eq!(out.status.code(), Some(2));
     let a = json_of(&out);
-    let unreadable: Vec<_> = a["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| f["finding"] == "unreadable-inputs")
-        .collect();
-    assert_eq!(unreadable.len(), 1, "{a}");
-    assert_eq!(unreadable[0]["resource"], broken.to_str().expect("path"));
+    let unreadable = resources_of(&a, "unreadable-inputs");
+    assert_eq!(unreadable, [broken.to_str().expect("path")], "{a}");
     assert_eq!(a["inputs"]["files_failed"], 1);
     // The readable file is still audited.
     assert_eq!(a["summary"]["records"], 36);

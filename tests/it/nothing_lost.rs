@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{root, vpcflow};
+use crate::common::{AUDIT_JSON, resources_of, root, vpcflow};
 
 /// One v2 record of `bytes` bytes.
 fn record(bytes: u64) -> String {
@@ -81,25 +81,13 @@ fn an_input_that_failed_is_read_by_the_next_run_exactly_once() {
         let out = vpcflow()
             .arg("audit")
             .arg(&ds)
-            .args([
-                "--inventory",
-                "sample-logs/inventory",
-                "-o",
-                "json",
-                "--no-html",
-                "-q",
-            ])
+            .args(AUDIT_JSON)
             .args(["--since", since, "--until", until, "--allow-empty"])
             .output()
             .expect("runs");
         let a: Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-        a["findings"]
-            .as_array()
-            .expect("findings")
-            .iter()
-            .filter(|f| f["finding"] == "unreadable-inputs")
-            .count()
+        resources_of(&a, "unreadable-inputs").len()
     };
     assert_eq!(holes("2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z"), 1);
     assert_eq!(holes("2026-10-01T00:00:00Z", "2026-10-02T00:00:00Z"), 0);

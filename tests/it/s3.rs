@@ -14,8 +14,8 @@ use std::path::Path;
 use assert_cmd::Command;
 use serde_json::Value;
 
-use crate::common::root;
 use crate::common::tools::{Key, aws_env, delete, keys, put, server};
+use crate::common::{AUDIT_JSON, resources_of, root};
 
 /// The binary with the server's endpoint and `key` in the environment, and nothing else of AWS.
 fn process_as(key: &Key) -> std::process::Command {
@@ -602,24 +602,9 @@ fn an_object_refused_on_one_run_and_served_on_the_next_is_ingested_exactly_once(
     );
     // The dataset remembers the hole until it is filled: the audit names it.
     let audit = |expect: usize| {
-        let (_, out, err) = run(&[
-            "audit",
-            ds,
-            "--inventory",
-            "sample-logs/inventory",
-            "-o",
-            "json",
-            "--no-html",
-            "-q",
-        ]);
+        let (_, out, err) = run(&[&["audit", ds][..], &AUDIT_JSON].concat());
         let a: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
-        let named: Vec<Value> = a["findings"]
-            .as_array()
-            .expect("findings")
-            .iter()
-            .filter(|f| f["finding"] == "unreadable-inputs")
-            .map(|f| f["resource"].clone())
-            .collect();
+        let named = resources_of(&a, "unreadable-inputs");
         assert_eq!(named.len(), expect, "{named:?}");
         named
     };

@@ -9,6 +9,27 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
+/// The arguments after `audit DATASET` for a quiet JSON audit with the sample inventory.
+pub const AUDIT_JSON: [&str; 6] = [
+    "--inventory",
+    "sample-logs/inventory",
+    "-o",
+    "json",
+    "--no-html",
+    "-q",
+];
+
+/// The resources of the findings of `kind` in an audit's JSON.
+pub fn resources_of(audit: &serde_json::Value, kind: &str) -> Vec<serde_json::Value> {
+    audit["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["finding"] == kind)
+        .map(|f| f["resource"].clone())
+        .collect()
+}
+
 /// The crate root.
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
