@@ -575,41 +575,26 @@ fn stream_blocks(
     }
 }
 
-/// Reads until `buf` holds `block` bytes or the input ends, growing it step by step so that
-/// memory is only touched where data lands. Returns the bytes read and a read error, if any.
+/// Reads until `buf` holds `block` bytes or the input ends, a step at a time so that memory is
+/// only touched where data lands. `read_to_end` reads into the spare capacity without clearing
+/// it first (a file reads straight into it). Returns the bytes read and a read error, if any.
 fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, block: usize) -> (usize, Option<std::io::Error>) {
     let mut read = 0;
     while buf.len() < block {
         let at = buf.len();
         let step = (block - at).min(1 << 20);
-        buf.resize(at + step, 0);
-        let (n, failure) = read_full(reader, &mut buf[at..]);
         // What was read before an error stays: it is text up to the damage.
-        buf.truncate(at + n);
+        let result = reader.take(step as u64).read_to_end(buf);
+        let n = buf.len() - at;
         read += n;
-        if failure.is_some() {
-            return (read, failure);
+        if let Err(e) = result {
+            return (read, Some(e));
         }
         if n < step {
             break;
         }
     }
     (read, None)
-}
-
-/// Fills `buf` from `r` until it is full or the input ends; returns the bytes read and the
-/// error that stopped it early, if any (the bytes before the error are kept).
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> (usize, Option<std::io::Error>) {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return (n, Some(e)),
-        }
-    }
-    (n, None)
 }
 
 /// A worker: runs one unit.

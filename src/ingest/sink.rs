@@ -508,6 +508,9 @@ fn properties() -> Result<WriterProperties> {
         // `WHERE interface_id = '...'` skips row groups that never saw the ENI.
         .set_column_bloom_filter_enabled(ColumnPath::from("interface_id"), true)
         .set_column_bloom_filter_max_ndv(ColumnPath::from("interface_id"), BLOOM_ENIS)
+        // Packet and byte counts hardly repeat: a dictionary of them is hashing for nothing.
+        .set_column_dictionary_enabled(ColumnPath::from("packets"), false)
+        .set_column_dictionary_enabled(ColumnPath::from("bytes"), false)
         .build())
 }
 

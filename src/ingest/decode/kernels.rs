@@ -15,9 +15,7 @@ use arrow::array::{
 use arrow::buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 
 use super::scan::Index;
-use super::{
-    MILLIS_THRESHOLD, Reason, SECONDS_PER_DAY, clip, digits, is_ipv4, is_ipv6, percent_decode,
-};
+use super::{MILLIS_THRESHOLD, Reason, SECONDS_PER_DAY, clip, digits, is_ipv6, percent_decode};
 use crate::ingest::fields::Kind;
 
 /// A bad value found by a kernel.
@@ -476,6 +474,7 @@ fn times(
 
 #[cfg(test)]
 mod tests {
+    use super::super::is_ipv4;
     use super::*;
 
     #[test]

@@ -80,10 +80,33 @@ impl Index {
         tabs: bool,
         plain: bool,
     ) -> Result<(), usize> {
-        let mark = self.spans.len();
-        let found = split(line, at, tabs, &mut self.spans);
+        // Up to 64 fields are cut into a buffer on the stack, wider layouts straight into the
+        // index.
+        let found = if self.fields <= LOCAL / 2 {
+            let mut local = [0u32; LOCAL];
+            let found = split(line, tabs, |k, s, e| {
+                if let Some(pair) = local.get_mut(2 * k..2 * k + 2) {
+                    pair[0] = at + s as u32;
+                    pair[1] = at + e as u32;
+                }
+            });
+            if found == self.fields {
+                self.spans.extend_from_slice(&local[..2 * found]);
+            }
+            found
+        } else {
+            let mark = self.spans.len();
+            let spans = &mut self.spans;
+            let found = split(line, tabs, |_, s, e| {
+                spans.push(at + s as u32);
+                spans.push(at + e as u32);
+            });
+            if found != self.fields {
+                self.spans.truncate(mark);
+            }
+            found
+        };
         if found != self.fields {
-            self.spans.truncate(mark);
             return Err(found);
         }
         self.lines.push(number);
@@ -93,15 +116,18 @@ impl Index {
     }
 }
 
-/// Appends the (start, end) spans of the fields of `line`, offset by `at`, to `spans`; the
-/// number of fields. Fields are separated by runs of spaces (and tabs, when `tabs`).
-fn split(line: &[u8], at: u32, tabs: bool, spans: &mut Vec<u32>) -> usize {
+/// Slots of the stack buffer of [`Index::push`]: two per field.
+const LOCAL: usize = 128;
+
+/// Calls `field(k, start, end)` for the k-th field of `line`; the number of fields. Fields are
+/// separated by runs of spaces (and tabs, when `tabs`).
+#[inline]
+fn split(line: &[u8], tabs: bool, mut field: impl FnMut(usize, usize, usize)) -> usize {
     let mut start = 0usize;
     let mut found = 0usize;
-    let mut cut = |i: usize, spans: &mut Vec<u32>| {
+    let mut cut = |i: usize| {
         if i > start {
-            spans.push(at + start as u32);
-            spans.push(at + i as u32);
+            field(found, start, i);
             found += 1;
         }
         start = i + 1;
@@ -113,7 +139,7 @@ fn split(line: &[u8], at: u32, tabs: bool, spans: &mut Vec<u32>) -> usize {
             let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
             let mut mask = space_mask(w);
             while mask != 0 {
-                cut(base + (mask.trailing_zeros() / 8) as usize, spans);
+                cut(base + (mask.trailing_zeros() / 8) as usize);
                 mask &= mask - 1;
             }
             base += 8;
@@ -121,10 +147,10 @@ fn split(line: &[u8], at: u32, tabs: bool, spans: &mut Vec<u32>) -> usize {
     }
     for (i, &b) in line.iter().enumerate().skip(base) {
         if b == b' ' || (tabs && b == b'\t') {
-            cut(i, spans);
+            cut(i);
         }
     }
-    cut(line.len(), spans);
+    cut(line.len());
     found
 }
 
@@ -133,13 +159,13 @@ mod tests {
     use super::*;
 
     fn fields(line: &str, tabs: bool) -> Vec<&str> {
-        let mut spans = Vec::new();
-        let n = split(line.as_bytes(), 0, tabs, &mut spans);
-        assert_eq!(spans.len(), 2 * n);
-        spans
-            .chunks(2)
-            .map(|s| &line[s[0] as usize..s[1] as usize])
-            .collect()
+        let mut got = Vec::new();
+        let n = split(line.as_bytes(), tabs, |k, s, e| {
+            assert_eq!(k, got.len());
+            got.push(&line[s..e]);
+        });
+        assert_eq!(got.len(), n);
+        got
     }
 
     #[test]
