@@ -16,7 +16,7 @@ use arrow::array::{
 use arrow::datatypes::Int32Type;
 
 use super::kernels::{self, Field, RowError, Sink};
-use super::scan::Index;
+use super::scan::{Index, Quick};
 use super::{
     BadLine, Counts, DecodeConfig, Decoded, Layout, Note, Origin, Plan, Reason, Slot, shared,
     trim_end,
@@ -28,6 +28,21 @@ const SEGMENT: usize = if cfg!(test) { 512 } else { 256 << 10 };
 
 /// Bytes a text column may hold before its batch is cut short (offsets are 32-bit).
 const TEXT_LIMIT: usize = 1 << 30;
+
+#[cfg(test)]
+thread_local! {
+    /// Tests turn the quick path off to compare it with the general one.
+    pub(super) static GENERAL_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether plain lines take the quick path (always, outside tests).
+fn quick_path() -> bool {
+    #[cfg(test)]
+    if GENERAL_ONLY.with(std::cell::Cell::get) {
+        return false;
+    }
+    true
+}
 
 /// What becomes of each column of the projection.
 enum Column {
@@ -153,6 +168,34 @@ impl<'c> Decoder<'c> {
         let mut seg = pos;
         while pos < bytes.len() {
             let at = pos;
+            // Plain lines take the quick path; headers (a letter first) and the rest the
+            // general one below.
+            if quick_path() && !bytes[at].is_ascii_alphabetic() {
+                let number = self.lines;
+                match self.index.quick(bytes, at, seg, number, max_line) {
+                    Quick::Slow => {}
+                    Quick::Blank { next } => {
+                        self.lines += 1;
+                        pos = next;
+                        continue;
+                    }
+                    Quick::Row { next } => {
+                        self.lines += 1;
+                        pos = next;
+                        self.boundary(bytes, &mut seg, pos);
+                        continue;
+                    }
+                    Quick::Count { next, found, end } => {
+                        self.lines += 1;
+                        pos = next;
+                        let n = self.plan.kinds.len();
+                        let detail = format!("expected {n} fields, found {found}");
+                        self.reject(number, &bytes[at..end], Reason::FieldCount, detail);
+                        self.boundary(bytes, &mut seg, pos);
+                        continue;
+                    }
+                }
+            }
             let (raw, next) = match memchr::memchr(b'\n', &bytes[pos..]) {
                 Some(i) => (&bytes[pos..pos + i], pos + i + 1),
                 None => (&bytes[pos..], bytes.len()),
@@ -206,13 +249,19 @@ impl<'c> Decoder<'c> {
                 let detail = format!("expected {n} fields, found {found}");
                 self.reject(number, line, Reason::FieldCount, detail);
             }
-            if pos - seg >= SEGMENT || self.rows + self.index.rows() >= self.cfg.batch_rows {
-                self.segment(&bytes[seg..pos]);
-                seg = pos;
-            }
+            self.boundary(bytes, &mut seg, pos);
         }
         self.segment(&bytes[seg..]);
         self.flush();
+    }
+
+    /// Ends the segment that starts at `seg` before `pos` when it is long enough or fills the
+    /// batch.
+    fn boundary(&mut self, bytes: &[u8], seg: &mut usize, pos: usize) {
+        if pos - *seg >= SEGMENT || self.rows + self.index.rows() >= self.cfg.batch_rows {
+            self.segment(&bytes[*seg..pos]);
+            *seg = pos;
+        }
     }
 
     fn reject(&mut self, line: u64, text: &[u8], reason: Reason, detail: String) {

@@ -318,7 +318,8 @@ pub(super) fn run(
         Kind::Id | Kind::Text => {
             if let Some(Sink::Text(out)) = sink {
                 out.reserve(f.text.len());
-                for tok in f.index.tokens(f.text, f.pos) {
+                for (s, e) in f.index.spans(f.pos) {
+                    let tok = f.text.get(s..e).unwrap_or_default();
                     if is_null(tok) {
                         out.null();
                     } else {

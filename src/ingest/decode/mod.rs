@@ -669,6 +669,15 @@ mod tests {
             cfg.max_line = 200;
             let expected = all.project(&projection).expect("projection");
 
+            // The general path alone (no quick path for plain lines) reads the same.
+            columnar::GENERAL_ONLY.with(|g| g.set(true));
+            let general = decode(&text, layout.clone(), true, &whole_cfg, &origin);
+            columnar::GENERAL_ONLY.with(|g| g.set(false));
+            prop_assert_eq!(&general.bad, &whole.bad);
+            prop_assert_eq!(&general.notes, &whole.notes);
+            prop_assert_eq!((general.lines, general.counts), (whole.lines, whole.counts));
+            prop_assert_eq!(rows_of(&whole_cfg, &general), all.clone());
+
             // Projected and in small batches: the same lines, the projected columns.
             let d = decode(&text, layout.clone(), true, &cfg, &origin);
             prop_assert_eq!(&d.bad, &whole.bad);

@@ -1,10 +1,41 @@
 //! The structural pass: the lines of a segment -> an index of rows and their field spans.
 //!
-//! Lines are found with `memchr`; a line's fields are cut on runs of spaces found eight bytes at
-//! a time (a SWAR zero-byte test), or on tabs too when the line has any. Offsets are relative to
-//! the segment's start and fit in 32 bits because a segment is at most a few megabytes.
+//! A plain line (printable ASCII, fields separated by spaces: nearly every line of a real log)
+//! takes the quick path, which finds its end and its fields together, eight bytes at a time
+//! (SWAR masks of spaces and of the bytes that end a line or need a closer look). Anything else
+//! (tabs, control bytes, non-ASCII text, a line near the end of the buffer) goes through the
+//! general path: `memchr` for the line end, then the fields cut on runs of spaces (and tabs,
+//! when the line has any). Offsets are relative to the segment's start and fit in 32 bits
+//! because a segment is at most a few megabytes.
 
 use super::space_mask;
+
+/// What [`Index::quick`] made of a line.
+#[derive(Debug, PartialEq)]
+pub(super) enum Quick {
+    /// A row of the layout's width was added; the next line starts at `next`.
+    Row {
+        /// Where the next line starts.
+        next: usize,
+    },
+    /// The line holds nothing but spaces.
+    Blank {
+        /// Where the next line starts.
+        next: usize,
+    },
+    /// The line has `found` fields, not the layout's width; its text (trimmed) ends at `end`.
+    Count {
+        /// Where the next line starts.
+        next: usize,
+        /// Fields found.
+        found: usize,
+        /// Where the line's text ends, trailing blanks left out.
+        end: usize,
+    },
+    /// Something for the general path: a tab, a `\r` before the end, a control or non-ASCII
+    /// byte, a line longer than the limit or too near the end of the buffer, a wide layout.
+    Slow,
+}
 
 /// The rows of a segment: per row, its fields' byte spans, its line number and its text.
 #[derive(Debug, Default)]
@@ -46,17 +77,6 @@ impl Index {
         }
     }
 
-    /// The bytes of field `pos` of every row, out of the segment's `text`.
-    #[inline]
-    pub fn tokens<'t>(&'t self, text: &'t [u8], pos: usize) -> impl Iterator<Item = &'t [u8]> {
-        self.spans
-            .chunks_exact(2 * self.fields.max(1))
-            .map(move |row| match (row.get(2 * pos), row.get(2 * pos + 1)) {
-                (Some(&s), Some(&e)) => text.get(s as usize..e as usize).unwrap_or_default(),
-                _ => &[],
-            })
-    }
-
     /// The (start, end) offsets of field `pos` of every row.
     #[inline]
     pub fn spans(&self, pos: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
@@ -66,6 +86,91 @@ impl Index {
                 (Some(&s), Some(&e)) => (s as usize, e as usize),
                 _ => (0, 0),
             })
+    }
+
+    /// The fast path of the structural pass, for a printable-ASCII line separated by spaces
+    /// (the common case): finds the line's end and its fields in one pass of eight bytes at a
+    /// time, starting at `at` of `bytes` (the segment starts at `seg`), and adds it as a row
+    /// when it has the layout's width. `max_line` is the longest line accepted.
+    pub fn quick(
+        &mut self,
+        bytes: &[u8],
+        at: usize,
+        seg: usize,
+        number: u64,
+        max_line: usize,
+    ) -> Quick {
+        let width = self.fields;
+        if width > LOCAL / 2 {
+            return Quick::Slow;
+        }
+        let mut local = [0u32; LOCAL];
+        let mut found = 0usize;
+        let mut start = at;
+        let mut last = at;
+        let mut field = |s: usize, e: usize, found: &mut usize| {
+            if let Some(pair) = local.get_mut(2 * *found..2 * *found + 2) {
+                pair[0] = (s - seg) as u32;
+                pair[1] = (e - seg) as u32;
+            }
+            *found += 1;
+        };
+        let mut pos = at;
+        loop {
+            let Some(word) = bytes.get(pos..pos + 8) else {
+                return Quick::Slow;
+            };
+            let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+            let special = special_mask(w);
+            let mut spaces = space_mask(w);
+            if special != 0 {
+                // Only the spaces before the first special byte count.
+                spaces &= special - 1;
+            }
+            while spaces != 0 {
+                let i = pos + (spaces.trailing_zeros() / 8) as usize;
+                if i > start {
+                    field(start, i, &mut found);
+                    last = i;
+                }
+                start = i + 1;
+                spaces &= spaces - 1;
+            }
+            if special != 0 {
+                let i = pos + (special.trailing_zeros() / 8) as usize;
+                let next = match (bytes[i], bytes.get(i + 1)) {
+                    (b'\n', _) => i + 1,
+                    (b'\r', Some(b'\n')) => i + 2,
+                    _ => return Quick::Slow,
+                };
+                // The line's length counts everything before its `\n`.
+                if next - 1 - at > max_line {
+                    return Quick::Slow;
+                }
+                if i > start {
+                    field(start, i, &mut found);
+                    last = i;
+                }
+                return if found == 0 {
+                    Quick::Blank { next }
+                } else if found != width {
+                    Quick::Count {
+                        next,
+                        found,
+                        end: last,
+                    }
+                } else {
+                    self.spans.extend_from_slice(&local[..2 * width]);
+                    self.lines.push(number);
+                    self.texts.push(((at - seg) as u32, (last - seg) as u32));
+                    Quick::Row { next }
+                };
+            }
+            pos += 8;
+            if pos - at > max_line {
+                return Quick::Slow;
+            }
+        }
     }
 
     /// Cuts `line` (found at offset `at` of the segment) into fields and adds it as a row when
@@ -114,6 +219,18 @@ impl Index {
         self.plain &= plain;
         Ok(())
     }
+}
+
+/// The high bit of every byte of `w` below 0x20 or above 0x7e, exactly: a line end, a tab,
+/// a control byte, DEL or a byte of a non-ASCII character.
+fn special_mask(w: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let low = w & LOW7;
+    // No byte carries into the next: 0x7f + 0x60 and 0x7f + 0x01 stay below 0x100.
+    let below = !(low + 0x60 * ONES);
+    let del = low + ONES;
+    (w | below | del) & (0x80 * ONES)
 }
 
 /// Slots of the stack buffer of [`Index::push`]: two per field.
@@ -189,6 +306,40 @@ mod tests {
         ] {
             assert_eq!(fields(line, tabs), want, "{line:?}");
         }
+    }
+
+    #[test]
+    fn the_special_mask_is_exact() {
+        for b in 0u8..=255 {
+            let w = u64::from_le_bytes([b' ', b, b'a', b, b'~', b, b'0', b]);
+            let special = !(0x20..=0x7e).contains(&b);
+            let expect = if special { 0x8000_8000_8000_8000 } else { 0 };
+            assert_eq!(special_mask(w), expect, "{b}");
+        }
+    }
+
+    #[test]
+    fn the_quick_path_takes_plain_lines_and_leaves_the_rest() {
+        let mut index = Index::default();
+        index.clear(3);
+        let text = b"a  bb c \nx y\r\n        \nd e\tf\n1 2 3 4 5 6\n";
+        assert_eq!(index.quick(text, 0, 0, 0, 100), Quick::Row { next: 9 });
+        assert_eq!(index.texts, vec![(0, 7)]);
+        assert_eq!(index.token(text, 0, 1), b"bb");
+        assert_eq!(
+            index.quick(text, 9, 0, 1, 100),
+            Quick::Count {
+                next: 14,
+                found: 2,
+                end: 12
+            }
+        );
+        assert_eq!(index.quick(text, 14, 0, 2, 100), Quick::Blank { next: 23 });
+        assert_eq!(index.quick(text, 23, 0, 3, 100), Quick::Slow);
+        // Longer than the limit, and too near the end of the buffer.
+        assert_eq!(index.quick(text, 29, 0, 4, 5), Quick::Slow);
+        assert_eq!(index.quick(text, 29, 0, 4, 100), Quick::Slow);
+        assert_eq!(index.rows(), 1);
     }
 
     #[test]
