@@ -5,7 +5,9 @@ Usage: benches/engines.py BIN FILE [--repeat N] [--engines LIST]
 
 BIN is a release build of vpcflow (`cargo build --release`: target/release/vpcflow); FILE a
 plain-text flow log with a header line, for instance
-`vpcflow generate --synthetic 5000000 --out DIR` (DIR/synthetic-v2.log). Two questions:
+`vpcflow generate --synthetic 5000000 --out DIR` (DIR/synthetic-v2.log), or a directory of
+gzip objects (`*.gz` at any depth, each with its header line, as S3 delivers them; the MB/s
+figures are then of the text inside, from the gzip trailers). Three questions:
 
   count   action, count(*) and sum(bytes) by action: each engine parses what it needs;
   typed   the same with every field of the v2 layout read into its type (integers, times,
@@ -55,7 +57,9 @@ import duckdb
 types = {types}
 src = (f"read_csv('{file}', delim=' ', header=true, quote='', escape='', nullstr='-', "
        f"columns={{types!r}})")
-duckdb.connect().sql(f\"\"\"COPY (SELECT *, CAST(to_timestamp(start) AS DATE) AS day FROM {{src}})
+con = duckdb.connect()
+con.sql("SET enable_progress_bar = false")
+con.sql(f\"\"\"COPY (SELECT *, CAST(to_timestamp(start) AS DATE) AS day FROM {{src}})
   TO '{out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))\"\"\")
 """
 
@@ -74,6 +78,7 @@ types = {types}
 src = (f"read_csv('{file}', delim=' ', header=true, quote='', escape='', nullstr='-', "
        f"columns={{types!r}})")
 con = duckdb.connect()
+con.sql("SET enable_progress_bar = false")
 con.sql(f"CREATE VIEW flows AS SELECT * FROM {{src}}")
 print(con.sql({sql!r}).fetchall())
 """
@@ -86,6 +91,25 @@ lf = lf.rename({{c: c.replace('-', '_') for c in lf.collect_schema().names()}})
 ctx = pl.SQLContext(flows=lf)
 print(ctx.execute({sql!r}).collect().rows())
 """
+
+
+def source():
+    """The input as the Python engines name it: the file, or a glob of a tree's gzip objects."""
+    return os.path.join(FILE, "**", "*.gz") if os.path.isdir(FILE) else FILE
+
+
+def text_bytes():
+    """Bytes of text: the file's size, or the sum of the gzip objects' uncompressed sizes."""
+    if not os.path.isdir(FILE):
+        return os.path.getsize(FILE)
+    total = 0
+    for d, _, files in os.walk(FILE):
+        for f in files:
+            if f.endswith(".gz"):
+                with open(os.path.join(d, f), "rb") as g:
+                    g.seek(-4, os.SEEK_END)
+                    total += int.from_bytes(g.read(4), "little")
+    return total
 
 
 def duckdb_types(typed):
@@ -106,18 +130,18 @@ def command(engine, out):
         if engine.startswith("vpcflow"):
             return [BIN, "ingest", FILE, "--out", out, "-q"]
         if engine.startswith("duckdb"):
-            code = DUCKDB_INGEST.format(types=duckdb_types(True), file=FILE, out=out)
+            code = DUCKDB_INGEST.format(types=duckdb_types(True), file=source(), out=out)
         else:
-            code = POLARS_INGEST.format(schema=polars_schema(True), file=FILE, out=out)
+            code = POLARS_INGEST.format(schema=polars_schema(True), file=source(), out=out)
         return [sys.executable, "-c", code]
     typed = engine.endswith("-typed")
     sql = TYPED_SQL if typed else COUNT_SQL
     if engine.startswith("vpcflow"):
         return [BIN, "query", sql, FILE, "-o", "csv"]
     if engine.startswith("duckdb"):
-        code = DUCKDB.format(types=duckdb_types(typed), file=FILE, sql=sql)
+        code = DUCKDB.format(types=duckdb_types(typed), file=source(), sql=sql)
     else:
-        code = POLARS.format(schema=polars_schema(typed), file=FILE, sql=sql)
+        code = POLARS.format(schema=polars_schema(typed), file=source(), sql=sql)
     return [sys.executable, "-c", code]
 
 
@@ -133,7 +157,8 @@ def timed(engine, scratch):
         shutil.rmtree(out)
         p.stdout = f"{written / 1e6:.0f} MB written"
     if p.returncode != 0:
-        raise SystemExit(f"{cmd[:2]} failed: {p.stderr[-600:]}")
+        # An engine that cannot read the input (polars and gzip trees) is reported, not fatal.
+        return None, 0, f"failed: {' '.join(p.stderr.split())[-300:]}"
     peak_mb = int(p.stderr.strip().splitlines()[-1]) // 1024
     return seconds, peak_mb, " ".join(p.stdout.split())[:120]
 
@@ -150,12 +175,15 @@ def versions():
 
 
 def main():
-    size = os.path.getsize(FILE)
-    print(f"file: {FILE}, {size / 1e6:.0f} MB; cores: {os.cpu_count()}; {versions()}")
+    size = text_bytes()
+    print(f"input: {FILE}, {size / 1e6:.0f} MB of text; cores: {os.cpu_count()}; {versions()}")
     medians = {}
     scratch = tempfile.mkdtemp(prefix="vpcflow-engines-")
     for engine in ENGINES:
-        timed(engine, scratch)
+        warm = timed(engine, scratch)
+        if warm[0] is None:
+            print(f"{engine:14s} {warm[2]}")
+            continue
         runs = [timed(engine, scratch) for _ in range(REPEAT)]
         median = statistics.median(r[0] for r in runs)
         medians[engine] = median
