@@ -65,7 +65,7 @@ impl Sink {
         }
     }
 
-    /// The column so far, as an array; the buffer starts again empty.
+    /// The column so far, as an array; the buffer is left empty, without room.
     pub fn finish(&mut self) -> Result<ArrayRef, arrow::error::ArrowError> {
         Ok(match self {
             Sink::Int(b) => Arc::new(b.finish()),
@@ -89,7 +89,8 @@ impl TextSink {
         offsets.push(0);
         TextSink {
             offsets,
-            values: Vec::with_capacity(rows * 16),
+            // Room for addresses and ids (up to 24 bytes) without growing.
+            values: Vec::with_capacity(rows * 24),
             nulls: NullBufferBuilder::new(rows),
         }
     }
@@ -97,26 +98,47 @@ impl TextSink {
     /// Room for `bytes` more bytes of text: a segment's column never holds more than the
     /// segment, so no value of it reallocates.
     fn reserve(&mut self, bytes: usize) {
-        self.values.reserve(bytes);
+        self.values.reserve(bytes + 32);
     }
 
-    #[inline]
+    /// Appends `text[s..e]`. A short value is copied as a whole 16- or 32-byte window (the
+    /// text goes on past it) and cut back: a copy of a fixed size is a few moves, where a copy
+    /// of any size is a call.
+    #[inline(always)]
+    fn copy(&mut self, text: &[u8], s: usize, e: usize) {
+        let len = e.saturating_sub(s);
+        let at = self.values.len();
+        if let (true, Some(w)) = (len <= 16, text.get(s..s + 16)) {
+            let w: &[u8; 16] = w.try_into().unwrap_or(&[0; 16]);
+            self.values.extend_from_slice(w);
+            self.values.truncate(at + len);
+        } else if let (true, Some(w)) = (len <= 32, text.get(s..s + 32)) {
+            let w: &[u8; 32] = w.try_into().unwrap_or(&[0; 32]);
+            self.values.extend_from_slice(w);
+            self.values.truncate(at + len);
+        } else {
+            self.values
+                .extend_from_slice(text.get(s..e).unwrap_or_default());
+        }
+        self.offsets.push(self.values.len() as i32);
+        self.nulls.append_non_null();
+    }
+
+    #[inline(always)]
     fn value(&mut self, v: &[u8]) {
         self.values.extend_from_slice(v);
         self.offsets.push(self.values.len() as i32);
         self.nulls.append_non_null();
     }
 
-    #[inline]
+    #[inline(always)]
     fn null(&mut self) {
         self.offsets.push(self.values.len() as i32);
         self.nulls.append_null();
     }
 
     fn finish(&mut self) -> Result<StringArray, arrow::error::ArrowError> {
-        let rows = self.offsets.len().saturating_sub(1);
-        let fresh = TextSink::with_capacity(rows);
-        let done = std::mem::replace(self, fresh);
+        let done = std::mem::replace(self, TextSink::with_capacity(0));
         let mut nulls = done.nulls;
         StringArray::try_new(
             OffsetBuffer::new(ScalarBuffer::from(done.offsets)),
@@ -319,11 +341,10 @@ pub(super) fn run(
             if let Some(Sink::Text(out)) = sink {
                 out.reserve(f.text.len());
                 for (s, e) in f.index.spans(f.pos) {
-                    let tok = f.text.get(s..e).unwrap_or_default();
-                    if is_null(tok) {
+                    if is_null(f.text.get(s..e).unwrap_or_default()) {
                         out.null();
                     } else {
-                        out.value(tok);
+                        out.copy(f.text, s, e);
                     }
                 }
             }
@@ -369,7 +390,8 @@ fn text<'t>(
         };
         if let Some(out) = out.as_deref_mut() {
             match value {
-                Some(v) => out.value(&v),
+                Some(Cow::Borrowed(_)) => out.copy(f.text, s, e),
+                Some(Cow::Owned(v)) => out.value(&v),
                 None => out.null(),
             }
         }
