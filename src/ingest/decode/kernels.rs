@@ -178,7 +178,7 @@ impl Field<'_> {
 /// Plain decimal digits at `s..e` of `text`, as [`digits`] reads them (`None` if not digits,
 /// `Some(None)` if they overflow u64), eight digits at a time: a word of the text is checked
 /// and converted without a branch per digit, so varying lengths cost no mispredictions.
-#[inline]
+#[inline(always)]
 fn number(text: &[u8], s: usize, e: usize) -> Option<Option<u64>> {
     let len = e.saturating_sub(s);
     match len {
@@ -193,7 +193,7 @@ fn number(text: &[u8], s: usize, e: usize) -> Option<Option<u64>> {
 }
 
 /// Eight bytes of `text` from `s` as a little-endian word, zeros past the end.
-#[inline]
+#[inline(always)]
 fn load(text: &[u8], s: usize) -> u64 {
     match text.get(s..s + 8) {
         Some(w) => u64::from_le_bytes(w.try_into().unwrap_or([0; 8])),
@@ -266,7 +266,7 @@ fn ipv4(text: &[u8], s: usize, len: usize) -> bool {
 }
 
 /// The value of the first `len` (1-8) bytes of `w` read as decimal digits, if they all are.
-#[inline]
+#[inline(always)]
 fn eight(w: u64, len: usize) -> Option<u64> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     let keep = u64::MAX >> (64 - 8 * len);
