@@ -273,7 +273,7 @@ fn eight(w: u64, len: usize) -> Option<u64> {
     // Digits become 0-9 in their bytes; anything else has a bit in a high nibble, or gets one
     // when 6 is added. The bytes past `len` are zero and pass.
     let x = (w ^ (0x30 * ONES)) & keep;
-    if (x | (x + 6 * ONES)) & (0xf0 * ONES) != 0 {
+    if (x | x.wrapping_add(6 * ONES)) & (0xf0 * ONES) != 0 {
         return None;
     }
     // Leading zero digits up to eight, then pairs, fours and the eight combined.
@@ -568,6 +568,18 @@ mod tests {
                 cases.push(t);
             }
             cases.push("9".repeat(len));
+        }
+        // Any byte value in any place of a word, raw (not only valid UTF-8).
+        for b in 0u8..=255 {
+            for at in 0..8 {
+                let mut w = *b"12345678";
+                w[at] = b;
+                assert_eq!(
+                    eight(u64::from_le_bytes(w), 8),
+                    digits(&w).flatten(),
+                    "{w:?}"
+                );
+            }
         }
         cases.extend(
             [
