@@ -56,8 +56,9 @@ enum Column {
     Null,
 }
 
-/// Decodes a buffer of complete lines (see [`super::decode`]).
-pub(super) fn decode(
+/// Decodes a buffer of complete lines. `file_start` marks the first buffer of a file, whose
+/// first line may carry a byte-order mark and the file's header.
+pub fn decode(
     bytes: &[u8],
     layout: Arc<Layout>,
     file_start: bool,

@@ -318,7 +318,10 @@ pub(super) fn run(
                 if known {
                     Ok(Cow::Borrowed(tok))
                 } else {
-                    Err((Reason::BadEnum, format!(" (expected {})", words.join(", "))))
+                    Err((
+                        Reason::BadEnum,
+                        format!(" (expected {})", words.join(", ")).into(),
+                    ))
                 }
             })
         }
@@ -326,7 +329,7 @@ pub(super) fn run(
             if ipv4(f.text, s, tok.len()) || std::str::from_utf8(tok).is_ok_and(is_ipv6) {
                 Ok(Cow::Borrowed(tok))
             } else {
-                Err((Reason::BadAddress, String::new()))
+                Err((Reason::BadAddress, "".into()))
             }
         }),
         Kind::Id if !f.index.plain => text(f, sink, errs, |tok, _| {
@@ -353,7 +356,7 @@ pub(super) fn run(
             if tok.contains(&b'%') {
                 percent_decode(tok)
                     .map(|s| Cow::Owned(s.into_bytes()))
-                    .ok_or((Reason::BadEncoding, String::new()))
+                    .ok_or((Reason::BadEncoding, "".into()))
             } else {
                 Ok(Cow::Borrowed(tok))
             }
@@ -361,12 +364,43 @@ pub(super) fn run(
     }
 }
 
-/// A kind stored as text: `check` gives the value to store or why the token is bad.
+/// Why a token is not a value of its kind: the reason and what follows the value in the
+/// message (`" (expected 0-65535)"`).
+type Bad = (Reason, Cow<'static, str>);
+
+/// The loop of every kernel: `read` reads the value at `s..e` of the text or says why it is
+/// bad; `each` gets every row's value (`None` for `-` and bad values) and its span.
+#[inline(always)]
+fn values<'t, T>(
+    f: &Field<'t>,
+    errs: &mut Vec<RowError>,
+    read: impl Fn(&'t [u8], usize, usize) -> Result<T, Bad>,
+    mut each: impl FnMut(Option<T>, usize, usize),
+) {
+    for (row, (s, e)) in f.index.spans(f.pos).enumerate() {
+        let tok = f.text.get(s..e).unwrap_or_default();
+        let value = if is_null(tok) {
+            None
+        } else {
+            match read(f.text, s, e) {
+                Ok(v) => Some(v),
+                Err((reason, why)) => {
+                    f.fail(errs, row, reason, tok, &why);
+                    None
+                }
+            }
+        };
+        each(value, s, e);
+    }
+}
+
+/// A kind stored as text: `check` gives the value to store (the token itself, or its decoding)
+/// or why the token is bad.
 fn text<'t>(
     f: &Field<'t>,
     sink: Option<&mut Sink>,
     errs: &mut Vec<RowError>,
-    check: impl Fn(&'t [u8], usize) -> Result<Cow<'t, [u8]>, (Reason, String)>,
+    check: impl Fn(&'t [u8], usize) -> Result<Cow<'t, [u8]>, Bad>,
 ) {
     let mut out = match sink {
         Some(Sink::Text(t)) => {
@@ -375,19 +409,8 @@ fn text<'t>(
         }
         _ => None,
     };
-    for (row, (s, e)) in f.index.spans(f.pos).enumerate() {
-        let tok = f.text.get(s..e).unwrap_or_default();
-        let value = if is_null(tok) {
-            None
-        } else {
-            match check(tok, s) {
-                Ok(v) => Some(v),
-                Err((reason, why)) => {
-                    f.fail(errs, row, reason, tok, &why);
-                    None
-                }
-            }
-        };
+    let read = |text: &'t [u8], s: usize, e: usize| check(text.get(s..e).unwrap_or_default(), s);
+    values(f, errs, read, |value, s, e| {
         if let Some(out) = out.as_deref_mut() {
             match value {
                 Some(Cow::Borrowed(_)) => out.copy(f.text, s, e),
@@ -395,7 +418,7 @@ fn text<'t>(
                 None => out.null(),
             }
         }
-    }
+    });
 }
 
 fn ints(f: &Field, min: i32, max: i32, sink: Option<&mut Sink>, errs: &mut Vec<RowError>) {
@@ -403,37 +426,28 @@ fn ints(f: &Field, min: i32, max: i32, sink: Option<&mut Sink>, errs: &mut Vec<R
         Some(Sink::Int(b)) => Some(b),
         _ => None,
     };
-    for (row, (s, e)) in f.index.spans(f.pos).enumerate() {
-        let tok = f.text.get(s..e).unwrap_or_default();
-        let value = if is_null(tok) {
-            None
-        } else {
-            match number(f.text, s, e) {
-                Some(Some(v)) if v >= min as u64 && v <= max as u64 => Some(v as i32),
-                Some(_) => {
-                    let why = format!(" (expected {min}-{max})");
-                    f.fail(errs, row, Reason::OutOfRange, tok, &why);
-                    None
-                }
-                None => {
-                    f.fail(errs, row, Reason::NotANumber, tok, "");
-                    None
-                }
-            }
-        };
+    let parse = |text: &[u8], s, e| match number(text, s, e) {
+        Some(Some(v)) if v >= min as u64 && v <= max as u64 => Ok(v as i32),
+        Some(_) => Err((
+            Reason::OutOfRange,
+            format!(" (expected {min}-{max})").into(),
+        )),
+        None => Err((Reason::NotANumber, "".into())),
+    };
+    values(f, errs, parse, |v, _, _| {
         if let Some(out) = out.as_deref_mut() {
-            out.append_option(value);
+            out.append_option(v);
         }
-    }
+    });
 }
 
 /// A 64-bit count at `s..e` of `text`, or why the token is not one.
-#[inline]
-fn count(text: &[u8], s: usize, e: usize) -> Result<u64, (Reason, &'static str)> {
+#[inline(always)]
+fn count(text: &[u8], s: usize, e: usize) -> Result<u64, Bad> {
     match number(text, s, e) {
         Some(Some(v)) => Ok(v),
-        Some(None) => Err((Reason::OutOfRange, " (more than 64 bits)")),
-        None => Err((Reason::NotANumber, "")),
+        Some(None) => Err((Reason::OutOfRange, " (more than 64 bits)".into())),
+        None => Err((Reason::NotANumber, "".into())),
     }
 }
 
@@ -442,23 +456,11 @@ fn counts(f: &Field, sink: Option<&mut Sink>, errs: &mut Vec<RowError>) {
         Some(Sink::Count(b)) => Some(b),
         _ => None,
     };
-    for (row, (s, e)) in f.index.spans(f.pos).enumerate() {
-        let tok = f.text.get(s..e).unwrap_or_default();
-        let value = if is_null(tok) {
-            None
-        } else {
-            match count(f.text, s, e) {
-                Ok(v) => Some(v),
-                Err((reason, why)) => {
-                    f.fail(errs, row, reason, tok, why);
-                    None
-                }
-            }
-        };
+    values(f, errs, count, |v, _, _| {
         if let Some(out) = out.as_deref_mut() {
-            out.append_option(value);
+            out.append_option(v);
         }
-    }
+    });
 }
 
 fn times(
@@ -471,28 +473,18 @@ fn times(
         Some(Sink::Time(b)) => Some(b),
         _ => None,
     };
-    for (row, (s, e)) in f.index.spans(f.pos).enumerate() {
-        let tok = f.text.get(s..e).unwrap_or_default();
-        let value = if is_null(tok) {
-            None
-        } else {
-            match count(f.text, s, e) {
-                // Larger values are milliseconds.
-                Ok(v) if v >= MILLIS_THRESHOLD => Some((v / 1000) as i64),
-                Ok(v) => Some(v as i64),
-                Err((reason, why)) => {
-                    f.fail(errs, row, reason, tok, why);
-                    None
-                }
-            }
-        };
+    // Larger values are milliseconds.
+    let parse = |text: &[u8], s, e| {
+        count(text, s, e).map(|v| if v >= MILLIS_THRESHOLD { v / 1000 } else { v } as i64)
+    };
+    values(f, errs, parse, |v, _, _| {
         if let Some(out) = out.as_deref_mut() {
-            out.append_option(value);
+            out.append_option(v);
         }
         if let Some(days) = days.as_deref_mut() {
-            days.append_option(value.map(|t| t.div_euclid(SECONDS_PER_DAY) as i32));
+            days.append_option(v.map(|t| t.div_euclid(SECONDS_PER_DAY) as i32));
         }
-    }
+    });
 }
 
 #[cfg(test)]

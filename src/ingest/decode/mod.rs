@@ -16,6 +16,8 @@ mod columnar;
 mod kernels;
 mod scan;
 
+pub use columnar::decode;
+
 use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
 use std::sync::Arc;
@@ -173,18 +175,6 @@ const SECONDS_PER_DAY: i64 = 86_400;
 /// Larger `start`/`end` values are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
 /// Text and Parquet input share this rule.
 pub(crate) const MILLIS_THRESHOLD: u64 = 100_000_000_000;
-
-/// Decodes a buffer of complete lines. `file_start` marks the first buffer of a file, whose
-/// first line may carry a byte-order mark and the file's header.
-pub fn decode(
-    bytes: &[u8],
-    layout: Arc<Layout>,
-    file_start: bool,
-    cfg: &DecodeConfig,
-    origin: &Origin,
-) -> Decoded {
-    columnar::decode(bytes, layout, file_start, cfg, origin)
-}
 
 /// Rows of the arrays kept by [`shared`].
 const SHARED_ROWS: usize = 1 << 16;
