@@ -463,6 +463,28 @@ mod tests {
     }
 
     #[test]
+    fn a_count_without_columns_leaves_bad_rows_out() {
+        // `count(*)`: no column built, every field still checked.
+        let cfg = DecodeConfig::new(Columns::default(), Some(Vec::new()));
+        let origin = Origin {
+            name: "c.log".into(),
+        };
+        let text = "2 1 eni-1 10.0.0.1 10.0.0.2 1 22 6 1 1 1 1 ACCEPT OK\n\
+2 1 eni-1 10.0.0.1 10.0.0.2 1 22 6 1 1 1 1 ALLOW OK\n\
+2 1 eni-1 10.0.0.1 10.0.0.2 1 22 6 1 1 1 1 REJECT OK\n";
+        let d = decode(
+            text.as_bytes(),
+            Arc::new(Layout::default_v2()),
+            true,
+            &cfg,
+            &origin,
+        );
+        let rows: usize = d.batches.iter().map(RecordBatch::num_rows).sum();
+        assert_eq!((rows, d.counts.records, d.bad.len()), (2, 2, 1));
+        assert_eq!(d.bad[0].line, 1);
+    }
+
+    #[test]
     fn headers_switch_and_repeat() {
         let d = run(
             "version srcaddr\n2 10.0.0.1\nversion srcaddr\n2 10.0.0.2\nsrcaddr version\n10.0.0.3 2\n",

@@ -233,7 +233,8 @@ fn special_mask(w: u64) -> u64 {
     (w | below | del) & (0x80 * ONES)
 }
 
-/// Slots of the stack buffer of [`Index::push`]: two per field.
+/// Slots of the stack buffer that [`Index::push`] and [`Index::quick`] cut fields into: two
+/// per field.
 const LOCAL: usize = 128;
 
 /// Calls `field(k, start, end)` for the k-th field of `line`; the number of fields. Fields are
