@@ -52,42 +52,39 @@ TYPED_SQL = ("SELECT action, count(*) AS n, sum(bytes) AS b, sum(packets) AS p, 
              "max(start) AS first, max(\"end\") AS last, count(log_status) AS status "
              "FROM flows GROUP BY 1 ORDER BY 1")
 
-DUCKDB_INGEST = """
+# How each engine opens the input; the questions below follow on from it.
+DUCKDB_OPEN = """
 import duckdb
 types = {types}
 src = (f"read_csv('{file}', delim=' ', header=true, quote='', escape='', nullstr='-', "
        f"columns={{types!r}})")
 con = duckdb.connect()
 con.sql("SET enable_progress_bar = false")
-con.sql(f\"\"\"COPY (SELECT *, CAST(to_timestamp(start) AS DATE) AS day FROM {{src}})
-  TO '{out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))\"\"\")
 """
 
-POLARS_INGEST = """
+POLARS_OPEN = """
 import os, polars as pl
 lf = pl.scan_csv({file!r}, separator=' ', has_header=True, null_values='-', quote_char=None,
                  schema={schema})
 lf = lf.rename({{c: c.replace('-', '_') for c in lf.collect_schema().names()}})
+"""
+
+DUCKDB_INGEST = DUCKDB_OPEN + """
+con.sql(f\"\"\"COPY (SELECT *, CAST(to_timestamp(start) AS DATE) AS day FROM {{src}})
+  TO '{out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))\"\"\")
+"""
+
+POLARS_INGEST = POLARS_OPEN + """
 os.makedirs({out!r})
 lf.sink_parquet(os.path.join({out!r}, 'flows.parquet'), compression='zstd')
 """
 
-DUCKDB = """
-import duckdb
-types = {types}
-src = (f"read_csv('{file}', delim=' ', header=true, quote='', escape='', nullstr='-', "
-       f"columns={{types!r}})")
-con = duckdb.connect()
-con.sql("SET enable_progress_bar = false")
+DUCKDB = DUCKDB_OPEN + """
 con.sql(f"CREATE VIEW flows AS SELECT * FROM {{src}}")
 print(con.sql({sql!r}).fetchall())
 """
 
-POLARS = """
-import polars as pl
-lf = pl.scan_csv({file!r}, separator=' ', has_header=True, null_values='-', quote_char=None,
-                 schema={schema})
-lf = lf.rename({{c: c.replace('-', '_') for c in lf.collect_schema().names()}})
+POLARS = POLARS_OPEN + """
 ctx = pl.SQLContext(flows=lf)
 print(ctx.execute({sql!r}).collect().rows())
 """
