@@ -341,6 +341,7 @@ impl<'c> Decoder<'c> {
         });
         if self.rows >= self.cfg.batch_rows || text_bytes.max().unwrap_or(0) >= TEXT_LIMIT {
             self.flush();
+            self.reset_columns();
         }
     }
 
@@ -430,6 +431,8 @@ impl<'c> Decoder<'c> {
         }
     }
 
+    /// Ends the batch. The buffers are left empty; whoever goes on adding rows sizes new ones
+    /// first ([`Decoder::reset_columns`]), so the end of a buffer allocates nothing.
     fn flush(&mut self) {
         let rows = std::mem::take(&mut self.rows);
         let keep = self.keep.take();
@@ -467,7 +470,6 @@ impl<'c> Decoder<'c> {
             };
             arrays.push(array);
         }
-        self.reset_columns();
         // An empty projection (`count(*)`) still needs the row count.
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         let batch =
