@@ -39,16 +39,13 @@ fn ingest(input: &Input, cfg: &Arc<DecodeConfig>) -> u64 {
     let dir = tempfile::tempdir().expect("tmp");
     let ds = Dataset::open(dir.path()).expect("dataset");
     let mut w = ds.writer(cfg.schema.clone()).expect("writer");
-    let mut run = parallel::start(
+    parallel::read(
         vec![input.clone()],
         cfg.clone(),
         RunOptions::default(),
         Box::new(Discard),
+        |b| w.write(&b).expect("write"),
     );
-    while let Some(b) = run.batches.blocking_recv() {
-        w.write(&b).expect("write");
-    }
-    run.finish();
     let rows = w.rows();
     ds.commit(w, Vec::new(), Vec::new(), Vec::new())
         .expect("commit");
@@ -71,13 +68,7 @@ fn benches(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("v2.log");
     std::fs::write(&path, &text).expect("write");
-    let input = Input {
-        path: path.clone(),
-        origin,
-        layout: layout.clone(),
-        stamp: None,
-        fetcher: None,
-    };
+    let input = Input::local(&path, (*layout).clone());
 
     let mut g = c.benchmark_group("ingest/v2-default");
     g.sample_size(10);

@@ -77,26 +77,16 @@ fn run_pipeline(paths: &[PathBuf], layout: &Layout, threads: usize) -> usize {
     let cfg = Arc::new(DecodeConfig::new(columns, None));
     let inputs: Vec<Input> = paths
         .iter()
-        .map(|p| Input {
-            path: p.clone(),
-            origin: Origin {
-                name: Arc::from(p.display().to_string()),
-            },
-            layout: Arc::new(layout.clone()),
-            stamp: None,
-            fetcher: None,
-        })
+        .map(|p| Input::local(p, layout.clone()))
         .collect();
     let opts = RunOptions {
         threads,
         ..RunOptions::default()
     };
-    let mut run = parallel::start(inputs, cfg, opts, Box::new(Discard));
     let mut rows = 0;
-    while let Some(b) = run.batches.blocking_recv() {
-        rows += b.num_rows();
-    }
-    run.finish();
+    parallel::read(inputs, cfg, opts, Box::new(Discard), |b| {
+        rows += b.num_rows()
+    });
     rows
 }
 

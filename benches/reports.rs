@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use vpcflow::ingest::parallel::{Discard, RunOptions};
-use vpcflow::ingest::{ReadOptions, prepare};
+use vpcflow::ingest::{ReadOptions, open};
 use vpcflow::inventory::Inventory;
 use vpcflow::sql::pack;
 use vpcflow::sql::queries::REPORTS;
@@ -56,7 +56,7 @@ fn reports(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("raw gzip tree", |b| {
         b.iter(|| {
-            let prepared = prepare(&logs, &ReadOptions::default()).expect("inputs");
+            let prepared = open(&logs, &ReadOptions::default()).expect("inputs");
             let source = FlowsSource::Raw {
                 inputs: prepared.inputs,
                 columns: prepared.columns,

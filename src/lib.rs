@@ -33,8 +33,6 @@ pub mod generate;
 pub mod ingest;
 pub mod inventory;
 pub mod net;
-#[cfg(feature = "cli")]
-pub mod remote;
 pub mod report;
 #[cfg(feature = "cli")]
 pub mod sql;

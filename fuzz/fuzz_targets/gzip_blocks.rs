@@ -5,68 +5,32 @@
 #![no_main]
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::compute::concat_batches;
 use libfuzzer_sys::fuzz_target;
-use vpcflow::ingest::decode::{BadLine, DecodeConfig, Note, Origin};
+use vpcflow::ingest::decode::DecodeConfig;
 use vpcflow::ingest::format::{Columns, Layout};
-use vpcflow::ingest::parallel::{self, Diagnostics, Input, RunOptions};
-
-/// Everything a run reports, in order.
-#[derive(Clone, Default)]
-struct Collect(Arc<Mutex<Vec<String>>>);
-
-impl Collect {
-    fn push(&self, s: String) {
-        if let Ok(mut v) = self.0.lock() {
-            v.push(s);
-        }
-    }
-}
-
-impl Diagnostics for Collect {
-    fn bad_line(&mut self, _: &Input, bad: &BadLine) {
-        self.push(format!(
-            "bad {} {} {}",
-            bad.line,
-            bad.reason.key(),
-            bad.detail
-        ));
-    }
-    fn note(&mut self, _: &Input, note: &Note) {
-        self.push(format!("note {} {}", note.line, note.message));
-    }
-    fn file_error(&mut self, _: &Input, message: &str) {
-        self.push(format!("error {message}"));
-    }
-}
+use vpcflow::ingest::parallel::{self, Input, Recorded, RunOptions};
 
 fn parse(path: &std::path::Path, opts: RunOptions) -> (RecordBatch, Vec<String>, u64) {
     let mut cfg = DecodeConfig::new(Columns::default(), None);
     cfg.max_line = 512;
     cfg.batch_rows = 7;
     let cfg = Arc::new(cfg);
-    let input = Input {
-        path: path.to_path_buf(),
-        origin: Origin {
-            name: "fuzz".into(),
-        },
-        layout: Arc::new(Layout::default_v2()),
-        stamp: None,
-        fetcher: None,
-    };
-    let diag = Collect::default();
-    let mut run = parallel::start(vec![input], cfg.clone(), opts, Box::new(diag.clone()));
+    let input = Input::local(path, Layout::default_v2());
+    let diag = Recorded::default();
     let mut batches = Vec::new();
-    while let Some(b) = run.batches.blocking_recv() {
-        batches.push(b);
-    }
-    let totals = run.finish();
+    let totals = parallel::read(
+        vec![input],
+        cfg.clone(),
+        opts,
+        Box::new(diag.clone()),
+        |b| batches.push(b),
+    );
     let all = concat_batches(&cfg.schema, &batches).expect("one schema");
-    let seen = diag.0.lock().map(|v| v.clone()).unwrap_or_default();
-    (all, seen, totals.counts.records)
+    (all, diag.lines(), totals.counts.records)
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -1,9 +1,7 @@
 //! `vpcflow ingest`: raw flow logs -> a date-partitioned Parquet dataset, atomically and
-//! incrementally (objects already ingested are skipped by path, size and modification time;
-//! `s3://` objects by URL, size and ETag). Only what was read is recorded as ingested: an
-//! object that could not be read, with nothing kept of it, is left for the next run.
+//! incrementally (what a run reads and records is `ingest::ledger`'s).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,15 +10,14 @@ use std::time::Instant;
 use clap::Args;
 use serde::Serialize;
 
-use super::{InputArgs, Outcome, report_prepared};
+use super::{InputArgs, Outcome, Reporter, report_prepared};
 use crate::error::{Error, Result};
 use crate::ingest::decode::DecodeConfig;
-use crate::ingest::discover::Found;
-use crate::ingest::parallel::{self, FailedInput, RunOptions};
-use crate::ingest::prepare_found;
-use crate::ingest::sink::{Dataset, IngestedInput, Manifest, Unread};
-use crate::remote;
-use crate::remote::dataset::S3Dataset;
+use crate::ingest::ledger::{Ledger, Mode};
+use crate::ingest::parallel::{self, FailedInput, RunOptions, RunTotals};
+use crate::ingest::remote::{self, dataset::S3Dataset};
+use crate::ingest::sink::{Dataset, RunWriter};
+use crate::ingest::{self, Prepared};
 
 /// Arguments of `vpcflow ingest`.
 #[derive(Debug, Args)]
@@ -113,29 +110,21 @@ pub struct BadLines {
     pub by_reason: BTreeMap<&'static str, u64>,
 }
 
-fn key(f: &Found) -> Option<String> {
-    if f.path.as_os_str() == "-" {
-        return None;
-    }
-    if remote::is_remote(&f.path) {
-        return Some(f.path.display().to_string());
-    }
-    std::fs::canonicalize(&f.path)
-        .ok()
-        .map(|p| p.display().to_string())
-}
-
 /// Runs the ingest.
 pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
     let started = Instant::now();
-    let read = args.input.read_options()?;
+    let mut read = args.input.read_options()?;
+    read.connection = args.input.connection(args.region.as_deref());
     let reporter = args.input.reporter()?;
-    let (mut discovery, fetcher) = args.input.discover(&read, args.region.as_deref())?;
+    let mut listing = ingest::find(&args.input.inputs, &read)?;
     let out_existed = args.out.exists();
     // A dataset in S3 is written through a local staging dataset, then committed to S3.
     let (dataset, remote_out, _staging) = if remote::is_remote(&args.out) {
-        let conn = args.input.connection(args.region.as_deref());
-        let out = S3Dataset::open(&args.out.to_string_lossy(), &conn, args.lock_lease)?;
+        let out = S3Dataset::open(
+            &args.out.to_string_lossy(),
+            &read.connection,
+            args.lock_lease,
+        )?;
         if let Some(warning) = out.took_over() {
             reporter.warn(warning);
         }
@@ -151,68 +140,93 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
         Some(out) => out.committed().to_vec(),
         None => dataset.manifests()?,
     };
-    let known: BTreeMap<&str, &IngestedInput> = manifests
-        .iter()
-        .flat_map(|m| &m.inputs)
-        .map(|i| (i.path.as_str(), i))
-        .collect();
-    let (redo, replaces) = if args.retry_damaged {
-        let found: BTreeSet<String> = discovery.found.iter().filter_map(key).collect();
-        retry_plan(&manifests, &found)?
+    let mode = if args.retry_damaged {
+        Mode::RetryDamaged
     } else if args.force {
-        (
-            BTreeSet::new(),
-            manifests.iter().map(|m| m.run.clone()).collect(),
-        )
+        Mode::Force
     } else {
-        (BTreeSet::new(), Vec::new())
+        Mode::Incremental
     };
-    let damaged_retried = known
-        .values()
-        .filter(|i| i.damaged.is_some() && redo.contains(&i.path))
-        .count() as u64;
-    let (mut already, mut changed) = (0u64, 0u64);
-    let mut records: Vec<IngestedInput> = Vec::new();
-    // The key each object is recorded under, by the name the reader reports it with.
-    let mut keys: BTreeMap<String, String> = BTreeMap::new();
-    discovery.found.retain(|f| {
-        let Some(k) = key(f) else { return true };
-        keys.insert(f.path.display().to_string(), k.clone());
-        if !args.force
-            && !redo.contains(&k)
-            && let Some(prev) = known.get(k.as_str())
-        {
-            let same = match (&prev.etag, &f.etag) {
-                (Some(a), Some(b)) => prev.size == f.size && a == b,
-                _ => prev.size == f.size && prev.modified == f.modified,
-            };
-            if same {
-                already += 1;
-            } else {
-                changed += 1;
-                reporter.warn(&format!(
-                    "{}: changed since it was ingested; skipped (use --force to rebuild the dataset)",
-                    f.path.display()
-                ));
-            }
-            return false;
-        }
-        records.push(IngestedInput {
-            path: k,
-            size: f.size,
-            modified: f.modified,
-            etag: f.etag.clone(),
-            damaged: None,
-        });
-        true
-    });
-    let mut prepared = prepare_found(discovery, &read)?;
-    if let Some(f) = &fetcher {
-        remote::attach(&mut prepared.inputs, f);
+    let mut ledger = Ledger::plan(&manifests, &mut listing.discovery.found, mode)?;
+    for path in &ledger.changed {
+        reporter.warn(&format!(
+            "{}: changed since it was ingested; skipped (use --force to rebuild the dataset)",
+            path.display()
+        ));
     }
+    let prepared = ingest::prepare(listing, &read)?;
     report_prepared(&prepared, &reporter);
     let cfg = Arc::new(DecodeConfig::new(prepared.columns.clone(), None));
     let mut writer = dataset.writer(cfg.schema.clone())?;
+    let (totals, write_error) = parse_into(&prepared, cfg, opts, &reporter, &mut writer);
+    reporter.finish()?;
+    if let Some(e) = write_error {
+        dataset.abort(writer);
+        return Err(e);
+    }
+    if let Some(e) = refusal(&totals, args.input.max_bad_lines) {
+        dataset.abort(writer);
+        return Err(e);
+    }
+    // Nothing read is loud, unless every object found was ingested before (a rerun).
+    let rerun =
+        ledger.already + ledger.changed.len() as u64 > 0 && totals.files + totals.files_failed == 0;
+    if !rerun && args.input.check_empty(&totals, &reporter) && !args.input.allow_empty {
+        dataset.abort(writer);
+        if !out_existed && remote_out.is_none() {
+            let _ = std::fs::remove_dir_all(&args.out);
+        }
+        return Ok(Outcome::Failed);
+    }
+    let unread = ledger.settle(&totals.failed);
+    let rows_written = writer.rows();
+    let manifest = dataset.commit(
+        writer,
+        ledger.records.clone(),
+        unread,
+        ledger.replaces.clone(),
+    )?;
+    if let Some(out) = &remote_out {
+        out.commit(dataset.root(), &manifest)?;
+    }
+    let summary = Summary {
+        dataset: args.out.display().to_string(),
+        files: totals.files,
+        files_failed: totals.files_failed,
+        failed: totals.failed.clone(),
+        already_ingested: ledger.already,
+        damaged_retried: ledger.damaged_retried,
+        changed_since_ingest: ledger.changed.len() as u64,
+        outside_window: prepared.discovery.outside_window as u64,
+        not_flow_logs: prepared.discovery.skipped.len() as u64,
+        records: totals.counts.records,
+        nodata: totals.counts.nodata,
+        skipdata: totals.counts.skipdata,
+        bad_lines: BadLines {
+            total: totals.bad_lines,
+            by_reason: totals.bad_lines_by_reason.clone(),
+        },
+        bytes_read: totals.bytes_read,
+        rows_written,
+        files_written: manifest.files.len(),
+        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+    };
+    print_summary(&summary, args.output, args.input.quiet)?;
+    if totals.files_failed > 0 || reporter.errors() > 0 {
+        return Ok(Outcome::Failed);
+    }
+    Ok(Outcome::Success)
+}
+
+/// Parses the run into the writer, with a progress spinner on a terminal; the run's totals,
+/// and the error that stopped the writing, if one did.
+fn parse_into(
+    prepared: &Prepared,
+    cfg: Arc<DecodeConfig>,
+    opts: RunOptions,
+    reporter: &Reporter,
+    writer: &mut RunWriter,
+) -> (RunTotals, Option<Error>) {
     let progress = progress_bar();
     let mut run = parallel::start(
         prepared.inputs.clone(),
@@ -234,67 +248,30 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
     if let Some(p) = progress {
         p.finish_and_clear();
     }
-    reporter.finish()?;
-    if let Some(e) = write_error {
-        dataset.abort(writer);
-        return Err(e);
-    }
+    (totals, write_error)
+}
+
+/// Why a run that read its inputs must not commit: objects that changed while they were read,
+/// or more bad lines than `--max-bad-lines` allows.
+fn refusal(totals: &RunTotals, max_bad_lines: Option<u64>) -> Option<Error> {
     if totals.files_changed > 0 {
-        dataset.abort(writer);
-        return Err(Error::ChangedWhileRead(totals.files_changed));
+        return Some(Error::ChangedWhileRead(totals.files_changed));
     }
-    if let Some(max) = args.input.max_bad_lines
-        && totals.bad_lines > max
-    {
-        dataset.abort(writer);
-        return Err(Error::TooManyBadLines {
+    match max_bad_lines {
+        Some(max) if totals.bad_lines > max => Some(Error::TooManyBadLines {
             found: totals.bad_lines,
             allowed: max,
-        });
+        }),
+        _ => None,
     }
-    // Nothing read is loud, unless every object found was ingested before (a rerun).
-    let rerun = already + changed > 0 && totals.files + totals.files_failed == 0;
-    if !rerun && args.input.check_empty(&totals, &reporter) && !args.input.allow_empty {
-        dataset.abort(writer);
-        if !out_existed && remote_out.is_none() {
-            let _ = std::fs::remove_dir_all(&args.out);
-        }
-        return Ok(Outcome::Failed);
-    }
-    let unread = settle_failures(&totals.failed, &keys, &mut records);
-    let rows_written = writer.rows();
-    let manifest = dataset.commit(writer, records, unread, replaces)?;
-    if let Some(out) = &remote_out {
-        out.commit(dataset.root(), &manifest)?;
-    }
-    let summary = Summary {
-        dataset: args.out.display().to_string(),
-        files: totals.files,
-        files_failed: totals.files_failed,
-        failed: totals.failed.clone(),
-        already_ingested: already,
-        damaged_retried,
-        changed_since_ingest: changed,
-        outside_window: prepared.discovery.outside_window as u64,
-        not_flow_logs: prepared.discovery.skipped.len() as u64,
-        records: totals.counts.records,
-        nodata: totals.counts.nodata,
-        skipdata: totals.counts.skipdata,
-        bad_lines: BadLines {
-            total: totals.bad_lines,
-            by_reason: totals.bad_lines_by_reason.clone(),
-        },
-        bytes_read: totals.bytes_read,
-        rows_written,
-        files_written: manifest.files.len(),
-        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-    };
-    match args.output {
-        SummaryFormat::Json => {
-            super::print_json(&summary)?;
-        }
+}
+
+/// Prints the run summary: JSON on stdout, or a line on stderr unless `quiet`.
+fn print_summary(summary: &Summary, format: SummaryFormat, quiet: bool) -> Result<()> {
+    match format {
+        SummaryFormat::Json => super::print_json(summary),
         SummaryFormat::Text => {
-            if !args.input.quiet {
+            if !quiet {
                 eprintln!(
                     "ingested {} records ({} NODATA, {} SKIPDATA) from {} objects into {} ({} files); {} bad lines; {} objects already ingested",
                     summary.records,
@@ -307,77 +284,9 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
                     summary.already_ingested
                 );
             }
+            Ok(())
         }
     }
-    if totals.files_failed > 0 || reporter.errors() > 0 {
-        return Ok(Outcome::Failed);
-    }
-    Ok(Outcome::Success)
-}
-
-/// What `--retry-damaged` reads again: every input of the runs that hold a damaged input this
-/// run finds (`found`, by key), and those runs, which this one replaces. A run whose other
-/// inputs are not all found cannot be rebuilt, and is an error that names them.
-fn retry_plan(
-    manifests: &[Manifest],
-    found: &BTreeSet<String>,
-) -> Result<(BTreeSet<String>, Vec<String>)> {
-    let mut redo = BTreeSet::new();
-    let mut runs = Vec::new();
-    for m in manifests {
-        if !m
-            .inputs
-            .iter()
-            .any(|i| i.damaged.is_some() && found.contains(&i.path))
-        {
-            continue;
-        }
-        let missing: Vec<&str> = m
-            .inputs
-            .iter()
-            .map(|i| i.path.as_str())
-            .filter(|p| !found.contains(*p))
-            .collect();
-        if !missing.is_empty() {
-            return Err(Error::Usage(format!(
-                "--retry-damaged: the damaged inputs of run {} are read again with the other \
-                 inputs of that run, and this run does not find {}; give them as inputs too",
-                m.run,
-                missing.join(", ")
-            )));
-        }
-        redo.extend(m.inputs.iter().map(|i| i.path.clone()));
-        runs.push(m.run.clone());
-    }
-    Ok((redo, runs))
-}
-
-/// Applies the run's failures to what it records: an object with records kept is recorded
-/// with its damage; one with nothing kept is dropped from the record (so the next run reads it
-/// again) and returned as unread.
-fn settle_failures(
-    failed: &[FailedInput],
-    keys: &BTreeMap<String, String>,
-    records: &mut Vec<IngestedInput>,
-) -> Vec<Unread> {
-    let mut unread = Vec::new();
-    for f in failed {
-        let Some(key) = keys.get(&f.path) else {
-            continue;
-        };
-        if f.records_kept {
-            if let Some(r) = records.iter_mut().find(|r| &r.path == key) {
-                r.damaged = Some(f.reason.clone());
-            }
-        } else {
-            records.retain(|r| &r.path != key);
-            unread.push(Unread {
-                path: key.clone(),
-                reason: f.reason.clone(),
-            });
-        }
-    }
-    unread
 }
 
 fn progress_bar() -> Option<indicatif::ProgressBar> {

@@ -16,17 +16,16 @@ mod report;
 mod shell;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::error::{Error, Result};
-use crate::ingest::discover::{self, Discovery, Scope, Window, parse_time};
+use crate::ingest::discover::{Scope, Window, parse_time};
 use crate::ingest::format::Layout;
 use crate::ingest::parallel::{RunOptions, RunTotals};
-use crate::ingest::{Prepared, ReadOptions, prepare_found};
+use crate::ingest::remote;
+use crate::ingest::{Prepared, ReadOptions};
 use crate::inventory::{Inventory, Kind};
-use crate::remote;
 
 pub use diag::Reporter;
 
@@ -141,7 +140,8 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    /// The reading options these arguments describe.
+    /// The reading options these arguments describe (S3 in the default region: see
+    /// [`InputArgs::prepare`]).
     pub fn read_options(&self) -> Result<ReadOptions> {
         if self.inputs.is_empty() {
             return Err(Error::Usage(
@@ -168,6 +168,7 @@ impl InputArgs {
                 accounts: self.account.clone(),
                 regions: self.region_filter.clone(),
             },
+            connection: self.connection(None),
         })
     }
 
@@ -187,59 +188,17 @@ impl InputArgs {
         &self,
         region: Option<&str>,
     ) -> Result<Option<remote::dataset::S3Dataset>> {
-        match self.inputs.as_slice() {
-            [one] if remote::is_remote(one) => {
-                let url = one.to_string_lossy();
-                remote::dataset::S3Dataset::find(&url, &self.connection(region))
-            }
-            _ => Ok(None),
-        }
+        remote::dataset::S3Dataset::named_by(&self.inputs, &self.connection(region))
     }
 
-    /// Finds the objects to read, local and in S3, in the order of the inputs; `region` is
-    /// the command's `--region` (the buckets' region).
-    pub fn discover(
-        &self,
-        read: &ReadOptions,
-        region: Option<&str>,
-    ) -> Result<(Discovery, Option<Arc<remote::S3Fetcher>>)> {
-        let urls: Vec<&str> = self
-            .inputs
-            .iter()
-            .filter(|i| remote::is_remote(i))
-            .filter_map(|i| i.to_str())
-            .collect();
-        let mut listed = if urls.is_empty() {
-            None
-        } else {
-            Some(remote::discover(&urls, read, &self.connection(region))?)
-        };
-        let mut per_url = listed
-            .as_mut()
-            .map(|l| std::mem::take(&mut l.discoveries))
-            .unwrap_or_default()
-            .into_iter();
-        let mut discovery = Discovery::default();
-        for input in &self.inputs {
-            let found = if remote::is_remote(input) {
-                per_url.next().unwrap_or_default()
-            } else {
-                discover::discover(std::slice::from_ref(input), &read.window, &read.scope)?
-            };
-            discovery.append(found);
-        }
-        Ok((discovery, listed.map(|l| l.fetcher)))
-    }
-
-    /// Discovers the inputs and prepares the run ([`ingest::prepare`] for local and `s3://`
-    /// inputs alike).
+    /// Opens the inputs as one run ([`ingest::open`], local and `s3://` inputs alike);
+    /// `region` is the command's `--region`.
     pub fn prepare(&self, read: &ReadOptions, region: Option<&str>) -> Result<Prepared> {
-        let (discovery, fetcher) = self.discover(read, region)?;
-        let mut prepared = prepare_found(discovery, read)?;
-        if let Some(f) = &fetcher {
-            remote::attach(&mut prepared.inputs, f);
-        }
-        Ok(prepared)
+        let read = ReadOptions {
+            connection: self.connection(region),
+            ..read.clone()
+        };
+        crate::ingest::open(&self.inputs, &read)
     }
 
     /// The reporter for bad lines and warnings these arguments ask for.

@@ -20,9 +20,9 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::reader::ChunkReader;
 
 use crate::error::{Error, Result};
+use crate::ingest::remote::{self, S3Url};
 use crate::inventory::lookup::Lookup;
 use crate::inventory::{Inventory, TABLES};
-use crate::remote::{self, S3Url};
 use crate::sql::udf;
 
 use super::stores;

@@ -26,8 +26,8 @@ use datafusion::prelude::SessionContext;
 
 use crate::error::{Error, Result};
 use crate::ingest::discover::Window;
+use crate::ingest::remote::S3Url;
 use crate::inventory::Inventory;
-use crate::remote::S3Url;
 use crate::sql::session::{self, FlowsSource};
 use crate::sql::udf;
 

@@ -3,7 +3,7 @@
 //! The client process uses the store its command line built (`--profile`, `--region`,
 //! `--endpoint-url`); a scheduler or executor builds one on first use from its own environment
 //! (`AWS_*` variables, the shared `~/.aws/` files, instance or container credentials), the
-//! same chain as every other `s3://` input ([`crate::remote::Connection`]). [`Registry`] hands
+//! same chain as every other `s3://` input ([`crate::ingest::remote::Connection`]). [`Registry`] hands
 //! them to DataFusion, so a plan over `s3://` files runs on any node, each wrapped to answer for
 //! the committed view of a dataset ([`crate::sql::committed`]) as the client's does.
 
@@ -18,7 +18,7 @@ use object_store::ObjectStore;
 use url::Url;
 
 use crate::error::Result;
-use crate::remote::Connection;
+use crate::ingest::remote::Connection;
 use crate::sql::committed::Committed;
 
 static STORES: LazyLock<Mutex<HashMap<String, Arc<dyn ObjectStore>>>> =

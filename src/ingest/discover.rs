@@ -31,62 +31,117 @@ impl PathInfo {
     }
 }
 
+/// Whether an input names an object-store location (`s3://`) rather than a local path.
+pub fn is_remote(input: &Path) -> bool {
+    input.to_str().is_some_and(|s| s.starts_with("s3://"))
+}
+
 /// Reads what an object's path says about it. Both `AWSLogs/<account>/vpcflowlogs/<region>/
 /// YYYY/MM/DD[/HH]` and `aws-account-id=/aws-region=/year=/month=/day=[/hour=]` are understood,
 /// and the file-name stamp `_YYYYMMDDTHHmmZ_` narrows the time to five minutes.
 pub fn path_info(path: &Path) -> PathInfo {
-    let parts: Vec<String> = path
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
+    let folders: Vec<String> = path
+        .parent()
+        .map(|p| {
+            p.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let folders: Vec<&str> = folders.iter().map(String::as_str).collect();
     let mut info = PathInfo::default();
-    let (mut year, mut month, mut day, mut hour) = (None, None, None, None);
-    if let Some(at) = parts.iter().rposition(|p| p == "AWSLogs") {
-        let rest = &parts[at + 1..];
-        let keyed = rest.iter().any(|p| p.contains('='));
-        if keyed {
-            for p in rest {
-                if let Some((k, v)) = p.split_once('=') {
-                    match k {
-                        "aws-account-id" => info.account = Some(v.to_string()),
-                        "aws-region" => info.region = Some(v.to_string()),
-                        "year" => year = v.parse::<i32>().ok(),
-                        "month" => month = v.parse::<u32>().ok(),
-                        "day" => day = v.parse::<u32>().ok(),
-                        "hour" => hour = v.parse::<u32>().ok(),
-                        _ => {}
-                    }
-                }
-            }
-        } else if rest.len() >= 3 && rest[1] == "vpcflowlogs" {
-            info.account = Some(rest[0].clone());
-            info.region = Some(rest[2].clone());
-            // Directory components after the region that are all digits: YYYY, MM, DD, HH.
-            let nums: Vec<u32> = rest[3..rest.len().saturating_sub(1)]
-                .iter()
-                .map_while(|p| p.parse::<u32>().ok())
-                .collect();
-            year = nums.first().map(|&y| y as i32);
-            month = nums.get(1).copied();
-            day = nums.get(2).copied();
-            hour = nums.get(3).copied();
-        }
+    if let Some(key) = AwsKey::of(&folders)
+        && (key.hive || key.service == Some("vpcflowlogs"))
+    {
+        info.account = key.account.map(str::to_string);
+        info.region = key.region.map(str::to_string);
+        // A path names a day or an hour; a year or a month alone is a folder, not an object's.
+        info.span = (key.date.len() >= 3).then(|| span_of(&key.date)).flatten();
     }
-    let date = match (year, month, day) {
-        (Some(y), Some(m), Some(d)) => NaiveDate::from_ymd_opt(y, m, d),
-        _ => None,
-    };
-    info.span = date.and_then(|d| {
-        let (start, len) = match hour.and_then(|h| d.and_hms_opt(h, 0, 0)) {
-            Some(t) => (t, Duration::hours(1)),
-            None => (d.and_hms_opt(0, 0, 0)?, Duration::days(1)),
-        };
-        Some((Utc.from_utc_datetime(&start), len))
-    });
     if let Some(stamp) = file_stamp(path) {
         info.span = Some((stamp, Duration::minutes(5)));
     }
     info
+}
+
+/// What the folders after `AWSLogs` say by AWS's key layout, `<account>/vpcflowlogs/<region>/
+/// YYYY/MM/DD[/HH]` or its Hive-style variant (`aws-account-id=...`): of a whole path, or of a
+/// prefix that names only the first few.
+#[derive(Debug, Default)]
+pub(crate) struct AwsKey<'a> {
+    /// Whether the folders are Hive-style (`name=value`).
+    pub hive: bool,
+    /// The account folder.
+    pub account: Option<&'a str>,
+    /// The service folder (`vpcflowlogs` for flow logs).
+    pub service: Option<&'a str>,
+    /// The region folder.
+    pub region: Option<&'a str>,
+    /// Year, month, day and hour, as far as the folders name them.
+    pub date: Vec<u32>,
+}
+
+impl<'a> AwsKey<'a> {
+    /// Reads `folders` (folder names, outermost first); `None` when none is `AWSLogs`.
+    pub(crate) fn of(folders: &[&'a str]) -> Option<AwsKey<'a>> {
+        let at = folders.iter().rposition(|p| *p == "AWSLogs")?;
+        let rest = &folders[at + 1..];
+        let mut key = AwsKey {
+            hive: rest.iter().any(|p| p.contains('=')),
+            ..AwsKey::default()
+        };
+        let mut date: Vec<&str> = Vec::new();
+        if key.hive {
+            for (name, value) in rest.iter().filter_map(|p| p.split_once('=')) {
+                match name {
+                    "aws-account-id" => key.account = Some(value),
+                    "aws-service" => key.service = Some(value),
+                    "aws-region" => key.region = Some(value),
+                    "year" | "month" | "day" | "hour" => date.push(value),
+                    _ => {}
+                }
+            }
+        } else {
+            key.account = rest.first().copied();
+            key.service = rest.get(1).copied();
+            key.region = rest.get(2).copied();
+            date = rest.get(3..).unwrap_or_default().to_vec();
+        }
+        key.date = date.iter().map_while(|d| d.parse().ok()).collect();
+        Some(key)
+    }
+}
+
+/// The time that a year, a month, a day or an hour (`[YYYY, MM, DD, HH]`, as far as given)
+/// names: its start and length.
+pub(crate) fn span_of(date: &[u32]) -> Option<(DateTime<Utc>, Duration)> {
+    let year = i32::try_from(*date.first()?).ok()?;
+    let (start, end) = match date {
+        [_] => (
+            NaiveDate::from_ymd_opt(year, 1, 1)?,
+            NaiveDate::from_ymd_opt(year + 1, 1, 1)?,
+        ),
+        [_, m] => {
+            let start = NaiveDate::from_ymd_opt(year, *m, 1)?;
+            let end = if *m == 12 {
+                NaiveDate::from_ymd_opt(year + 1, 1, 1)?
+            } else {
+                NaiveDate::from_ymd_opt(year, m + 1, 1)?
+            };
+            (start, end)
+        }
+        [_, m, d] => {
+            let start = NaiveDate::from_ymd_opt(year, *m, *d)?;
+            (start, start.succ_opt()?)
+        }
+        [_, m, d, h, ..] => {
+            let t = NaiveDate::from_ymd_opt(year, *m, *d)?.and_hms_opt(*h, 0, 0)?;
+            return Some((Utc.from_utc_datetime(&t), Duration::hours(1)));
+        }
+        [] => return None,
+    };
+    let t = Utc.from_utc_datetime(&start.and_hms_opt(0, 0, 0)?);
+    Some((t, end.signed_duration_since(start)))
 }
 
 /// The `YYYYMMDDTHHmmZ` stamp of an AWS flow-log file name

@@ -124,11 +124,6 @@ impl Layout {
             .collect()
     }
 
-    /// Whether the layout holds the given registry field.
-    pub fn has(&self, field: usize) -> bool {
-        self.slots.contains(&Slot::Known(field))
-    }
-
     /// The layout as a hyphenated header line.
     pub fn header(&self) -> String {
         self.slots
@@ -169,13 +164,8 @@ impl Columns {
     }
 
     /// Number of columns in the full schema.
-    pub fn len(&self) -> usize {
+    pub fn width(&self) -> usize {
         FIELDS.len() + self.extras.len() + 2
-    }
-
-    /// Always false: the schema has at least the registry fields.
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     /// Column index of the `source_file` column.
@@ -237,7 +227,7 @@ impl Columns {
 
     /// The full canonical schema.
     pub fn schema(&self) -> SchemaRef {
-        self.schema_of(&(0..self.len()).collect::<Vec<_>>())
+        self.schema_of(&(0..self.width()).collect::<Vec<_>>())
     }
 }
 

@@ -72,10 +72,7 @@ pub fn stdin_layout(fallback: &Layout, max_line: usize) -> Layout {
             break;
         }
     }
-    let layout = match sniff(&head) {
-        SourceKind::Gzip => text_layout(MultiGzDecoder::new(&head[..]), eof, fallback, max_line),
-        _ => text_layout(&head[..], eof, fallback, max_line),
-    };
+    let layout = head_layout(&head, eof, fallback, max_line);
     if let Ok(mut kept) = STDIN_HEAD.lock() {
         *kept = Some(head);
     }
@@ -171,6 +168,20 @@ pub fn first_layout(path: &Path, fallback: &Layout, max_line: usize) -> Result<L
     }
     let layout = text_layout(text_reader(file, kind), true, fallback, max_line);
     Ok(layout.unwrap_or_else(|| fallback.clone()))
+}
+
+/// The layout a text object starts with, from its first bytes `head` (all of it when
+/// `whole`), gzip or plain: see [`text_layout`].
+pub fn head_layout(head: &[u8], whole: bool, fallback: &Layout, max_line: usize) -> Option<Layout> {
+    match sniff(head) {
+        SourceKind::Gzip => text_layout(
+            Steps::new(MultiGzDecoder::new(head)),
+            whole,
+            fallback,
+            max_line,
+        ),
+        _ => text_layout(head, whole, fallback, max_line),
+    }
 }
 
 /// The layout a text object starts with, from a reader of its text (`whole`: all of it, else

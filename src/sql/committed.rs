@@ -25,7 +25,8 @@ use object_store::{
     PutMultipartOptions, PutOptions, PutPayload, PutResult,
 };
 
-use crate::ingest::sink::{self, FLOWS_DIR, META, Manifest};
+use crate::ingest::remote::commits::{self, failure};
+use crate::ingest::sink::{self, FLOWS_DIR, META};
 
 /// The folder of `_vpcflow/` under which a reader's views are named (no object is stored there).
 const VIEW: &str = "view";
@@ -116,87 +117,6 @@ pub fn view_prefix(root: &Path, upto: Option<&str>) -> Path {
     Path::from_iter(root.parts().chain(view))
 }
 
-fn failure(message: String) -> object_store::Error {
-    object_store::Error::Generic {
-        store: "vpcflow dataset",
-        source: message.into(),
-    }
-}
-
-/// Manifests read at once.
-const CONCURRENT_READS: usize = 16;
-
-/// The runs committed to the dataset at `root`, by their manifests' names, oldest first.
-async fn committed_runs(store: &dyn ObjectStore, root: &Path) -> object_store::Result<Vec<String>> {
-    let commits = Path::from_iter(root.parts().chain([META, "commits"].map(PathPart::from)));
-    let listed = store.list_with_delimiter(Some(&commits)).await?;
-    let mut runs: Vec<String> = listed
-        .objects
-        .iter()
-        .filter_map(|o| {
-            o.location
-                .filename()?
-                .strip_suffix(".json")
-                .map(str::to_string)
-        })
-        .collect();
-    runs.sort();
-    Ok(runs)
-}
-
-/// The manifests of `runs` of the dataset at `root`, in that order, read concurrently.
-async fn read(
-    store: &dyn ObjectStore,
-    root: &Path,
-    runs: &[String],
-) -> object_store::Result<Vec<Manifest>> {
-    let read_one = |run: &String| {
-        let key = Path::from_iter(
-            root.parts()
-                .chain([META, "commits"].map(PathPart::from))
-                .chain([PathPart::from(format!("{run}.json"))]),
-        );
-        async move {
-            let body = match store.get_opts(&key, GetOptions::default()).await {
-                Ok(found) => found.bytes().await?,
-                // Deleted since the listing: a later run replaced it (`ingest --force`).
-                Err(object_store::Error::NotFound { .. }) => {
-                    return Err(failure(format!(
-                        "{key}: the dataset was rewritten (ingest --force) while this query \
-                         opened it; run the query again"
-                    )));
-                }
-                Err(e) => return Err(e),
-            };
-            serde_json::from_slice::<Manifest>(&body)
-                .map_err(|e| failure(format!("{key}: not a vpcflow manifest: {e}")))
-        }
-    };
-    stream::iter(runs)
-        .map(read_one)
-        .buffered(CONCURRENT_READS)
-        .try_collect()
-        .await
-}
-
-/// The committed manifests of the dataset at `root`, oldest first.
-pub async fn manifests(
-    store: &dyn ObjectStore,
-    root: &Path,
-) -> object_store::Result<Vec<Manifest>> {
-    let runs = committed_runs(store, root).await?;
-    read(store, root, &runs).await
-}
-
-/// The latest committed run of the dataset at `root` (one listing): the view a reader opening
-/// it now takes.
-pub async fn latest_run(
-    store: &dyn ObjectStore,
-    root: &Path,
-) -> object_store::Result<Option<String>> {
-    Ok(committed_runs(store, root).await?.pop())
-}
-
 type Views = Mutex<HashMap<String, Arc<BTreeSet<String>>>>;
 
 /// Views already read, by store, root, run and the runs committed when it was read (a run whose
@@ -217,7 +137,7 @@ impl Committed {
     /// The files of the view `at` stands in, relative to its root.
     async fn files(&self, at: &InView) -> object_store::Result<Arc<BTreeSet<String>>> {
         let root = at.root();
-        let runs = committed_runs(self.inner.as_ref(), &root).await?;
+        let runs = commits::runs(self.inner.as_ref(), &root).await?;
         let key = format!("{}/{root}@{}:{}", self.name, at.upto, runs.join(","));
         if let Some(found) = VIEWS
             .lock()
@@ -226,7 +146,7 @@ impl Committed {
         {
             return Ok(found.clone());
         }
-        let all = read(self.inner.as_ref(), &root, &runs).await?;
+        let all = commits::read(self.inner.as_ref(), &root, &runs).await?;
         let files = Arc::new(sink::visible_files(&all, &at.upto).map_err(|run| {
             failure(format!(
                 "{}: run {run} replaced runs of this query's view (ingest --force) while it \

@@ -35,6 +35,7 @@ use crate::ingest::discover::Window;
 use crate::ingest::fields::FIELDS;
 use crate::ingest::format::{Columns, DATE_COLUMN, SOURCE_COLUMN};
 use crate::ingest::parallel::{self, Diagnostics, Input, RunOptions, RunTotals};
+use crate::ingest::remote::commits;
 use crate::ingest::sink::{self, FLOWS_DIR};
 use crate::inventory::Inventory;
 use crate::inventory::lookup::Lookup;
@@ -221,7 +222,7 @@ pub(crate) async fn remote_dataset(
     store: Arc<dyn object_store::ObjectStore>,
     url: &str,
 ) -> Result<Arc<dyn TableProvider>> {
-    let at = crate::remote::S3Url::parse(url)?;
+    let at = crate::ingest::remote::S3Url::parse(url)?;
     let root = object_store::path::Path::parse(at.key.trim_matches('/'))
         .map_err(|e| Error::Usage(format!("{url}: {e}")))?;
     dataset_table(ctx, store, &format!("s3://{}", at.bucket), &root).await
@@ -266,7 +267,7 @@ async fn dataset_table(
     root: &object_store::path::Path,
 ) -> Result<Arc<dyn TableProvider>> {
     let shown = format!("{base}/{root}");
-    let upto = committed::latest_run(store.as_ref(), root)
+    let upto = commits::latest_run(store.as_ref(), root)
         .await
         .map_err(|e| Error::input(&shown, e.to_string()))?;
     let place = ObjectStoreUrl::parse(base)?;

@@ -604,58 +604,32 @@ fn a_second_writer_is_refused() {
 }
 
 mod parallel_equals_sequential {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
 
     use arrow::compute::concat_batches;
     use proptest::prelude::*;
     use vpcflow::generate::{DEFAULT_FIELDS, V5_CUSTOM_FIELDS, synthetic_text};
-    use vpcflow::ingest::decode::{BadLine, DecodeConfig, Note, Origin};
+    use vpcflow::ingest::decode::DecodeConfig;
     use vpcflow::ingest::format::{Columns, Layout};
-    use vpcflow::ingest::parallel::{self, Diagnostics, Input, RunOptions};
-
-    #[derive(Clone, Default)]
-    struct Collect(Arc<Mutex<Vec<String>>>);
-
-    impl Diagnostics for Collect {
-        fn bad_line(&mut self, _: &Input, bad: &BadLine) {
-            if let Ok(mut v) = self.0.lock() {
-                v.push(format!("{} {} {}", bad.line, bad.reason.key(), bad.detail));
-            }
-        }
-        fn note(&mut self, _: &Input, note: &Note) {
-            if let Ok(mut v) = self.0.lock() {
-                v.push(format!("{} {}", note.line, note.message));
-            }
-        }
-        fn file_error(&mut self, _: &Input, message: &str) {
-            if let Ok(mut v) = self.0.lock() {
-                v.push(message.to_string());
-            }
-        }
-    }
+    use vpcflow::ingest::parallel::{self, Input, Recorded, RunOptions};
 
     fn parse(path: &std::path::Path, opts: RunOptions) -> (arrow::array::RecordBatch, Vec<String>) {
         let mut cfg = DecodeConfig::new(Columns::default(), None);
         cfg.max_line = 1000;
         cfg.batch_rows = 100;
         let cfg = Arc::new(cfg);
-        let input = Input {
-            path: path.to_path_buf(),
-            origin: Origin { name: "t".into() },
-            layout: Arc::new(Layout::default_v2()),
-            stamp: None,
-            fetcher: None,
-        };
-        let diag = Collect::default();
-        let mut run = parallel::start(vec![input], cfg.clone(), opts, Box::new(diag.clone()));
+        let input = Input::local(path, Layout::default_v2());
+        let diag = Recorded::default();
         let mut batches = Vec::new();
-        while let Some(b) = run.batches.blocking_recv() {
-            batches.push(b);
-        }
-        run.finish();
+        parallel::read(
+            vec![input],
+            cfg.clone(),
+            opts,
+            Box::new(diag.clone()),
+            |b| batches.push(b),
+        );
         let all = concat_batches(&cfg.schema, &batches).expect("concat");
-        let notes = diag.0.lock().map(|v| v.clone()).unwrap_or_default();
-        (all, notes)
+        (all, diag.lines())
     }
 
     /// One thread reading each object whole (a gzip object inflated whole).

@@ -152,7 +152,7 @@ pub struct DecodeConfig {
 impl DecodeConfig {
     /// A configuration for the given columns and projection (`None` = every column).
     pub fn new(columns: Columns, projection: Option<Vec<usize>>) -> DecodeConfig {
-        let projection = projection.unwrap_or_else(|| (0..columns.len()).collect());
+        let projection = projection.unwrap_or_else(|| (0..columns.width()).collect());
         let schema = columns.schema_of(&projection);
         DecodeConfig {
             columns,
@@ -673,7 +673,7 @@ mod tests {
             let all = rows_of(&whole_cfg, &whole);
 
             let columns = Columns::default();
-            let projection: Vec<usize> = (0..columns.len())
+            let projection: Vec<usize> = (0..columns.width())
                 .filter(|&c| projection.get(c).copied().unwrap_or(true))
                 .collect();
             let mut cfg = DecodeConfig::new(columns, Some(projection.clone()));

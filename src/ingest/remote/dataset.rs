@@ -20,11 +20,11 @@ use futures::TryStreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, WriteMultipart};
 
+use super::commits;
 use super::lease::Lease;
 use super::{Connection, S3Url, block_on, describe, key_path};
 use crate::error::{Error, Result};
 use crate::ingest::sink::{META, Manifest, PENDING};
-use crate::sql::committed;
 
 /// Files up to this size are uploaded in one request; larger ones in parts of this size.
 const PART: usize = 16 << 20;
@@ -52,10 +52,19 @@ impl S3Dataset {
         })
     }
 
+    /// The dataset that a command's inputs name, if that is what they are: a single `s3://`
+    /// prefix holding a committed run.
+    pub fn named_by(inputs: &[std::path::PathBuf], conn: &Connection) -> Result<Option<S3Dataset>> {
+        match inputs {
+            [one] if super::is_remote(one) => S3Dataset::find(&one.to_string_lossy(), conn),
+            _ => Ok(None),
+        }
+    }
+
     /// The dataset at `url` if there is one (it has a committed run).
     pub fn find(url: &str, conn: &Connection) -> Result<Option<S3Dataset>> {
         let ds = S3Dataset::at(url, conn)?;
-        let latest = block_on(committed::latest_run(ds.store.as_ref(), &ds.root()))?
+        let latest = block_on(commits::latest_run(ds.store.as_ref(), &ds.root()))?
             .map_err(|e| Error::input(url, describe(&e)))?;
         Ok(latest.map(|_| ds))
     }
@@ -110,7 +119,7 @@ impl S3Dataset {
     }
 
     async fn manifests(&self) -> Result<Vec<Manifest>> {
-        committed::manifests(self.store.as_ref(), &self.root())
+        commits::manifests(self.store.as_ref(), &self.root())
             .await
             .map_err(|e| Error::input(self.display(""), describe(&e)))
     }
