@@ -173,3 +173,137 @@ fn retry_plan(
     }
     Ok((redo, runs))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::discover::PathInfo;
+
+    fn object(url: &str, size: u64, etag: &str) -> Found {
+        Found {
+            path: PathBuf::from(url),
+            info: PathInfo::default(),
+            size,
+            modified: 0,
+            etag: Some(etag.to_string()),
+            layout: None,
+        }
+    }
+
+    fn ingested(url: &str, size: u64, etag: &str, damaged: bool) -> IngestedInput {
+        IngestedInput {
+            path: url.to_string(),
+            size,
+            modified: 0,
+            etag: Some(etag.to_string()),
+            damaged: damaged.then(|| "corrupt deflate stream".to_string()),
+        }
+    }
+
+    fn run(name: &str, inputs: Vec<IngestedInput>) -> Manifest {
+        Manifest {
+            run: name.to_string(),
+            inputs,
+            files: Vec::new(),
+            replaces: Vec::new(),
+            unread: Vec::new(),
+        }
+    }
+
+    /// Run r1 holds a (good) and b (damaged); run r2 holds c. This run finds a unchanged, b
+    /// unchanged, c with another ETag, and d new.
+    fn setting() -> (Vec<Manifest>, Vec<Found>) {
+        let manifests = vec![
+            run(
+                "r1",
+                vec![
+                    ingested("s3://l/a.log", 10, "A", false),
+                    ingested("s3://l/b.log", 20, "B", true),
+                ],
+            ),
+            run("r2", vec![ingested("s3://l/c.log", 30, "C", false)]),
+        ];
+        let found = vec![
+            object("s3://l/a.log", 10, "A"),
+            object("s3://l/b.log", 20, "B"),
+            object("s3://l/c.log", 30, "C2"),
+            object("s3://l/d.log", 40, "D"),
+        ];
+        (manifests, found)
+    }
+
+    fn paths(found: &[Found]) -> Vec<String> {
+        found.iter().map(|f| f.path.display().to_string()).collect()
+    }
+
+    #[test]
+    fn an_incremental_run_reads_only_what_is_new() {
+        let (manifests, mut found) = setting();
+        let ledger = Ledger::plan(&manifests, &mut found, Mode::Incremental).expect("plan");
+        assert_eq!(paths(&found), ["s3://l/d.log"]);
+        assert_eq!(ledger.already, 2);
+        assert_eq!(ledger.changed, [PathBuf::from("s3://l/c.log")]);
+        assert!(ledger.replaces.is_empty());
+        assert_eq!(ledger.damaged_retried, 0);
+    }
+
+    #[test]
+    fn a_forced_run_reads_everything_and_replaces_every_run() {
+        let (manifests, mut found) = setting();
+        let ledger = Ledger::plan(&manifests, &mut found, Mode::Force).expect("plan");
+        assert_eq!(found.len(), 4);
+        assert_eq!(ledger.replaces, ["r1", "r2"]);
+        assert_eq!(ledger.records.len(), 4);
+    }
+
+    #[test]
+    fn a_damaged_object_is_read_again_with_the_rest_of_its_run() {
+        let (manifests, mut found) = setting();
+        let mut ledger = Ledger::plan(&manifests, &mut found, Mode::RetryDamaged).expect("plan");
+        assert_eq!(
+            paths(&found),
+            ["s3://l/a.log", "s3://l/b.log", "s3://l/d.log"]
+        );
+        assert_eq!(ledger.replaces, ["r1"]);
+        assert_eq!(ledger.damaged_retried, 1);
+        // b fails again with its good part kept; d cannot be read at all.
+        let unread = ledger.settle(&[
+            FailedInput {
+                path: "s3://l/b.log".into(),
+                reason: "unexpected end of file".into(),
+                records_kept: true,
+            },
+            FailedInput {
+                path: "s3://l/d.log".into(),
+                reason: "access denied".into(),
+                records_kept: false,
+            },
+        ]);
+        assert_eq!(unread.len(), 1);
+        assert_eq!(unread[0].path, "s3://l/d.log");
+        let recorded: Vec<(&str, Option<&str>)> = ledger
+            .records
+            .iter()
+            .map(|r| (r.path.as_str(), r.damaged.as_deref()))
+            .collect();
+        assert_eq!(
+            recorded,
+            [
+                ("s3://l/a.log", None),
+                ("s3://l/b.log", Some("unexpected end of file"))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_damaged_run_whose_other_inputs_are_missing_is_refused_by_name() {
+        let (manifests, mut found) = setting();
+        found.remove(0);
+        let err = Ledger::plan(&manifests, &mut found, Mode::RetryDamaged).expect_err("refused");
+        let text = err.to_string();
+        assert!(
+            text.contains("run r1") && text.contains("s3://l/a.log"),
+            "{text}"
+        );
+    }
+}
