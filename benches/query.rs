@@ -16,7 +16,7 @@ use arrow::array::AsArray;
 use common::{RECORDS_PER_FLOW_HOUR, vpcflow};
 use criterion::{Criterion, criterion_group, criterion_main};
 use datafusion::prelude::SessionContext;
-use vpcflow::sql::session::{FlowsSource, session};
+use vpcflow::sql::session::{self, FlowsSource, SessionOptions};
 
 const HOURS: u32 = 30 * 24;
 const START: &str = "2026-10-01";
@@ -96,9 +96,11 @@ fn selective(c: &mut Criterion) {
     let dataset = month();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let ctx = runtime.block_on(async {
-        session(FlowsSource::Dataset(dataset.clone()), None, None)
+        let source = FlowsSource::Dataset(dataset.clone());
+        session::open(SessionOptions::new(source))
             .await
             .expect("session")
+            .into_context()
     });
     // The ENI with the fewest records in the hour: the most selective question.
     let eni = runtime.block_on(scalar(

@@ -17,7 +17,7 @@ use vpcflow::ingest::{ReadOptions, open};
 use vpcflow::inventory::Inventory;
 use vpcflow::sql::pack;
 use vpcflow::sql::queries::REPORTS;
-use vpcflow::sql::session::{FlowsSource, session};
+use vpcflow::sql::session::{self, FlowsSource, SessionOptions};
 
 /// The allocator the `vpcflow` binary runs with.
 #[global_allocator]
@@ -34,10 +34,9 @@ fn pack_over(runtime: &tokio::runtime::Runtime, source: FlowsSource, inventory: 
         .map(|r| r.bind(&Default::default()).expect("binds"))
         .collect();
     runtime.block_on(async {
-        let ctx = session(source, Some(inventory), None)
-            .await
-            .expect("session");
-        let outputs = pack::run(&ctx, &queries).await.expect("reports run");
+        let options = SessionOptions::new(source).inventory(inventory);
+        let session = session::open(options).await.expect("session");
+        let outputs = pack::run(&session, &queries).await.expect("reports run");
         assert_eq!(outputs.len(), REPORTS.len());
     });
 }

@@ -4,17 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Float64Array, StringArray};
-use arrow::datatypes::DataType;
-use datafusion::error::DataFusionError;
-use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf};
-use datafusion::scalar::ScalarValue;
 use serde::{Deserialize, Serialize};
 
-use super::render::human_bytes;
 use crate::error::{Error, Result};
+use crate::sql::udf::PriceList;
 
 /// The whole configuration.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -254,6 +248,13 @@ impl Prices {
     }
 }
 
+/// The prices `price(item, region)` answers from.
+impl PriceList for Prices {
+    fn price(&self, item: &str, region: Option<&str>) -> Option<f64> {
+        self.get(item, region)
+    }
+}
+
 impl Config {
     /// Reads a TOML file; an error names the file, the line and the key.
     pub fn load(path: &Path) -> Result<Config> {
@@ -322,106 +323,9 @@ impl Config {
     }
 }
 
-/// The SQL functions the findings use: `price(item, region)` from these prices, `usd(x)`,
-/// which writes an amount as `$1,234.56`, and `human_bytes(n)`, which writes `1.50 GiB`.
-pub fn functions(prices: Arc<Prices>) -> Vec<ScalarUDF> {
-    let price = create_udf(
-        "price",
-        vec![DataType::Utf8, DataType::Utf8],
-        DataType::Float64,
-        Volatility::Immutable,
-        Arc::new(move |args: &[ColumnarValue]| {
-            let scalar = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
-            let arrays = ColumnarValue::values_to_arrays(args)?;
-            let items = strings(&arrays[0])?;
-            let regions = strings(&arrays[1])?;
-            let mut out = Vec::with_capacity(items.len());
-            for i in 0..items.len() {
-                if items.is_null(i) {
-                    out.push(None);
-                    continue;
-                }
-                let item = items.value(i);
-                let region = (!regions.is_null(i)).then(|| regions.value(i));
-                let value = prices.get(item, region).ok_or_else(|| {
-                    DataFusionError::Execution(format!("price: no price item named {item:?}"))
-                })?;
-                out.push(Some(value));
-            }
-            finish(Arc::new(Float64Array::from(out)), scalar)
-        }),
-    );
-    let usd = number_to_text("usd", format_usd);
-    let human = number_to_text("human_bytes", |n| human_bytes(n.round() as i64));
-    vec![price, usd, human]
-}
-
-/// A function of one number that writes it as text.
-fn number_to_text(name: &'static str, write: fn(f64) -> String) -> ScalarUDF {
-    create_udf(
-        name,
-        vec![DataType::Float64],
-        DataType::Utf8,
-        Volatility::Immutable,
-        Arc::new(move |args: &[ColumnarValue]| {
-            let scalar = matches!(args[0], ColumnarValue::Scalar(_));
-            let arrays = ColumnarValue::values_to_arrays(args)?;
-            let numbers = arrays[0]
-                .as_any()
-                .downcast_ref::<Float64Array>()
-                .ok_or_else(|| DataFusionError::Execution(format!("{name}: expects a number")))?;
-            let out: StringArray = numbers.iter().map(|n| n.map(write)).collect();
-            finish(Arc::new(out), scalar)
-        }),
-    )
-}
-
-/// The text argument as a string array.
-fn strings(array: &ArrayRef) -> datafusion::error::Result<&StringArray> {
-    array
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .ok_or_else(|| DataFusionError::Execution("price: expects text arguments".into()))
-}
-
-/// A scalar result for scalar arguments, else the array.
-fn finish(array: ArrayRef, scalar: bool) -> datafusion::error::Result<ColumnarValue> {
-    if scalar {
-        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-            &array, 0,
-        )?))
-    } else {
-        Ok(ColumnarValue::Array(array))
-    }
-}
-
-/// `$1,234.56`; negative amounts as `-$12.00`.
-pub fn format_usd(amount: f64) -> String {
-    let cents = (amount.abs() * 100.0).round() as u64;
-    let whole = (cents / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let sign = if amount < 0.0 && cents > 0 { "-" } else { "" };
-    format!("{sign}${grouped}.{:02}", cents % 100)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn amounts_are_written_in_dollars_and_cents() {
-        assert_eq!(format_usd(0.0), "$0.00");
-        assert_eq!(format_usd(21.9), "$21.90");
-        assert_eq!(format_usd(1234567.891), "$1,234,567.89");
-        assert_eq!(format_usd(-12.0), "-$12.00");
-        assert_eq!(format_usd(-0.001), "$0.00");
-    }
 
     #[test]
     fn a_region_overrides_item_by_item() {

@@ -18,14 +18,13 @@ use arrow::array::{Float64Array, RecordBatch, TimestampSecondArray};
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use chrono::{DateTime, SecondsFormat, Utc};
 use datafusion::datasource::MemTable;
-use datafusion::prelude::SessionContext;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::inventory::TABLES;
+use crate::sql::pack;
 use crate::sql::queries::{FINDINGS, Report, finding_kinds};
-use crate::sql::{pack, session};
+use crate::sql::session::{self, SessionOptions};
 use config::Config;
 
 /// The version of the JSON output's schema; it changes only when a field changes meaning or
@@ -366,11 +365,12 @@ pub struct FailOutcome {
     pub failing: usize,
 }
 
-/// Runs the audit's queries on `ctx` (a session with the flows, the inventory and the window's
-/// filter). `window` is the window given by the user; without one it is read from the logs.
-/// The findings are raw until [`complete`] applies the thresholds and the fail policy.
+/// Runs the audit's queries in the session `options` describe (the flows, the inventory and the
+/// window's filter), with `config`'s prices. `window` is the window given by the user; without
+/// one it is read from the logs. The findings are raw until [`complete`] applies the thresholds
+/// and the fail policy.
 pub async fn run(
-    ctx: &SessionContext,
+    options: SessionOptions<'_>,
     config: &Config,
     window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> Result<Audit> {
@@ -392,25 +392,18 @@ pub async fn run(
         .iter()
         .map(|r| r.bind(&params))
         .collect::<Result<Vec<_>>>()?;
-    let outputs = pack::run(ctx, &queries).await?;
+    let session = session::open(options.prices(Arc::new(config.prices.clone()))).await?;
+    let outputs = pack::run(&session, &queries).await?;
     // The findings read the reports' results, the inventory and the audit's basis, all small:
     // they run in this process even when the reports ran on a cluster.
-    let local = session::local_context();
-    for name in TABLES {
-        if let Ok(table) = ctx.table_provider(name).await {
-            local.register_table(name, table)?;
-        }
-    }
-    let ctx = &local;
+    let local = session.in_process().await?;
     let mut results: BTreeMap<&str, Vec<RecordBatch>> = BTreeMap::new();
     for (report, output) in reports.iter().zip(outputs) {
         let table = MemTable::try_new(output.schema.clone(), vec![output.batches.clone()])?;
-        ctx.register_table(
-            format!("report_{}", report.name.replace('-', "_")),
-            Arc::new(table),
-        )?;
+        local.register_report(report.name, Arc::new(table))?;
         results.insert(report.name, output.batches);
     }
+    let ctx = local.context();
     let result = |name: &str| results.get(name).map(Vec::as_slice).unwrap_or(&[]);
 
     let seen: Vec<EniSeen> = rows(result("coverage"))?;
@@ -427,9 +420,6 @@ pub async fn run(
     };
     let window = window_of(bounds, from, config);
     ctx.register_batch("audit_basis", basis(bounds, &window, config)?)?;
-    for f in config::functions(Arc::new(config.prices.clone())) {
-        ctx.register_udf(f);
-    }
 
     let traffic: Vec<ClassBytes> = rows(result("traffic-summary"))?;
     let records = traffic.iter().map(|c| c.records).sum();

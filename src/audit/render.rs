@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::config::format_usd;
 use super::{Audit, Finding};
+use crate::sql::udf::{format_usd, human_bytes};
 
 /// The colour of each traffic class in the charts.
 const CLASS_COLOURS: &[(&str, &str)] = &[
@@ -28,22 +28,6 @@ fn colour(class: &str) -> &'static str {
         .iter()
         .find(|(c, _)| *c == class)
         .map_or("#bab0ac", |(_, colour)| colour)
-}
-
-/// Bytes in binary units: `1.50 GiB`.
-pub fn human_bytes(bytes: i64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.2} {}", UNITS[unit])
-    }
 }
 
 fn money(f: &Finding) -> String {
@@ -424,14 +408,6 @@ fn endpoint_chart(a: &Audit) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bytes_read_in_binary_units() {
-        assert_eq!(human_bytes(0), "0 B");
-        assert_eq!(human_bytes(1023), "1023 B");
-        assert_eq!(human_bytes(1536), "1.50 KiB");
-        assert_eq!(human_bytes(3 << 30), "3.00 GiB");
-    }
 
     #[test]
     fn html_escapes_what_it_shows() {

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::ingest::format::DATE_COLUMN;
 use crate::ingest::parallel::RunOptions;
 use crate::ingest::sink::{FLOWS_DIR, UNKNOWN_DATE, is_dataset};
-use crate::sql::session::{FlowsSource, session};
+use crate::sql::session::{self, FlowsSource, SessionOptions};
 
 /// Arguments of `vpcflow athena-ddl`.
 #[derive(Debug, Args)]
@@ -50,8 +50,9 @@ pub fn run(args: AthenaArgs, opts: RunOptions) -> Result<Outcome> {
     }
     let first_day = first_day(&args.dataset)?;
     let schema = runtime(opts)?.block_on(async {
-        let ctx = session(FlowsSource::Dataset(args.dataset.clone()), None, None).await?;
-        Ok::<_, Error>(ctx.table_provider("flows").await?.schema())
+        let source = FlowsSource::Dataset(args.dataset.clone());
+        let session = session::open(SessionOptions::new(source)).await?;
+        Ok::<_, Error>(session.context().table_provider("flows").await?.schema())
     })?;
     let mut columns = Vec::new();
     for field in schema.fields().iter().filter(|f| f.name() != DATE_COLUMN) {

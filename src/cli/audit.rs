@@ -17,6 +17,7 @@ use crate::ingest::discover::{dataset_root, parse_time, path_info};
 use crate::ingest::parallel::RunOptions;
 use crate::ingest::sink::{read_manifests, unread};
 use crate::sql::queries::Report;
+use crate::sql::session::SessionOptions;
 
 /// Where the HTML page goes when neither the config nor `--html` says.
 const DEFAULT_HTML: &str = "vpcflow-audit.html";
@@ -198,14 +199,12 @@ pub fn run(mut args: AuditArgs, opts: RunOptions) -> Result<Outcome> {
     }
     let read = args.input.read_options()?;
     let (source, totals) = flows_source(&args.input, config.region.as_deref(), opts, &reporter)?;
-    let audit = runtime(opts)?.block_on(async {
-        let ctx = args
-            .cluster
-            .session(source, Some(&inventory), Some(&read.window))
-            .await?;
-        // The totals are complete only once the scan ends, so they are filled in after.
-        audit::run(&ctx, &config, bounds).await
-    })?;
+    let options = SessionOptions::new(source)
+        .place(args.cluster.place())
+        .inventory(&inventory)
+        .window(read.window);
+    // The totals are complete only once the scan ends, so they are filled in after.
+    let audit = runtime(opts)?.block_on(audit::run(options, &config, bounds))?;
     let seen = totals
         .lock()
         .ok()

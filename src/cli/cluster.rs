@@ -2,12 +2,8 @@
 //! scheduler` and `vpcflow executor`, which start the nodes of a Ballista cluster.
 
 use clap::Args;
-use datafusion::prelude::SessionContext;
 
-use crate::error::Result;
-use crate::ingest::discover::Window;
-use crate::inventory::Inventory;
-use crate::sql::session::{FlowsSource, session};
+use crate::sql::session::Place;
 
 /// Where statements run.
 #[derive(Debug, Default, Args)]
@@ -26,18 +22,13 @@ pub struct ClusterArgs {
 }
 
 impl ClusterArgs {
-    /// The session statements run in: on the cluster if one is named, else in this process.
-    pub async fn session(
-        &self,
-        source: FlowsSource,
-        inventory: Option<&Inventory>,
-        window: Option<&Window>,
-    ) -> Result<SessionContext> {
+    /// Where statements run: on the cluster if one is named, else in this process.
+    pub fn place(&self) -> Place {
         #[cfg(feature = "cluster")]
         if let Some(url) = &self.cluster {
-            return crate::cluster::session(url, source, inventory, window, self.waits()).await;
+            return crate::cluster::place(url, self.waits());
         }
-        session(source, inventory, window).await
+        Place::Local
     }
 
     #[cfg(feature = "cluster")]

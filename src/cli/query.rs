@@ -18,7 +18,7 @@ use crate::ingest::parallel::{RunOptions, RunTotals};
 use crate::inventory::Inventory;
 use crate::report::{Format, Renderer, TableLimits};
 use crate::sql::queries::{self, REPORTS, Report};
-use crate::sql::session::{CLASSIFIED, FlowsSource};
+use crate::sql::session::{self, CLASSIFIED, FlowsSource, Session, SessionOptions};
 use crate::sql::user;
 
 /// Arguments of `vpcflow query`.
@@ -159,7 +159,7 @@ pub fn run(mut args: QueryArgs, opts: RunOptions) -> Result<Outcome> {
             &values,
         )
         .await?;
-        run_sql(&ctx, &sql, &args.output, limits, target.writer()).await
+        run_sql(ctx.context(), &sql, &args.output, limits, target.writer()).await
     })?;
     target.publish()?;
     finish(&reporter, &totals, &args.input)
@@ -253,31 +253,14 @@ pub(super) async fn open_session(
     input: &InputArgs,
     user_queries: &[Report],
     values: &BTreeMap<String, String>,
-) -> Result<SessionContext> {
-    let window = input.read_options()?.window;
-    let ctx = cluster.session(source, inventory, Some(&window)).await?;
-    register_reports(&ctx, user_queries, values).await;
-    Ok(ctx)
-}
-
-/// Registers each report (ours, then the user's, which win on a shared name) as a view
-/// `report_<name>`, with `values` bound where a report declares them. Reports that cannot
-/// plan here (no inventory, or a missing table) are left out.
-pub(super) async fn register_reports(
-    ctx: &SessionContext,
-    user_queries: &[Report],
-    values: &BTreeMap<String, String>,
-) {
-    for report in REPORTS.iter().chain(user_queries) {
-        let name = format!("report_{}", report.name.replace('-', "_"));
-        let Ok(sql) = report.bind(values) else {
-            continue;
-        };
-        if let Ok(df) = ctx.sql(&sql).await {
-            let _ = ctx.deregister_table(&name);
-            let _ = ctx.register_table(&name, df.into_view());
-        }
-    }
+) -> Result<Session> {
+    let options = SessionOptions::new(source)
+        .place(cluster.place())
+        .inventory(inventory)
+        .window(input.read_options()?.window);
+    let session = session::open(options).await?;
+    session.register_report_views(user_queries, values).await;
+    Ok(session)
 }
 
 /// Plans every statement of `sql` (so a mistake anywhere stops the run before any output),

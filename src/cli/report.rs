@@ -15,6 +15,7 @@ use crate::inventory::{Inventory, Kind};
 use crate::report::{Format, Named, render_reports};
 use crate::sql::pack;
 use crate::sql::queries::{CLASSIFY_NEEDS, REPORTS, Report};
+use crate::sql::session::{self, SessionOptions};
 
 /// Arguments of `vpcflow report`.
 #[derive(Debug, Args)]
@@ -93,12 +94,13 @@ pub fn run(mut args: ReportArgs, opts: RunOptions) -> Result<Outcome> {
         .collect::<Result<Vec<_>>>()?;
     let window = args.input.read_options()?.window;
     let (source, totals) = flows_source(&args.input, args.region.as_deref(), opts, &reporter)?;
+    let options = SessionOptions::new(source)
+        .place(args.cluster.place())
+        .inventory(&inventory)
+        .window(window);
     let outputs = runtime(opts)?.block_on(async {
-        let ctx = args
-            .cluster
-            .session(source, Some(&inventory), Some(&window))
-            .await?;
-        pack::run(&ctx, &queries).await
+        let session = session::open(options).await?;
+        pack::run(&session, &queries).await
     })?;
     let descriptions: Vec<String> = chosen.iter().map(|r| r.description()).collect();
     let named: Vec<Named<'_>> = chosen

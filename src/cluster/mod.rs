@@ -15,110 +15,95 @@ pub mod stores;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
-use ballista_core::config::BallistaConfig;
-use datafusion::catalog::TableProvider;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
 use datafusion::prelude::SessionContext;
 
 use crate::error::{Error, Result};
-use crate::ingest::discover::Window;
 use crate::ingest::remote::S3Url;
 use crate::inventory::Inventory;
-use crate::sql::session::{self, FlowsSource};
-use crate::sql::udf;
+use crate::sql::session::{self, Cluster, Place, Published};
 
-/// A session whose statements run on the cluster whose scheduler is at `url`
-/// (`df://host:port`), over the ingested dataset `source` names, with `inventory`'s tables,
-/// functions and `flows_classified` view, like [`session::session`].
-pub async fn session(
-    url: &str,
-    source: FlowsSource,
-    inventory: Option<&Inventory>,
-    window: Option<&Window>,
+/// The Ballista cluster whose scheduler is at a `df://HOST:PORT` URL, as a session's [`Place`].
+#[derive(Debug)]
+pub struct Scheduler {
+    /// `df://HOST:PORT`.
+    url: String,
+    /// How long to wait for an executor before running anything.
     wait: Duration,
-) -> Result<SessionContext> {
-    let root = match &source {
-        FlowsSource::Raw { .. } => {
-            return Err(Error::Usage(
-                "--cluster reads an ingested dataset, in S3 or in a directory every executor \
-                 reads at the same path: run `vpcflow ingest` into one and give it as the input"
-                    .into(),
-            ));
+}
+
+/// The place of sessions whose statements run on the cluster whose scheduler is at `url`
+/// (`df://host:port`), once it has an executor: [`Cluster::connect`] waits up to `wait` for one.
+pub fn place(url: &str, wait: Duration) -> Place {
+    Place::Cluster(Arc::new(Scheduler {
+        url: url.to_string(),
+        wait,
+    }))
+}
+
+#[async_trait]
+impl Cluster for Scheduler {
+    async fn connect(&self) -> Result<SessionContext> {
+        let url = self.url.as_str();
+        let Some(address) = url.strip_prefix("df://").filter(|a| a.contains(':')) else {
+            return Err(Error::Usage(format!(
+                "--cluster {url}: expected df://HOST:PORT, the scheduler's address"
+            )));
+        };
+        reach(url, address).await?;
+        // A job submitted to a scheduler without executors would wait for one forever.
+        // (Executors all lost while a job runs fail it after the scheduler's
+        // --executor-timeout.)
+        let began = Instant::now();
+        while let Some(said) = no_executor(address).await {
+            if began.elapsed() >= self.wait {
+                return Err(Error::Data(format!(
+                    "--cluster {url}: no executor was registered with the scheduler for {} \
+                     before running anything (the scheduler says: {said}); start one (`vpcflow \
+                     executor --scheduler {address}`) or give --wait more time",
+                    humantime::format_duration(self.wait)
+                )));
+            }
+            tokio::time::sleep(POLL).await;
         }
-        FlowsSource::Dataset(root) => std::fs::canonicalize(root)
-            .map_err(|e| Error::io(root, e))?
-            .to_string_lossy()
-            .into_owned(),
-        FlowsSource::RemoteDataset(_, url) => url.trim_end_matches('/').to_string(),
-    };
-    let Some(address) = url.strip_prefix("df://").filter(|a| a.contains(':')) else {
-        return Err(Error::Usage(format!(
-            "--cluster {url}: expected df://HOST:PORT, the scheduler's address"
-        )));
-    };
-    // Say plainly when the scheduler cannot be reached, before planning anything for it.
+        let config = session::config()
+            .with_ballista_logical_extension_codec(Arc::new(codec::LogicalCodec::default()))
+            .with_ballista_physical_extension_codec(Arc::new(codec::PhysicalCodec::default()));
+        Ok(SessionContext::remote_with_state(url, session::state(config)).await?)
+    }
+
+    fn share_store(&self, url: &str, store: Arc<dyn object_store::ObjectStore>) -> Result<()> {
+        stores::remember(&S3Url::parse(url)?.bucket, store);
+        Ok(())
+    }
+
+    fn publish(&self, root: &str, inventory: &Inventory) -> Result<Published> {
+        let dir = inventory::publish(root, inventory)?;
+        Ok(Published {
+            functions: inventory::functions(&dir)?.as_ref().clone(),
+            files: inventory::table_files(&dir),
+        })
+    }
+}
+
+/// Says plainly when the scheduler at `address` (of `url`) cannot be reached, before anything
+/// is planned for it.
+async fn reach(url: &str, address: &str) -> Result<()> {
     let reach = tokio::time::timeout(
         std::time::Duration::from_secs(10),
         tokio::net::TcpStream::connect(address),
     )
     .await;
     match reach {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => {
-            return Err(Error::Data(format!(
-                "--cluster {url}: cannot reach the scheduler: {e}"
-            )));
-        }
-        Err(_) => {
-            return Err(Error::Data(format!(
-                "--cluster {url}: the scheduler did not answer within 10 seconds"
-            )));
-        }
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(Error::Data(format!(
+            "--cluster {url}: cannot reach the scheduler: {e}"
+        ))),
+        Err(_) => Err(Error::Data(format!(
+            "--cluster {url}: the scheduler did not answer within 10 seconds"
+        ))),
     }
-    // A job submitted to a scheduler without executors would wait for one forever. (Executors
-    // all lost while a job runs fail it after the scheduler's --executor-timeout.)
-    let began = Instant::now();
-    while let Some(said) = no_executor(address).await {
-        if began.elapsed() >= wait {
-            return Err(Error::Data(format!(
-                "--cluster {url}: no executor was registered with the scheduler for {} before \
-                 running anything (the scheduler says: {said}); start one (`vpcflow executor \
-                 --scheduler {address}`) or give --wait more time",
-                humantime::format_duration(wait)
-            )));
-        }
-        tokio::time::sleep(POLL).await;
-    }
-    let config = session::config()
-        .with_ballista_logical_extension_codec(Arc::new(codec::LogicalCodec::default()))
-        .with_ballista_physical_extension_codec(Arc::new(codec::PhysicalCodec::default()));
-    let ctx = SessionContext::remote_with_state(url, session::state(config)).await?;
-    let flows = match source {
-        FlowsSource::RemoteDataset(store, url) => {
-            // The client reads with the store its command line built; nodes build their own.
-            stores::remember(&S3Url::parse(&url)?.bucket, store.clone());
-            session::remote_dataset(&ctx, store, &url).await?
-        }
-        _ => session::local_dataset(&ctx, std::path::Path::new(&root)).await?,
-    };
-    let (functions, tables) = match inventory {
-        Some(inventory) => {
-            let dir = inventory::publish(&root, inventory)?;
-            let functions = inventory::functions(&dir)?;
-            let mut tables = Vec::new();
-            for (name, file) in inventory::table_files(&dir) {
-                tables.push((name, parquet_table(&ctx, &file).await?));
-            }
-            (functions.as_ref().clone(), Some(tables))
-        }
-        None => (udf::all(None, None), None),
-    };
-    session::assemble(&ctx, flows, functions, tables, window).await?;
-    Ok(ctx)
 }
 
 /// How often the scheduler's readiness is asked for.
@@ -142,25 +127,4 @@ async fn no_executor(address: &str) -> Option<String> {
     }
     let said = answer.text().await.unwrap_or_default();
     Some(said.trim().to_string())
-}
-
-/// Whether `ctx` runs its statements on a cluster.
-pub fn is_cluster(ctx: &SessionContext) -> bool {
-    ctx.state()
-        .config()
-        .options()
-        .extensions
-        .get::<BallistaConfig>()
-        .is_some()
-}
-
-/// A table over one Parquet file (a path or an `s3://` URL).
-async fn parquet_table(ctx: &SessionContext, file: &str) -> Result<Arc<dyn TableProvider>> {
-    let url = ListingTableUrl::parse(file)?;
-    let options = ListingOptions::new(Arc::new(ParquetFormat::default()));
-    let config = ListingTableConfig::new(url)
-        .with_listing_options(options)
-        .infer_schema(&ctx.state())
-        .await?;
-    Ok(Arc::new(ListingTable::try_new(config)?))
 }

@@ -1,9 +1,12 @@
-//! The SQL layer: one place builds the DataFusion session with the `flows` table and the
-//! `flows_classified` view; the SQL of the view and the reports lives in `queries/`.
+//! The SQL layer: one place opens the DataFusion session ([`session`]) with the `flows` table
+//! (`flows.rs`) and the `flows_classified` view; the SQL of the view and the reports lives in
+//! `queries/`.
 pub mod committed;
 pub mod fence;
+mod flows;
 pub mod pack;
 pub mod queries;
 pub mod session;
+mod streamed;
 pub mod udf;
 pub mod user;

@@ -17,21 +17,19 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use async_trait::async_trait;
-use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::TableType;
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
-use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
-use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream, collect};
+use datafusion::physical_plan::streaming::PartitionStream;
+use datafusion::physical_plan::{SendableRecordBatchStream, collect};
 use datafusion::prelude::{DataFrame, SessionContext};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use super::session::CLASSIFIED as VIEW;
+use super::session::{CLASSIFIED as VIEW, Session, with_stand_in};
+use super::streamed::{Streamed, Streams};
 use crate::error::{Error, Result};
 
 /// Batches in flight per report scan.
@@ -49,52 +47,38 @@ pub struct Output {
 }
 
 /// Runs `queries` (trusted SQL reading the view `flows_classified` and any other table of
-/// `ctx`) with one scan of the view, and returns their results in order.
-pub async fn run(ctx: &SessionContext, queries: &[String]) -> Result<Vec<Output>> {
-    // A cluster runs each statement as its own job; the shared scan lives in one process.
-    #[cfg(feature = "cluster")]
-    if crate::cluster::is_cluster(ctx) {
-        let mut outputs = Vec::with_capacity(queries.len());
-        for sql in queries {
-            let df = ctx.sql(sql).await?;
-            let schema = Arc::new(df.schema().as_arrow().clone());
-            outputs.push(Output {
-                schema,
-                batches: df.collect().await?,
-            });
-        }
-        return Ok(outputs);
+/// `session`) with one scan of the view, and returns their results in order.
+pub async fn run(session: &Session, queries: &[String]) -> Result<Vec<Output>> {
+    let ctx = session.context();
+    if !session.place().is_local() {
+        return one_by_one(ctx, queries).await;
     }
     let view = ctx.table(VIEW).await?;
     let hub = Arc::new(Hub {
         schema: Arc::new(view.schema().as_arrow().clone()),
         state: Mutex::new(State::default()),
     });
-    ctx.deregister_table(VIEW)?;
-    ctx.register_table(VIEW, Arc::new(SharedView { hub: hub.clone() }))?;
-    // The reports run side by side on the cores already: planned without round-robin
-    // repartitioning, each reads its channel directly instead of handing every batch on to
-    // another task and copying it into new batches there.
-    let mut state = ctx.state();
-    state
-        .config_mut()
-        .options_mut()
-        .optimizer
-        .enable_round_robin_repartition = false;
-    let planner = SessionContext::new_with_state(state);
-    let mut plans = Vec::with_capacity(queries.len());
-    let planned: Result<()> = async {
+    let shared = Arc::new(Streamed(SharedView { hub: hub.clone() }));
+    let plans = with_stand_in(ctx, VIEW, shared, async {
+        // The reports run side by side on the cores already: planned without round-robin
+        // repartitioning, each reads its channel directly instead of handing every batch on
+        // to another task and copying it into new batches there.
+        let mut state = ctx.state();
+        state
+            .config_mut()
+            .options_mut()
+            .optimizer
+            .enable_round_robin_repartition = false;
+        let planner = SessionContext::new_with_state(state);
+        let mut plans = Vec::with_capacity(queries.len());
         for (i, sql) in queries.iter().enumerate() {
             hub.lock().plan = i;
             let df = planner.sql(sql).await?;
             plans.push(df.create_physical_plan().await?);
         }
-        Ok(())
-    }
-    .await;
-    ctx.deregister_table(VIEW)?;
-    ctx.register_table(VIEW, view.clone().into_view())?;
-    planned?;
+        Ok(plans)
+    })
+    .await?;
 
     let broadcast = hub.start(view).await?;
     let task_ctx = ctx.task_ctx();
@@ -135,6 +119,21 @@ pub async fn run(ctx: &SessionContext, queries: &[String]) -> Result<Vec<Output>
         Some(e) => Err(e),
         None => Ok(outputs),
     }
+}
+
+/// Runs each of `queries` as a statement of its own: a cluster runs each as its own job, and
+/// a scan shared between them would live in one process.
+async fn one_by_one(ctx: &SessionContext, queries: &[String]) -> Result<Vec<Output>> {
+    let mut outputs = Vec::with_capacity(queries.len());
+    for sql in queries {
+        let df = ctx.sql(sql).await?;
+        let schema = Arc::new(df.schema().as_arrow().clone());
+        outputs.push(Output {
+            schema,
+            batches: df.collect().await?,
+        });
+    }
+    Ok(outputs)
 }
 
 /// The subscriptions of every report scan, and then their channels.
@@ -352,8 +351,7 @@ impl std::fmt::Debug for Hub {
     }
 }
 
-#[async_trait]
-impl TableProvider for SharedView {
+impl Streams for SharedView {
     fn schema(&self) -> SchemaRef {
         self.hub.schema.clone()
     }
@@ -362,32 +360,21 @@ impl TableProvider for SharedView {
         TableType::View
     }
 
-    async fn scan(
+    fn stream(
         &self,
-        _state: &dyn Session,
         projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
-        limit: Option<usize>,
-    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+    ) -> datafusion::error::Result<Arc<dyn PartitionStream>> {
         let columns: Vec<usize> = match projection {
             Some(p) => p.clone(),
             None => (0..self.hub.schema.fields().len()).collect(),
         };
         let schema = Arc::new(self.hub.schema.project(&columns)?);
         let id = self.hub.subscribe(columns);
-        let partition = SharedPartition {
+        Ok(Arc::new(SharedPartition {
             hub: self.hub.clone(),
             id,
-            schema: schema.clone(),
-        };
-        Ok(Arc::new(StreamingTableExec::try_new(
             schema,
-            vec![Arc::new(partition)],
-            None,
-            vec![],
-            false,
-            limit,
-        )?))
+        }))
     }
 }
 
@@ -500,7 +487,9 @@ mod tests {
                 batches: df.collect().await.expect("runs"),
             });
         }
-        let shared = run(&ctx, &queries).await.expect("pack runs");
+        let shared = run(&Session::over(ctx.clone()), &queries)
+            .await
+            .expect("pack runs");
         assert_eq!(text(&shared), text(&alone));
         assert!(text(&shared)[1].contains("| 4 |"));
         assert!(text(&shared)[3].contains("| a | 4 |"));
@@ -522,7 +511,8 @@ mod tests {
     #[tokio::test]
     async fn a_failing_query_reports_its_error() {
         let ctx = context().await;
-        let err = run(&ctx, &["SELECT nope FROM flows_classified".to_string()])
+        let session = Session::over(ctx);
+        let err = run(&session, &["SELECT nope FROM flows_classified".to_string()])
             .await
             .expect_err("unknown column");
         assert!(err.to_string().contains("nope"), "{err}");

@@ -1,102 +1,188 @@
-//! The one place a DataFusion `SessionContext` is built, and the `flows` table behind it.
+//! The one place a session is opened: a DataFusion `SessionContext` with the `flows` table
+//! (`flows.rs`), the inventory's tables, the `flows_classified` view and vpcflow's SQL
+//! functions, in this process or on a cluster.
 //!
-//! `flows` is either an ingested Parquet dataset (a listing table partitioned by `date`, so
-//! filters on `date` skip whole files) or raw logs read directly: a table whose scan starts the
-//! parallel parser for just the projected columns and streams its batches, with the parser's
-//! bounded memory. User SQL is planned read-only by [`super::user`].
+//! [`open`] takes [`SessionOptions`]: where the statements run ([`Place`]), what `flows` reads,
+//! the inventory, the window and the audit's prices. A cluster comes in through the [`Cluster`]
+//! trait, which the `cluster` module implements, so this layer never depends on it. User SQL is
+//! planned read-only by [`super::user`].
 
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
 
-use arrow::datatypes::{DataType, SchemaRef};
 use async_trait::async_trait;
-use datafusion::catalog::{Session, TableProvider};
-use datafusion::datasource::TableType;
+use datafusion::catalog::TableProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
-use datafusion::execution::object_store::ObjectStoreUrl;
-use datafusion::execution::{SessionState, SessionStateBuilder, TaskContext};
-use datafusion::functions::expr_fn::nullif;
-use datafusion::logical_expr::{Expr, ScalarUDF};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
-use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
-use datafusion::prelude::{SessionConfig, SessionContext, cast, ident, lit};
-
 use datafusion::datasource::{MemTable, ViewTable};
+use datafusion::execution::{SessionState, SessionStateBuilder};
+use datafusion::logical_expr::ScalarUDF;
+use datafusion::prelude::{SessionConfig, SessionContext};
 
-use super::committed::{self, Committed};
 use super::fence::{self, Fence};
-use super::{queries, udf};
+use super::flows;
+use super::queries::{self, REPORTS, Report};
+use super::udf::{self, PriceList, with_prices};
 use crate::error::{Error, Result};
-use crate::ingest::decode::DecodeConfig;
 use crate::ingest::discover::Window;
-use crate::ingest::fields::FIELDS;
-use crate::ingest::format::{Columns, DATE_COLUMN, SOURCE_COLUMN};
-use crate::ingest::parallel::{self, Diagnostics, Input, RunOptions, RunTotals};
-use crate::ingest::remote::commits;
-use crate::ingest::sink::{self, FLOWS_DIR};
-use crate::inventory::Inventory;
 use crate::inventory::lookup::Lookup;
+use crate::inventory::{Inventory, TABLES};
+
+pub use super::flows::{DiagnosticsFactory, FlowsSource};
 
 /// The view of classified flows, registered when an inventory is given.
 pub const CLASSIFIED: &str = "flows_classified";
 
-/// Makes the diagnostics sink of one parse (a scan may run more than once per statement).
-pub type DiagnosticsFactory = Arc<dyn Fn() -> Box<dyn Diagnostics> + Send + Sync>;
-
-/// Where the `flows` table reads from.
-pub enum FlowsSource {
-    /// Raw logs, parsed on every scan.
-    Raw {
-        /// Objects with their first layouts.
-        inputs: Vec<Input>,
-        /// The run's columns.
-        columns: Columns,
-        /// Parser tuning.
-        options: RunOptions,
-        /// Where bad lines and warnings go.
-        diagnostics: DiagnosticsFactory,
-        /// Totals of every finished scan, for the caller's summary and limits.
-        totals: Arc<Mutex<Vec<RunTotals>>>,
-    },
-    /// An ingested dataset directory.
-    Dataset(std::path::PathBuf),
-    /// An ingested dataset in an object store: the store and the dataset's URL
-    /// (`s3://BUCKET/PREFIX`).
-    RemoteDataset(Arc<dyn object_store::ObjectStore>, String),
+/// Where a session's statements run.
+#[derive(Clone, Debug, Default)]
+pub enum Place {
+    /// In this process.
+    #[default]
+    Local,
+    /// On a cluster, which plans and runs each statement as a job of its own.
+    Cluster(Arc<dyn Cluster>),
 }
 
-/// Builds the session: the `flows` table; with an inventory, its tables and the
-/// `flows_classified` view (queries/classify.sql); and vpcflow's SQL functions, which answer
-/// from the inventory and its ip-ranges.json.
-/// With a `window`, `flows` holds only the records that overlap it (`end` at or after `since`,
-/// `start` before `until`); records without times are kept.
-pub async fn session(
+impl Place {
+    /// Whether statements run in this process (so several can share one scan).
+    pub fn is_local(&self) -> bool {
+        matches!(self, Place::Local)
+    }
+}
+
+/// What a session on a cluster asks of the cluster. The `cluster` module implements it for a
+/// Ballista cluster; a session reads an ingested dataset that every node reaches.
+#[async_trait]
+pub trait Cluster: std::fmt::Debug + Send + Sync {
+    /// A context whose statements the cluster plans and runs, with [`config`]'s settings and
+    /// [`planner`]; it fails when the cluster cannot be reached or runs nothing.
+    async fn connect(&self) -> Result<SessionContext>;
+
+    /// Makes `store` the one this process reads the dataset at `url` (`s3://...`) with.
+    fn share_store(&self, url: &str, store: Arc<dyn object_store::ObjectStore>) -> Result<()>;
+
+    /// Publishes `inventory`'s tables beside the dataset at `root` (its directory, or its
+    /// `s3://` URL), where every node reads them.
+    fn publish(&self, root: &str, inventory: &Inventory) -> Result<Published>;
+}
+
+/// An inventory published for a cluster.
+#[derive(Debug)]
+pub struct Published {
+    /// vpcflow's functions, answering from the published inventory on every node.
+    pub functions: Vec<ScalarUDF>,
+    /// Each table's Parquet file: a path or an `s3://` URL.
+    pub files: Vec<(&'static str, String)>,
+}
+
+/// What a session holds and where it runs; [`SessionOptions::new`] gives a session in this
+/// process over `flows` alone.
+pub struct SessionOptions<'a> {
+    place: Place,
     source: FlowsSource,
-    inventory: Option<&Inventory>,
-    window: Option<&Window>,
-) -> Result<SessionContext> {
-    let ctx = local_context();
-    let table: Arc<dyn TableProvider> = match source {
-        FlowsSource::Raw {
-            inputs,
-            columns,
-            options,
-            diagnostics,
-            totals,
-        } => Arc::new(RawFlows {
-            schema: columns.schema(),
-            inputs: Arc::new(inputs),
-            columns,
-            options,
-            diagnostics,
-            totals,
-        }),
-        FlowsSource::Dataset(root) => local_dataset(&ctx, &root).await?,
-        FlowsSource::RemoteDataset(store, url) => remote_dataset(&ctx, store, &url).await?,
+    inventory: Option<&'a Inventory>,
+    window: Option<Window>,
+    prices: Option<Arc<dyn PriceList>>,
+}
+
+impl<'a> SessionOptions<'a> {
+    /// A session in this process whose `flows` reads `source`, without inventory, window or
+    /// prices.
+    pub fn new(source: FlowsSource) -> Self {
+        SessionOptions {
+            place: Place::Local,
+            source,
+            inventory: None,
+            window: None,
+            prices: None,
+        }
+    }
+
+    /// Where the statements run.
+    pub fn place(self, place: Place) -> Self {
+        SessionOptions { place, ..self }
+    }
+
+    /// The inventory: its tables, the `flows_classified` view, and the functions that answer
+    /// from it and its ip-ranges.json.
+    pub fn inventory(self, inventory: impl Into<Option<&'a Inventory>>) -> Self {
+        SessionOptions {
+            inventory: inventory.into(),
+            ..self
+        }
+    }
+
+    /// `flows` holds only the records that overlap `window` (`end` at or after `since`,
+    /// `start` before `until`); records without times are kept.
+    pub fn window(self, window: Window) -> Self {
+        SessionOptions {
+            window: Some(window),
+            ..self
+        }
+    }
+
+    /// The prices `price(item, region)` answers from.
+    pub fn prices(self, prices: Arc<dyn PriceList>) -> Self {
+        SessionOptions {
+            prices: Some(prices),
+            ..self
+        }
+    }
+}
+
+/// An open session: its context, where its statements run and vpcflow's functions in it.
+pub struct Session {
+    ctx: SessionContext,
+    place: Place,
+    functions: Vec<ScalarUDF>,
+}
+
+/// What a place contributes to a session before it is assembled.
+struct Parts {
+    ctx: SessionContext,
+    flows: Arc<dyn TableProvider>,
+    functions: Vec<ScalarUDF>,
+    tables: Option<Vec<(&'static str, Arc<dyn TableProvider>)>>,
+}
+
+/// Opens the session `options` describe: the `flows` table; with an inventory, its tables and
+/// the `flows_classified` view (queries/classify.sql); and vpcflow's SQL functions, which
+/// answer from the inventory, its ip-ranges.json and the prices.
+pub async fn open(options: SessionOptions<'_>) -> Result<Session> {
+    let SessionOptions {
+        place,
+        source,
+        inventory,
+        window,
+        prices,
+    } = options;
+    let parts = match &place {
+        Place::Local => local_parts(source, inventory).await?,
+        Place::Cluster(cluster) => cluster_parts(cluster.as_ref(), source, inventory).await?,
     };
+    let functions = with_prices(parts.functions, prices);
+    assemble(
+        &parts.ctx,
+        parts.flows,
+        &functions,
+        parts.tables,
+        window.as_ref(),
+    )
+    .await?;
+    Ok(Session {
+        ctx: parts.ctx,
+        place,
+        functions,
+    })
+}
+
+/// A session in this process: the inventory's tables in memory, functions that answer from it.
+async fn local_parts(source: FlowsSource, inventory: Option<&Inventory>) -> Result<Parts> {
+    let ctx = local_context();
+    let flows = flows::table(&ctx, source).await?;
     let index = inventory.and_then(|i| i.ip_ranges()).map(|r| r.index());
     let lookup = inventory.map(|i| Arc::new(Lookup::new(i, index.clone())));
     let tables = match inventory {
@@ -111,15 +197,157 @@ pub async fn session(
         ),
         None => None,
     };
-    assemble(
-        &ctx,
-        table,
-        udf::all(index.as_ref(), lookup),
+    Ok(Parts {
+        ctx,
+        flows,
+        functions: udf::all(index.as_ref(), lookup),
         tables,
-        window,
-    )
-    .await?;
-    Ok(ctx)
+    })
+}
+
+/// A session on `cluster`: over an ingested dataset only, with the inventory published beside
+/// it.
+async fn cluster_parts(
+    cluster: &dyn Cluster,
+    source: FlowsSource,
+    inventory: Option<&Inventory>,
+) -> Result<Parts> {
+    let root = match &source {
+        FlowsSource::Raw { .. } => {
+            return Err(Error::Usage(
+                "--cluster reads an ingested dataset, in S3 or in a directory every executor \
+                 reads at the same path: run `vpcflow ingest` into one and give it as the input"
+                    .into(),
+            ));
+        }
+        FlowsSource::Dataset(root) => std::fs::canonicalize(root)
+            .map_err(|e| Error::io(root, e))?
+            .to_string_lossy()
+            .into_owned(),
+        FlowsSource::RemoteDataset(_, url) => url.trim_end_matches('/').to_string(),
+    };
+    let ctx = cluster.connect().await?;
+    if let FlowsSource::RemoteDataset(store, url) = &source {
+        // The client reads with the store its command line built; nodes build their own.
+        cluster.share_store(url, store.clone())?;
+    }
+    let flows = flows::table(&ctx, source).await?;
+    let (functions, tables) = match inventory {
+        Some(inventory) => {
+            let published = cluster.publish(&root, inventory)?;
+            let mut tables = Vec::new();
+            for (name, file) in published.files {
+                tables.push((name, parquet_table(&ctx, &file).await?));
+            }
+            (published.functions, Some(tables))
+        }
+        None => (udf::all(None, None), None),
+    };
+    Ok(Parts {
+        ctx,
+        flows,
+        functions,
+        tables,
+    })
+}
+
+/// A table over one Parquet file (a path or an `s3://` URL).
+async fn parquet_table(ctx: &SessionContext, file: &str) -> Result<Arc<dyn TableProvider>> {
+    let url = ListingTableUrl::parse(file)?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default()));
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .infer_schema(&ctx.state())
+        .await?;
+    Ok(Arc::new(ListingTable::try_new(config)?))
+}
+
+impl Session {
+    /// The DataFusion context statements run in.
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// The context, for a caller that keeps it.
+    pub fn into_context(self) -> SessionContext {
+        self.ctx
+    }
+
+    /// Where the statements run.
+    pub fn place(&self) -> &Place {
+        &self.place
+    }
+
+    /// A session in this process with this one's inventory tables and functions but no
+    /// `flows`: for small tables made from this session's results, which then need not travel
+    /// to a cluster.
+    pub async fn in_process(&self) -> Result<Session> {
+        let ctx = local_context();
+        for name in TABLES {
+            if let Ok(table) = self.ctx.table_provider(name).await {
+                ctx.register_table(name, table)?;
+            }
+        }
+        for function in &self.functions {
+            ctx.register_udf(function.clone());
+        }
+        Ok(Session {
+            ctx,
+            place: Place::Local,
+            functions: self.functions.clone(),
+        })
+    }
+
+    /// Registers `table` as the report `name`'s table, `report_<name>` (dashes become
+    /// underscores), in place of any table of that name.
+    pub fn register_report(&self, name: &str, table: Arc<dyn TableProvider>) -> Result<()> {
+        let name = format!("report_{}", name.replace('-', "_"));
+        self.ctx.deregister_table(&name)?;
+        self.ctx.register_table(&name, table)?;
+        Ok(())
+    }
+
+    /// Registers each report (ours, then `extra`, which win on a shared name) as a view
+    /// `report_<name>`, with `values` bound where a report declares them. Reports that cannot
+    /// plan here (no inventory, or a missing table) are left out.
+    pub async fn register_report_views(&self, extra: &[Report], values: &BTreeMap<String, String>) {
+        for report in REPORTS.iter().chain(extra) {
+            let Ok(sql) = report.bind(values) else {
+                continue;
+            };
+            if let Ok(df) = self.ctx.sql(&sql).await {
+                let _ = self.register_report(report.name, df.into_view());
+            }
+        }
+    }
+
+    /// A local session over an existing context, for tests.
+    #[cfg(test)]
+    pub(crate) fn over(ctx: SessionContext) -> Session {
+        Session {
+            ctx,
+            place: Place::Local,
+            functions: Vec::new(),
+        }
+    }
+}
+
+/// Runs `work` with `stand_in` registered as the table `name` of `ctx` in place of its own,
+/// which is back in place afterwards whatever `work` returned.
+pub(crate) async fn with_stand_in<T>(
+    ctx: &SessionContext,
+    name: &str,
+    stand_in: Arc<dyn TableProvider>,
+    work: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    let own = ctx.deregister_table(name)?;
+    ctx.register_table(name, stand_in)?;
+    let result = work.await;
+    ctx.deregister_table(name)?;
+    if let Some(own) = own {
+        ctx.register_table(name, own)?;
+    }
+    result
 }
 
 /// The session settings every query runs with, locally or on a cluster.
@@ -136,8 +364,8 @@ pub(crate) fn config() -> SessionConfig {
         .with_batch_size(16384)
 }
 
-/// A session in this process with [`config`] and [`planner`].
-pub(crate) fn local_context() -> SessionContext {
+/// A context in this process with [`config`] and [`planner`].
+fn local_context() -> SessionContext {
     SessionContext::new_with_state(state(config()))
 }
 
@@ -175,10 +403,10 @@ pub(crate) fn planner(state: SessionState) -> SessionState {
 
 /// Registers on `ctx` the `flows` table (restricted to `window`), the SQL functions and, given
 /// the inventory's tables, those tables and the `flows_classified` view.
-pub(crate) async fn assemble(
+async fn assemble(
     ctx: &SessionContext,
     flows: Arc<dyn TableProvider>,
-    functions: Vec<ScalarUDF>,
+    functions: &[ScalarUDF],
     inventory: Option<Vec<(&'static str, Arc<dyn TableProvider>)>>,
     window: Option<&Window>,
 ) -> Result<()> {
@@ -187,7 +415,7 @@ pub(crate) async fn assemble(
         restrict(ctx, w).await?;
     }
     for function in functions {
-        ctx.register_udf(function);
+        ctx.register_udf(function.clone());
     }
     if let Some(tables) = inventory {
         for (name, table) in tables {
@@ -200,32 +428,6 @@ pub(crate) async fn assemble(
         ctx.register_table(CLASSIFIED, Arc::new(view))?;
     }
     Ok(())
-}
-
-/// The table over the ingested dataset in the directory `root` (created if missing).
-pub(crate) async fn local_dataset(
-    ctx: &SessionContext,
-    root: &std::path::Path,
-) -> Result<Arc<dyn TableProvider>> {
-    let dir = root.join(FLOWS_DIR);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let root = std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
-    let path = object_store::path::Path::from_absolute_path(&root)
-        .map_err(|e| Error::input(&root, e.to_string()))?;
-    let store = Arc::new(object_store::local::LocalFileSystem::new());
-    dataset_table(ctx, store, "file://", &path).await
-}
-
-/// The table over the ingested dataset at `url` (`s3://BUCKET/PREFIX`), read with `store`.
-pub(crate) async fn remote_dataset(
-    ctx: &SessionContext,
-    store: Arc<dyn object_store::ObjectStore>,
-    url: &str,
-) -> Result<Arc<dyn TableProvider>> {
-    let at = crate::ingest::remote::S3Url::parse(url)?;
-    let root = object_store::path::Path::parse(at.key.trim_matches('/'))
-        .map_err(|e| Error::Usage(format!("{url}: {e}")))?;
-    dataset_table(ctx, store, &format!("s3://{}", at.bucket), &root).await
 }
 
 /// Replaces `flows` by the records that overlap `window`. The filter also names the `date`
@@ -254,172 +456,4 @@ async fn restrict(ctx: &SessionContext, window: &Window) -> Result<()> {
     ctx.deregister_table("flows")?;
     ctx.register_table("flows", view)?;
     Ok(())
-}
-
-/// The listing table over the ingested dataset at `root` in `store` (whose URL's scheme and
-/// host are `base`), as its committed runs stand now (see [`committed`]), with the canonical
-/// schema (plus any unknown fields its files hold) so every known field can be queried
-/// whatever the files contain.
-async fn dataset_table(
-    ctx: &SessionContext,
-    store: Arc<dyn object_store::ObjectStore>,
-    base: &str,
-    root: &object_store::path::Path,
-) -> Result<Arc<dyn TableProvider>> {
-    let shown = format!("{base}/{root}");
-    let upto = commits::latest_run(store.as_ref(), root)
-        .await
-        .map_err(|e| Error::input(&shown, e.to_string()))?;
-    let place = ObjectStoreUrl::parse(base)?;
-    ctx.register_object_store(place.as_ref(), Arc::new(Committed::new(store, base)));
-    let view = committed::view_prefix(root, upto.as_deref());
-    let url = ListingTableUrl::parse(format!("{base}/{view}/"))?;
-    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-        .with_file_extension(".parquet")
-        .with_table_partition_cols(vec![(DATE_COLUMN.to_string(), DataType::Utf8)]);
-    let mut columns = Columns::default();
-    // An empty dataset has nothing to infer from; the canonical columns stand.
-    if let Ok(found) = options.infer_schema(&ctx.state(), &url).await {
-        for f in found.fields() {
-            let name = f.name().as_str();
-            if !FIELDS.iter().any(|k| k.name == name)
-                && name != SOURCE_COLUMN
-                && name != DATE_COLUMN
-            {
-                columns.extras.push(name.to_string());
-            }
-        }
-    }
-    let full = columns.schema();
-    let file_fields: Vec<_> = full
-        .fields()
-        .iter()
-        .filter(|f| f.name() != DATE_COLUMN)
-        .cloned()
-        .collect();
-    let file_schema = Arc::new(arrow::datatypes::Schema::new(file_fields));
-    let config = ListingTableConfig::new(url)
-        .with_listing_options(options)
-        .with_schema(file_schema.clone());
-    let files = ctx.read_table(Arc::new(ListingTable::try_new(config)?))?;
-    // The partition is read as text, for `date=__HIVE_DEFAULT_PARTITION__` (records without
-    // `start`) is null; filters on `date` still choose the files to read.
-    let date = cast(
-        nullif(ident(DATE_COLUMN), lit(sink::UNKNOWN_DATE)),
-        DataType::Date32,
-    );
-    let columns = file_schema
-        .fields()
-        .iter()
-        .map(|f| ident(f.name()))
-        .chain([date.alias(DATE_COLUMN)]);
-    Ok(files.select(columns)?.into_view())
-}
-
-/// Raw logs as a table: each scan parses the inputs for the projected columns only.
-struct RawFlows {
-    schema: SchemaRef,
-    inputs: Arc<Vec<Input>>,
-    columns: Columns,
-    options: RunOptions,
-    diagnostics: DiagnosticsFactory,
-    totals: Arc<Mutex<Vec<RunTotals>>>,
-}
-
-impl std::fmt::Debug for RawFlows {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RawFlows")
-            .field("inputs", &self.inputs.len())
-            .finish()
-    }
-}
-
-#[async_trait]
-impl TableProvider for RawFlows {
-    fn schema(&self) -> SchemaRef {
-        self.schema.clone()
-    }
-
-    fn table_type(&self) -> TableType {
-        TableType::Base
-    }
-
-    async fn scan(
-        &self,
-        _state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
-        limit: Option<usize>,
-    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
-        let cfg = Arc::new(DecodeConfig::new(self.columns.clone(), projection.cloned()));
-        let schema = cfg.schema.clone();
-        let partition = RawPartition {
-            cfg,
-            inputs: self.inputs.clone(),
-            options: self.options,
-            diagnostics: self.diagnostics.clone(),
-            totals: self.totals.clone(),
-        };
-        Ok(Arc::new(StreamingTableExec::try_new(
-            schema,
-            vec![Arc::new(partition)],
-            None,
-            vec![],
-            false,
-            limit,
-        )?))
-    }
-}
-
-struct RawPartition {
-    cfg: Arc<DecodeConfig>,
-    inputs: Arc<Vec<Input>>,
-    options: RunOptions,
-    diagnostics: DiagnosticsFactory,
-    totals: Arc<Mutex<Vec<RunTotals>>>,
-}
-
-impl std::fmt::Debug for RawPartition {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RawPartition")
-            .field("inputs", &self.inputs.len())
-            .finish()
-    }
-}
-
-impl PartitionStream for RawPartition {
-    fn schema(&self) -> &SchemaRef {
-        &self.cfg.schema
-    }
-
-    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let run = parallel::start(
-            self.inputs.as_ref().clone(),
-            self.cfg.clone(),
-            self.options,
-            (self.diagnostics)(),
-        );
-        let totals = self.totals.clone();
-        let stream = futures::stream::unfold(Some(run), move |state| {
-            let totals = totals.clone();
-            async move {
-                let mut run = state?;
-                match run.batches.recv().await {
-                    Some(batch) => Some((Ok(batch), Some(run))),
-                    None => {
-                        // The parser is done; its threads end right after the last batch.
-                        let t = tokio::task::spawn_blocking(move || run.finish()).await;
-                        if let (Ok(t), Ok(mut all)) = (t, totals.lock()) {
-                            all.push(t);
-                        }
-                        None
-                    }
-                }
-            }
-        });
-        Box::pin(RecordBatchStreamAdapter::new(
-            self.cfg.schema.clone(),
-            stream,
-        ))
-    }
 }

@@ -150,7 +150,7 @@ impl<'a, T: Copy> Parsed<'a, T> {
 
 /// Whether two functions answer from the same loaded data: both from one `Arc`, or both from
 /// none. Functions that hold data compare (and hash) by this, not by the data's content.
-pub(super) fn same_source<T>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
+pub(super) fn same_source<T: ?Sized>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
     match (a, b) {
         (Some(a), Some(b)) => Arc::ptr_eq(a, b),
         (None, None) => true,

@@ -1,15 +1,18 @@
-//! SQL functions for IP addresses, CIDRs and AWS service ranges: their registration on a
-//! session and the one list of their documentation.
+//! vpcflow's SQL functions: their registration on a session and the one list of their
+//! documentation.
 //!
-//! Every function is immutable, takes text of any string type (a column or a constant), handles
-//! IPv4 and IPv6, and returns NULL for NULL or for text that is not an address (or CIDR) rather
-//! than failing. The address functions live in `ip.rs`, the ip-ranges.json ones in `aws.rs`, the
-//! inventory ones in `estate.rs`, and what they share in `args.rs`.
+//! The functions of addresses, CIDRs, AWS service ranges and the inventory are immutable, take
+//! text of any string type (a column or a constant), handle IPv4 and IPv6, and return NULL for
+//! NULL or for text that is not an address (or CIDR) rather than failing. The address functions
+//! live in `ip.rs`, the ip-ranges.json ones in `aws.rs`, the inventory ones in `estate.rs` and
+//! `facts.rs`, the audit's figures (prices, amounts, byte counts) in `figures.rs`, and what they
+//! share in `args.rs`.
 
 mod args;
 mod aws;
 mod estate;
 mod facts;
+mod figures;
 mod ip;
 
 use std::sync::Arc;
@@ -19,6 +22,8 @@ use datafusion::prelude::SessionContext;
 
 use crate::inventory::ip_ranges::ServiceIndex;
 use crate::inventory::lookup::Lookup;
+
+pub use figures::{PriceList, format_usd, human_bytes};
 
 /// The documentation of one SQL function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,7 +40,7 @@ pub struct FunctionDoc {
 
 /// Registers every function on `ctx`. The AWS functions answer from `ranges` (the loaded
 /// ip-ranges.json), the inventory functions from `lookup`; without them they still exist and
-/// return NULL.
+/// return NULL. So does `price`, which answers from the prices [`with_prices`] gives it.
 pub fn register_all(
     ctx: &SessionContext,
     ranges: Option<&ServiceIndex>,
@@ -54,6 +59,24 @@ pub fn all(ranges: Option<&ServiceIndex>, lookup: Option<Arc<Lookup>>) -> Vec<Sc
         .chain(aws::functions(index))
         .chain(estate::functions(lookup.clone()))
         .chain([facts::function(lookup)])
+        .chain(figures::functions(None))
+        .collect()
+}
+
+/// `functions` with `price` answering from `prices`, when given.
+pub fn with_prices(
+    functions: Vec<ScalarUDF>,
+    prices: Option<Arc<dyn PriceList>>,
+) -> Vec<ScalarUDF> {
+    let Some(prices) = prices else {
+        return functions;
+    };
+    functions
+        .into_iter()
+        .map(|f| match f.name() {
+            figures::PRICE => figures::price(Some(prices.clone())),
+            _ => f,
+        })
         .collect()
 }
 
@@ -157,6 +180,30 @@ pub fn docs() -> Vec<FunctionDoc> {
                   ENI's own, else the one its route sends the peer to, else its VPC's only one).",
             example: "SELECT flow_facts(interface_id, srcaddr, dstaddr)['peer'] AS peer, \
                       count(*) FROM flows GROUP BY 1",
+        },
+        FunctionDoc {
+            name: "price",
+            signature: "price(item TEXT, region TEXT) -> DOUBLE",
+            doc: "The price in USD of a billed item (interface_endpoint_hour, \
+                  interface_endpoint_gb, nat_gateway_hour, nat_gateway_gb) in the region, from the \
+                  audit's prices (its configuration; the default ones where the region has none); \
+                  NULL outside the audit.",
+            example: "SELECT sum(bytes) / 1073741824.0 * price('nat_gateway_gb', 'us-east-1') AS usd \
+                      FROM flows",
+        },
+        FunctionDoc {
+            name: "usd",
+            signature: "usd(amount DOUBLE) -> TEXT",
+            doc: "The amount as US dollars with thousands separators and cents: $1,234.56, \
+                  -$12.00.",
+            example: "SELECT usd(sum(bytes) / 1073741824.0 * 0.045) AS processing FROM flows",
+        },
+        FunctionDoc {
+            name: "human_bytes",
+            signature: "human_bytes(n DOUBLE) -> TEXT",
+            doc: "The byte count, rounded to a whole byte, in binary units with two decimals: \
+                  1.50 GiB (below 1 KiB: 1023 B).",
+            example: "SELECT interface_id, human_bytes(sum(bytes)) AS traffic FROM flows GROUP BY 1",
         },
     ]
 }
