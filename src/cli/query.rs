@@ -18,7 +18,7 @@ use crate::ingest::parallel::{RunOptions, RunTotals};
 use crate::inventory::Inventory;
 use crate::report::{Format, Renderer, TableLimits};
 use crate::sql::queries::{self, REPORTS, Report};
-use crate::sql::session::{self, CLASSIFIED, FlowsSource, Session, SessionOptions};
+use crate::sql::session::{self, CLASSIFIED, FlowsSource, SessionOptions};
 use crate::sql::user;
 
 /// Arguments of `vpcflow query`.
@@ -159,7 +159,7 @@ pub fn run(mut args: QueryArgs, opts: RunOptions) -> Result<Outcome> {
             &values,
         )
         .await?;
-        run_sql(ctx.context(), &sql, &args.output, limits, target.writer()).await
+        run_sql(&ctx, &sql, &args.output, limits, target.writer()).await
     })?;
     target.publish()?;
     finish(&reporter, &totals, &args.input)
@@ -253,14 +253,14 @@ pub(super) async fn open_session(
     input: &InputArgs,
     user_queries: &[Report],
     values: &BTreeMap<String, String>,
-) -> Result<Session> {
+) -> Result<SessionContext> {
     let options = SessionOptions::new(source)
         .place(cluster.place())
         .inventory(inventory)
         .window(input.read_options()?.window);
     let session = session::open(options).await?;
     session.register_report_views(user_queries, values).await;
-    Ok(session)
+    Ok(session.into_context())
 }
 
 /// Plans every statement of `sql` (so a mistake anywhere stops the run before any output),

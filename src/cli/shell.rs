@@ -79,16 +79,14 @@ pub fn run(args: ShellArgs, opts: RunOptions) -> Result<Outcome> {
     let region = args.tables.region.as_deref();
     let (source, totals) = flows_source(&args.input, region, opts, &reporter)?;
     let rt = runtime(opts)?;
-    let ctx = rt
-        .block_on(open_session(
-            &args.cluster,
-            source,
-            inventory.as_ref(),
-            &args.input,
-            &user_queries,
-            &values,
-        ))?
-        .into_context();
+    let ctx = rt.block_on(open_session(
+        &args.cluster,
+        source,
+        inventory.as_ref(),
+        &args.input,
+        &user_queries,
+        &values,
+    ))?;
     let mut shell = Shell {
         ctx,
         rt,

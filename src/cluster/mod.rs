@@ -1,5 +1,6 @@
-//! Running queries, reports and audits on a DataFusion Ballista cluster: the client session
-//! here, the scheduler and executor processes in [`node`].
+//! Running queries, reports and audits on a DataFusion Ballista cluster: the place of a
+//! client's sessions here ([`Scheduler`], with which `sql::session` opens them), the scheduler
+//! and executor processes in [`node`].
 //!
 //! A cluster reads an ingested dataset on storage every node reaches: a directory at the same
 //! path on every node, or S3 ([`stores`]). The client publishes the inventory's tables beside

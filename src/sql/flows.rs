@@ -67,14 +67,15 @@ pub(crate) async fn table(
             options,
             diagnostics,
             totals,
-        } => Arc::new(Streamed(RawFlows {
-            schema: columns.schema(),
-            inputs: Arc::new(inputs),
-            columns,
-            options,
-            diagnostics,
-            totals,
-        })),
+        } => {
+            let run = RawRun {
+                inputs: Arc::new(inputs),
+                options,
+                diagnostics,
+                totals,
+            };
+            Streamed::new(columns.schema(), TableType::Base, RawFlows { columns, run })
+        }
         FlowsSource::Dataset(root) => local_dataset(ctx, &root).await?,
         FlowsSource::RemoteDataset(store, url) => remote_dataset(ctx, store, &url).await?,
     })
@@ -165,62 +166,48 @@ async fn dataset_table(
     Ok(files.select(columns)?.into_view())
 }
 
-/// Raw logs as a table: each scan parses the inputs for the projected columns only.
-struct RawFlows {
-    schema: SchemaRef,
+/// What every scan of the raw logs shares.
+#[derive(Clone)]
+struct RawRun {
     inputs: Arc<Vec<Input>>,
-    columns: Columns,
     options: RunOptions,
     diagnostics: DiagnosticsFactory,
     totals: Arc<Mutex<Vec<RunTotals>>>,
 }
 
-impl std::fmt::Debug for RawFlows {
+impl std::fmt::Debug for RawRun {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RawFlows")
+        f.debug_struct("RawRun")
             .field("inputs", &self.inputs.len())
             .finish()
     }
 }
 
+/// Raw logs as a table: each scan parses the inputs for the projected columns only.
+#[derive(Debug)]
+struct RawFlows {
+    columns: Columns,
+    run: RawRun,
+}
+
 impl Streams for RawFlows {
-    fn schema(&self) -> SchemaRef {
-        self.schema.clone()
-    }
-
-    fn table_type(&self) -> TableType {
-        TableType::Base
-    }
-
     fn stream(
         &self,
         projection: Option<&Vec<usize>>,
     ) -> datafusion::error::Result<Arc<dyn PartitionStream>> {
-        let cfg = Arc::new(DecodeConfig::new(self.columns.clone(), projection.cloned()));
+        let cfg = DecodeConfig::new(self.columns.clone(), projection.cloned());
         Ok(Arc::new(RawPartition {
-            cfg,
-            inputs: self.inputs.clone(),
-            options: self.options,
-            diagnostics: self.diagnostics.clone(),
-            totals: self.totals.clone(),
+            cfg: Arc::new(cfg),
+            run: self.run.clone(),
         }))
     }
 }
 
+/// One scan of the raw logs: a parse for its columns.
+#[derive(Debug)]
 struct RawPartition {
     cfg: Arc<DecodeConfig>,
-    inputs: Arc<Vec<Input>>,
-    options: RunOptions,
-    diagnostics: DiagnosticsFactory,
-    totals: Arc<Mutex<Vec<RunTotals>>>,
-}
-
-impl std::fmt::Debug for RawPartition {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RawPartition")
-            .field("inputs", &self.inputs.len())
-            .finish()
-    }
+    run: RawRun,
 }
 
 impl PartitionStream for RawPartition {
@@ -230,12 +217,12 @@ impl PartitionStream for RawPartition {
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
         let run = parallel::start(
-            self.inputs.as_ref().clone(),
+            self.run.inputs.as_ref().clone(),
             self.cfg.clone(),
-            self.options,
-            (self.diagnostics)(),
+            self.run.options,
+            (self.run.diagnostics)(),
         );
-        let totals = self.totals.clone();
+        let totals = self.run.totals.clone();
         let stream = futures::stream::unfold(Some(run), move |state| {
             let totals = totals.clone();
             async move {

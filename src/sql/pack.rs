@@ -12,6 +12,9 @@
 //! fills up; its channels are unbounded instead, trading memory for progress. A report that
 //! finishes early (or never runs a scan) releases its channels, so it never holds the others
 //! back.
+//!
+//! A session on a cluster ([`super::session::Place::Cluster`]) runs each report as a statement
+//! of its own: the cluster runs each as its own job, and a shared scan lives in one process.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -58,7 +61,11 @@ pub async fn run(session: &Session, queries: &[String]) -> Result<Vec<Output>> {
         schema: Arc::new(view.schema().as_arrow().clone()),
         state: Mutex::new(State::default()),
     });
-    let shared = Arc::new(Streamed(SharedView { hub: hub.clone() }));
+    let shared = Streamed::new(
+        hub.schema.clone(),
+        TableType::View,
+        SharedView { hub: hub.clone() },
+    );
     let plans = with_stand_in(ctx, VIEW, shared, async {
         // The reports run side by side on the cores already: planned without round-robin
         // repartitioning, each reads its channel directly instead of handing every batch on
@@ -121,8 +128,7 @@ pub async fn run(session: &Session, queries: &[String]) -> Result<Vec<Output>> {
     }
 }
 
-/// Runs each of `queries` as a statement of its own: a cluster runs each as its own job, and
-/// a scan shared between them would live in one process.
+/// Runs each of `queries` as a statement of its own.
 async fn one_by_one(ctx: &SessionContext, queries: &[String]) -> Result<Vec<Output>> {
     let mut outputs = Vec::with_capacity(queries.len());
     for sql in queries {
@@ -352,14 +358,6 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Streams for SharedView {
-    fn schema(&self) -> SchemaRef {
-        self.hub.schema.clone()
-    }
-
-    fn table_type(&self) -> TableType {
-        TableType::View
-    }
-
     fn stream(
         &self,
         projection: Option<&Vec<usize>>,

@@ -57,8 +57,8 @@ impl Place {
 /// Ballista cluster; a session reads an ingested dataset that every node reaches.
 #[async_trait]
 pub trait Cluster: std::fmt::Debug + Send + Sync {
-    /// A context whose statements the cluster plans and runs, with [`config`]'s settings and
-    /// [`planner`]; it fails when the cluster cannot be reached or runs nothing.
+    /// A context whose statements the cluster plans and runs, with the settings and planner of
+    /// a local session; it fails when the cluster cannot be reached or has nothing to run on.
     async fn connect(&self) -> Result<SessionContext>;
 
     /// Makes `store` the one this process reads the dataset at `url` (`s3://...`) with.
@@ -456,4 +456,104 @@ async fn restrict(ctx: &SessionContext, window: &Window) -> Result<()> {
     ctx.deregister_table("flows")?;
     ctx.register_table("flows", view)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Mutex;
+
+    use arrow::array::{Int64Array, RecordBatch};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+    use crate::ingest::format::Columns;
+    use crate::ingest::parallel::{Discard, RunOptions};
+
+    /// A cluster that is never reached: what a session asks of it first is an error.
+    #[derive(Debug)]
+    struct Unreachable;
+
+    #[async_trait]
+    impl Cluster for Unreachable {
+        async fn connect(&self) -> Result<SessionContext> {
+            Err(Error::Data("not reached".into()))
+        }
+
+        fn share_store(&self, _: &str, _: Arc<dyn object_store::ObjectStore>) -> Result<()> {
+            Err(Error::Data("no store".into()))
+        }
+
+        fn publish(&self, _: &str, _: &Inventory) -> Result<Published> {
+            Err(Error::Data("not published".into()))
+        }
+    }
+
+    /// One price for every item.
+    #[derive(Debug)]
+    struct Flat;
+
+    impl PriceList for Flat {
+        fn price(&self, _: &str, _: Option<&str>) -> Option<f64> {
+            Some(0.5)
+        }
+    }
+
+    fn raw_logs() -> FlowsSource {
+        FlowsSource::Raw {
+            inputs: Vec::new(),
+            columns: Columns::default(),
+            options: RunOptions::default(),
+            diagnostics: Arc::new(|| Box::new(Discard)),
+            totals: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    async fn rows(session: &Session, sql: &str) -> Vec<RecordBatch> {
+        let df = session.context().sql(sql).await.expect("plans");
+        df.collect().await.expect("runs")
+    }
+
+    #[tokio::test]
+    async fn a_cluster_reads_only_a_dataset_and_is_asked_only_then() {
+        let place = Place::Cluster(Arc::new(Unreachable));
+        let raw = open(SessionOptions::new(raw_logs()).place(place.clone())).await;
+        let err = raw.err().expect("raw logs are refused").to_string();
+        assert!(err.contains("--cluster reads an ingested dataset"), "{err}");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let dataset = FlowsSource::Dataset(dir.path().to_path_buf());
+        let err = open(SessionOptions::new(dataset).place(place)).await;
+        assert!(
+            err.err()
+                .expect("not reached")
+                .to_string()
+                .contains("not reached")
+        );
+    }
+
+    #[tokio::test]
+    async fn the_in_process_session_keeps_the_tables_functions_and_prices() {
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/inventory");
+        let inventory = Inventory::load(&sample, None).expect("sample inventory");
+        let options = SessionOptions::new(raw_logs())
+            .inventory(&inventory)
+            .prices(Arc::new(Flat));
+        let session = open(options).await.expect("opens");
+        assert!(session.place().is_local());
+        let local = session.in_process().await.expect("in process");
+        assert!(local.context().table_provider("flows").await.is_err());
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(vec![7]))])
+            .expect("batch");
+        let table = MemTable::try_new(schema, vec![vec![batch]]).expect("table");
+        local
+            .register_report("idle-endpoints", Arc::new(table))
+            .expect("registers");
+        let sql = "SELECT n, price('nat_gateway_gb', NULL) AS p, ip_family('10.0.0.1') AS f, \
+                   (SELECT count(*) FROM enis) > 0 AS enis FROM report_idle_endpoints";
+        let got = arrow::util::pretty::pretty_format_batches(&rows(&local, sql).await)
+            .expect("formats")
+            .to_string();
+        assert!(got.contains("| 7 | 0.5 | ipv4 | true |"), "{got}");
+    }
 }

@@ -14,6 +14,7 @@ use datafusion::error::Result;
 use datafusion::logical_expr::{
     Coercion, ColumnarValue, Signature, TypeSignature, TypeSignatureClass, Volatility,
 };
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 /// `n` string arguments: Utf8, LargeUtf8 and Utf8View pass as they are; NULL and dictionaries
@@ -148,13 +149,34 @@ impl<'a, T: Copy> Parsed<'a, T> {
     }
 }
 
-/// Whether two functions answer from the same loaded data: both from one `Arc`, or both from
-/// none. Functions that hold data compare (and hash) by this, not by the data's content.
-pub(super) fn same_source<T: ?Sized>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-        (None, None) => true,
-        _ => false,
+/// The data a function answers from, loaded once and shared by the function's clones (`None`:
+/// not loaded). Functions compare and hash by it as one load, not by the data's content: two
+/// are the same when both hold one `Arc`, or both hold none.
+#[derive(Debug)]
+pub(super) struct Loaded<T: ?Sized>(pub(super) Option<Arc<T>>);
+
+impl<T: ?Sized> Loaded<T> {
+    /// The data, if loaded.
+    pub(super) fn get(&self) -> Option<&T> {
+        self.0.as_deref()
+    }
+}
+
+impl<T: ?Sized> PartialEq for Loaded<T> {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
+
+impl<T: ?Sized> Eq for Loaded<T> {}
+
+impl<T: ?Sized> Hash for Loaded<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.is_some().hash(state);
     }
 }
 

@@ -3,7 +3,6 @@
 //! the functions still exist and return NULL. NULL in gives NULL out, and so does text that is
 //! not an address; `in_aws_service`'s region may be NULL, meaning any region.
 
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use arrow::datatypes::DataType;
@@ -13,7 +12,7 @@ use datafusion::logical_expr::{
 };
 
 use super::args::{
-    Parsed, Strings, booleans, same_source, strings_signature, strings_signature_of, texts,
+    Loaded, Parsed, Strings, booleans, strings_signature, strings_signature_of, texts,
 };
 use crate::inventory::ip_ranges::ServiceIndex;
 use crate::net::parse_ip;
@@ -27,31 +26,12 @@ enum Kind {
 }
 
 /// One AWS range function with the index it answers from.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 struct AwsFunction {
     kind: Kind,
     /// `None` when no ranges were loaded.
-    index: Option<Arc<ServiceIndex>>,
+    index: Loaded<ServiceIndex>,
     signature: Signature,
-}
-
-/// Two functions are the same when they are of the same kind over the same loaded index.
-impl PartialEq for AwsFunction {
-    fn eq(&self, other: &Self) -> bool {
-        self.kind == other.kind
-            && same_source(&self.index, &other.index)
-            && self.signature == other.signature
-    }
-}
-
-impl Eq for AwsFunction {}
-
-impl Hash for AwsFunction {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.kind.hash(state);
-        self.index.is_some().hash(state);
-        self.signature.hash(state);
-    }
 }
 
 /// The AWS range functions over `index` (`None`: no ranges loaded), ready to register.
@@ -65,7 +45,7 @@ pub(super) fn functions(index: Option<Arc<ServiceIndex>>) -> Vec<ScalarUDF> {
     .map(|(kind, signature)| {
         ScalarUDF::new_from_impl(AwsFunction {
             kind,
-            index: index.clone(),
+            index: Loaded(index.clone()),
             signature,
         })
     })
@@ -101,7 +81,7 @@ impl ScalarUDFImpl for AwsFunction {
         let name = self.name();
         let rows = call.number_rows;
         let ip = Parsed::arg(name, &call.args, 0, parse_ip)?;
-        let Some(index) = self.index.as_deref() else {
+        let Some(index) = self.index.get() else {
             return Ok(match self.kind {
                 Kind::InService => booleans(true, rows, |_| None),
                 _ => texts(true, rows, |_| None),

@@ -5,7 +5,6 @@
 //! Without an inventory they still exist and return NULL; NULL in gives NULL out, and so does
 //! text that is not an address.
 
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use arrow::datatypes::DataType;
@@ -14,7 +13,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
 };
 
-use super::args::{Parsed, Strings, booleans, same_source, strings_signature, texts};
+use super::args::{Loaded, Parsed, Strings, booleans, strings_signature, texts};
 use crate::inventory::lookup::Lookup;
 use crate::net::parse_ip;
 
@@ -29,28 +28,12 @@ enum Kind {
 }
 
 /// One inventory function with the lookups it answers from.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 struct EstateFunction {
     kind: Kind,
     /// `None` when no inventory was loaded.
-    lookup: Option<Arc<Lookup>>,
+    lookup: Loaded<Lookup>,
     signature: Signature,
-}
-
-/// Two functions are the same when they are of the same kind over the same inventory.
-impl PartialEq for EstateFunction {
-    fn eq(&self, other: &Self) -> bool {
-        self.kind == other.kind && same_source(&self.lookup, &other.lookup)
-    }
-}
-
-impl Eq for EstateFunction {}
-
-impl Hash for EstateFunction {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.kind.hash(state);
-        self.lookup.is_some().hash(state);
-    }
 }
 
 /// The inventory functions over `lookup` (`None`: no inventory), ready to register.
@@ -66,7 +49,7 @@ pub(super) fn functions(lookup: Option<Arc<Lookup>>) -> Vec<ScalarUDF> {
     .map(|kind| {
         ScalarUDF::new_from_impl(EstateFunction {
             kind,
-            lookup: lookup.clone(),
+            lookup: Loaded(lookup.clone()),
             signature: strings_signature(2),
         })
     })
@@ -101,7 +84,7 @@ impl ScalarUDFImpl for EstateFunction {
         let key = Strings::arg(name, &call.args, 0)?;
         let ip = Parsed::arg(name, &call.args, 1, parse_ip)?;
         let constant = key.is_const() && ip.is_const();
-        let Some(lookup) = self.lookup.as_deref() else {
+        let Some(lookup) = self.lookup.get() else {
             return Ok(match self.kind {
                 Kind::EniHasIp | Kind::VpcContains => booleans(true, rows, |_| None),
                 Kind::VpcEni | Kind::VpcEndpointAt | Kind::RouteTarget => {

@@ -8,7 +8,6 @@
 //! for one pass instead of a dozen functions and a join. Each ENI and each (ENI, peer) of a
 //! batch is looked up once; the records' facts are gathered from those rows.
 
-use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -22,7 +21,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
 };
 
-use super::args::{Strings, same_source, strings_signature};
+use super::args::{Loaded, Strings, strings_signature};
 use crate::inventory::lookup::{Eni, Lookup, Map};
 use crate::net::{is_public, parse_ip};
 
@@ -54,30 +53,16 @@ const FIELDS: [(&str, bool); 20] = [
 ];
 
 /// The function over one loaded inventory (`None`: none loaded, every fact is NULL).
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 struct FlowFacts {
-    lookup: Option<Arc<Lookup>>,
+    lookup: Loaded<Lookup>,
     signature: Signature,
-}
-
-impl PartialEq for FlowFacts {
-    fn eq(&self, other: &Self) -> bool {
-        same_source(&self.lookup, &other.lookup)
-    }
-}
-
-impl Eq for FlowFacts {}
-
-impl Hash for FlowFacts {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.lookup.is_some().hash(state);
-    }
 }
 
 /// `flow_facts` over `lookup`, ready to register.
 pub(super) fn function(lookup: Option<Arc<Lookup>>) -> ScalarUDF {
     ScalarUDF::new_from_impl(FlowFacts {
-        lookup,
+        lookup: Loaded(lookup),
         signature: strings_signature(3),
     })
 }
@@ -348,7 +333,7 @@ impl ScalarUDFImpl for FlowFacts {
         let arg = |i| Strings::arg(name, &call.args, i);
         let (eni_ids, src, dst) = (arg(0)?, arg(1)?, arg(2)?);
         let mut out = Results::new(rows);
-        let Some(lookup) = self.lookup.as_deref() else {
+        let Some(lookup) = self.lookup.get() else {
             (0..rows).for_each(|_| out.push_none());
             return out.finish();
         };

@@ -3,7 +3,6 @@
 //! amount as `$1,234.56`, and `human_bytes(n)`, which writes a byte count as `1.50 GiB`.
 //! [`format_usd`] and [`human_bytes`] are the same writing for the audit's pages.
 
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, Float64Array, StringArray};
@@ -14,7 +13,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
-use super::args::{Strings, same_source, strings_signature};
+use super::args::{Loaded, Strings, strings_signature};
 
 /// The name of the price function, which a session with a [`PriceList`] replaces.
 pub(super) const PRICE: &str = "price";
@@ -27,26 +26,11 @@ pub trait PriceList: std::fmt::Debug + Send + Sync {
 }
 
 /// `price(item, region)` over the prices it answers from.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 struct Price {
     /// `None` when the session was given no prices.
-    prices: Option<Arc<dyn PriceList>>,
+    prices: Loaded<dyn PriceList>,
     signature: Signature,
-}
-
-/// Two price functions are the same when they answer from the same list.
-impl PartialEq for Price {
-    fn eq(&self, other: &Self) -> bool {
-        same_source(&self.prices, &other.prices)
-    }
-}
-
-impl Eq for Price {}
-
-impl Hash for Price {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.prices.is_some().hash(state);
-    }
 }
 
 /// Which function of a number that writes text.
@@ -66,7 +50,7 @@ struct Written {
 /// The price function over `prices` (`None`: no prices, it returns NULL), ready to register.
 pub(super) fn price(prices: Option<Arc<dyn PriceList>>) -> ScalarUDF {
     ScalarUDF::new_from_impl(Price {
-        prices,
+        prices: Loaded(prices),
         signature: strings_signature(2),
     })
 }
@@ -102,7 +86,7 @@ impl ScalarUDFImpl for Price {
         let rows = if constant { 1 } else { call.number_rows };
         let mut out = Vec::with_capacity(rows);
         for row in 0..rows {
-            let (Some(prices), Some(item)) = (self.prices.as_deref(), items.get(row)) else {
+            let (Some(prices), Some(item)) = (self.prices.get(), items.get(row)) else {
                 out.push(None);
                 continue;
             };
