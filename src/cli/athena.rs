@@ -8,8 +8,7 @@ use std::path::PathBuf;
 use arrow::datatypes::{DataType, TimeUnit};
 use clap::Args;
 
-use super::Outcome;
-use super::query::runtime;
+use super::common::{Outcome, runtime};
 use crate::error::{Error, Result};
 use crate::ingest::format::DATE_COLUMN;
 use crate::ingest::parallel::RunOptions;

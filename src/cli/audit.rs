@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, SecondsFormat, Utc};
 use clap::Args;
 
-use super::cluster::ClusterArgs;
-use super::query::{finish, flows_source, runtime};
-use super::{InputArgs, Outcome};
+use super::common::{
+    ClusterArgs, InputArgs, Outcome, finish, flows_source, load_inventory, runtime, session_options,
+};
 use crate::audit::config::Config;
 use crate::audit::{self, InputsSeen, render};
 use crate::error::{Error, Result};
@@ -17,7 +17,6 @@ use crate::ingest::discover::{dataset_root, parse_time, path_info};
 use crate::ingest::parallel::RunOptions;
 use crate::ingest::sink::{read_manifests, unread};
 use crate::sql::queries::Report;
-use crate::sql::session::SessionOptions;
 
 /// Where the HTML page goes when neither the config nor `--html` says.
 const DEFAULT_HTML: &str = "vpcflow-audit.html";
@@ -182,11 +181,11 @@ pub fn run(mut args: AuditArgs, opts: RunOptions) -> Result<Outcome> {
     };
 
     let reporter = args.input.reporter()?;
-    let inventory = super::load_inventory(&dir, config.region.as_deref())?;
+    let inventory = load_inventory(&dir, config.region.as_deref())?;
     let mut missing: Vec<_> = audit::REPORTS
         .iter()
         .filter_map(|name| Report::named(name))
-        .flat_map(|r| super::report::missing(&inventory, r))
+        .flat_map(|r| r.missing(&inventory))
         .collect();
     missing.sort();
     missing.dedup();
@@ -197,12 +196,8 @@ pub fn run(mut args: AuditArgs, opts: RunOptions) -> Result<Outcome> {
             dir.display()
         ));
     }
-    let read = args.input.read_options()?;
     let (source, totals) = flows_source(&args.input, config.region.as_deref(), opts, &reporter)?;
-    let options = SessionOptions::new(source)
-        .place(args.cluster.place())
-        .inventory(&inventory)
-        .window(read.window);
+    let options = session_options(source, &args.cluster, Some(&inventory), &args.input)?;
     // The totals are complete only once the scan ends, so they are filled in after.
     let audit = runtime(opts)?.block_on(audit::run(options, &config, bounds))?;
     let seen = totals

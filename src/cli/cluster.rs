@@ -1,42 +1,6 @@
 //! `--cluster` of the commands that run SQL, and (with the `cluster` feature) `vpcflow
 //! scheduler` and `vpcflow executor`, which start the nodes of a Ballista cluster.
 
-use clap::Args;
-
-use crate::sql::session::Place;
-
-/// Where statements run.
-#[derive(Debug, Default, Args)]
-pub struct ClusterArgs {
-    /// Run on the Ballista cluster whose scheduler is at df://HOST:PORT (see `vpcflow
-    /// scheduler`). The input must be an ingested dataset that every executor reads at the same
-    /// path; the inventory's tables are written beside it, under inventory/.
-    #[cfg(feature = "cluster")]
-    #[arg(long, value_name = "df://HOST:PORT")]
-    pub cluster: Option<String>,
-    /// With --cluster: how long to wait for the scheduler to have an executor before the
-    /// statements start, then give up with an error (exit 2) [default: 60s].
-    #[cfg(feature = "cluster")]
-    #[arg(long, value_name = "DURATION", requires = "cluster", value_parser = humantime::parse_duration)]
-    pub wait: Option<std::time::Duration>,
-}
-
-impl ClusterArgs {
-    /// Where statements run: on the cluster if one is named, else in this process.
-    pub fn place(&self) -> Place {
-        #[cfg(feature = "cluster")]
-        if let Some(url) = &self.cluster {
-            return crate::cluster::place(url, self.waits());
-        }
-        Place::Local
-    }
-
-    #[cfg(feature = "cluster")]
-    fn waits(&self) -> std::time::Duration {
-        self.wait.unwrap_or(std::time::Duration::from_secs(60))
-    }
-}
-
 #[cfg(feature = "cluster")]
 pub use nodes::{ExecutorArgs, SchedulerArgs, executor, scheduler};
 
@@ -47,8 +11,7 @@ mod nodes {
 
     use clap::Args;
 
-    use super::super::Outcome;
-    use super::super::query::runtime;
+    use super::super::common::{Outcome, runtime};
     use crate::cluster::node::{self, ExecutorOptions, SchedulerOptions};
     use crate::error::{Error, Result};
     use crate::ingest::parallel::RunOptions;

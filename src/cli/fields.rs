@@ -6,7 +6,7 @@ use arrow::array::{RecordBatch, StringArray, UInt8Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use clap::Args;
 
-use super::Outcome;
+use super::common::Outcome;
 use crate::error::Result;
 use crate::ingest::fields::{FIELDS, hyphenated};
 use crate::report::{Format, render};

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::Outcome;
+use super::common::Outcome;
 use crate::error::Error;
 use crate::error::Result;
 use crate::generate::{
@@ -59,7 +59,7 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
         opts.start = crate::ingest::discover::parse_time(t)?;
     }
     let summary = generate_estate(&opts, &args.out)?;
-    super::print_json(&summary)?;
+    super::common::print_json(&summary)?;
     Ok(Outcome::Success)
 }
 
@@ -99,7 +99,7 @@ fn write_synthetic(args: &GenerateArgs, records: usize, fields: &[&str]) -> Resu
         bytes += text.len();
     }
     out.flush().map_err(|e| Error::io(&args.out, e))?;
-    super::print_json(
+    super::common::print_json(
         &serde_json::json!({ "records": written, "bytes": bytes, "fields": fields.len() }),
     )?;
     Ok(Outcome::Success)

@@ -10,7 +10,8 @@ use std::time::Instant;
 use clap::Args;
 use serde::Serialize;
 
-use super::{InputArgs, Outcome, Reporter, report_prepared};
+use super::Reporter;
+use super::common::{InputArgs, Outcome, print_json, report_prepared};
 use crate::error::{Error, Result};
 use crate::ingest::decode::DecodeConfig;
 use crate::ingest::ledger::{Ledger, Mode};
@@ -269,7 +270,7 @@ fn refusal(totals: &RunTotals, max_bad_lines: Option<u64>) -> Option<Error> {
 /// Prints the run summary: JSON on stdout, or a line on stderr unless `quiet`.
 fn print_summary(summary: &Summary, format: SummaryFormat, quiet: bool) -> Result<()> {
     match format {
-        SummaryFormat::Json => super::print_json(summary),
+        SummaryFormat::Json => print_json(summary),
         SummaryFormat::Text => {
             if !quiet {
                 eprintln!(

@@ -22,7 +22,6 @@ use crate::error::Result;
 use crate::ingest::parallel::RunOptions;
 
 pub use common::{InputArgs, Outcome};
-pub(crate) use common::{load_inventory, print_json, report_prepared};
 pub use diag::Reporter;
 
 /// vpcflow: AWS VPC Flow Logs in, answers out.

@@ -6,16 +6,16 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::cluster::ClusterArgs;
-use super::query::{ParamArgs, finish, flows_source, runtime};
-use super::{InputArgs, Outcome};
+use super::common::{
+    ClusterArgs, InputArgs, Outcome, ParamArgs, finish, flows_source, load_inventory, runtime,
+    session_options,
+};
 use crate::error::{Error, Result};
 use crate::ingest::parallel::RunOptions;
-use crate::inventory::{Inventory, Kind};
 use crate::report::{Format, Named, render_reports};
 use crate::sql::pack;
-use crate::sql::queries::{CLASSIFY_NEEDS, REPORTS, Report};
-use crate::sql::session::{self, SessionOptions};
+use crate::sql::queries::{REPORTS, Report};
+use crate::sql::session;
 
 /// Arguments of `vpcflow report`.
 #[derive(Debug, Args)]
@@ -77,9 +77,9 @@ pub fn run(mut args: ReportArgs, opts: RunOptions) -> Result<Outcome> {
     let dir = args
         .inventory
         .ok_or_else(|| Error::Usage("--inventory is required".into()))?;
-    let inventory = super::load_inventory(&dir, args.region.as_deref())?;
+    let inventory = load_inventory(&dir, args.region.as_deref())?;
     for r in &chosen {
-        for missing in missing(&inventory, r) {
+        for missing in r.missing(&inventory) {
             reporter.warn(&format!(
                 "report {}: no {} under {}; its answer leaves out what that file describes",
                 r.name,
@@ -92,12 +92,8 @@ pub fn run(mut args: ReportArgs, opts: RunOptions) -> Result<Outcome> {
         .iter()
         .map(|r| r.bind(&params))
         .collect::<Result<Vec<_>>>()?;
-    let window = args.input.read_options()?.window;
     let (source, totals) = flows_source(&args.input, args.region.as_deref(), opts, &reporter)?;
-    let options = SessionOptions::new(source)
-        .place(args.cluster.place())
-        .inventory(&inventory)
-        .window(window);
+    let options = session_options(source, &args.cluster, Some(&inventory), &args.input)?;
     let outputs = runtime(opts)?.block_on(async {
         let session = session::open(options).await?;
         pack::run(&session, &queries).await
@@ -189,17 +185,4 @@ fn parse_params(params: &ParamArgs, chosen: &[&Report]) -> Result<BTreeMap<Strin
         }
     }
     Ok(values)
-}
-
-/// The inventory files `report` needs that were not found.
-pub(super) fn missing(inventory: &Inventory, report: &Report) -> Vec<Kind> {
-    let mut kinds: Vec<Kind> = CLASSIFY_NEEDS
-        .iter()
-        .chain(report.needs)
-        .copied()
-        .filter(|k| !inventory.has(*k))
-        .collect();
-    kinds.sort();
-    kinds.dedup();
-    kinds
 }

@@ -22,10 +22,10 @@ use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
 use rustyline::{CompletionType, Config, Context, Editor, Helper};
 
-use super::cluster::ClusterArgs;
-use super::functions::functions_batch;
-use super::query::{OutputArgs, TableArgs, finish, flows_source, open_session, run_sql, runtime};
-use super::{InputArgs, Outcome};
+use super::common::{
+    ClusterArgs, InputArgs, Outcome, OutputArgs, TableArgs, finish, flows_source, open_session,
+    run_sql, runtime,
+};
 use crate::error::{Error, Result};
 use crate::ingest::fields::FIELDS;
 use crate::ingest::format::{DATE_COLUMN, SOURCE_COLUMN};
@@ -33,6 +33,7 @@ use crate::ingest::parallel::RunOptions;
 use crate::report::{Format, Renderer, TableLimits};
 use crate::sql::queries::classified_columns;
 use crate::sql::udf::docs;
+use crate::sql::udf::docs_batch;
 
 /// Arguments of `vpcflow shell`.
 #[derive(Debug, Args)]
@@ -284,7 +285,7 @@ impl Shell {
                  information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
             ),
             ("\\d", Some(table)) => self.describe(table),
-            ("\\df", _) => functions_batch().and_then(|b| self.show(&b)),
+            ("\\df", _) => docs_batch().and_then(|b| self.show(&b)),
             ("\\timing", _) => {
                 self.output.timing = !self.output.timing;
                 eprintln!("timing {}", if self.output.timing { "on" } else { "off" });

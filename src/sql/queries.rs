@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
-use crate::inventory::Kind;
+use crate::inventory::{Inventory, Kind};
 
 /// The view every report reads: each flow record with its traffic class.
 pub const CLASSIFY: &str = include_str!("../../queries/classify.sql");
@@ -146,6 +146,19 @@ pub fn finding_kinds() -> Vec<&'static str> {
 }
 
 impl Report {
+    /// The inventory files it needs (with the classification's) that `inventory` lacks.
+    pub fn missing(&self, inventory: &Inventory) -> Vec<Kind> {
+        let mut kinds: Vec<Kind> = CLASSIFY_NEEDS
+            .iter()
+            .chain(self.needs)
+            .copied()
+            .filter(|k| !inventory.has(*k))
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        kinds
+    }
+
     /// The kinds of finding a findings query declares in its header.
     pub fn kinds(&self) -> Vec<&'static str> {
         let sql = self.sql;

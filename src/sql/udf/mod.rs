@@ -17,6 +17,9 @@ mod ip;
 
 use std::sync::Arc;
 
+use arrow::array::{RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+
 use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::SessionContext;
 
@@ -206,6 +209,28 @@ pub fn docs() -> Vec<FunctionDoc> {
             example: "SELECT interface_id, human_bytes(sum(bytes)) AS traffic FROM flows GROUP BY 1",
         },
     ]
+}
+
+/// The function list as one batch: name, signature, meaning, example.
+pub fn docs_batch() -> crate::error::Result<RecordBatch> {
+    let docs = docs();
+    let column = |f: fn(&FunctionDoc) -> &'static str| {
+        Arc::new(StringArray::from(docs.iter().map(f).collect::<Vec<_>>()))
+    };
+    let schema = Arc::new(Schema::new(
+        ["name", "signature", "meaning", "example"]
+            .map(|n| Field::new(n, DataType::Utf8, false))
+            .to_vec(),
+    ));
+    Ok(RecordBatch::try_new(
+        schema,
+        vec![
+            column(|d| d.name),
+            column(|d| d.signature),
+            column(|d| d.doc),
+            column(|d| d.example),
+        ],
+    )?)
 }
 
 #[cfg(test)]
