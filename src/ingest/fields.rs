@@ -59,6 +59,16 @@ impl Kind {
             Kind::Enum(_) => "enum",
         }
     }
+
+    /// The Arrow type AWS's own Parquet delivery gives a field of this kind: INT32 for small
+    /// integers, INT64 for counters and times, UTF8 for the rest.
+    pub fn delivery_type(self) -> DataType {
+        match self {
+            Kind::Int { .. } => DataType::Int32,
+            Kind::Count | Kind::Time => DataType::Int64,
+            Kind::Text | Kind::Id | Kind::Encoded | Kind::Addr | Kind::Enum(_) => DataType::Utf8,
+        }
+    }
 }
 
 /// One known flow-log field.
@@ -476,11 +486,12 @@ fields![
     ),
 ];
 
-/// The fields of AWS's default format, in order (`${version} ${account-id} ... ${log-status}`).
+/// The fields of AWS's default format, in order and in its spelling
+/// (`${version} ${account-id} ... ${log-status}`).
 pub const DEFAULT_FORMAT: &[&str] = &[
     "version",
-    "account_id",
-    "interface_id",
+    "account-id",
+    "interface-id",
     "srcaddr",
     "dstaddr",
     "srcport",
@@ -491,7 +502,7 @@ pub const DEFAULT_FORMAT: &[&str] = &[
     "start",
     "end",
     "action",
-    "log_status",
+    "log-status",
 ];
 
 /// Normalises a field spelling: `${account-id}`, `account-id`, `Account_ID` -> `account_id`.
@@ -516,6 +527,11 @@ pub fn normalize(token: &str) -> Option<String> {
 pub fn lookup(token: &str) -> Option<usize> {
     let name = normalize(token)?;
     FIELDS.iter().position(|f| f.name == name)
+}
+
+/// Finds a known field by any spelling.
+pub fn find(token: &str) -> Option<&'static FieldDef> {
+    lookup(token).map(|i| &FIELDS[i])
 }
 
 /// The hyphenated spelling used in format strings and S3 header lines.
