@@ -10,7 +10,7 @@
 //! was fixed, is not in it; one that committed before is in it whole.
 //!
 //! The view travels as a path, so a Ballista scheduler or executor whose object stores are
-//! wrapped the same way ([`crate::cluster::stores`]) sees exactly the files the client saw.
+//! wrapped the same way (`cluster::stores`) sees exactly the files the client saw.
 //! Every other path passes through untouched.
 
 use std::collections::{BTreeSet, HashMap};
