@@ -356,20 +356,47 @@ pub struct OutputArgs {
     pub timing: bool,
 }
 
-/// The session with `flows` (the records that overlap `input`'s window), the inventory tables
-/// and views, and every report as a view.
-pub(crate) async fn open_session(
-    cluster: &ClusterArgs,
-    source: FlowsSource,
-    inventory: Option<&Inventory>,
+/// The scans' totals of a session over raw logs, one per scan (see [`flows_source`]).
+pub(crate) type Totals = Arc<Mutex<Vec<RunTotals>>>;
+
+/// The session of `query` or `shell`, with what the command needs beside it.
+pub(crate) struct Opened {
+    /// The runtime the session runs on.
+    pub rt: tokio::runtime::Runtime,
+    /// The session.
+    pub ctx: SessionContext,
+    /// What its scans of raw logs add up.
+    pub totals: Totals,
+    /// Where bad lines and warnings go.
+    pub reporter: Reporter,
+}
+
+/// Opens the session of `query` and `shell`: `flows` (the records that overlap the inputs'
+/// window), the inventory's tables and views, and every report and named query as a view.
+pub(crate) fn open_session(
     input: &InputArgs,
-    user_queries: &[Report],
-    values: &BTreeMap<String, String>,
-) -> Result<SessionContext> {
-    let options = session_options(source, cluster, inventory, input)?;
-    let session = session::open(options).await?;
-    session.register_report_views(user_queries, values).await;
-    Ok(session.into_context())
+    tables: &TableArgs,
+    cluster: &ClusterArgs,
+    opts: RunOptions,
+) -> Result<Opened> {
+    let reporter = input.reporter()?;
+    let rt = runtime(opts)?;
+    let user_queries = tables.user_queries()?;
+    let values = tables.params.values()?;
+    let inventory = tables.inventory()?;
+    let (source, totals) = flows_source(input, tables.region.as_deref(), opts, &reporter)?;
+    let options = session_options(source, cluster, inventory.as_ref(), input)?;
+    let ctx = rt.block_on(async {
+        let session = session::open(options).await?;
+        session.register_report_views(&user_queries, &values).await;
+        Ok::<_, Error>(session.into_context())
+    })?;
+    Ok(Opened {
+        rt,
+        ctx,
+        totals,
+        reporter,
+    })
 }
 
 /// Plans every statement of `sql` (so a mistake anywhere stops the run before any output),
@@ -517,7 +544,7 @@ pub(crate) fn flows_source(
     region: Option<&str>,
     opts: RunOptions,
     reporter: &Reporter,
-) -> Result<(FlowsSource, Arc<Mutex<Vec<RunTotals>>>)> {
+) -> Result<(FlowsSource, Totals)> {
     let totals = Arc::new(Mutex::new(Vec::new()));
     let source = if let Some(root) = dataset_root(&input.inputs) {
         FlowsSource::Dataset(root)

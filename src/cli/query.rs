@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::common::{
-    ClusterArgs, InputArgs, Outcome, OutputArgs, TableArgs, Target, finish, flows_source,
-    open_session, run_sql, runtime,
+    ClusterArgs, InputArgs, Outcome, OutputArgs, TableArgs, Target, finish, open_session, run_sql,
 };
 use crate::error::{Error, Result};
 use crate::ingest::parallel::RunOptions;
@@ -58,26 +57,13 @@ pub fn run(mut args: QueryArgs, opts: RunOptions) -> Result<Outcome> {
     let user_queries = args.tables.user_queries()?;
     let values = args.tables.params.values()?;
     let sql = query_text(&mut args, &user_queries, &values)?;
-    let reporter = args.input.reporter()?;
-    let inventory = args.tables.inventory()?;
-    let region = args.tables.region.as_deref();
-    let (source, totals) = flows_source(&args.input, region, opts, &reporter)?;
+    let opened = open_session(&args.input, &args.tables, &args.cluster, opts)?;
     let mut target = Target::open(args.output.output, args.out.as_deref())?;
     let limits = args.output.limits(args.out.is_none());
-    runtime(opts)?.block_on(async {
-        let ctx = open_session(
-            &args.cluster,
-            source,
-            inventory.as_ref(),
-            &args.input,
-            &user_queries,
-            &values,
-        )
-        .await?;
-        run_sql(&ctx, &sql, &args.output, limits, target.writer()).await
-    })?;
+    let run = run_sql(&opened.ctx, &sql, &args.output, limits, target.writer());
+    opened.rt.block_on(run)?;
     target.publish()?;
-    finish(&reporter, &totals, &args.input)
+    finish(&opened.reporter, &opened.totals, &args.input)
 }
 
 /// The SQL to run: a named query bound with `values`, a file, standard input or the argument.

@@ -23,8 +23,8 @@ use rustyline::validate::Validator;
 use rustyline::{CompletionType, Config, Context, Editor, Helper};
 
 use super::common::{
-    ClusterArgs, InputArgs, Outcome, OutputArgs, TableArgs, finish, flows_source, open_session,
-    run_sql, runtime,
+    ClusterArgs, InputArgs, Opened, Outcome, OutputArgs, TableArgs, finish, open_session, run_sql,
+    runtime,
 };
 use crate::error::{Error, Result};
 use crate::ingest::fields::FIELDS;
@@ -73,21 +73,12 @@ pub fn run(args: ShellArgs, opts: RunOptions) -> Result<Outcome> {
             args.output.output
         )));
     }
-    let user_queries = args.tables.user_queries()?;
-    let values = args.tables.params.values()?;
-    let reporter = args.input.reporter()?;
-    let inventory = args.tables.inventory()?;
-    let region = args.tables.region.as_deref();
-    let (source, totals) = flows_source(&args.input, region, opts, &reporter)?;
-    let rt = runtime(opts)?;
-    let ctx = rt.block_on(open_session(
-        &args.cluster,
-        source,
-        inventory.as_ref(),
-        &args.input,
-        &user_queries,
-        &values,
-    ))?;
+    let Opened {
+        rt,
+        ctx,
+        totals,
+        reporter,
+    } = open_session(&args.input, &args.tables, &args.cluster, opts)?;
     let mut shell = Shell {
         ctx,
         rt,
