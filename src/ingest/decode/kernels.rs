@@ -326,7 +326,7 @@ pub(super) fn run(
             })
         }
         Kind::Addr => text(f, sink, errs, |tok, s| {
-            if ipv4(f.text, s, tok.len()) || std::str::from_utf8(tok).is_ok_and(is_ipv6) {
+            if ipv4(f.text, s, tok.len()) || is_ipv6(tok) {
                 Ok(Cow::Borrowed(tok))
             } else {
                 Err((Reason::BadAddress, "".into()))

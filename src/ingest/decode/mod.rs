@@ -19,7 +19,6 @@ mod scan;
 pub use columnar::decode;
 
 use std::collections::BTreeMap;
-use std::net::Ipv6Addr;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch};
@@ -349,8 +348,50 @@ pub fn is_ipv4(tok: &[u8]) -> bool {
     dots == 3 && len > 0
 }
 
-fn is_ipv6(tok: &str) -> bool {
-    tok.contains(':') && tok.parse::<Ipv6Addr>().is_ok()
+/// Whether `tok` is an IPv6 address as `std` reads one ([`std::net::Ipv6Addr`]'s `FromStr`), without
+/// building it: eight groups of one to four hex digits separated by `:`, or fewer with one
+/// `::` standing for at least one group; the last two groups may be written as an IPv4 address.
+fn is_ipv6(tok: &[u8]) -> bool {
+    if tok == b"::" {
+        return true;
+    }
+    if !(3..=45).contains(&tok.len()) {
+        return false;
+    }
+    // A `::` at either end leaves one empty piece between colons, like one inside; a lone `:`
+    // at either end is wrong.
+    let mut body = tok;
+    if body.starts_with(b"::") {
+        body = &body[1..];
+    } else if body.starts_with(b":") {
+        return false;
+    }
+    if body.ends_with(b"::") {
+        body = &body[..body.len() - 1];
+    } else if body.ends_with(b":") {
+        return false;
+    }
+    let (mut groups, mut gaps) = (0, 0);
+    let mut pieces = body.split(|&b| b == b':').peekable();
+    while let Some(piece) = pieces.next() {
+        if piece.is_empty() {
+            gaps += 1;
+        } else if pieces.peek().is_none() && piece.contains(&b'.') {
+            if !is_ipv4(piece) {
+                return false;
+            }
+            groups += 2;
+        } else if piece.len() <= 4 && piece.iter().all(u8::is_ascii_hexdigit) {
+            groups += 1;
+        } else {
+            return false;
+        }
+    }
+    match gaps {
+        0 => groups == 8,
+        1 => groups <= 7,
+        _ => false,
+    }
 }
 
 fn percent_decode(tok: &[u8]) -> Option<String> {
@@ -375,10 +416,98 @@ pub type ReasonCounts = BTreeMap<&'static str, u64>;
 
 #[cfg(test)]
 mod tests {
+    use std::net::Ipv6Addr;
+
     use super::*;
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::{TimestampSecondType, UInt64Type};
     use proptest::prelude::*;
+
+    /// Pieces of IPv6 text, good and bad, from which random candidates are put together.
+    const IPV6_PIECES: &[&str] = &[
+        "",
+        "0",
+        "1",
+        "ff",
+        "FFFF",
+        "abcd",
+        "12345",
+        "0000",
+        "00000",
+        "1.2.3.4",
+        "01.2.3.4",
+        "255.255.255.255",
+        "256.1.1.1",
+        "1.2.3",
+        "1.2.3.4.5",
+        ":",
+        "::",
+        ":::",
+        ".",
+        "g",
+        "%",
+        " ",
+    ];
+
+    #[test]
+    fn ipv6_is_read_as_std_reads_it_in_its_edge_cases() {
+        for text in [
+            "::",
+            "::1",
+            "1::",
+            "1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7::",
+            "::2:3:4:5:6:7:8",
+            "1::8",
+            "::ffff:1.2.3.4",
+            "1:2:3:4:5:6:1.2.3.4",
+            "1:2:3:4:5:6:7:1.2.3.4",
+            "1.2.3.4::",
+            "::1.2.3.4:5",
+            "fe80::1%eth0",
+            ":::",
+            "1:::2",
+            "12345::",
+            "::01.2.3.4",
+            "::1.2.3.256",
+            "",
+            ":",
+            "1:2:3:4:5:6:7:8:9",
+            "::0:0:0:0:0:0:0",
+            "0:0:0:0:0:0:0::",
+            "1:2:3:4:5:6:7::8",
+            "::1.2.3.4.5",
+            "1::2::3",
+            "::ffff:0.0.0.0",
+            "1::1.2.3.4",
+        ] {
+            let std = text.parse::<Ipv6Addr>().is_ok();
+            assert_eq!(is_ipv6(text.as_bytes()), std, "{text:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// Random pieces put together, and every address `std` writes (with one byte changed):
+        /// the validator says what `std`'s parser says.
+        #[test]
+        fn ipv6_is_read_as_std_reads_it(
+            pieces in proptest::collection::vec(proptest::sample::select(IPV6_PIECES), 0..14),
+            groups in proptest::array::uniform8(prop_oneof![Just(0u16), Just(0xffff), any::<u16>()]),
+            flip in any::<(usize, u8)>(),
+        ) {
+            let joined = pieces.concat();
+            let written = Ipv6Addr::from(groups).to_string();
+            let mut changed = written.clone().into_bytes();
+            let at = flip.0 % changed.len();
+            changed[at] = b"0:.fg"[usize::from(flip.1) % 5];
+            for text in [joined.as_bytes(), written.as_bytes(), &changed[..]] {
+                let std = std::str::from_utf8(text).is_ok_and(|t| t.parse::<Ipv6Addr>().is_ok());
+                prop_assert_eq!(is_ipv6(text), std, "{:?}", String::from_utf8_lossy(text));
+            }
+        }
+    }
 
     fn run(text: &str) -> Decoded {
         let cfg = DecodeConfig::new(Columns::default(), None);
