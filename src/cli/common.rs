@@ -345,9 +345,10 @@ impl ParamArgs {
 /// Where and how results are written.
 #[derive(Clone, Debug, Args)]
 pub struct OutputArgs {
-    /// Output format; parquet and arrow are binary and hold one result.
-    #[arg(long, short, value_enum, default_value_t = Format::Table)]
-    pub output: Format,
+    /// Output format; parquet and arrow are binary and hold one result [default: the one
+    /// --out's extension names, else table].
+    #[arg(long, short, value_enum)]
+    pub output: Option<Format>,
     /// Rows a table shows; 0 shows all. Default: 100 on a terminal, all otherwise.
     #[arg(long, value_name = "N")]
     pub max_rows: Option<usize>,
@@ -413,10 +414,10 @@ pub(crate) async fn run_sql(
     if statements.is_empty() {
         return Err(Error::Usage("no SQL statement given".into()));
     }
-    if several && output.output.is_binary() {
+    if several && output.format().is_binary() {
         return Err(Error::Usage(format!(
             "--output {:?} holds one result; the SQL has {} statements",
-            output.output,
+            output.format(),
             statements.len()
         )));
     }
@@ -425,13 +426,13 @@ pub(crate) async fn run_sql(
         frames.push(user::plan(ctx, statement, sql, several.then_some(i + 1)).await?);
     }
     for (i, df) in frames.into_iter().enumerate() {
-        if i > 0 && matches!(output.output, Format::Table | Format::Markdown) {
+        if i > 0 && matches!(output.format(), Format::Table | Format::Markdown) {
             writeln!(out).map_err(|e| Error::io("<stdout>", e))?;
         }
         let started = Instant::now();
         let schema = Arc::new(df.schema().as_arrow().clone());
         let mut stream = df.execute_stream().await?;
-        let mut renderer = Renderer::with_limits(&mut *out, output.output, schema, limits)?;
+        let mut renderer = Renderer::with_limits(&mut *out, output.format(), schema, limits)?;
         let mut rows = 0usize;
         while let Some(batch) = stream.next().await {
             let batch = batch?;
@@ -451,6 +452,43 @@ pub(crate) async fn run_sql(
 }
 
 impl OutputArgs {
+    /// The format asked for (a table unless one is named).
+    pub fn format(&self) -> Format {
+        self.output.unwrap_or(Format::Table)
+    }
+
+    /// Settles the format of results written to `out`: the one `-o` names, else the one the
+    /// file's extension names (`.parquet`, `.csv`, ...), else a table. `-o` and an extension
+    /// that name two formats are refused.
+    pub fn settle_for(&mut self, out: Option<&Path>) -> Result<()> {
+        let named = out.and_then(|path| {
+            let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+            let format = match ext.as_str() {
+                "parquet" => Format::Parquet,
+                "arrow" | "arrows" | "ipc" | "feather" => Format::Arrow,
+                "csv" => Format::Csv,
+                "tsv" => Format::Tsv,
+                "json" => Format::Json,
+                "ndjson" | "jsonl" => Format::Ndjson,
+                "md" | "markdown" => Format::Markdown,
+                "txt" => Format::Table,
+                _ => return None,
+            };
+            Some((path, format))
+        });
+        match (self.output, named) {
+            (Some(asked), Some((path, format))) if asked != format => Err(Error::Usage(format!(
+                "--out {}: its extension names {format:?} output, and -o asks for {asked:?};                  drop -o or change one of them",
+                path.display()
+            ))),
+            (None, Some((_, format))) => {
+                self.output = Some(format);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// What a text table shows: on a terminal, 100 rows and its width; elsewhere every row
     /// and, when `COLUMNS` is set, that width. `to_stdout` says whether results go to
     /// standard output.

@@ -54,11 +54,12 @@ vpcflow query -f mine.sql --output parquet --out result.parquet dataset/";
 
 /// Runs the query.
 pub fn run(mut args: QueryArgs, opts: RunOptions) -> Result<Outcome> {
+    args.output.settle_for(args.out.as_deref())?;
     let user_queries = args.tables.user_queries()?;
     let values = args.tables.params.values()?;
     let sql = query_text(&mut args, &user_queries, &values)?;
     let opened = open_session(&args.input, &args.tables, &args.cluster, opts)?;
-    let mut target = Target::open(args.output.output, args.out.as_deref())?;
+    let mut target = Target::open(args.output.format(), args.out.as_deref())?;
     let limits = args.output.limits(args.out.is_none());
     let run = run_sql(&opened.ctx, &sql, &args.output, limits, target.writer());
     opened.rt.block_on(run)?;

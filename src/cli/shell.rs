@@ -67,10 +67,10 @@ Ctrl-C cancels a running statement.";
 
 /// Runs the shell until `\q` or the end of input.
 pub fn run(args: ShellArgs, opts: RunOptions) -> Result<Outcome> {
-    if args.output.output.is_binary() {
+    if args.output.format().is_binary() {
         return Err(Error::Usage(format!(
             "--output {:?} is binary: use `vpcflow query --out FILE`",
-            args.output.output
+            args.output.format()
         )));
     }
     let Opened {
@@ -284,7 +284,7 @@ impl Shell {
             }
             ("\\o", Some(format)) => match <Format as clap::ValueEnum>::from_str(format, true) {
                 Ok(f) if !f.is_binary() => {
-                    self.output.output = f;
+                    self.output.output = Some(f);
                     Ok(())
                 }
                 _ => Err(Error::Usage(format!(
@@ -366,7 +366,7 @@ impl Shell {
             ..self.output.limits(true)
         };
         let mut out = std::io::BufWriter::new(std::io::stdout());
-        let mut r = Renderer::with_limits(&mut out, self.output.output, batch.schema(), limits)?;
+        let mut r = Renderer::with_limits(&mut out, self.output.format(), batch.schema(), limits)?;
         r.write(batch)?;
         r.finish()?;
         out.flush().map_err(|e| Error::io("<stdout>", e))

@@ -1365,3 +1365,45 @@ fn standard_input_keeps_the_values_of_unknown_header_fields() {
         );
     }
 }
+
+/// `query --out`'s extension names the output format when `-o` does not, and the two may not
+/// disagree: a `.parquet` file once received a text table.
+#[test]
+fn query_out_takes_its_format_from_the_extension() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let sql = "SELECT action, count(*) AS n FROM flows GROUP BY 1 ORDER BY 1";
+    let write = |out: &Path, extra: &[&str]| {
+        vpcflow()
+            .args(["query", sql, "sample-logs/AWSLogs", "-q"])
+            .args(extra)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .expect("runs")
+    };
+    let parquet = dir.path().join("r.parquet");
+    assert!(write(&parquet, &[]).status.success());
+    let bytes = std::fs::read(&parquet).expect("written");
+    assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
+    let csv = dir.path().join("r.CSV");
+    assert!(write(&csv, &[]).status.success());
+    let text = std::fs::read_to_string(&csv).expect("written");
+    assert!(text.starts_with("action,n\n"), "{text}");
+    // An extension no format has: a table, as before.
+    let other = dir.path().join("r.out");
+    assert!(write(&other, &[]).status.success());
+    let table = std::fs::read_to_string(&other).expect("written");
+    assert!(table.contains("action") && table.contains('|'), "{table}");
+    // -o and the extension disagree: refused, nothing written.
+    let clash = dir.path().join("clash.parquet");
+    let refused = write(&clash, &["-o", "csv"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr_of(&refused).contains("its extension names Parquet output, and -o asks for Csv"),
+        "{}",
+        stderr_of(&refused)
+    );
+    assert!(!clash.exists());
+    // They agree: fine.
+    assert!(write(&csv, &["-o", "csv"]).status.success());
+}
