@@ -38,6 +38,10 @@ pub struct GenerateArgs {
     /// or AWS's `${...}` format string.
     #[arg(long, default_value = "v2", requires = "synthetic")]
     pub layout: String,
+    /// Write the estate into a folder that is not empty (its files of the same names are
+    /// replaced, the others stay).
+    #[arg(long, conflicts_with = "synthetic")]
+    pub force: bool,
 }
 
 /// Writes the estate (or synthetic records) and prints a summary as JSON.
@@ -57,6 +61,14 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
     }
     if let Some(t) = &args.start {
         opts.start = crate::ingest::discover::parse_time(t)?;
+    }
+    let occupied = std::fs::read_dir(&args.out).is_ok_and(|mut entries| entries.next().is_some());
+    if occupied && !args.force {
+        return Err(Error::Usage(format!(
+            "--out {}: the folder is not empty, and a second estate would mix with what is \
+             there; give a new or empty folder, or --force to write over it",
+            args.out.display()
+        )));
     }
     let summary = generate_estate(&opts, &args.out)?;
     super::common::print_json(&summary)?;

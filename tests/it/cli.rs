@@ -1407,3 +1407,40 @@ fn query_out_takes_its_format_from_the_extension() {
     // They agree: fine.
     assert!(write(&csv, &["-o", "csv"]).status.success());
 }
+
+/// `generate` refuses a folder that holds something (two estates would mix), unless forced.
+#[test]
+fn generate_refuses_a_folder_that_is_not_empty() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("notes.txt"), "mine").expect("write");
+    let estate = |extra: &[&str]| {
+        vpcflow()
+            .args([
+                "generate",
+                "--hours",
+                "1",
+                "--flows-per-hour",
+                "20",
+                "--out",
+            ])
+            .arg(dir.path())
+            .args(extra)
+            .output()
+            .expect("runs")
+    };
+    let refused = estate(&[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr_of(&refused).contains("the folder is not empty"),
+        "{}",
+        stderr_of(&refused)
+    );
+    assert!(!dir.path().join("inventory").exists());
+    let forced = estate(&["--force"]);
+    assert!(forced.status.success(), "{}", stderr_of(&forced));
+    assert!(dir.path().join("inventory").is_dir());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).expect("kept"),
+        "mine"
+    );
+}
