@@ -2,7 +2,7 @@
 //! AWS inventory, all from one scan of the classified flows.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use clap::Args;
 
@@ -72,6 +72,13 @@ pub fn run(mut args: ReportArgs, opts: RunOptions) -> Result<Outcome> {
         return list();
     }
     let chosen = take_names(&mut args.input.inputs)?;
+    if args.output.is_binary() && (chosen.len() != 1 || std::io::stdout().is_terminal()) {
+        return Err(Error::Usage(format!(
+            "--output {:?} holds one report and is binary: name one report and redirect \
+             standard output",
+            args.output
+        )));
+    }
     let params = parse_params(&args.params, &chosen)?;
     let reporter = args.input.reporter()?;
     let dir = args

@@ -486,7 +486,7 @@ pub struct Named<'a> {
 
 /// Writes several results as one document: a titled section each for the table, Markdown and
 /// CSV formats (CSV sections start with a `# name` line); one JSON object from report name to
-/// its rows; NDJSON rows with a leading `report` member.
+/// its rows; NDJSON rows with a leading `report` member. Parquet and Arrow hold one result.
 pub fn render_reports(
     out: &mut (dyn Write + Send),
     results: &[Named<'_>],
@@ -495,9 +495,13 @@ pub fn render_reports(
     let io = |e: std::io::Error| Error::io("<stdout>", e);
     match format {
         Format::Parquet | Format::Arrow => {
-            return Err(Error::Usage(format!(
-                "{format:?} output holds one result; run one report with `vpcflow query --name`"
-            )));
+            return match results {
+                [one] => render(out, one.schema.clone(), one.batches, format),
+                _ => Err(Error::Usage(format!(
+                    "{format:?} output holds one result: name one report (`vpcflow report \
+                     NAME ...`)"
+                ))),
+            };
         }
         Format::Json => {
             write!(out, "{{").map_err(io)?;

@@ -1444,3 +1444,48 @@ fn generate_refuses_a_folder_that_is_not_empty() {
         "mine"
     );
 }
+
+/// One report can be written as Parquet (it was refused); several cannot, and say why.
+#[test]
+fn one_report_is_written_as_parquet() {
+    let report = |extra: &[&str]| {
+        vpcflow()
+            .args(["report", "top-talkers"])
+            .args(extra)
+            .args([
+                "sample-logs/AWSLogs",
+                "--inventory",
+                "sample-logs/inventory",
+                "-q",
+            ])
+            .output()
+            .expect("runs")
+    };
+    let parquet = report(&["-o", "parquet"]);
+    assert!(parquet.status.success(), "{}", stderr_of(&parquet));
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("top-talkers.parquet");
+    std::fs::write(&file, &parquet.stdout).expect("write");
+    let file = std::fs::File::open(&file).expect("open");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("a Parquet file")
+        .build()
+        .expect("reader");
+    let rows: usize = reader.map(|b| b.expect("batch").num_rows()).sum();
+    let json = report(&["-o", "json"]);
+    let doc: Value = serde_json::from_slice(&json.stdout).expect("json");
+    let expected = doc["top-talkers"].as_array().expect("rows").len();
+    assert!(expected > 0);
+    assert_eq!(rows, expected);
+    let two = vpcflow()
+        .args(["report", "top-talkers", "rejects", "sample-logs/AWSLogs"])
+        .args(["--inventory", "sample-logs/inventory", "-q", "-o", "arrow"])
+        .output()
+        .expect("runs");
+    assert_eq!(two.status.code(), Some(2));
+    assert!(
+        stderr_of(&two).contains("name one report"),
+        "{}",
+        stderr_of(&two)
+    );
+}
