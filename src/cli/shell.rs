@@ -10,7 +10,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use arrow::array::{RecordBatch, StringArray};
+use arrow::array::{AsArray, BooleanArray, RecordBatch, StringArray};
+use arrow::compute::filter_record_batch;
 use arrow::datatypes::{DataType, Field, Schema};
 use clap::Args;
 use datafusion::prelude::SessionContext;
@@ -59,8 +60,8 @@ pub struct ShellArgs {
 const SHELL_HELP: &str = "Statements end with `;` and may span lines. Meta-commands:\n  \
 \\d            tables and views\n  \
 \\d NAME       columns of NAME, with the meaning of each flow-log field\n  \
-\\df           vpcflow's SQL functions\n  \
-\\o FORMAT     output format (table, csv, tsv, json, ndjson, markdown)\n  \
+\\df [NAME]    vpcflow's SQL functions (those whose name contains NAME)\n  \
+\\o [FORMAT]   output format (table, csv, tsv, json, ndjson, markdown); alone: the current one\n  \
 \\timing       print each statement's time and rows (again: stop)\n  \
 \\q            quit (or Ctrl-D)\n\
 Ctrl-C cancels a running statement.";
@@ -276,10 +277,15 @@ impl Shell {
                  information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
             ),
             ("\\d", Some(table)) => self.describe(table),
-            ("\\df", _) => docs_batch().and_then(|b| self.show(&b)),
+            ("\\df", name) => Self::functions(name).and_then(|b| self.show(&b)),
             ("\\timing", _) => {
                 self.output.timing = !self.output.timing;
                 eprintln!("timing {}", if self.output.timing { "on" } else { "off" });
+                Ok(())
+            }
+            ("\\o", None) => {
+                let format = format!("{:?}", self.output.format()).to_lowercase();
+                eprintln!("output {format} (\\o FORMAT changes it)");
                 Ok(())
             }
             ("\\o", Some(format)) => match <Format as clap::ValueEnum>::from_str(format, true) {
@@ -300,6 +306,25 @@ impl Shell {
             self.fail(&e);
         }
         Step::More
+    }
+
+    /// vpcflow's SQL functions, or those whose name contains `name` (any case).
+    fn functions(name: Option<&str>) -> Result<RecordBatch> {
+        let all = docs_batch()?;
+        let Some(name) = name.map(str::to_lowercase) else {
+            return Ok(all);
+        };
+        let names = all.column(0).as_string::<i32>();
+        let keep: BooleanArray = names
+            .iter()
+            .map(|n| Some(n.is_some_and(|n| n.to_lowercase().contains(&name))))
+            .collect();
+        if keep.true_count() == 0 {
+            return Err(Error::Usage(format!(
+                "\\df {name}: no function's name contains it; \\df lists them all"
+            )));
+        }
+        Ok(filter_record_batch(&all, &keep)?)
     }
 
     /// The columns of a table or view: name, type, and the meaning of the known ones.

@@ -650,3 +650,25 @@ fn a_record_without_start_has_no_date_for_every_reader() {
     );
     assert_eq!(readers["pyarrow_null_dates"], 2);
 }
+
+/// `\df NAME` lists the functions whose name contains NAME; `\o` alone says the format.
+#[test]
+fn the_shell_filters_functions_and_says_its_format() {
+    let script = "\\df cidr\n\\o\n\\o csv\n\\o\n\\df nosuchfunction\n";
+    let (code, out, err) = run(&["shell", TWO_RECORDS, "-q", "-o", "csv"], script);
+    // The unknown function is a failed command: exit 2, like a failed statement.
+    assert_eq!(code, Some(2), "{err}");
+    let names: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    assert!(names.contains(&"ip_in_cidr"), "{out}");
+    assert!(names.iter().all(|n| n.contains("cidr")), "{out}");
+    assert!(!names.contains(&"usd"), "{out}");
+    assert_eq!(err.matches("output csv").count(), 2, "{err}");
+    assert!(
+        err.contains("\\df nosuchfunction: no function's name contains it"),
+        "{err}"
+    );
+}
