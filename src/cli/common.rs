@@ -504,7 +504,11 @@ impl OutputArgs {
             .then(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
             .flatten()
             .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok());
-        TableLimits { max_rows, width }
+        TableLimits {
+            max_rows,
+            width,
+            in_shell: false,
+        }
     }
 }
 

@@ -226,7 +226,10 @@ impl Shell {
     /// Runs SQL and prints its results; Ctrl-C on a terminal cancels it.
     fn execute(&mut self, sql: &str) {
         let (ctx, sql, output) = (self.ctx.clone(), sql.to_string(), self.output.clone());
-        let limits = self.output.limits(true);
+        let limits = TableLimits {
+            in_shell: true,
+            ..self.output.limits(true)
+        };
         // A task of its own, so a statement busy computing can be abandoned at once.
         let task = self.rt.spawn(async move {
             let mut out = std::io::BufWriter::new(std::io::stdout());
@@ -388,6 +391,7 @@ impl Shell {
     fn show(&self, batch: &RecordBatch) -> Result<()> {
         let limits = TableLimits {
             max_rows: None,
+            in_shell: true,
             ..self.output.limits(true)
         };
         let mut out = std::io::BufWriter::new(std::io::stdout());

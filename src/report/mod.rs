@@ -53,6 +53,9 @@ pub struct TableLimits {
     pub max_rows: Option<usize>,
     /// Characters per line.
     pub width: Option<usize>,
+    /// The table is shown in `vpcflow shell`: what it left out is shown by the shell's
+    /// meta-commands, not by command-line options.
+    pub in_shell: bool,
 }
 
 /// The kind of the first I/O error of an output.
@@ -350,17 +353,26 @@ impl TableRows {
         let mut left_out = Vec::new();
         if self.total > rows_shown {
             left_out.push(format!(
-                "{} rows in all, {} not shown (--max-rows 0 shows every row)",
+                "{} rows in all, {} not shown ({})",
                 self.total,
-                self.total - rows_shown
+                self.total - rows_shown,
+                if self.limits.in_shell {
+                    "`\\o csv` shows every row, as does `--max-rows 0` when the shell starts"
+                } else {
+                    "--max-rows 0 shows every row"
+                }
             ));
         }
         if hidden > 0 {
             left_out.push(format!(
-                "{} of {} columns not shown (a wider terminal, a narrower SELECT or another \
-                 --output shows them)",
+                "{} of {} columns not shown (a wider terminal, a narrower SELECT or {} shows them)",
                 hidden,
-                names.len()
+                names.len(),
+                if self.limits.in_shell {
+                    "`\\o csv`"
+                } else {
+                    "another --output"
+                }
             ));
         }
         if !left_out.is_empty() {

@@ -672,3 +672,22 @@ fn the_shell_filters_functions_and_says_its_format() {
         "{err}"
     );
 }
+
+/// A table cut to fit says how to see the rest with what the shell takes, not with options of
+/// the command line.
+#[test]
+fn the_shell_says_how_to_see_what_a_table_left_out() {
+    let out = crate::common::vpcflow()
+        .args(["shell", TWO_RECORDS, "-q"])
+        .env("COLUMNS", "40")
+        .write_stdin("SELECT * FROM flows;\n")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("columns not shown") && text.contains("`\\o csv` shows them"),
+        "{text}"
+    );
+    assert!(!text.contains("--output"), "{text}");
+}
