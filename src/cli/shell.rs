@@ -33,6 +33,7 @@ use crate::ingest::format::{DATE_COLUMN, SOURCE_COLUMN};
 use crate::ingest::parallel::RunOptions;
 use crate::report::{Format, Renderer, TableLimits};
 use crate::sql::queries::classified_columns;
+use crate::sql::session::CLASSIFIED;
 use crate::sql::udf::docs;
 use crate::sql::udf::docs_batch;
 
@@ -65,6 +66,32 @@ const SHELL_HELP: &str = "Statements end with `;` and may span lines. Meta-comma
 \\timing       print each statement's time and rows (again: stop)\n  \
 \\q            quit (or Ctrl-D)\n\
 Ctrl-C cancels a running statement.";
+
+/// The SQL name of a column's type, as `CAST(... AS type)` takes it (dictionary and view
+/// encodings are how a column is stored, not its type).
+fn sql_type(t: &DataType) -> String {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "VARCHAR".into(),
+        DataType::Dictionary(_, value) => sql_type(value),
+        DataType::Boolean => "BOOLEAN".into(),
+        DataType::Int8 => "TINYINT".into(),
+        DataType::Int16 => "SMALLINT".into(),
+        DataType::Int32 => "INT".into(),
+        DataType::Int64 => "BIGINT".into(),
+        DataType::UInt8 => "TINYINT UNSIGNED".into(),
+        DataType::UInt16 => "SMALLINT UNSIGNED".into(),
+        DataType::UInt32 => "INT UNSIGNED".into(),
+        DataType::UInt64 => "BIGINT UNSIGNED".into(),
+        DataType::Float32 => "REAL".into(),
+        DataType::Float64 => "DOUBLE".into(),
+        DataType::Date32 | DataType::Date64 => "DATE".into(),
+        DataType::Timestamp(_, Some(_)) => "TIMESTAMP WITH TIME ZONE".into(),
+        DataType::Timestamp(_, None) => "TIMESTAMP".into(),
+        DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => format!("DECIMAL({p}, {s})"),
+        DataType::List(f) | DataType::LargeList(f) => format!("{}[]", sql_type(f.data_type())),
+        other => other.to_string(),
+    }
+}
 
 /// Runs the shell until `\q` or the end of input.
 pub fn run(args: ShellArgs, opts: RunOptions) -> Result<Outcome> {
@@ -330,7 +357,8 @@ impl Shell {
         Ok(filter_record_batch(&all, &keep)?)
     }
 
-    /// The columns of a table or view: name, type, and the meaning of the known ones.
+    /// The columns of a table or view: name, SQL type, and for `flows` and `flows_classified`
+    /// the meaning of each column.
     fn describe(&mut self, table: &str) -> Result<()> {
         let provider = self
             .rt
@@ -341,8 +369,17 @@ impl Shell {
                 ))
             })?;
         let schema = provider.schema();
-        let classified = classified_columns();
+        let is_classified = table.eq_ignore_ascii_case(CLASSIFIED);
+        let is_flows = is_classified || table.eq_ignore_ascii_case("flows");
+        let classified = if is_classified {
+            classified_columns()
+        } else {
+            Vec::new()
+        };
         let meaning = |name: &str| -> String {
+            if !is_flows {
+                return String::new();
+            }
             if let Some(f) = FIELDS.iter().find(|f| f.name == name) {
                 return f.doc.to_string();
             }
@@ -368,7 +405,7 @@ impl Shell {
             )),
             vec![
                 column(fields.iter().map(|f| f.name().clone()).collect()),
-                column(fields.iter().map(|f| f.data_type().to_string()).collect()),
+                column(fields.iter().map(|f| sql_type(f.data_type())).collect()),
                 column(fields.iter().map(|f| meaning(f.name())).collect()),
             ],
         )?;

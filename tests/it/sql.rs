@@ -362,7 +362,7 @@ fn the_shell_knows_the_inventory_and_the_functions() {
     );
     assert_eq!(code, Some(0), "{err}");
     assert!(
-        out.contains("traffic_class,Utf8,interface_endpoint | gateway_endpoint"),
+        out.contains("traffic_class,VARCHAR,interface_endpoint | gateway_endpoint"),
         "{out}"
     );
     assert!(out.contains("ip_in_cidr,"), "{out}");
@@ -690,4 +690,52 @@ fn the_shell_says_how_to_see_what_a_table_left_out() {
         "{text}"
     );
     assert!(!text.contains("--output"), "{text}");
+}
+
+/// `\d` gives SQL type names, and flow-log meanings only to `flows` and `flows_classified`:
+/// an inventory table's `vpc_id` is not "the VPC of the network interface".
+#[test]
+fn the_shell_describes_each_table_with_its_own_meanings() {
+    let (code, out, err) = run(
+        &[
+            "shell",
+            "sample-logs/AWSLogs",
+            "--inventory",
+            "sample-logs/inventory",
+            "-q",
+            "-o",
+            "csv",
+        ],
+        "\\d flows\n\\d vpcs\n",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let row = |name: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.starts_with(&format!("{name},")))
+            .map(str::to_string)
+            .collect()
+    };
+    assert!(
+        row("bytes")
+            .iter()
+            .any(|r| r.starts_with("bytes,BIGINT UNSIGNED,")),
+        "{out}"
+    );
+    assert!(
+        row("start")
+            .iter()
+            .any(|r| r.starts_with("start,TIMESTAMP WITH TIME ZONE,")),
+        "{out}"
+    );
+    let vpc = row("vpc_id");
+    assert_eq!(vpc.len(), 2, "{out}");
+    assert!(
+        vpc[0].starts_with("vpc_id,VARCHAR,VPC of the network interface"),
+        "{out}"
+    );
+    assert_eq!(vpc[1], "vpc_id,VARCHAR,", "{out}");
+    assert!(
+        !out.contains("Utf8") && !out.contains("Dictionary"),
+        "{out}"
+    );
 }
