@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use arrow::array::RecordBatch;
 use clap::Args;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
@@ -357,6 +358,110 @@ pub struct OutputArgs {
     pub timing: bool,
 }
 
+/// The width a table on standard output fits: the terminal's, else `COLUMNS` when set;
+/// `to_stdout` says whether the table goes to standard output.
+fn screen_width(to_stdout: bool) -> Option<usize> {
+    (to_stdout && std::io::stdout().is_terminal())
+        .then(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
+        .flatten()
+        .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+}
+
+/// Prints a reference list (`fields`, `functions`) on standard output in `format`: as a table,
+/// every row, its long texts wrapped at words so that it fits the screen's width.
+pub(crate) fn print_fitted(batch: &RecordBatch, format: Format) -> Result<()> {
+    let width = screen_width(true);
+    let batch = match (format, width) {
+        (Format::Table, Some(width)) => wrapped(batch, width)?,
+        _ => batch.clone(),
+    };
+    let limits = TableLimits {
+        max_rows: None,
+        width,
+        in_shell: false,
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout());
+    let mut renderer = Renderer::with_limits(&mut out, format, batch.schema(), limits)?;
+    renderer.write(&batch)?;
+    renderer.finish()
+}
+
+/// The batch as text, its widest columns wrapped at words until a table of it is `width`
+/// characters wide (no column narrower than 12).
+fn wrapped(batch: &RecordBatch, width: usize) -> Result<RecordBatch> {
+    let options = arrow::util::display::FormatOptions::default();
+    let mut cells: Vec<Vec<String>> = Vec::with_capacity(batch.num_columns());
+    for column in batch.columns() {
+        let f = arrow::util::display::ArrayFormatter::try_new(column.as_ref(), &options)?;
+        cells.push(
+            (0..batch.num_rows())
+                .map(|r| f.value(r).to_string())
+                .collect(),
+        );
+    }
+    let schema = batch.schema();
+    let mut widths: Vec<usize> = cells
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| {
+            c.iter()
+                .chain([f.name()])
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let room = width.saturating_sub(3 * widths.len() + 1);
+    while widths.iter().sum::<usize>() > room {
+        match widths.iter_mut().filter(|w| **w > 12).max_by_key(|w| **w) {
+            Some(widest) => *widest -= 1,
+            None => break,
+        }
+    }
+    let columns: Vec<arrow::array::ArrayRef> = cells
+        .iter()
+        .zip(&widths)
+        .map(|(c, w)| {
+            let text: Vec<String> = c.iter().map(|s| wrap_words(s, *w)).collect();
+            Arc::new(arrow::array::StringArray::from(text)) as arrow::array::ArrayRef
+        })
+        .collect();
+    let fields: Vec<arrow::datatypes::Field> = schema
+        .fields()
+        .iter()
+        .map(|f| arrow::datatypes::Field::new(f.name(), arrow::datatypes::DataType::Utf8, true))
+        .collect();
+    let schema = Arc::new(arrow::datatypes::Schema::new(fields));
+    Ok(RecordBatch::try_new(schema, columns)?)
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces (a longer word is cut).
+fn wrap_words(text: &str, width: usize) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let mut word: Vec<char> = word.chars().collect();
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        while word.len() > width {
+            let rest = word.split_off(width);
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            lines.push(word.into_iter().collect());
+            word = rest;
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.extend(word);
+    }
+    lines.push(line);
+    lines.join("\n")
+}
+
 /// The scans' totals of a session over raw logs, one per scan (see [`flows_source`]).
 pub(crate) type Totals = Arc<Mutex<Vec<RunTotals>>>;
 
@@ -500,13 +605,9 @@ impl OutputArgs {
             None if terminal => Some(100),
             None => None,
         };
-        let width = terminal
-            .then(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
-            .flatten()
-            .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok());
         TableLimits {
             max_rows,
-            width,
+            width: screen_width(to_stdout),
             in_shell: false,
         }
     }

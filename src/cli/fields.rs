@@ -6,10 +6,10 @@ use arrow::array::{RecordBatch, StringArray, UInt8Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use clap::Args;
 
-use super::common::Outcome;
+use super::common::{Outcome, print_fitted};
 use crate::error::Result;
 use crate::ingest::fields::{FIELDS, hyphenated};
-use crate::report::{Format, render};
+use crate::report::Format;
 
 /// Arguments of `vpcflow fields`.
 #[derive(Debug, Args)]
@@ -50,8 +50,6 @@ pub fn registry_batch() -> Result<RecordBatch> {
 
 /// Prints the registry.
 pub fn run(args: FieldsArgs) -> Result<Outcome> {
-    let batch = registry_batch()?;
-    let mut out = std::io::BufWriter::new(std::io::stdout());
-    render(&mut out, batch.schema(), &[batch], args.output)?;
+    print_fitted(&registry_batch()?, args.output)?;
     Ok(Outcome::Success)
 }

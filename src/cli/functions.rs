@@ -2,9 +2,9 @@
 
 use clap::Args;
 
-use super::common::Outcome;
+use super::common::{Outcome, print_fitted};
 use crate::error::Result;
-use crate::report::{Format, render};
+use crate::report::Format;
 use crate::sql::udf::docs_batch;
 
 /// Arguments of `vpcflow functions`.
@@ -17,8 +17,6 @@ pub struct FunctionsArgs {
 
 /// Prints the function list.
 pub fn run(args: FunctionsArgs) -> Result<Outcome> {
-    let batch = docs_batch()?;
-    let mut out = std::io::BufWriter::new(std::io::stdout());
-    render(&mut out, batch.schema(), &[batch], args.output)?;
+    print_fitted(&docs_batch()?, args.output)?;
     Ok(Outcome::Success)
 }

@@ -73,7 +73,11 @@ fn fields_lists_every_version() {
 
 #[test]
 fn fields_table_snapshot() {
-    let out = vpcflow().args(["fields"]).output().expect("run");
+    let out = vpcflow()
+        .args(["fields"])
+        .env_remove("COLUMNS")
+        .output()
+        .expect("run");
     assert!(out.status.success());
     insta::assert_snapshot!(stdout_of(&out));
 }
@@ -1488,4 +1492,21 @@ fn one_report_is_written_as_parquet() {
         "{}",
         stderr_of(&two)
     );
+}
+
+/// `fields` and `functions` fit an 80-column screen: long texts wrap at words.
+#[test]
+fn fields_and_functions_fit_80_columns() {
+    for command in ["fields", "functions"] {
+        let out = vpcflow()
+            .arg(command)
+            .env("COLUMNS", "80")
+            .output()
+            .expect("run");
+        assert!(out.status.success());
+        let text = stdout_of(&out);
+        let widest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(widest <= 80, "{command}: {widest} characters\n{text}");
+        insta::assert_snapshot!(format!("{command}_at_80_columns"), text);
+    }
 }
