@@ -1,13 +1,13 @@
 //! vpcflow turns AWS VPC Flow Logs into answers.
 //!
-//! The pipeline: [`ingest::discover`] finds the objects (files, directories, S3-layout trees),
+//! The pipeline: [`ingest::open`] opens the inputs: [`ingest::discover`] finds the objects
+//! (files, directories, S3-layout trees, and through `ingest::remote` `s3://` prefixes),
 //! [`ingest::source`] sniffs each one (text, gzip, AWS Parquet) and resolves its layout from the
 //! header line or `--format`, [`ingest::parallel`] cuts them into line-aligned blocks that
 //! [`ingest::decode`] turns into Arrow RecordBatches on every core, in order and with bounded
 //! memory. The batches go to a Parquet dataset ([`ingest::sink`]) or straight into DataFusion as
-//! the `flows` table ([`sql::session`]). `s3://` inputs and datasets are listed, fetched and
-//! written by `remote`. With the `cluster` feature, `cluster` runs the same SQL on a Ballista
-//! cluster.
+//! the `flows` table ([`sql::session`]). With the `cluster` feature, `cluster` runs the same
+//! SQL on a Ballista cluster. ARCHITECTURE.md at the root of the repository maps the modules.
 //!
 //! ```
 //! use std::sync::Arc;

@@ -68,7 +68,7 @@ const NOT_PUBLIC_V4: [(Ipv4Addr, u32); 8] = [
     (Ipv4Addr::new(224, 0, 0, 0), 3),
 ];
 
-/// Whether an address is public: IPv4 outside [`NOT_PUBLIC_V4`], IPv6 inside global unicast
+/// Whether an address is public: IPv4 outside `NOT_PUBLIC_V4`, IPv6 inside global unicast
 /// (`2000::/3`). IPv4-mapped IPv6 addresses count as IPv6 (so not public).
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {

@@ -196,8 +196,9 @@ pub fn run(mut args: AuditArgs, opts: RunOptions) -> Result<Outcome> {
             dir.display()
         ));
     }
+    let window = args.input.read_options(config.region.as_deref())?.window;
     let (source, totals) = flows_source(&args.input, config.region.as_deref(), opts, &reporter)?;
-    let options = session_options(source, &args.cluster, Some(&inventory), &args.input)?;
+    let options = session_options(source, &args.cluster, Some(&inventory), window);
     // The totals are complete only once the scan ends, so they are filled in after.
     let audit = runtime(opts)?.block_on(audit::run(options, &config, bounds))?;
     let seen = totals
@@ -263,7 +264,7 @@ pub fn run(mut args: AuditArgs, opts: RunOptions) -> Result<Outcome> {
 /// Those whose path names a time outside the audit's window are left out (their records could
 /// not be in it); those whose path names none are listed whatever the window.
 fn earlier_unread(input: &InputArgs, region: Option<&str>) -> Result<Vec<String>> {
-    let window = input.read_options()?.window;
+    let window = input.read_options(region)?.window;
     let manifests = if let Some(root) = dataset_root(&input.inputs) {
         read_manifests(&root)?
     } else if let Some(ds) = input.remote_dataset(region)? {

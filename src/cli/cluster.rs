@@ -1,5 +1,6 @@
-//! `--cluster` of the commands that run SQL, and (with the `cluster` feature) `vpcflow
-//! scheduler` and `vpcflow executor`, which start the nodes of a Ballista cluster.
+//! `vpcflow scheduler` and `vpcflow executor` (with the `cluster` feature), which start the
+//! nodes of a Ballista cluster; the `--cluster` option of the commands that run SQL is
+//! `common::ClusterArgs`.
 
 #[cfg(feature = "cluster")]
 pub use nodes::{ExecutorArgs, SchedulerArgs, executor, scheduler};

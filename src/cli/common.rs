@@ -1,8 +1,8 @@
 //! What the subcommands share: the options of every command that reads flow logs
 //! ([`InputArgs`]), the inventory, parameter, output and `--cluster` options, the query
 //! runtime, the session a command opens and how it runs statements, how a command ends
-//! ([`Outcome`], [`finish`]) and how a run's preparation and summary are printed. Subcommands
-//! import from here, never from each other.
+//! ([`Outcome`], [`finish`]), and how a run's preparation, JSON and reference tables are
+//! printed. Subcommands import from here, never from each other.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -92,9 +92,9 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    /// The reading options these arguments describe (S3 in the default region: see
-    /// [`InputArgs::prepare`]).
-    pub fn read_options(&self) -> Result<ReadOptions> {
+    /// The reading options these arguments describe; `region` is the command's `--region`
+    /// (the region of `s3://` inputs' buckets).
+    pub fn read_options(&self, region: Option<&str>) -> Result<ReadOptions> {
         if self.inputs.is_empty() {
             return Err(Error::Usage(
                 "no input: give files, directories, S3-layout trees, an ingested dataset or - \
@@ -120,7 +120,7 @@ impl InputArgs {
                 accounts: self.account.clone(),
                 regions: self.region_filter.clone(),
             },
-            connection: self.connection(None),
+            connection: self.connection(region),
         })
     }
 
@@ -143,14 +143,10 @@ impl InputArgs {
         remote::dataset::S3Dataset::named_by(&self.inputs, &self.connection(region))
     }
 
-    /// Opens the inputs as one run ([`ingest::open`], local and `s3://` inputs alike);
+    /// Opens the inputs as one run ([`crate::ingest::open`], local and `s3://` inputs alike);
     /// `region` is the command's `--region`.
-    pub fn prepare(&self, read: &ReadOptions, region: Option<&str>) -> Result<Prepared> {
-        let read = ReadOptions {
-            connection: self.connection(region),
-            ..read.clone()
-        };
-        crate::ingest::open(&self.inputs, &read)
+    pub fn prepare(&self, region: Option<&str>) -> Result<Prepared> {
+        crate::ingest::open(&self.inputs, &self.read_options(region)?)
     }
 
     /// The reporter for bad lines and warnings these arguments ask for.
@@ -159,7 +155,7 @@ impl InputArgs {
             .map_err(|e| Error::Usage(format!("--bad-lines: {e}")))
     }
 
-    /// Reports a run that read nothing worth reading ([`emptiness`]): an error, which makes the
+    /// Reports a run that read nothing worth reading (see `emptiness`): an error, which makes the
     /// run exit 2, or with --allow-empty a warning. Whether it was empty.
     pub fn check_empty(&self, totals: &RunTotals, reporter: &Reporter) -> bool {
         let Some(why) = emptiness(totals) else {
@@ -240,7 +236,6 @@ pub(crate) fn report_prepared(p: &Prepared, reporter: &Reporter) {
 
 /// Prints a value as pretty JSON on stdout.
 pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
-    use std::io::Write;
     let text = serde_json::to_string_pretty(value).map_err(|e| Error::Data(e.to_string()))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{text}").map_err(|e| Error::io("<stdout>", e))
@@ -478,23 +473,25 @@ pub(crate) struct Opened {
 }
 
 /// Opens the session of `query` and `shell`: `flows` (the records that overlap the inputs'
-/// window), the inventory's tables and views, and every report and named query as a view.
+/// window), the inventory's tables and views, and every report and `named` query (with the
+/// parameters' values) as a view.
 pub(crate) fn open_session(
     input: &InputArgs,
     tables: &TableArgs,
     cluster: &ClusterArgs,
+    named: (&[Report], &BTreeMap<String, String>),
     opts: RunOptions,
 ) -> Result<Opened> {
+    let region = tables.region.as_deref();
+    let window = input.read_options(region)?.window;
     let reporter = input.reporter()?;
-    let rt = runtime(opts)?;
-    let user_queries = tables.user_queries()?;
-    let values = tables.params.values()?;
     let inventory = tables.inventory()?;
-    let (source, totals) = flows_source(input, tables.region.as_deref(), opts, &reporter)?;
-    let options = session_options(source, cluster, inventory.as_ref(), input)?;
+    let (source, totals) = flows_source(input, region, opts, &reporter)?;
+    let options = session_options(source, cluster, inventory.as_ref(), window);
+    let rt = runtime(opts)?;
     let ctx = rt.block_on(async {
         let session = session::open(options).await?;
-        session.register_report_views(&user_queries, &values).await;
+        session.register_report_views(named.0, named.1).await;
         Ok::<_, Error>(session.into_context())
     })?;
     Ok(Opened {
@@ -695,7 +692,7 @@ pub(crate) fn flows_source(
         let (store, url) = ds.reader();
         FlowsSource::RemoteDataset(store, url)
     } else {
-        let prepared = input.prepare(&input.read_options()?, region)?;
+        let prepared = input.prepare(region)?;
         report_prepared(&prepared, reporter);
         let r = reporter.clone();
         FlowsSource::Raw {
@@ -753,16 +750,16 @@ pub(crate) fn finish(
     Ok(Outcome::Success)
 }
 
-/// The options of a session over `source` for a command's inputs, inventory and `--cluster`:
-/// `flows` keeps the records that overlap the inputs' window.
+/// The options of a session over `source` for a command's inventory and `--cluster`: `flows`
+/// keeps the records that overlap `window`.
 pub(crate) fn session_options<'a>(
     source: FlowsSource,
     cluster: &ClusterArgs,
     inventory: Option<&'a Inventory>,
-    input: &InputArgs,
-) -> Result<SessionOptions<'a>> {
-    Ok(SessionOptions::new(source)
+    window: Window,
+) -> SessionOptions<'a> {
+    SessionOptions::new(source)
         .place(cluster.place())
         .inventory(inventory)
-        .window(input.read_options()?.window))
+        .window(window)
 }

@@ -14,9 +14,10 @@ use super::Reporter;
 use super::common::{InputArgs, Outcome, print_json, report_prepared};
 use crate::error::{Error, Result};
 use crate::ingest::decode::DecodeConfig;
+use crate::ingest::discover::is_remote;
 use crate::ingest::ledger::{Ledger, Mode};
 use crate::ingest::parallel::{self, FailedInput, RunOptions, RunTotals};
-use crate::ingest::remote::{self, dataset::S3Dataset};
+use crate::ingest::remote::dataset::S3Dataset;
 use crate::ingest::sink::{Dataset, RunWriter};
 use crate::ingest::{self, Prepared};
 
@@ -114,13 +115,12 @@ pub struct BadLines {
 /// Runs the ingest.
 pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
     let started = Instant::now();
-    let mut read = args.input.read_options()?;
-    read.connection = args.input.connection(args.region.as_deref());
+    let read = args.input.read_options(args.region.as_deref())?;
     let reporter = args.input.reporter()?;
     let mut listing = ingest::find(&args.input.inputs, &read)?;
     let out_existed = args.out.exists();
     // A dataset in S3 is written through a local staging dataset, then committed to S3.
-    let (dataset, remote_out, _staging) = if remote::is_remote(&args.out) {
+    let (dataset, remote_out, _staging) = if is_remote(&args.out) {
         let out = S3Dataset::open(
             &args.out.to_string_lossy(),
             &read.connection,

@@ -58,8 +58,9 @@ pub fn run(mut args: QueryArgs, opts: RunOptions) -> Result<Outcome> {
     let user_queries = args.tables.user_queries()?;
     let values = args.tables.params.values()?;
     let sql = query_text(&mut args, &user_queries, &values)?;
-    let opened = open_session(&args.input, &args.tables, &args.cluster, opts)?;
     let mut target = Target::open(args.output.format(), args.out.as_deref())?;
+    let named = (user_queries.as_slice(), &values);
+    let opened = open_session(&args.input, &args.tables, &args.cluster, named, opts)?;
     let limits = args.output.limits(args.out.is_none());
     let run = run_sql(&opened.ctx, &sql, &args.output, limits, target.writer());
     opened.rt.block_on(run)?;

@@ -99,8 +99,9 @@ pub fn run(mut args: ReportArgs, opts: RunOptions) -> Result<Outcome> {
         .iter()
         .map(|r| r.bind(&params))
         .collect::<Result<Vec<_>>>()?;
+    let window = args.input.read_options(args.region.as_deref())?.window;
     let (source, totals) = flows_source(&args.input, args.region.as_deref(), opts, &reporter)?;
-    let options = session_options(source, &args.cluster, Some(&inventory), &args.input)?;
+    let options = session_options(source, &args.cluster, Some(&inventory), window);
     let outputs = runtime(opts)?.block_on(async {
         let session = session::open(options).await?;
         pack::run(&session, &queries).await

@@ -106,7 +106,13 @@ pub fn run(args: ShellArgs, opts: RunOptions) -> Result<Outcome> {
         ctx,
         totals,
         reporter,
-    } = open_session(&args.input, &args.tables, &args.cluster, opts)?;
+    } = open_session(
+        &args.input,
+        &args.tables,
+        &args.cluster,
+        (&args.tables.user_queries()?, &args.tables.params.values()?),
+        opts,
+    )?;
     let mut shell = Shell {
         ctx,
         rt,

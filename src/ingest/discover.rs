@@ -135,8 +135,12 @@ pub(crate) fn span_of(date: &[u32]) -> Option<(DateTime<Utc>, Duration)> {
             (start, start.succ_opt()?)
         }
         [_, m, d, h, ..] => {
-            let t = NaiveDate::from_ymd_opt(year, *m, *d)?.and_hms_opt(*h, 0, 0)?;
-            return Some((Utc.from_utc_datetime(&t), Duration::hours(1)));
+            let day = NaiveDate::from_ymd_opt(year, *m, *d)?;
+            // A folder that is not an hour leaves the day.
+            match day.and_hms_opt(*h, 0, 0) {
+                Some(t) => return Some((Utc.from_utc_datetime(&t), Duration::hours(1))),
+                None => (day, day.succ_opt()?),
+            }
         }
         [] => return None,
     };

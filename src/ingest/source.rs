@@ -122,7 +122,7 @@ pub fn text_reader(file: File, kind: SourceKind) -> Box<dyn Read + Send> {
 /// Size of the steps in which [`Steps`] reads.
 const STEP: usize = 8 << 10;
 
-/// Reads its inner reader in steps of [`STEP`] bytes whatever its caller asks for. flate2
+/// Reads its inner reader in steps of `STEP` bytes whatever its caller asks for. flate2
 /// drops the text a read produced when that read meets corrupt data, and how much that is
 /// depends on the buffer the read was given; in fixed steps a damaged gzip object yields the
 /// same text before the damage (all but at most one step) however it is read: whole, or

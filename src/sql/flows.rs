@@ -106,6 +106,7 @@ async fn remote_dataset(
         .map_err(|e| Error::Usage(format!("{url}: {e}")))?;
     dataset_table(ctx, store, &format!("s3://{}", at.bucket), &root).await
 }
+
 /// The listing table over the ingested dataset at `root` in `store` (whose URL's scheme and
 /// host are `base`), as its committed runs stand now (see [`committed`]), with the canonical
 /// schema (plus any unknown fields its files hold) so every known field can be queried

@@ -8,6 +8,7 @@ use object_store::{GetOptions, ObjectStore};
 
 use crate::ingest::sink::{META, Manifest};
 
+/// An object-store error of the dataset layer, saying `message`.
 pub(crate) fn failure(message: String) -> object_store::Error {
     object_store::Error::Generic {
         store: "vpcflow dataset",

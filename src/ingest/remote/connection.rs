@@ -197,10 +197,11 @@ fn read_ini(path: &FsPath) -> Result<Option<ini::Ini>> {
 
 /// One client per bucket, made on first use.
 #[derive(Default)]
-pub(crate) struct Stores(HashMap<String, Arc<dyn ObjectStore>>);
+pub(super) struct Stores(HashMap<String, Arc<dyn ObjectStore>>);
 
 impl Stores {
-    pub(crate) fn get(&mut self, conn: &Connection, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
+    /// The client of `bucket`, made with `conn` on first use.
+    pub(super) fn get(&mut self, conn: &Connection, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
         if let Some(s) = self.0.get(bucket) {
             return Ok(s.clone());
         }

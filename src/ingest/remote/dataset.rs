@@ -56,7 +56,9 @@ impl S3Dataset {
     /// prefix holding a committed run.
     pub fn named_by(inputs: &[std::path::PathBuf], conn: &Connection) -> Result<Option<S3Dataset>> {
         match inputs {
-            [one] if super::is_remote(one) => S3Dataset::find(&one.to_string_lossy(), conn),
+            [one] if crate::ingest::discover::is_remote(one) => {
+                S3Dataset::find(&one.to_string_lossy(), conn)
+            }
             _ => Ok(None),
         }
     }

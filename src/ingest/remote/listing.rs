@@ -162,7 +162,7 @@ fn found_object(bucket: &str, meta: &ObjectMeta) -> Found {
 /// Whether a prefix (a "directory" of the listing) may hold objects the window and scope
 /// want, by the AWS key layout: `AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/[HH/]` or
 /// its Hive-style variant. Prefixes outside the layout are always descended into.
-pub fn prefix_admits(prefix: &str, window: &Window, scope: &Scope) -> bool {
+fn prefix_admits(prefix: &str, window: &Window, scope: &Scope) -> bool {
     let folders: Vec<&str> = prefix.split('/').filter(|p| !p.is_empty()).collect();
     let Some(key) = AwsKey::of(&folders) else {
         return true;
@@ -262,8 +262,8 @@ async fn parquet_layout(store: Arc<dyn ObjectStore>, path: Path, size: u64) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::discover::is_remote;
     use crate::ingest::discover::parse_time;
-    use crate::ingest::remote::is_remote;
 
     #[test]
     fn urls() {

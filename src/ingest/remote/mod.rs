@@ -1,14 +1,12 @@
 //! Flow logs in S3 and S3-compatible stores: `s3://bucket/prefix` inputs.
 //!
-//! Owns the connection (credentials found the way AWS tools find them), the listing (only the
-//! prefixes that a time window and the account/region scope can hold are listed), the read of
-//! each object's head that resolves its layout before the run, and the fetching of objects to
-//! a spool directory ahead of the parser: a bounded number at a time, each deleted once read.
-//! The parser sees a fetched object as a local file; what is inside it is left to
-//! `ingest::source`. Datasets that `ingest` writes to S3 are `dataset`'s.
-//!
-//! `connection` reaches a bucket (credentials found the way AWS tools find them), `listing`
-//! finds the objects of `s3://` inputs and their layouts, `fetching` spools them for the parser.
+//! `connection` reaches a bucket (credentials found the way AWS tools find them); `listing`
+//! lists only the prefixes that a time window and the account/region scope can hold, and reads
+//! each object's head to resolve its layout before the run; `fetching` brings the objects to a
+//! spool directory ahead of the parser, a bounded number at a time, each deleted once read (the
+//! parser sees a fetched object as a local file; what is inside it is `ingest::source`'s).
+//! Datasets that `ingest` writes to S3 are `dataset`'s, their lock `lease`'s, and the commit log
+//! that readers and writers share `commits`'.
 
 pub mod commits;
 mod connection;
@@ -21,11 +19,10 @@ use object_store::path::Path;
 
 use crate::error::{Error, Result};
 
-pub use crate::ingest::discover::is_remote;
 pub use connection::Connection;
-pub(crate) use connection::Stores;
+use connection::Stores;
 pub use fetching::S3Fetcher;
-pub use listing::{Listed, discover, prefix_admits};
+pub use listing::{Listed, discover};
 
 /// A bucket and a key (or key prefix).
 #[derive(Clone, Debug, PartialEq, Eq)]
