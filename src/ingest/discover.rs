@@ -421,6 +421,15 @@ mod tests {
         assert_eq!(p.span, Some((t("2024-06-03"), Duration::days(1))));
         assert_eq!(p.days(), Some(19877));
         assert_eq!(path_info(Path::new("logs/x.log")), PathInfo::default());
+
+        // A folder after the day that is not an hour leaves the day; a tree with too few
+        // folders names no region (not the file's name).
+        let p = path_info(Path::new(
+            "AWSLogs/1/vpcflowlogs/us-east-1/2024/06/03/24/x.log",
+        ));
+        assert_eq!(p.span, Some((t("2024-06-03"), Duration::days(1))));
+        let p = path_info(Path::new("AWSLogs/1/vpcflowlogs/x.log"));
+        assert_eq!((p.account.as_deref(), p.region), (Some("1"), None));
     }
 
     #[test]
