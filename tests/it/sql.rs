@@ -345,10 +345,9 @@ fn the_shell_reads_a_script_from_stdin() {
     assert!(!out.contains("never run"), "{out}");
 }
 
-#[test]
-fn the_shell_knows_the_inventory_and_the_functions() {
-    let script = "\\d flows_classified\n\\df\nSELECT count(*) AS n FROM report_idle_endpoints WHERE false;\n";
-    let (code, out, err) = run(
+/// The shell over the sample estate with its inventory, printing CSV, running `script`.
+fn sample_shell(script: &str) -> (Option<i32>, String, String) {
+    run(
         &[
             "shell",
             "sample-logs/AWSLogs",
@@ -359,7 +358,13 @@ fn the_shell_knows_the_inventory_and_the_functions() {
             "csv",
         ],
         script,
-    );
+    )
+}
+
+#[test]
+fn the_shell_knows_the_inventory_and_the_functions() {
+    let script = "\\d flows_classified\n\\df\nSELECT count(*) AS n FROM report_idle_endpoints WHERE false;\n";
+    let (code, out, err) = sample_shell(script);
     assert_eq!(code, Some(0), "{err}");
     assert!(
         out.contains("traffic_class,VARCHAR,interface_endpoint | gateway_endpoint"),
@@ -696,18 +701,7 @@ fn the_shell_says_how_to_see_what_a_table_left_out() {
 /// an inventory table's `vpc_id` is not "the VPC of the network interface".
 #[test]
 fn the_shell_describes_each_table_with_its_own_meanings() {
-    let (code, out, err) = run(
-        &[
-            "shell",
-            "sample-logs/AWSLogs",
-            "--inventory",
-            "sample-logs/inventory",
-            "-q",
-            "-o",
-            "csv",
-        ],
-        "\\d flows\n\\d vpcs\n",
-    );
+    let (code, out, err) = sample_shell("\\d flows\n\\d vpcs\n");
     assert_eq!(code, Some(0), "{err}");
     let row = |name: &str| -> Vec<String> {
         out.lines()
