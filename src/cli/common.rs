@@ -125,7 +125,7 @@ impl InputArgs {
     }
 
     /// How to reach S3 for these inputs; `region` is the command's `--region`.
-    pub fn connection(&self, region: Option<&str>) -> remote::Connection {
+    fn connection(&self, region: Option<&str>) -> remote::Connection {
         remote::Connection {
             profile: self.profile.clone(),
             region: region.map(str::to_string),
