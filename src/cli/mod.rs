@@ -12,6 +12,8 @@ mod fields;
 mod functions;
 mod generate;
 mod ingest;
+#[cfg(feature = "collect")]
+mod inventory;
 mod query;
 mod report;
 mod shell;
@@ -71,6 +73,10 @@ pub enum Command {
     /// Print the CREATE EXTERNAL TABLE statement (partition projection) for Athena or Trino
     /// over an ingested dataset copied to S3.
     AthenaDdl(athena::AthenaArgs),
+    /// Collect the inventory (VPCs, subnets, route tables, interfaces, endpoints, NAT gateways,
+    /// prefix lists, ip-ranges.json) from AWS into the folder --inventory reads.
+    #[cfg(feature = "collect")]
+    Inventory(inventory::InventoryArgs),
     /// Write a small, consistent sample estate: S3-layout logs, Parquet, inventory JSON.
     Generate(generate::GenerateArgs),
     /// Run the scheduler of a Ballista cluster that `--cluster` sends queries, reports and
@@ -113,6 +119,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::AthenaDdl(a) => athena::run(a, opts),
         Command::Report(a) => report::run(a, opts),
         Command::Audit(a) => audit::run(a, opts),
+        #[cfg(feature = "collect")]
+        Command::Inventory(a) => inventory::run(a, opts),
         Command::Generate(a) => generate::run(a),
         #[cfg(feature = "cluster")]
         Command::Scheduler(a) => cluster::scheduler(a, opts),

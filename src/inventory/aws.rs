@@ -5,7 +5,7 @@
 //! Unknown members are ignored, absent or `null` ones take their default, and a member of the
 //! wrong type is an error.
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Reads `null` as the default value (an empty list), like an absent member.
 fn null_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
@@ -18,7 +18,7 @@ where
 
 /// One CLI output file. The CLI prints one top-level list per command; a file holding several
 /// (merged by hand) is read as all of them.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct Document {
     /// `describe-network-interfaces`.
@@ -54,7 +54,7 @@ pub const DOCUMENT_KEYS: [&str; 8] = [
 ];
 
 /// An elastic network interface.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct NetworkInterface {
     /// `eni-…`.
@@ -92,7 +92,7 @@ pub struct NetworkInterface {
 }
 
 /// `NetworkInterfaces[].Attachment`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct Attachment {
     /// `i-…`; absent for interfaces of AWS services.
@@ -100,7 +100,7 @@ pub struct Attachment {
 }
 
 /// A public address associated with a private one.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct Association {
     /// The public IPv4 address.
@@ -108,7 +108,7 @@ pub struct Association {
 }
 
 /// `NetworkInterfaces[].PrivateIpAddresses[]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct PrivateIpAddress {
     /// The address.
@@ -120,7 +120,7 @@ pub struct PrivateIpAddress {
 }
 
 /// `NetworkInterfaces[].Ipv6Addresses[]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct Ipv6Address {
     /// The address.
@@ -130,7 +130,7 @@ pub struct Ipv6Address {
 }
 
 /// A VPC endpoint.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct VpcEndpoint {
     /// `vpce-…`.
@@ -159,7 +159,7 @@ pub struct VpcEndpoint {
 }
 
 /// A NAT gateway.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct NatGateway {
     /// `nat-…`.
@@ -182,7 +182,7 @@ pub struct NatGateway {
 }
 
 /// `NatGateways[].NatGatewayAddresses[]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct NatGatewayAddress {
     /// The interface holding the address.
@@ -198,7 +198,7 @@ pub struct NatGatewayAddress {
 }
 
 /// A VPC.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct Vpc {
     /// `vpc-…`.
@@ -220,7 +220,7 @@ pub struct Vpc {
 }
 
 /// `Vpcs[].CidrBlockAssociationSet[]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct CidrBlockAssociation {
     /// The block.
@@ -230,7 +230,7 @@ pub struct CidrBlockAssociation {
 }
 
 /// `Ipv6CidrBlockAssociationSet[]` of a VPC or subnet.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct Ipv6CidrBlockAssociation {
     /// The block.
@@ -240,7 +240,7 @@ pub struct Ipv6CidrBlockAssociation {
 }
 
 /// `{"State": …}` objects (association states).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct StateHolder {
     /// `associating`, `associated`, `disassociating`, `disassociated`, `failed`, ….
@@ -248,7 +248,7 @@ pub struct StateHolder {
 }
 
 /// A subnet.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct Subnet {
     /// `subnet-…`.
@@ -269,7 +269,7 @@ pub struct Subnet {
 }
 
 /// A route table.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct RouteTable {
     /// `rtb-…`.
@@ -285,7 +285,7 @@ pub struct RouteTable {
 }
 
 /// `RouteTables[].Routes[]`: one destination and one target member.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct Route {
     /// IPv4 destination.
@@ -319,7 +319,7 @@ pub struct Route {
 }
 
 /// `RouteTables[].Associations[]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct RouteTableAssociation {
     /// The associated subnet (absent for the main association and gateway associations).
@@ -334,7 +334,7 @@ pub struct RouteTableAssociation {
 
 /// A prefix list from `describe-prefix-lists` (with `Cidrs`) or `describe-managed-prefix-lists`
 /// (without).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct PrefixList {
     /// `pl-…`.
@@ -349,7 +349,7 @@ pub struct PrefixList {
 }
 
 /// `Entries[]` of `get-managed-prefix-list-entries`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct PrefixListEntry {
     /// The CIDR.

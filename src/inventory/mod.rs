@@ -7,6 +7,8 @@
 //! ENI belongs to which endpoint or NAT gateway, which route table a subnet uses, where each
 //! resource's region comes from) are private.
 pub mod aws;
+#[cfg(feature = "collect")]
+pub mod collect;
 pub mod ip_ranges;
 pub mod lookup;
 mod names;

@@ -8,6 +8,8 @@ mod classify;
 mod cli;
 #[cfg(feature = "cluster")]
 mod cluster;
+#[cfg(feature = "collect")]
+mod collect;
 mod common;
 mod hostile;
 mod nothing_lost;

@@ -1,0 +1,562 @@
+//! Collecting the inventory from AWS: the EC2 API, read with the AWS SDK for Rust, written as
+//! the folder [`Inventory::load`](crate::inventory::Inventory::load) reads.
+//!
+//! For each profile (an account) and region, the `describe-*` calls the loader knows are made
+//! (every page) and written to `OUT/ACCOUNT/REGION/describe-*.json` in the shape the AWS CLI
+//! prints (the members vpcflow reads; absent ones are left out), together with the entries of
+//! the managed prefix lists that `describe-prefix-lists` does not list with their CIDRs.
+//! AWS's `ip-ranges.json` is downloaded to `OUT/ip-ranges.json`.
+//!
+//! A folder is written whole or not at all: its files are written to a hidden folder beside it
+//! (which the loader does not read) and renamed into place once every call of that account and
+//! region succeeded, replacing what an earlier collection left there. A part that fails (a
+//! denied call, a region that does not answer, a download that is not ip-ranges.json) is a
+//! [`Failure`] naming the profile, region and API call; the rest is still collected, and what
+//! the failed part had from an earlier collection stays as it was.
+
+mod convert;
+
+use std::collections::{BTreeMap, HashSet};
+use std::error::Error as StdError;
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use futures::StreamExt;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::inventory::Kind;
+use crate::inventory::aws::{Document, PrefixList};
+use crate::inventory::ip_ranges::IpRanges;
+
+/// Where AWS publishes its address ranges.
+pub const IP_RANGES_URL: &str = "https://ip-ranges.amazonaws.com/ip-ranges.json";
+
+/// How many regions are read at once.
+const REGIONS_AT_ONCE: usize = 4;
+
+/// What to collect and where to write it.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    /// Profiles of the AWS configuration, one per account; empty: the default credentials.
+    pub profiles: Vec<String>,
+    /// Regions; `all` stands for every region enabled for the account; empty: each profile's
+    /// configured region.
+    pub regions: Vec<String>,
+    /// An endpoint to use instead of AWS's (an EC2-compatible server).
+    pub endpoint_url: Option<String>,
+    /// Where to download `ip-ranges.json` from; `None`: not downloaded.
+    pub ip_ranges_url: Option<String>,
+    /// The inventory folder.
+    pub out: PathBuf,
+}
+
+/// One account and region, written.
+#[derive(Clone, Debug)]
+pub struct Written {
+    /// The account id (from STS `GetCallerIdentity`).
+    pub account: String,
+    /// The region.
+    pub region: String,
+    /// The folder written.
+    pub path: PathBuf,
+    /// How many resources of each kind it holds.
+    pub counts: Vec<(Kind, usize)>,
+}
+
+/// A part that could not be collected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// What: `profile P`, `profile P, region R`, `ip-ranges.json`.
+    pub part: String,
+    /// The call or step that failed and why, e.g. `ec2:DescribeNatGateways: UnauthorizedOperation: …`.
+    pub reason: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.part, self.reason)
+    }
+}
+
+/// What a collection did.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// The folders written, by account and region.
+    pub written: Vec<Written>,
+    /// `ip-ranges.json`, when downloaded.
+    pub ip_ranges: Option<PathBuf>,
+    /// The parts not collected.
+    pub failures: Vec<Failure>,
+}
+
+/// Collects what `request` asks for. `progress` hears of each part as it starts.
+pub async fn collect(request: &Request, progress: &(dyn Fn(&str) + Sync)) -> Collected {
+    let mut collected = Collected::default();
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let profiles: Vec<Option<&str>> = if request.profiles.is_empty() {
+        vec![None]
+    } else {
+        request.profiles.iter().map(|p| Some(p.as_str())).collect()
+    };
+    for profile in profiles {
+        let part = match profile {
+            Some(p) => format!("profile {p}"),
+            None => "default credentials".to_string(),
+        };
+        progress(&format!("reading the account of the {part}"));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http.clone());
+        if let Some(p) = profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(e) = &request.endpoint_url {
+            loader = loader.endpoint_url(e);
+        }
+        let config = loader.load().await;
+        match account(&config, request).await {
+            Ok((account, regions)) => {
+                let account = Account {
+                    config: &config,
+                    part: &part,
+                    id: &account,
+                    out: &request.out,
+                };
+                account.collect(&regions, progress, &mut collected).await;
+            }
+            Err(reason) => collected.failures.push(Failure { part, reason }),
+        }
+    }
+    if let Some(url) = &request.ip_ranges_url {
+        progress(&format!("downloading {url}"));
+        match download_ip_ranges(url, &request.out).await {
+            Ok(path) => collected.ip_ranges = Some(path),
+            Err(reason) => collected.failures.push(Failure {
+                part: "ip-ranges.json".to_string(),
+                reason,
+            }),
+        }
+    }
+    collected
+        .written
+        .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+    collected
+}
+
+/// The account id of `config`'s credentials and the regions to read in it.
+async fn account(config: &SdkConfig, request: &Request) -> Result<(String, Vec<String>), String> {
+    let home = config
+        .region()
+        .map(|r| r.to_string())
+        .or_else(|| request.regions.iter().find(|r| *r != "all").cloned())
+        .ok_or_else(|| {
+            "no region: give --region, or set one in the profile (or AWS_REGION)".to_string()
+        })?;
+    let sts_config = aws_sdk_sts::config::Builder::from(config)
+        .region(Region::new(home.clone()))
+        .build();
+    let identity = aws_sdk_sts::Client::from_conf(sts_config)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| reason("sts:GetCallerIdentity", e))?;
+    let id = identity
+        .account()
+        .ok_or("sts:GetCallerIdentity: no account in the answer")?
+        .to_string();
+    let mut regions: Vec<String> = Vec::new();
+    for r in &request.regions {
+        if r == "all" {
+            let answer = ec2(config, &home)
+                .describe_regions()
+                .send()
+                .await
+                .map_err(|e| reason("ec2:DescribeRegions", e))?;
+            regions.extend(
+                answer
+                    .regions()
+                    .iter()
+                    .filter_map(|r| r.region_name())
+                    .map(String::from),
+            );
+        } else {
+            regions.push(r.clone());
+        }
+    }
+    if regions.is_empty() {
+        regions.push(home);
+    }
+    let mut seen = HashSet::new();
+    regions.retain(|r| seen.insert(r.clone()));
+    Ok((id, regions))
+}
+
+fn ec2(config: &SdkConfig, region: &str) -> aws_sdk_ec2::Client {
+    let conf = aws_sdk_ec2::config::Builder::from(config)
+        .region(Region::new(region.to_string()))
+        .build();
+    aws_sdk_ec2::Client::from_conf(conf)
+}
+
+/// An SDK error as `call: Code: message`, or the whole chain of causes when the service did
+/// not answer with an error code (a refused connection, a timeout).
+fn reason<E, R>(call: &str, e: SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+    R: fmt::Debug,
+{
+    match (e.code(), e.message()) {
+        (Some(code), Some(message)) => format!("{call}: {code}: {message}"),
+        (Some(code), None) => format!("{call}: {code}"),
+        _ => format!("{call}: {}", DisplayErrorContext(&e)),
+    }
+}
+
+/// One account's part of a collection.
+struct Account<'a> {
+    config: &'a SdkConfig,
+    part: &'a str,
+    id: &'a str,
+    out: &'a Path,
+}
+
+impl Account<'_> {
+    async fn collect(
+        &self,
+        regions: &[String],
+        progress: &(dyn Fn(&str) + Sync),
+        collected: &mut Collected,
+    ) {
+        let results: Vec<(String, Result<Written, String>)> = futures::stream::iter(regions)
+            .map(|region| async move {
+                progress(&format!(
+                    "reading account {} ({}), {region}",
+                    self.id, self.part
+                ));
+                (region.clone(), self.region(region).await)
+            })
+            .buffer_unordered(REGIONS_AT_ONCE)
+            .collect()
+            .await;
+        for (region, result) in results {
+            match result {
+                Ok(written) => collected.written.push(written),
+                Err(reason) => collected.failures.push(Failure {
+                    part: format!("account {} ({}), region {region}", self.id, self.part),
+                    reason,
+                }),
+            }
+        }
+        collected.failures.sort_by(|a, b| a.part.cmp(&b.part));
+    }
+
+    async fn region(&self, region: &str) -> Result<Written, String> {
+        let files = read_region(&ec2(self.config, region)).await?;
+        let mut counts: BTreeMap<Kind, usize> = BTreeMap::new();
+        for (kind, _, doc) in &files {
+            *counts.entry(*kind).or_default() += count(doc);
+        }
+        // A list can be in both describe-prefix-lists and describe-managed-prefix-lists.
+        let lists: HashSet<&str> = files
+            .iter()
+            .flat_map(|(_, _, doc)| doc.prefix_lists.iter().flatten())
+            .filter_map(|l| l.prefix_list_id.as_deref())
+            .collect();
+        counts.insert(Kind::PrefixLists, lists.len());
+        let path = write_folder(&self.out.join(self.id), region, &files)?;
+        Ok(Written {
+            account: self.id.to_string(),
+            region: region.to_string(),
+            path,
+            counts: counts.into_iter().collect(),
+        })
+    }
+}
+
+/// Every page of a paginated call, each item converted.
+macro_rules! every {
+    ($call:expr, $name:literal, $convert:path) => {
+        async {
+            $call
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map(|items| items.iter().map($convert).collect::<Vec<_>>())
+                .map_err(|e| reason($name, e))
+        }
+    };
+}
+
+/// One region's documents: (kind, file name, document).
+async fn read_region(
+    client: &aws_sdk_ec2::Client,
+) -> Result<Vec<(Kind, String, Document)>, String> {
+    let (enis, endpoints, nats, vpcs, subnets, tables, lists, managed) = futures::try_join!(
+        every!(
+            client.describe_network_interfaces(),
+            "ec2:DescribeNetworkInterfaces",
+            convert::network_interface
+        ),
+        every!(
+            client.describe_vpc_endpoints(),
+            "ec2:DescribeVpcEndpoints",
+            convert::vpc_endpoint
+        ),
+        every!(
+            client.describe_nat_gateways(),
+            "ec2:DescribeNatGateways",
+            convert::nat_gateway
+        ),
+        every!(client.describe_vpcs(), "ec2:DescribeVpcs", convert::vpc),
+        every!(
+            client.describe_subnets(),
+            "ec2:DescribeSubnets",
+            convert::subnet
+        ),
+        every!(
+            client.describe_route_tables(),
+            "ec2:DescribeRouteTables",
+            convert::route_table
+        ),
+        every!(
+            client.describe_prefix_lists(),
+            "ec2:DescribePrefixLists",
+            convert::prefix_list
+        ),
+        every!(
+            client.describe_managed_prefix_lists(),
+            "ec2:DescribeManagedPrefixLists",
+            convert::managed_prefix_list
+        ),
+    )?;
+    let mut files = vec![
+        (
+            Kind::NetworkInterfaces,
+            Document {
+                network_interfaces: Some(enis),
+                ..Default::default()
+            },
+        ),
+        (
+            Kind::VpcEndpoints,
+            Document {
+                vpc_endpoints: Some(endpoints),
+                ..Default::default()
+            },
+        ),
+        (
+            Kind::NatGateways,
+            Document {
+                nat_gateways: Some(nats),
+                ..Default::default()
+            },
+        ),
+        (
+            Kind::Vpcs,
+            Document {
+                vpcs: Some(vpcs),
+                ..Default::default()
+            },
+        ),
+        (
+            Kind::Subnets,
+            Document {
+                subnets: Some(subnets),
+                ..Default::default()
+            },
+        ),
+        (
+            Kind::RouteTables,
+            Document {
+                route_tables: Some(tables),
+                ..Default::default()
+            },
+        ),
+    ]
+    .into_iter()
+    .map(|(kind, doc)| (kind, kind.file_name().to_string(), doc))
+    .collect::<Vec<_>>();
+    // Lists whose CIDRs describe-prefix-lists gave need no entries call.
+    let listed: HashSet<Option<String>> = lists
+        .iter()
+        .filter(|l| !l.cidrs.is_empty())
+        .map(|l| l.prefix_list_id.clone())
+        .collect();
+    let unlisted: Vec<PrefixList> = managed
+        .into_iter()
+        .filter(|l| !listed.contains(&l.prefix_list_id))
+        .collect();
+    files.push((
+        Kind::PrefixLists,
+        Kind::PrefixLists.file_name().to_string(),
+        Document {
+            prefix_lists: Some(lists),
+            ..Default::default()
+        },
+    ));
+    for list in &unlisted {
+        let Some(id) = list.prefix_list_id.as_deref() else {
+            continue;
+        };
+        let entries = every!(
+            client.get_managed_prefix_list_entries().prefix_list_id(id),
+            "ec2:GetManagedPrefixListEntries",
+            convert::prefix_list_entry
+        )
+        .await?;
+        files.push((
+            Kind::PrefixListEntries,
+            format!("get-managed-prefix-list-entries-{id}.json"),
+            Document {
+                entries: Some(entries),
+                prefix_list_id: Some(id.to_string()),
+                ..Default::default()
+            },
+        ));
+    }
+    if !unlisted.is_empty() {
+        files.push((
+            Kind::PrefixLists,
+            "describe-managed-prefix-lists.json".to_string(),
+            Document {
+                prefix_lists: Some(unlisted),
+                ..Default::default()
+            },
+        ));
+    }
+    Ok(files)
+}
+
+/// The resources a document lists.
+fn count(doc: &Document) -> usize {
+    [
+        doc.network_interfaces.as_ref().map(Vec::len),
+        doc.vpc_endpoints.as_ref().map(Vec::len),
+        doc.nat_gateways.as_ref().map(Vec::len),
+        doc.vpcs.as_ref().map(Vec::len),
+        doc.subnets.as_ref().map(Vec::len),
+        doc.route_tables.as_ref().map(Vec::len),
+        doc.entries.as_ref().map(Vec::len),
+    ]
+    .into_iter()
+    .flatten()
+    .sum()
+}
+
+/// Writes `files` as `parent/region/`, replacing that folder whole once every file is written.
+fn write_folder(
+    parent: &Path,
+    region: &str,
+    files: &[(Kind, String, Document)],
+) -> Result<PathBuf, String> {
+    let io = |path: &Path, e: std::io::Error| format!("{}: {e}", path.display());
+    let dest = parent.join(region);
+    let staging = parent.join(format!(".{region}.partial"));
+    let old = parent.join(format!(".{region}.old"));
+    for stale in [&staging, &old] {
+        if stale.exists() {
+            std::fs::remove_dir_all(stale).map_err(|e| io(stale, e))?;
+        }
+    }
+    std::fs::create_dir_all(&staging).map_err(|e| io(&staging, e))?;
+    for (_, name, doc) in files {
+        let path = staging.join(name);
+        write_json(&path, doc).map_err(|e| io(&path, e))?;
+    }
+    if dest.exists() {
+        std::fs::rename(&dest, &old).map_err(|e| io(&dest, e))?;
+    }
+    std::fs::rename(&staging, &dest).map_err(|e| io(&dest, e))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(|e| io(&old, e))?;
+    }
+    Ok(dest)
+}
+
+/// Writes `value` as the AWS CLI prints JSON: four-space indents, absent members left out.
+fn write_json(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
+    let mut json = serde_json::to_value(value).map_err(std::io::Error::other)?;
+    drop_nulls(&mut json);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
+    json.serialize(&mut ser).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
+/// Downloads ip-ranges.json to `out`, checking that it is one before replacing the old one.
+async fn download_ip_ranges(url: &str, out: &Path) -> Result<PathBuf, String> {
+    let failed = |e: reqwest::Error| format!("GET {url}: {e}");
+    let body = reqwest::get(url)
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(failed)?
+        .bytes()
+        .await
+        .map_err(failed)?;
+    IpRanges::parse(Path::new(url), &body).map_err(|e| e.to_string())?;
+    let path = out.join(Kind::IpRanges.file_name());
+    let staging = out.join(".ip-ranges.json.partial");
+    let io = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
+    std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+    std::fs::write(&staging, &body).map_err(|e| io(&staging, e))?;
+    std::fs::rename(&staging, &path).map_err(|e| io(&path, e))?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_members_are_left_out_and_lists_kept() {
+        let mut v = serde_json::json!({"A": null, "B": [{"C": null, "D": 1}], "E": []});
+        drop_nulls(&mut v);
+        assert_eq!(v, serde_json::json!({"B": [{"D": 1}], "E": []}));
+    }
+
+    #[test]
+    fn a_folder_is_replaced_whole() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let parent = dir.path().join("111122223333");
+        std::fs::create_dir_all(parent.join("us-east-1")).expect("mkdir");
+        std::fs::write(parent.join("us-east-1/stale.json"), "{}").expect("write");
+        let files = vec![(
+            Kind::Vpcs,
+            "describe-vpcs.json".to_string(),
+            Document {
+                vpcs: Some(Vec::new()),
+                ..Default::default()
+            },
+        )];
+        let dest = write_folder(&parent, "us-east-1", &files).expect("written");
+        let mut names: Vec<String> = std::fs::read_dir(&parent)
+            .expect("read")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["us-east-1"]);
+        let text = std::fs::read_to_string(dest.join("describe-vpcs.json")).expect("read");
+        assert_eq!(text, "{\n    \"Vpcs\": []\n}\n");
+        assert!(!dest.join("stale.json").exists());
+    }
+}
