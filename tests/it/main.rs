@@ -14,6 +14,7 @@ mod common;
 mod hostile;
 mod nothing_lost;
 mod queries;
+mod readme;
 mod s3;
 mod sql;
 mod unseen;
