@@ -1,8 +1,8 @@
 //! The external tools of the tests and benches, each found the same way and, when missing,
 //! named in one line with the command that installs it (`./test`):
 //! - the Python with the pinned packages of tests/requirements.txt (`VPCFLOW_PYTHON`, else the
-//!   `target/pyenv` that `./test` makes): moto's S3 server, boto3, DuckDB, pyarrow;
-//! - the S3 server: the one `./test` started (its state file named by `VPCFLOW_S3_STATE`), else
+//!   `target/pyenv` that `./test` makes): moto's server, boto3, DuckDB, pyarrow;
+//! - moto's server (S3, and EC2 for the inventory collector): the one `./test` started (its state file named by `VPCFLOW_S3_STATE`), else
 //!   one started here from tests/s3/server.py with that Python; it ends with this process;
 //! - headless Chromium (`CHROMIUM`, else `chromium` on `PATH`).
 
