@@ -33,7 +33,7 @@ pub use diag::Reporter;
     version,
     about,
     long_about = None,
-    after_help = "Exit codes: 0 success; 1 audit findings that meet --fail-on; 2 error (bad arguments or SQL, unreadable input or one that changed while read, more bad lines than --max-bad-lines, nothing read without --allow-empty, an audit that saw no record in its window, a dataset locked by another ingest, a failed write)."
+    after_help = "Exit codes: 0 success; 1 audit findings that meet --fail-on; 2 error (bad arguments or SQL, unreadable input or one that changed while read, more bad lines than --max-bad-lines, nothing read without --allow-empty, an audit that saw no record in its window, a dataset locked by another ingest, a failed write, a part of the inventory not collected)."
 )]
 pub struct Cli {
     /// Worker threads for parsing (default: all cores).
