@@ -6,8 +6,10 @@
 //! (`report_<name>`) beside the inventory and `audit_basis` (the window and its scaling to a
 //! month), and the queries of `queries/findings/` turn those into findings, with prices from
 //! the `price(item, region)` function. This module assembles the [`Audit`] (its JSON form is
-//! the documented output, see [`SCHEMA_VERSION`]); [`render`] writes it as Markdown or HTML.
+//! the documented output, see [`SCHEMA_VERSION`]); [`render`] writes it as Markdown or HTML
+//! (the HTML page's time chart is drawn by `chart`).
 
+mod chart;
 pub mod config;
 pub mod render;
 

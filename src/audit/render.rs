@@ -1,13 +1,14 @@
-//! The audit as Markdown (for a terminal or a pull request) and as one self-contained HTML page
-//! with its charts drawn as inline SVG: no script, style or font is fetched from anywhere.
+//! The audit as Markdown (for a terminal or a pull request) and as one self-contained HTML page:
+//! no script, style or font is fetched from anywhere. The page reads on a phone as on a desktop
+//! (its findings turn from a table into cards on narrow screens, identifiers are never broken
+//! across lines); its time chart is inline SVG (see `chart`), its endpoint chart HTML bars.
 //!
 //! Both are deterministic: they show the window but no time of the run, and rows keep the
 //! audit's order.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{Audit, Finding};
+use super::{Audit, Finding, chart};
 use crate::sql::udf::{format_usd, human_bytes};
 
 /// The colour of each traffic class in the charts.
@@ -23,7 +24,8 @@ const CLASS_COLOURS: &[(&str, &str)] = &[
     ("other", "#9c755f"),
 ];
 
-fn colour(class: &str) -> &'static str {
+/// The colour of a traffic class in the charts.
+pub(super) fn colour(class: &str) -> &'static str {
     CLASS_COLOURS
         .iter()
         .find(|(c, _)| *c == class)
@@ -172,11 +174,107 @@ pub fn markdown(a: &Audit) -> String {
     out
 }
 
-fn h(text: &str) -> String {
+/// Text escaped for HTML.
+pub(super) fn h(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// The page's style: a table of findings on wide screens, a card per finding on narrow ones;
+/// identifiers never broken across lines; chart labels enlarged where the chart is scaled down.
+const STYLE: &str = r#"body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#222;line-height:1.4}
+h1{margin-bottom:.2rem} .window{color:#555}
+.id,.nb,.kind{white-space:nowrap}
+.cards{display:flex;flex-wrap:wrap;gap:1rem;margin:1.2rem 0}
+.card{border:1px solid #ddd;border-radius:8px;padding:.8rem 1.2rem;min-width:10rem}
+.card b{display:block;font-size:1.6rem;white-space:nowrap}
+table{border-collapse:collapse;width:100%;margin:.6rem 0 1.6rem;font-size:.9rem}
+th,td{border-bottom:1px solid #e4e4e4;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th.num,td.num{text-align:right;white-space:nowrap} tr.fails td{background:#fdecea}
+td.resource .place{display:block;color:#666;font-size:.8rem}
+td.usd{font-weight:600}
+.legend span{display:inline-block;margin-right:1rem;font-size:.85rem}
+.legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}
+svg.chart{display:block;width:100%;height:auto;border:1px solid #eee}
+.hbar{display:grid;grid-template-columns:minmax(12rem,22rem) minmax(4rem,1fr) 5.5rem;gap:.2rem .8rem;align-items:center;padding:.2rem 0;font-size:.85rem}
+.hbar .service{color:#666}
+.hbar .track{background:#f2f2f2;height:.9rem}
+.hbar .bar{display:block;height:100%;min-width:2px}
+.hbar .value{text-align:right;white-space:nowrap}
+.banner{background:#fff4e5;border-left:4px solid #e69500;padding:.6rem 1rem;font-weight:600}
+@media (max-width:60rem){
+#findings-table,#findings-table tbody{display:block}
+#findings-table thead{display:none}
+#findings-table tr.finding{display:grid;grid-template-columns:auto 1fr auto;gap:.1rem .6rem;border:1px solid #ddd;border-radius:8px;padding:.6rem .8rem;margin-bottom:.8rem}
+#findings-table tr.fails{background:#fdecea;border-color:#f3b8b0}
+#findings-table td{display:block;border:0;padding:.1rem 0;background:none}
+#findings-table td.rank{grid-area:1/1;text-align:left}
+#findings-table td.rank::before{content:'#'}
+#findings-table td.kind{grid-area:1/2;font-weight:600}
+#findings-table td.usd{grid-area:1/3}
+#findings-table td.resource,#findings-table td.evidence,#findings-table td.action{grid-column:1/-1}
+#findings-table td[data-label]::before{content:attr(data-label);display:block;color:#666;font-size:.75rem;font-weight:400}
+#findings-table td.kind::before{content:none}
+}
+@media (max-width:40rem){
+body{margin:1rem auto}
+h1{font-size:1.6rem}
+.cards{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:.6rem}
+.card{padding:.6rem .8rem;min-width:0}
+.card b{font-size:1.25rem}
+svg.chart text{font-size:22px}
+.hbar{grid-template-columns:minmax(0,1fr) 5.5rem}
+.hbar .label{grid-column:1/-1}
+}"#;
+
+/// Text escaped for HTML, with every identifier in it (a resource ID such as
+/// `vpce-0a1b2c3d4e5f60718`, a region, a time) in a span that is never broken across lines, as
+/// browsers otherwise do after a hyphen. The text is unchanged, so a copied ID is exact.
+fn text(s: &str) -> String {
+    let token_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':' | '_');
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(start) = rest.find(token_char) {
+        out.push_str(&h(&rest[..start]));
+        let after = &rest[start..];
+        let token = &after[..after.find(|c| !token_char(c)).unwrap_or(after.len())];
+        // Punctuation around a token belongs to the sentence, not to the identifier.
+        let core = token.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        let lead = token.len()
+            - token
+                .trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
+                .len();
+        out.push_str(&h(&token[..lead]));
+        out.push_str(&identifier(core));
+        out.push_str(&h(&token[lead + core.len()..]));
+        rest = &after[token.len()..];
+    }
+    out.push_str(&h(rest));
+    out
+}
+
+/// A token of text as HTML: in a `span.id` when it is a resource ID (`prefix-hex`, as
+/// `eni-0123456789abcdef0`), in a `span.nb` when it is another figure with a hyphen (a region,
+/// a date), else as it is.
+fn identifier(token: &str) -> String {
+    if !token.contains('-') || !token.bytes().any(|b| b.is_ascii_digit()) {
+        return h(token);
+    }
+    let resource = token.rsplit_once('-').is_some_and(|(prefix, suffix)| {
+        suffix.len() >= 8
+            && suffix
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            && prefix.starts_with(|c: char| c.is_ascii_lowercase())
+            && prefix.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+    });
+    format!(
+        "<span class=\"{}\">{}</span>",
+        if resource { "id" } else { "nb" },
+        h(token)
+    )
 }
 
 /// The audit as one self-contained HTML page.
@@ -189,18 +287,7 @@ pub fn html(a: &Audit) -> String {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>vpcflow audit</title>
 <style>
-body{{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#222}}
-h1{{margin-bottom:.2rem}} .window{{color:#555}}
-.cards{{display:flex;gap:1rem;flex-wrap:wrap;margin:1.2rem 0}}
-.card{{border:1px solid #ddd;border-radius:8px;padding:.8rem 1.2rem;min-width:10rem}}
-.card b{{display:block;font-size:1.6rem}}
-table{{border-collapse:collapse;width:100%;margin:.6rem 0 1.6rem;font-size:.9rem}}
-th,td{{border-bottom:1px solid #e4e4e4;padding:.35rem .5rem;text-align:left;vertical-align:top}}
-td.num{{text-align:right;white-space:nowrap}} tr.fails td{{background:#fdecea}}
-.legend span{{display:inline-block;margin-right:1rem;font-size:.85rem}}
-.legend i{{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}}
-svg.chart{{width:100%;height:auto;border:1px solid #eee}}
-.banner{{background:#fff4e5;border-left:4px solid #e69500;padding:.6rem 1rem;font-weight:600}}
+{STYLE}
 </style></head>
 <body>
 <h1>vpcflow audit</h1>
@@ -212,9 +299,12 @@ svg.chart{{width:100%;height:auto;border:1px solid #eee}}
 <div class="card">bytes (counted once)<b id="counted-bytes">{bytes}</b></div>
 </div>
 "#,
-        window = h(&window_line(a)),
+        window = text(&window_line(a)),
         banner = banner(a)
-            .map(|b| format!("<p class=\"banner\" id=\"coverage-banner\">{}</p>\n", h(&b)))
+            .map(|b| format!(
+                "<p class=\"banner\" id=\"coverage-banner\">{}</p>\n",
+                text(&b)
+            ))
             .unwrap_or_default(),
         usd = format_usd(a.summary.monthly_usd),
         findings = a.summary.findings,
@@ -225,26 +315,7 @@ svg.chart{{width:100%;height:auto;border:1px solid #eee}}
     if a.findings.is_empty() {
         let _ = writeln!(out, "<p>None.</p>");
     } else {
-        let _ = writeln!(
-            out,
-            "<table id=\"findings-table\"><tr><th>#</th><th>finding</th><th>resource</th><th>VPC</th><th>region</th><th>USD/month</th><th>evidence</th><th>action</th></tr>"
-        );
-        for (i, f) in a.findings.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "<tr{}><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
-                if f.fails { " class=\"fails\"" } else { "" },
-                i + 1,
-                h(&f.finding),
-                h(&f.resource),
-                h(f.vpc_id.as_deref().unwrap_or("-")),
-                h(f.region.as_deref().unwrap_or("-")),
-                money(f),
-                h(&f.evidence),
-                h(&f.action)
-            );
-        }
-        let _ = writeln!(out, "</table>");
+        findings_table(&mut out, &a.findings);
     }
     if a.summary.below_minimum > 0 {
         let _ = writeln!(
@@ -262,80 +333,59 @@ svg.chart{{width:100%;height:auto;border:1px solid #eee}}
         a.inputs.files,
         a.inputs.files_failed,
         a.inputs.bad_lines,
-        h(&a.prices.source)
+        text(&a.prices.source)
     );
     // A check the page runs on itself: how many charts have bars laid out with a size.
     out.push_str(
-        "<script>(function(){var n=0;document.querySelectorAll('svg.chart').forEach(function(s){\
-var b=s.querySelector('rect.bar');if(b){var r=b.getBoundingClientRect();if(r.width>0&&r.height>0)n++;}});\
+        "<script>(function(){var n=0;document.querySelectorAll('.chart').forEach(function(c){\
+var b=c.querySelector('.bar');if(b){var r=b.getBoundingClientRect();if(r.width>0&&r.height>0)n++;}});\
 document.body.setAttribute('data-charts-rendered',String(n));})();</script>\n</body></html>\n",
     );
     out
 }
 
-/// Counted bytes per class and hour, as stacked bars.
-fn timeline_chart(a: &Audit) -> String {
-    let mut out = String::from("<h2>Bytes per traffic class over time</h2>\n");
-    let mut buckets: BTreeMap<&str, Vec<(&str, i64)>> = BTreeMap::new();
-    for p in &a.timeline {
-        buckets
-            .entry(p.bucket.as_str())
-            .or_default()
-            .push((p.traffic_class.as_str(), p.counted_bytes));
+/// The findings as a table (a card per row on narrow screens): each row is a `tr.finding`
+/// with its amount in `td.usd` and what to do in `td.action`.
+fn findings_table(out: &mut String, findings: &[Finding]) {
+    let _ = writeln!(
+        out,
+        "<table id=\"findings-table\"><thead><tr><th class=\"num\">#</th><th>finding</th><th>resource</th><th class=\"num\">USD/month</th><th>evidence</th><th>action</th></tr></thead><tbody>"
+    );
+    for (i, f) in findings.iter().enumerate() {
+        let vpc = f.vpc_id.as_deref().filter(|v| *v != f.resource);
+        let place: Vec<String> = [vpc, f.region.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(text)
+            .collect();
+        let _ = writeln!(
+            out,
+            "<tr class=\"finding{}\" data-finding=\"{n}\"><td class=\"num rank\">{n}</td><td class=\"kind\" data-label=\"finding\">{}</td><td class=\"resource\" data-label=\"resource\">{}{}</td><td class=\"num usd\" data-label=\"USD/month\">{}</td><td class=\"evidence\" data-label=\"evidence\">{}</td><td class=\"action\" data-label=\"action\">{}</td></tr>",
+            if f.fails { " fails" } else { "" },
+            h(&f.finding),
+            text(&f.resource),
+            if place.is_empty() {
+                String::new()
+            } else {
+                format!("<span class=\"place\">{}</span>", place.join(", "))
+            },
+            money(f),
+            text(&f.evidence),
+            text(&f.action),
+            n = i + 1,
+        );
     }
-    if buckets.is_empty() {
+    out.push_str("</tbody></table>\n");
+}
+
+/// Counted bytes per class and hour, as stacked bars on a time axis, with a legend.
+fn timeline_chart(a: &Audit) -> String {
+    let mut out = String::from("<h2>Counted bytes per traffic class and hour (UTC)</h2>\n");
+    let Some(svg) = chart::timeline_svg(a) else {
         out.push_str("<p>No traffic in the window.</p>\n");
         return out;
-    }
-    let (width, height, left, bottom) = (960.0, 260.0, 70.0, 30.0);
-    let max: i64 = buckets
-        .values()
-        .map(|v| v.iter().map(|(_, b)| b).sum::<i64>())
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let step = (width - left - 10.0) / buckets.len() as f64;
-    let plot = height - bottom - 10.0;
-    let _ = writeln!(
-        out,
-        "<svg class=\"chart\" id=\"timeline\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"bytes per traffic class over time\">"
-    );
-    let _ = writeln!(
-        out,
-        "<text x=\"4\" y=\"16\" font-size=\"11\">{}</text><line x1=\"{left}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#999\"/>",
-        h(&human_bytes(max)),
-        height - bottom,
-        width - 10.0,
-        height - bottom
-    );
-    for (i, (bucket, classes)) in buckets.iter().enumerate() {
-        let x = left + i as f64 * step;
-        let mut y = height - bottom;
-        for (class, bytes) in classes {
-            let bar = *bytes as f64 / max as f64 * plot;
-            y -= bar;
-            let _ = writeln!(
-                out,
-                "<rect class=\"bar\" x=\"{x:.2}\" y=\"{y:.2}\" width=\"{:.2}\" height=\"{bar:.2}\" fill=\"{}\"><title>{} {}: {}</title></rect>",
-                (step * 0.85).max(0.5),
-                colour(class),
-                h(bucket),
-                h(class),
-                h(&human_bytes(*bytes))
-            );
-        }
-    }
-    let first = buckets.keys().next().copied().unwrap_or_default();
-    let last = buckets.keys().last().copied().unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "<text x=\"{left}\" y=\"{}\" font-size=\"11\">{}</text><text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{}</text></svg>",
-        height - 10.0,
-        h(first),
-        width - 10.0,
-        height - 10.0,
-        h(last)
-    );
+    };
+    out.push_str(&svg);
     let mut classes: Vec<&str> = a
         .timeline
         .iter()
@@ -356,15 +406,14 @@ fn timeline_chart(a: &Audit) -> String {
     out
 }
 
-/// Bytes per VPC endpoint, as horizontal bars.
+/// Bytes per VPC endpoint, as horizontal bars in HTML: a row per endpoint with its ID and
+/// service, a bar as long as its share of the largest, and its bytes.
 fn endpoint_chart(a: &Audit) -> String {
     let mut out = String::from("<h2>Bytes per VPC endpoint</h2>\n");
     if a.endpoints.is_empty() {
         out.push_str("<p>No VPC endpoint in the inventory or the logs.</p>\n");
         return out;
     }
-    let (width, row, label) = (960.0, 22.0, 330.0);
-    let height = row * a.endpoints.len() as f64 + 10.0;
     let max = a
         .endpoints
         .iter()
@@ -372,36 +421,24 @@ fn endpoint_chart(a: &Audit) -> String {
         .max()
         .unwrap_or(0)
         .max(1);
-    let _ = writeln!(
-        out,
-        "<svg class=\"chart\" id=\"endpoints\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"bytes per VPC endpoint\">"
-    );
-    for (i, e) in a.endpoints.iter().enumerate() {
-        let y = 5.0 + i as f64 * row;
-        // An idle endpoint still gets a sliver, so every row shows.
-        let bar = (e.bytes as f64 / max as f64 * (width - label - 120.0)).max(1.0);
-        let name = format!(
-            "{} ({})",
-            e.endpoint_id.as_deref().unwrap_or("-"),
-            e.service.as_deref().unwrap_or("?")
-        );
+    out.push_str("<div class=\"chart hbars\" id=\"endpoints\">\n");
+    for e in &a.endpoints {
         let class = match e.endpoint_type.as_deref() {
             Some("gateway") => "gateway_endpoint",
             _ => "interface_endpoint",
         };
+        // An idle endpoint's bar is a sliver (the style's least width), so every row shows one.
         let _ = writeln!(
             out,
-            "<text x=\"4\" y=\"{:.1}\" font-size=\"12\">{}</text><rect class=\"bar\" x=\"{label}\" y=\"{y:.1}\" width=\"{bar:.2}\" height=\"{:.1}\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{}</text>",
-            y + 14.0,
-            h(&name),
-            row - 6.0,
+            "<div class=\"hbar\"><span class=\"label\">{} <span class=\"service\">({})</span></span><span class=\"track\"><span class=\"bar\" style=\"width:{:.1}%;background:{}\"></span></span><span class=\"value\">{}</span></div>",
+            text(e.endpoint_id.as_deref().unwrap_or("-")),
+            h(e.service.as_deref().unwrap_or("?")),
+            e.bytes.max(0) as f64 / max as f64 * 100.0,
             colour(class),
-            label + bar + 6.0,
-            y + 14.0,
             h(&human_bytes(e.bytes))
         );
     }
-    out.push_str("</svg>\n");
+    out.push_str("</div>\n");
     out
 }
 
@@ -415,5 +452,20 @@ mod tests {
             h("<a href=\"x\">&</a>"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
         );
+    }
+
+    #[test]
+    fn identifiers_are_kept_whole_and_the_text_unchanged() {
+        let shown = text(
+            "eni-0171ee8b557332b4a, vpce-0aa000000000000e2 (us-east-1a) at 2026-11-20T08:00:00Z: 10.0.1.196 & near-idle",
+        );
+        assert_eq!(
+            shown,
+            "<span class=\"id\">eni-0171ee8b557332b4a</span>, <span class=\"id\">vpce-0aa000000000000e2</span> \
+             (<span class=\"nb\">us-east-1a</span>) at <span class=\"nb\">2026-11-20T08:00:00Z</span>: \
+             10.0.1.196 &amp; near-idle"
+        );
+        assert_eq!(text("-"), "-");
+        assert_eq!(text("<b>"), "&lt;b&gt;");
     }
 }

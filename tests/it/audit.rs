@@ -1,6 +1,7 @@
 //! The cost audit through the binary: on the hand-built estate of tests/fixtures/classify,
 //! whose every finding and dollar figure is worked out below by hand from its README, and on
-//! sample-logs/ as a new user runs it. The HTML page is checked in a real headless Chromium.
+//! sample-logs/ as a new user runs it. The HTML page is checked in a real headless Chromium, at a
+//! desktop's width and a phone's.
 
 use std::path::Path;
 
@@ -329,6 +330,11 @@ fn audit_without_window(extra: &[&str]) -> std::process::Output {
 
 /// Runs headless Chromium on `page` with `args` and returns its stdout.
 fn browse(page: &Path, args: &[&str]) -> String {
+    browse_in((1280, 1800), page, args)
+}
+
+/// Runs headless Chromium in a window of `size` on `page` with `args` and returns its stdout.
+fn browse_in(size: (u32, u32), page: &Path, args: &[&str]) -> String {
     let profile = tempfile::tempdir().expect("tempdir");
     let out = std::process::Command::new(crate::common::tools::chromium())
         .args([
@@ -340,8 +346,8 @@ fn browse(page: &Path, args: &[&str]) -> String {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            "--window-size=1280,1800",
         ])
+        .arg(format!("--window-size={},{}", size.0, size.1))
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(args)
         .arg(format!("file://{}", page.display()))
@@ -413,6 +419,243 @@ fn the_html_page_renders_its_figures_and_charts_in_a_browser() {
         png.starts_with(b"\x89PNG") && png.len() > 10_000,
         "a real picture"
     );
+}
+
+/// The measuring script of tests/it/audit_layout.js.
+const LAYOUT_SCRIPT: &str = include_str!("audit_layout.js");
+
+/// The layout of `page` in a frame `width` pixels wide, as tests/it/audit_layout.js measures it
+/// in headless Chromium (whose windows are never narrower than 500 pixels).
+fn layout(page: &str, width: u32, dir: &Path) -> Value {
+    let measured = page.replace(
+        "</body>",
+        &format!("<script>{LAYOUT_SCRIPT}</script></body>"),
+    );
+    assert_ne!(measured, page, "the page has a body to append to");
+    let escaped = measured.replace('&', "&amp;").replace('"', "&quot;");
+    let frame = dir.join(format!("frame-{width}.html"));
+    std::fs::write(
+        &frame,
+        format!(
+            "<!DOCTYPE html><html><body style=\"margin:0\"><iframe style=\"width:{width}px;height:1800px;border:0\" srcdoc=\"{escaped}\"></iframe></body></html>"
+        ),
+    )
+    .expect("writes");
+    let dom = browse_in((width.max(1280) + 40, 1900), &frame, &["--dump-dom"]);
+    let marker = "<pre id=\"layout-verdict\">";
+    let at = dom
+        .rfind(marker)
+        .unwrap_or_else(|| panic!("no verdict from the measuring script at {width} px"));
+    let rest = &dom[at + marker.len()..];
+    let json = rest[..rest.find("</pre>").expect("end of the verdict")]
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&json).expect("the verdict is JSON")
+}
+
+fn px(v: &Value, key: &str) -> f64 {
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} is a number in {v}"))
+}
+
+/// An element the verdict measured is drawn, on top, within the page's width.
+fn assert_in_view(what: &str, e: &Value, width: f64) {
+    assert_eq!(e["styled"], true, "{what} is not hidden: {e}");
+    assert_eq!(
+        e["on_top"], true,
+        "{what} is what is drawn where it is: {e}"
+    );
+    assert!(
+        px(e, "width") > 0.0 && px(e, "height") > 0.0,
+        "{what} has a size: {e}"
+    );
+    assert!(
+        px(e, "left") >= 0.0 && px(e, "right") <= width + 0.5,
+        "{what} lies within the {width} px of the page: {e}"
+    );
+}
+
+/// Chart labels as measured: every one shown and inside the chart, at least `min` of them, of
+/// a readable size, none over another along `axis` ("left" or "top", in the order given).
+fn assert_readable_labels(what: &str, labels: &Value, min: usize, along: &str) -> Vec<String> {
+    let labels = labels.as_array().expect("labels");
+    assert!(labels.len() >= min, "at least {min} {what}: {labels:?}");
+    for l in labels {
+        assert_eq!(l["shown"], true, "{what} shown: {l}");
+        assert_eq!(l["inside"], true, "{what} inside the chart: {l}");
+        assert!(px(l, "height") >= 8.0, "{what} of a readable size: {l}");
+    }
+    let (start, end) = if along == "left" {
+        ("left", "right")
+    } else {
+        ("top", "bottom")
+    };
+    let mut ordered: Vec<&Value> = labels.iter().collect();
+    ordered.sort_by(|a, b| px(a, start).total_cmp(&px(b, start)));
+    for pair in ordered.windows(2) {
+        assert!(
+            px(pair[0], end) <= px(pair[1], start),
+            "{what} do not overlap: {} and {}",
+            pair[0],
+            pair[1]
+        );
+    }
+    labels
+        .iter()
+        .map(|l| l["text"].as_str().expect("text").to_string())
+        .collect()
+}
+
+/// The y labels are 0 and then even steps of one binary unit, going up the chart.
+fn assert_byte_ticks(labels: &[String], y: &Value) {
+    assert_eq!(labels[0], "0", "the axis starts at zero: {labels:?}");
+    let units: Vec<&str> = labels[1..]
+        .iter()
+        .map(|l| l.rsplit_once(' ').expect("a value and a unit").1)
+        .collect();
+    assert!(
+        ["B", "KiB", "MiB", "GiB", "TiB", "PiB"].contains(&units[0]),
+        "{labels:?}"
+    );
+    assert!(units.iter().all(|u| *u == units[0]), "one unit: {labels:?}");
+    let values: Vec<f64> = labels[1..]
+        .iter()
+        .map(|l| {
+            l.split(' ')
+                .next()
+                .and_then(|v| v.parse().ok())
+                .expect("a number")
+        })
+        .collect();
+    for (i, v) in values.iter().enumerate() {
+        let expected = values[0] * (i + 1) as f64;
+        assert!((v - expected).abs() < 1e-9, "even steps: {labels:?}");
+    }
+    let tops: Vec<f64> = y
+        .as_array()
+        .expect("labels")
+        .iter()
+        .map(|l| px(l, "top"))
+        .collect();
+    assert!(
+        tops.windows(2).all(|p| p[1] < p[0]),
+        "larger values higher up: {tops:?}"
+    );
+}
+
+/// The time chart's axes, labels and bars as measured.
+fn assert_chart_axes(chart: &Value, width: f64) {
+    assert!(
+        px(chart, "left") >= 0.0 && px(chart, "right") <= width + 0.5,
+        "the chart fits the page: {chart}"
+    );
+    assert!(
+        chart["axis_lines"].as_u64().expect("count") >= 2,
+        "an x and a y axis line"
+    );
+    let y = assert_readable_labels("y tick labels", &chart["y_labels"], 3, "top");
+    assert_byte_ticks(&y, &chart["y_labels"]);
+    let x = assert_readable_labels("x tick labels", &chart["x_labels"], 3, "left");
+    assert!(x.iter().all(|l| !l.is_empty()), "{x:?}");
+    let (zero, top) = (px(chart, "zero"), px(chart, "top"));
+    let bars = chart["bars"].as_array().expect("bars");
+    assert!(!bars.is_empty());
+    for b in bars {
+        assert!(
+            px(b, "top") >= top - 1.0 && px(b, "bottom") <= zero + 1.0,
+            "bars stay between the axis' zero and its top tick: {b}, {zero}, {top}"
+        );
+    }
+    let highest = bars.iter().map(|b| px(b, "top")).fold(f64::MAX, f64::min);
+    assert!(
+        zero - highest >= (zero - top) / 2.0,
+        "the axis fits the data: its tallest bar reaches half way up at least"
+    );
+}
+
+#[test]
+fn the_sample_page_reads_on_a_phone_and_on_a_desktop() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("audit.html");
+    let out = vpcflow()
+        .arg("audit")
+        .arg(root().join("sample-logs/AWSLogs"))
+        .arg("--inventory")
+        .arg(root().join("sample-logs/inventory"))
+        .args(["-q", "-o", "json", "--html"])
+        .arg(&page)
+        .output()
+        .expect("runs");
+    let audit = json_of(&out);
+    let expected = audit["findings"].as_array().expect("findings");
+    assert!(!expected.is_empty(), "the sample estate has findings");
+    let html = std::fs::read_to_string(&page).expect("the page was written");
+
+    for width in [1280u32, 420] {
+        let v = layout(&html, width, dir.path());
+        assert_eq!(v["inner_width"], width, "the page is {width} px wide");
+        let client = px(&v, "client_width");
+        assert!(
+            px(&v, "scroll_width") <= client,
+            "at {width} px the page does not scroll sideways: {}",
+            v["scroll_width"]
+        );
+
+        let shown = v["findings"].as_array().expect("findings");
+        assert_eq!(shown.len(), expected.len(), "a row or card per finding");
+        for (i, (row, f)) in shown.iter().zip(expected).enumerate() {
+            assert_eq!(row["n"], (i + 1).to_string());
+            let what = format!("finding {} at {width} px", i + 1);
+            let usd = &row["usd"];
+            assert_in_view(&format!("the amount of {what}"), usd, client);
+            let amount = usd["text"].as_str().expect("text");
+            match f["monthly_usd"].as_f64() {
+                Some(_) => assert!(amount.starts_with('$'), "{what}: {amount}"),
+                None => assert_eq!(amount, "-", "{what}"),
+            }
+            let action = &row["action"];
+            assert_in_view(&format!("the action of {what}"), action, client);
+            assert_eq!(action["text"], f["action"], "{what}: the action as written");
+        }
+
+        // Resource IDs keep their hyphens and never break across lines.
+        let ids: Vec<&str> = v["ids"]
+            .as_array()
+            .expect("ids")
+            .iter()
+            .map(|i| i.as_str().expect("id"))
+            .collect();
+        for f in expected {
+            let resource = f["resource"].as_str().expect("resource");
+            if ["vpce-", "nat-", "vpc-", "eni-"]
+                .iter()
+                .any(|p| resource.starts_with(p))
+            {
+                assert!(ids.contains(&resource), "{resource} in the page's text");
+            }
+        }
+        assert_eq!(
+            v["breakable_ids"],
+            Value::Array(Vec::new()),
+            "at {width} px"
+        );
+
+        assert_chart_axes(&v["chart"], client);
+
+        let shot = root().join(format!("target/audit-page-{width}.png"));
+        browse_in(
+            (width, 2400),
+            &page,
+            &[&format!("--screenshot={}", shot.display())],
+        );
+        let png = std::fs::read(&shot).expect("a screenshot");
+        assert!(
+            png.starts_with(b"\x89PNG") && png.len() > 10_000,
+            "a real picture"
+        );
+    }
 }
 
 #[test]
