@@ -112,7 +112,8 @@ impl TimeAxis {
             // The window's end, rounded up to a whole hour.
             (u.div_euclid(HOUR) + i64::from(u.rem_euclid(HOUR) > 0)).max(last + 1)
         });
-        // Round hours, then round days, weeks and months, then whole years.
+        // Steps of whole hours from 1970: hours, days, then 7, 14, 30, 60, 90, 180 and 365 days
+        // (not aligned to weeks, months or years).
         const STEPS: [i64; 16] = [
             1, 2, 3, 4, 6, 12, 24, 48, 72, 168, 336, 720, 1440, 2160, 4320, 8760,
         ];
@@ -192,7 +193,7 @@ pub(super) fn timeline_svg(a: &Audit) -> Option<String> {
     )?;
     let max = hours
         .values()
-        .map(|v| v.iter().map(|(_, _, b)| b).sum::<i64>())
+        .map(|v| v.iter().fold(0i64, |sum, (_, _, b)| sum.saturating_add(*b)))
         .max()
         .unwrap_or(0);
     let bytes = ByteAxis::covering(max);

@@ -191,7 +191,7 @@ h1{margin-bottom:.2rem} .window{color:#555}
 .card{border:1px solid #ddd;border-radius:8px;padding:.8rem 1.2rem;min-width:10rem}
 .card b{display:block;font-size:1.6rem;white-space:nowrap}
 table{border-collapse:collapse;width:100%;margin:.6rem 0 1.6rem;font-size:.9rem}
-th,td{border-bottom:1px solid #e4e4e4;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th,td{border-bottom:1px solid #e4e4e4;padding:.35rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th.num,td.num{text-align:right;white-space:nowrap} tr.fails td{background:#fdecea}
 td.resource .place{display:block;color:#666;font-size:.8rem}
 td.usd{font-weight:600}
@@ -259,7 +259,9 @@ fn text(s: &str) -> String {
 /// `eni-0123456789abcdef0`), in a `span.nb` when it is another figure with a hyphen (a region,
 /// a date), else as it is.
 fn identifier(token: &str) -> String {
-    if !token.contains('-') || !token.bytes().any(|b| b.is_ascii_digit()) {
+    // Longer tokens (an object's path or file name) may break, or they would run off a phone.
+    const LONGEST: usize = 40;
+    if token.len() > LONGEST || !token.contains('-') || !token.bytes().any(|b| b.is_ascii_digit()) {
         return h(token);
     }
     let resource = token.rsplit_once('-').is_some_and(|(prefix, suffix)| {

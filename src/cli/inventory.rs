@@ -50,8 +50,10 @@ struct CollectArgs {
     /// Default: the profile's region.
     #[arg(long = "region", value_name = "REGION")]
     regions: Vec<String>,
-    /// An EC2-compatible endpoint instead of AWS's.
-    #[arg(long, value_name = "URL", env = "AWS_ENDPOINT_URL")]
+    /// An endpoint for the EC2 and STS calls instead of AWS's (an EC2-compatible server).
+    /// Without it, the AWS configuration's `AWS_ENDPOINT_URL_EC2`, `AWS_ENDPOINT_URL` and
+    /// profile settings apply, as for the AWS CLI.
+    #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
     /// Where to download ip-ranges.json from.
     #[arg(long, value_name = "URL", default_value = IP_RANGES_URL)]

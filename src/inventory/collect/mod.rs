@@ -21,6 +21,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -29,6 +30,7 @@ use futures::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::error::Error;
 use crate::inventory::Kind;
 use crate::inventory::aws::{Document, PrefixList};
 use crate::inventory::ip_ranges::IpRanges;
@@ -71,7 +73,8 @@ pub struct Written {
 /// A part that could not be collected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
-    /// What: `profile P`, `profile P, region R`, `ip-ranges.json`.
+    /// What: `default credentials` or `profile P` (the account could not be read),
+    /// `account A (profile P), region R`, or `ip-ranges.json`.
     pub part: String,
     /// The call or step that failed and why, e.g. `ec2:DescribeNatGateways: UnauthorizedOperation: …`.
     pub reason: String,
@@ -155,7 +158,9 @@ async fn account(config: &SdkConfig, request: &Request) -> Result<(String, Vec<S
         .map(|r| r.to_string())
         .or_else(|| request.regions.iter().find(|r| *r != "all").cloned())
         .ok_or_else(|| {
-            "no region: give --region, or set one in the profile (or AWS_REGION)".to_string()
+            "no region to start from: name one with --region (besides `all`), or set one in \
+             the profile (or AWS_REGION)"
+                .to_string()
         })?;
     let sts_config = aws_sdk_sts::config::Builder::from(config)
         .region(Region::new(home.clone()))
@@ -278,12 +283,14 @@ impl Account<'_> {
     }
 }
 
-/// Every page of a paginated call, each item converted.
+/// Every page of a paginated call, `$size` items a page (AWS's largest for the call), each
+/// item converted.
 macro_rules! every {
-    ($call:expr, $name:literal, $convert:path) => {
+    ($call:expr, $size:literal, $name:literal, $convert:path) => {
         async {
             $call
                 .into_paginator()
+                .page_size($size)
                 .items()
                 .send()
                 .try_collect()
@@ -294,144 +301,163 @@ macro_rules! every {
     };
 }
 
+/// A file of one kind, under its usual name.
+fn file(kind: Kind, doc: Document) -> (Kind, String, Document) {
+    (kind, kind.file_name().to_string(), doc)
+}
+
 /// One region's documents: (kind, file name, document).
 async fn read_region(
     client: &aws_sdk_ec2::Client,
 ) -> Result<Vec<(Kind, String, Document)>, String> {
+    use convert as c;
     let (enis, endpoints, nats, vpcs, subnets, tables, lists, managed) = futures::try_join!(
         every!(
             client.describe_network_interfaces(),
+            1000,
             "ec2:DescribeNetworkInterfaces",
-            convert::network_interface
+            c::network_interface
         ),
         every!(
             client.describe_vpc_endpoints(),
+            1000,
             "ec2:DescribeVpcEndpoints",
-            convert::vpc_endpoint
+            c::vpc_endpoint
         ),
         every!(
             client.describe_nat_gateways(),
+            1000,
             "ec2:DescribeNatGateways",
-            convert::nat_gateway
+            c::nat_gateway
         ),
-        every!(client.describe_vpcs(), "ec2:DescribeVpcs", convert::vpc),
+        every!(client.describe_vpcs(), 1000, "ec2:DescribeVpcs", c::vpc),
         every!(
             client.describe_subnets(),
+            1000,
             "ec2:DescribeSubnets",
-            convert::subnet
+            c::subnet
         ),
         every!(
             client.describe_route_tables(),
+            100,
             "ec2:DescribeRouteTables",
-            convert::route_table
+            c::route_table
         ),
         every!(
             client.describe_prefix_lists(),
+            1000,
             "ec2:DescribePrefixLists",
-            convert::prefix_list
+            c::prefix_list
         ),
         every!(
             client.describe_managed_prefix_lists(),
+            100,
             "ec2:DescribeManagedPrefixLists",
-            convert::managed_prefix_list
+            c::managed_prefix_list
         ),
     )?;
+    let unlisted = without_cidrs(&lists, managed);
+    let d = Document::default;
     let mut files = vec![
-        (
+        file(
             Kind::NetworkInterfaces,
             Document {
                 network_interfaces: Some(enis),
-                ..Default::default()
+                ..d()
             },
         ),
-        (
+        file(
             Kind::VpcEndpoints,
             Document {
                 vpc_endpoints: Some(endpoints),
-                ..Default::default()
+                ..d()
             },
         ),
-        (
+        file(
             Kind::NatGateways,
             Document {
                 nat_gateways: Some(nats),
-                ..Default::default()
+                ..d()
             },
         ),
-        (
+        file(
             Kind::Vpcs,
             Document {
                 vpcs: Some(vpcs),
-                ..Default::default()
+                ..d()
             },
         ),
-        (
+        file(
             Kind::Subnets,
             Document {
                 subnets: Some(subnets),
-                ..Default::default()
+                ..d()
             },
         ),
-        (
+        file(
             Kind::RouteTables,
             Document {
                 route_tables: Some(tables),
-                ..Default::default()
+                ..d()
             },
         ),
-    ]
-    .into_iter()
-    .map(|(kind, doc)| (kind, kind.file_name().to_string(), doc))
-    .collect::<Vec<_>>();
-    // Lists whose CIDRs describe-prefix-lists gave need no entries call.
-    let listed: HashSet<Option<String>> = lists
-        .iter()
-        .filter(|l| !l.cidrs.is_empty())
-        .map(|l| l.prefix_list_id.clone())
-        .collect();
-    let unlisted: Vec<PrefixList> = managed
-        .into_iter()
-        .filter(|l| !listed.contains(&l.prefix_list_id))
-        .collect();
-    files.push((
-        Kind::PrefixLists,
-        Kind::PrefixLists.file_name().to_string(),
-        Document {
-            prefix_lists: Some(lists),
-            ..Default::default()
-        },
-    ));
-    for list in &unlisted {
-        let Some(id) = list.prefix_list_id.as_deref() else {
-            continue;
-        };
+        file(
+            Kind::PrefixLists,
+            Document {
+                prefix_lists: Some(lists),
+                ..d()
+            },
+        ),
+    ];
+    for id in unlisted.iter().filter_map(|l| l.prefix_list_id.as_deref()) {
         let entries = every!(
             client.get_managed_prefix_list_entries().prefix_list_id(id),
+            100,
             "ec2:GetManagedPrefixListEntries",
-            convert::prefix_list_entry
+            c::prefix_list_entry
         )
         .await?;
+        let doc = Document {
+            entries: Some(entries),
+            prefix_list_id: Some(id.to_string()),
+            ..d()
+        };
         files.push((
             Kind::PrefixListEntries,
             format!("get-managed-prefix-list-entries-{id}.json"),
-            Document {
-                entries: Some(entries),
-                prefix_list_id: Some(id.to_string()),
-                ..Default::default()
-            },
+            doc,
         ));
     }
     if !unlisted.is_empty() {
+        let doc = Document {
+            prefix_lists: Some(unlisted),
+            ..d()
+        };
         files.push((
             Kind::PrefixLists,
             "describe-managed-prefix-lists.json".to_string(),
-            Document {
-                prefix_lists: Some(unlisted),
-                ..Default::default()
-            },
+            doc,
         ));
     }
     Ok(files)
+}
+
+/// The managed prefix lists whose CIDRs `describe-prefix-lists` did not give (it lists AWS's
+/// service lists with their CIDRs): their entries are read one list at a time.
+fn without_cidrs(listed: &[PrefixList], managed: Vec<PrefixList>) -> Vec<PrefixList> {
+    let known: HashSet<&str> = listed
+        .iter()
+        .filter(|l| !l.cidrs.is_empty())
+        .filter_map(|l| l.prefix_list_id.as_deref())
+        .collect();
+    managed
+        .into_iter()
+        .filter(|l| {
+            l.prefix_list_id
+                .as_deref()
+                .is_some_and(|id| !known.contains(id))
+        })
+        .collect()
 }
 
 /// The resources a document lists.
@@ -450,31 +476,48 @@ fn count(doc: &Document) -> usize {
     .sum()
 }
 
+fn io(path: &Path, e: std::io::Error) -> String {
+    Error::io(path, e).to_string()
+}
+
 /// Writes `files` as `parent/region/`, replacing that folder whole once every file is written.
+/// The old folder is moved aside first and put back if the new one cannot take its place; one
+/// left aside by an interrupted run is put back before anything else.
 fn write_folder(
     parent: &Path,
     region: &str,
     files: &[(Kind, String, Document)],
 ) -> Result<PathBuf, String> {
-    let io = |path: &Path, e: std::io::Error| format!("{}: {e}", path.display());
     let dest = parent.join(region);
     let staging = parent.join(format!(".{region}.partial"));
     let old = parent.join(format!(".{region}.old"));
-    for stale in [&staging, &old] {
-        if stale.exists() {
-            std::fs::remove_dir_all(stale).map_err(|e| io(stale, e))?;
+    if old.exists() {
+        if dest.exists() {
+            std::fs::remove_dir_all(&old).map_err(|e| io(&old, e))?;
+        } else {
+            std::fs::rename(&old, &dest).map_err(|e| io(&old, e))?;
         }
+    }
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(|e| io(&staging, e))?;
     }
     std::fs::create_dir_all(&staging).map_err(|e| io(&staging, e))?;
     for (_, name, doc) in files {
         let path = staging.join(name);
         write_json(&path, doc).map_err(|e| io(&path, e))?;
     }
-    if dest.exists() {
+    let had = dest.exists();
+    if had {
         std::fs::rename(&dest, &old).map_err(|e| io(&dest, e))?;
     }
-    std::fs::rename(&staging, &dest).map_err(|e| io(&dest, e))?;
-    if old.exists() {
+    if let Err(e) = std::fs::rename(&staging, &dest) {
+        if had {
+            // Put the earlier collection back; the error is the one that matters.
+            let _ = std::fs::rename(&old, &dest);
+        }
+        return Err(io(&dest, e));
+    }
+    if had {
         std::fs::remove_dir_all(&old).map_err(|e| io(&old, e))?;
     }
     Ok(dest)
@@ -505,8 +548,24 @@ fn drop_nulls(value: &mut Value) {
 
 /// Downloads ip-ranges.json to `out`, checking that it is one before replacing the old one.
 async fn download_ip_ranges(url: &str, out: &Path) -> Result<PathBuf, String> {
-    let failed = |e: reqwest::Error| format!("GET {url}: {e}");
-    let body = reqwest::get(url)
+    let failed = |e: reqwest::Error| {
+        // reqwest's message leaves out the cause (refused, timed out, bad certificate).
+        let mut said = format!("GET {url}: {e}");
+        let mut cause = StdError::source(&e);
+        while let Some(c) = cause {
+            said.push_str(&format!(": {c}"));
+            cause = c.source();
+        }
+        said
+    };
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(120))
+        .build()
+        .map_err(failed)?;
+    let body = client
+        .get(url)
+        .send()
         .await
         .and_then(|r| r.error_for_status())
         .map_err(failed)?
@@ -516,7 +575,6 @@ async fn download_ip_ranges(url: &str, out: &Path) -> Result<PathBuf, String> {
     IpRanges::parse(Path::new(url), &body).map_err(|e| e.to_string())?;
     let path = out.join(Kind::IpRanges.file_name());
     let staging = out.join(".ip-ranges.json.partial");
-    let io = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
     std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
     std::fs::write(&staging, &body).map_err(|e| io(&staging, e))?;
     std::fs::rename(&staging, &path).map_err(|e| io(&path, e))?;
@@ -532,6 +590,48 @@ mod tests {
         let mut v = serde_json::json!({"A": null, "B": [{"C": null, "D": 1}], "E": []});
         drop_nulls(&mut v);
         assert_eq!(v, serde_json::json!({"B": [{"D": 1}], "E": []}));
+    }
+
+    fn list(id: &str, cidrs: &[&str]) -> PrefixList {
+        PrefixList {
+            prefix_list_id: Some(id.to_string()),
+            cidrs: cidrs.iter().map(|c| c.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn entries_are_read_only_for_lists_without_cidrs() {
+        // AWS's S3 list comes with its CIDRs; a customer list and a service list given
+        // without them need their entries.
+        let listed = [list("pl-s3", &["52.216.0.0/15"]), list("pl-ddb", &[])];
+        let managed = vec![
+            list("pl-s3", &[]),
+            list("pl-ddb", &[]),
+            list("pl-mine", &[]),
+        ];
+        let ids: Vec<_> = without_cidrs(&listed, managed)
+            .into_iter()
+            .filter_map(|l| l.prefix_list_id)
+            .collect();
+        assert_eq!(ids, ["pl-ddb", "pl-mine"]);
+    }
+
+    #[test]
+    fn an_interrupted_swap_is_undone_before_the_next() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let parent = dir.path().join("111122223333");
+        // A run stopped after moving the earlier folder aside.
+        std::fs::create_dir_all(parent.join(".us-east-1.old")).expect("mkdir");
+        std::fs::write(parent.join(".us-east-1.old/describe-vpcs.json"), "{}").expect("write");
+        // This run fails before writing: the earlier folder is back where the loader reads.
+        let failing = vec![(
+            Kind::Vpcs,
+            "no/such/dir/describe-vpcs.json".to_string(),
+            Document::default(),
+        )];
+        assert!(write_folder(&parent, "us-east-1", &failing).is_err());
+        assert!(parent.join("us-east-1/describe-vpcs.json").is_file());
     }
 
     #[test]
