@@ -23,7 +23,7 @@ use crate::ingest::parallel::{RunOptions, RunTotals};
 use crate::ingest::remote;
 use crate::ingest::{Prepared, ReadOptions};
 use crate::inventory::{Inventory, Kind};
-use crate::report::{Format, Renderer, TableLimits};
+use crate::report::{Format, Renderer, TableLimits, is_number};
 use crate::sql::queries::{self, Report};
 use crate::sql::session::{self, FlowsSource, Place, SessionOptions};
 use crate::sql::user;
@@ -381,8 +381,8 @@ pub(crate) fn print_fitted(batch: &RecordBatch, format: Format) -> Result<()> {
     renderer.finish()
 }
 
-/// The batch as text, its widest columns wrapped at words until a table of it is `width`
-/// characters wide (no column narrower than 12).
+/// The batch with its text columns wrapped at words, the widest first, until a table of it is
+/// `width` characters wide (no column narrower than 12); numbers are left whole.
 fn wrapped(batch: &RecordBatch, width: usize) -> Result<RecordBatch> {
     let options = arrow::util::display::FormatOptions::default();
     let mut cells: Vec<Vec<String>> = Vec::with_capacity(batch.num_columns());
@@ -407,25 +407,40 @@ fn wrapped(batch: &RecordBatch, width: usize) -> Result<RecordBatch> {
         })
         .collect();
     let room = width.saturating_sub(3 * widths.len() + 1);
+    let text: Vec<bool> = schema
+        .fields()
+        .iter()
+        .map(|f| !is_number(f.data_type()))
+        .collect();
     while widths.iter().sum::<usize>() > room {
-        match widths.iter_mut().filter(|w| **w > 12).max_by_key(|w| **w) {
+        let narrowable = widths
+            .iter_mut()
+            .zip(&text)
+            .filter(|(w, t)| **t && **w > 12);
+        match narrowable.map(|(w, _)| w).max_by_key(|w| **w) {
             Some(widest) => *widest -= 1,
             None => break,
         }
     }
-    let columns: Vec<arrow::array::ArrayRef> = cells
+    // Numbers stay numbers (narrow, and right-aligned); text is wrapped.
+    let mut columns: Vec<arrow::array::ArrayRef> = Vec::with_capacity(cells.len());
+    let mut fields: Vec<arrow::datatypes::Field> = Vec::with_capacity(cells.len());
+    for (((c, w), field), column) in cells
         .iter()
         .zip(&widths)
-        .map(|(c, w)| {
+        .zip(schema.fields())
+        .zip(batch.columns())
+    {
+        if !is_number(field.data_type()) {
             let text: Vec<String> = c.iter().map(|s| wrap_words(s, *w)).collect();
-            Arc::new(arrow::array::StringArray::from(text)) as arrow::array::ArrayRef
-        })
-        .collect();
-    let fields: Vec<arrow::datatypes::Field> = schema
-        .fields()
-        .iter()
-        .map(|f| arrow::datatypes::Field::new(f.name(), arrow::datatypes::DataType::Utf8, true))
-        .collect();
+            columns.push(Arc::new(arrow::array::StringArray::from(text)));
+            let utf8 = arrow::datatypes::DataType::Utf8;
+            fields.push(arrow::datatypes::Field::new(field.name(), utf8, true));
+        } else {
+            columns.push(column.clone());
+            fields.push(field.as_ref().clone());
+        }
+    }
     let schema = Arc::new(arrow::datatypes::Schema::new(fields));
     Ok(RecordBatch::try_new(schema, columns)?)
 }

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, SchemaRef};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 use crate::error::{Error, Result};
@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 /// Output formats for result sets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// An aligned text table.
+    /// An aligned text table; numbers right-aligned.
     Table,
     /// A Markdown (GitHub) table; numbers right-aligned.
     Markdown,
@@ -323,6 +323,11 @@ impl TableRows {
         fn cell_of<'a>(row: &[&'a str], c: &Option<usize>) -> &'a str {
             c.map_or("…", |c| row[c])
         }
+        // Numbers (and their names) are right-aligned, the rest left-aligned.
+        let right: Vec<bool> = shown
+            .iter()
+            .map(|c| c.is_some_and(|c| is_number(schema.field(c).data_type())))
+            .collect();
         let push_row = |out: &mut String, row: &[&str]| {
             let height = shown
                 .iter()
@@ -331,13 +336,18 @@ impl TableRows {
                 .unwrap_or(1);
             for line in 0..height {
                 out.push('|');
-                for (c, w) in shown.iter().zip(&widths) {
+                for ((c, w), right) in shown.iter().zip(&widths).zip(&right) {
                     let text = fit(cell_of(row, c).lines().nth(line).unwrap_or(""), *w);
-                    let pad = w.saturating_sub(chars(&text));
+                    let pad = " ".repeat(w.saturating_sub(chars(&text)));
                     out.push(' ');
-                    out.push_str(&text);
-                    out.push_str(&" ".repeat(pad + 1));
-                    out.push('|');
+                    if *right {
+                        out.push_str(&pad);
+                        out.push_str(&text);
+                    } else {
+                        out.push_str(&text);
+                        out.push_str(&pad);
+                    }
+                    out.push_str(" |");
                 }
                 out.push('\n');
             }
@@ -380,6 +390,15 @@ impl TableRows {
             out.push('\n');
         }
         out
+    }
+}
+
+/// Whether values of type `t` are numbers (integers, floats, decimals, also dictionary-encoded),
+/// which tables right-align.
+pub fn is_number(t: &DataType) -> bool {
+    match t {
+        DataType::Dictionary(_, value) => is_number(value),
+        t => t.is_numeric(),
     }
 }
 
@@ -459,7 +478,7 @@ fn markdown(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
         .fields()
         .iter()
         .map(|f| {
-            if f.data_type().is_numeric() {
+            if is_number(f.data_type()) {
                 "---:"
             } else {
                 "---"
@@ -566,4 +585,90 @@ pub fn render_reports(
         }
     }
     out.flush().map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Decimal128Array, Float64Array, Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    /// The text table of one batch, as lines.
+    fn table(batch: &RecordBatch, limits: TableLimits) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut r = Renderer::with_limits(&mut out, Format::Table, batch.schema(), limits)
+            .expect("renderer");
+        r.write(batch).expect("written");
+        r.finish().expect("finished");
+        String::from_utf8(out)
+            .expect("utf-8")
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn numbers_are_right_aligned_and_text_left_aligned() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("name", DataType::Utf8, true),
+            Field::new("n", DataType::Int64, true),
+            Field::new("ratio", DataType::Float64, true),
+            Field::new("usd", DataType::Decimal128(6, 2), true),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec![Some("a"), None, Some("longer")])),
+            Arc::new(Int64Array::from(vec![Some(7), Some(12345), None])),
+            Arc::new(Float64Array::from(vec![Some(0.5), Some(10.25), Some(3.0)])),
+            Arc::new(
+                Decimal128Array::from(vec![Some(150), None, Some(123456)])
+                    .with_precision_and_scale(6, 2)
+                    .expect("decimal"),
+            ),
+        ];
+        let batch = RecordBatch::try_new(schema, columns).expect("batch");
+        assert_eq!(
+            table(&batch, TableLimits::default()),
+            [
+                "+--------+-------+-------+---------+",
+                "| name   |     n | ratio |     usd |",
+                "+--------+-------+-------+---------+",
+                "| a      |     7 |   0.5 |    1.50 |",
+                "|        | 12345 | 10.25 |         |",
+                "| longer |       |   3.0 | 1234.56 |",
+                "+--------+-------+-------+---------+",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cut_number_stays_right_aligned() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("text", DataType::Utf8, false),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(vec![1, 1234567890])),
+            Arc::new(StringArray::from(vec!["x", "y"])),
+        ];
+        let batch = RecordBatch::try_new(schema, columns).expect("batch");
+        let limits = TableLimits {
+            width: Some(15),
+            ..TableLimits::default()
+        };
+        // 1 + (4 + 3) + (4 + 3) = 15: the id is cut to four characters, the text column kept.
+        assert_eq!(
+            table(&batch, limits),
+            [
+                "+------+------+",
+                "|   id | text |",
+                "+------+------+",
+                "|    1 | x    |",
+                "| 123… | y    |",
+                "+------+------+",
+            ]
+        );
+    }
 }

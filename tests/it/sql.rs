@@ -340,7 +340,7 @@ fn the_shell_reads_a_script_from_stdin() {
         "{out}"
     );
     // The multi-line statement ran as one, as a table; then CSV after \o csv.
-    assert!(out.contains("| 10.0.2.9 | 2000  |"), "{out}");
+    assert!(out.contains("| 10.0.2.9 |  2000 |"), "{out}");
     assert!(out.ends_with("total\n3000\n"), "{out}");
     assert!(!out.contains("never run"), "{out}");
 }
