@@ -351,6 +351,10 @@ pub struct OutputArgs {
     /// Print each statement's elapsed time and row count on standard error.
     #[arg(long)]
     pub timing: bool,
+    /// In table and Markdown output, write byte counts (integer columns named `bytes` or
+    /// `..._bytes`) in binary units: 1.50 GiB. Other formats keep the numbers.
+    #[arg(long)]
+    pub human: bool,
 }
 
 /// The width a table on standard output fits: the terminal's, else `COLUMNS` when set;
@@ -371,9 +375,8 @@ pub(crate) fn print_fitted(batch: &RecordBatch, format: Format) -> Result<()> {
         _ => batch.clone(),
     };
     let limits = TableLimits {
-        max_rows: None,
         width,
-        in_shell: false,
+        ..TableLimits::default()
     };
     let mut out = std::io::BufWriter::new(std::io::stdout());
     let mut renderer = Renderer::with_limits(&mut out, format, batch.schema(), limits)?;
@@ -621,6 +624,7 @@ impl OutputArgs {
             max_rows,
             width: screen_width(to_stdout),
             in_shell: false,
+            human: self.human,
         }
     }
 }

@@ -47,7 +47,7 @@ pub struct ShellArgs {
     /// Inventory, parameters and your own named queries.
     #[command(flatten)]
     pub tables: TableArgs,
-    /// Output options (`\o FORMAT` and `\timing` change them in the shell).
+    /// Output options (`\o FORMAT`, `\timing` and `\human` change them in the shell).
     #[command(flatten)]
     pub output: OutputArgs,
     /// The history file (default: $VPCFLOW_HISTORY, else ~/.vpcflow_history).
@@ -64,6 +64,7 @@ const SHELL_HELP: &str = "Statements end with `;` and may span lines. Meta-comma
 \\df [NAME]    vpcflow's SQL functions (those whose name contains NAME)\n  \
 \\o [FORMAT]   output format (table, csv, tsv, json, ndjson, markdown); alone: the current one\n  \
 \\timing       print each statement's time and rows (again: stop)\n  \
+\\human        byte counts in tables as 1.50 GiB (again: as numbers)\n  \
 \\q            quit (or Ctrl-D)\n\
 Ctrl-C cancels a running statement.";
 
@@ -319,6 +320,14 @@ impl Shell {
                 eprintln!("timing {}", if self.output.timing { "on" } else { "off" });
                 Ok(())
             }
+            ("\\human", _) => {
+                self.output.human = !self.output.human;
+                eprintln!(
+                    "human bytes {}",
+                    if self.output.human { "on" } else { "off" }
+                );
+                Ok(())
+            }
             ("\\o", None) => {
                 let format = format!("{:?}", self.output.format()).to_lowercase();
                 eprintln!("output {format} (\\o FORMAT changes it)");
@@ -548,7 +557,7 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// Meta-commands offered by completion.
-const META: &[&str] = &["\\d", "\\df", "\\o", "\\timing", "\\q", "\\?"];
+const META: &[&str] = &["\\d", "\\df", "\\o", "\\timing", "\\human", "\\q", "\\?"];
 
 /// Tab completion for the line editor.
 struct Completion {

@@ -4,13 +4,15 @@
 //! Renderers only format; they never print progress or errors (those go to stderr elsewhere),
 //! so stdout carries nothing but data. Every format but Markdown is written batch by batch as
 //! results arrive ([`Renderer`]), so output of any size needs little memory: the text table
-//! keeps only the rows it will show (see [`TableLimits`]) and counts the rest.
+//! keeps only the rows it will show (see [`TableLimits`]) and counts the rest. Text tables
+//! right-align numbers and, when asked ([`TableLimits::human`]), write byte counts in binary
+//! units ([`human_bytes`]); the other formats keep every value as it is.
 //! [`render_reports`] writes several named results as one document.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use arrow::array::RecordBatch;
+use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch};
 use arrow::datatypes::{DataType, SchemaRef};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
@@ -56,6 +58,9 @@ pub struct TableLimits {
     /// The table is shown in `vpcflow shell`: what it left out is shown by the shell's
     /// meta-commands, not by command-line options.
     pub in_shell: bool,
+    /// Byte counts (integer columns named `bytes` or `..._bytes`) are written in binary units,
+    /// `1.50 GiB`, in tables and Markdown.
+    pub human: bool,
 }
 
 /// The kind of the first I/O error of an output.
@@ -95,7 +100,8 @@ struct TableRows {
 
 enum Sink<W: Write + Send> {
     Table(Tracked<W>, TableRows),
-    Markdown(Tracked<W>, Vec<RecordBatch>),
+    /// The batches, and whether byte counts are written in binary units.
+    Markdown(Tracked<W>, Vec<RecordBatch>, bool),
     Csv(Box<arrow::csv::Writer<Tracked<W>>>),
     Json(arrow::json::ArrayWriter<Tracked<W>>),
     Ndjson(arrow::json::LineDelimitedWriter<Tracked<W>>),
@@ -147,7 +153,7 @@ impl<W: Write + Send> Renderer<W> {
                     total: 0,
                 },
             ),
-            Format::Markdown => Sink::Markdown(out, Vec::new()),
+            Format::Markdown => Sink::Markdown(out, Vec::new(), limits.human),
             Format::Csv => csv(out, b','),
             Format::Tsv => csv(out, b'\t'),
             Format::Json => Sink::Json(arrow::json::ArrayWriter::new(out)),
@@ -185,7 +191,7 @@ impl<W: Write + Send> Renderer<W> {
         self.wrote = true;
         let result: Result<()> = match &mut self.sink {
             Sink::Table(_, t) => t.add(batch),
-            Sink::Markdown(_, all) => {
+            Sink::Markdown(_, all, _) => {
                 all.push(batch.clone());
                 Ok(())
             }
@@ -212,8 +218,8 @@ impl<W: Write + Send> Renderer<W> {
                     .map_err(io)?;
                 out
             }
-            Sink::Markdown(mut out, all) => {
-                let text = markdown(&self.schema, &all)?;
+            Sink::Markdown(mut out, all, human) => {
+                let text = markdown(&self.schema, &all, human)?;
                 out.write_all(text.as_bytes()).map_err(io)?;
                 out
             }
@@ -259,18 +265,10 @@ impl TableRows {
             return Ok(());
         }
         let options = FormatOptions::default();
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let columns = Cells::of(batch, &options, self.limits.human)?;
         for row in 0..take {
-            self.rows.push(
-                formatters
-                    .iter()
-                    .map(|f| f.value(row).to_string())
-                    .collect(),
-            );
+            self.rows
+                .push(columns.iter().map(|c| c.cell(row)).collect());
         }
         Ok(())
     }
@@ -402,6 +400,75 @@ pub fn is_number(t: &DataType) -> bool {
     }
 }
 
+/// Whether a column holds byte counts: an integer column named `bytes` or ending in `bytes`
+/// (`total_bytes`, `in_vpc_bytes`).
+pub fn is_byte_count(field: &arrow::datatypes::Field) -> bool {
+    field.data_type().is_integer() && field.name().to_ascii_lowercase().ends_with("bytes")
+}
+
+/// Bytes in binary units: `1.50 GiB`.
+pub fn human_bytes(bytes: i64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.2} {}", UNITS[unit])
+    }
+}
+
+/// How the values of one column are written in a text table.
+enum Cells<'a> {
+    /// As Arrow displays them.
+    Shown(ArrayFormatter<'a>),
+    /// Byte counts in binary units ([`human_bytes`]).
+    Bytes(Int64Array),
+}
+
+impl<'a> Cells<'a> {
+    /// The writing of every column of `batch`: byte counts in binary units when `human`.
+    fn of(batch: &'a RecordBatch, options: &'a FormatOptions, human: bool) -> Result<Vec<Self>> {
+        let schema = batch.schema();
+        let mut all = Vec::with_capacity(batch.num_columns());
+        for (field, column) in schema.fields().iter().zip(batch.columns()) {
+            all.push(if human && is_byte_count(field) {
+                Cells::Bytes(as_i64(column)?)
+            } else {
+                Cells::Shown(ArrayFormatter::try_new(column.as_ref(), options)?)
+            });
+        }
+        Ok(all)
+    }
+
+    /// The text of row `row`; empty for a null.
+    fn cell(&self, row: usize) -> String {
+        match self {
+            Cells::Shown(f) => f.value(row).to_string(),
+            Cells::Bytes(a) if a.is_null(row) => String::new(),
+            Cells::Bytes(a) => human_bytes(a.value(row)),
+        }
+    }
+}
+
+/// An integer column as 64-bit signed integers (a count past 8 EiB saturates).
+fn as_i64(column: &ArrayRef) -> Result<Int64Array> {
+    use arrow::array::AsArray;
+    use arrow::datatypes::UInt64Type;
+    if let Some(unsigned) = column.as_primitive_opt::<UInt64Type>() {
+        return Ok(unsigned.unary(|v| i64::try_from(v).unwrap_or(i64::MAX)));
+    }
+    // Every other integer type fits.
+    let cast = arrow::compute::cast(column, &DataType::Int64)?;
+    cast.as_primitive_opt::<arrow::datatypes::Int64Type>()
+        .cloned()
+        .ok_or_else(|| Error::Data(format!("not a count of bytes: {}", column.data_type())))
+}
+
 /// The narrowest a cut column gets.
 const NARROWEST: usize = 4;
 
@@ -458,7 +525,18 @@ pub fn render(
     batches: &[RecordBatch],
     format: Format,
 ) -> Result<()> {
-    let mut r = Renderer::new(out, format, schema)?;
+    render_with(out, schema, batches, format, TableLimits::default())
+}
+
+/// [`render`], its text table keeping to `limits`.
+fn render_with(
+    out: &mut (dyn Write + Send),
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+    format: Format,
+    limits: TableLimits,
+) -> Result<()> {
+    let mut r = Renderer::with_limits(out, format, schema, limits)?;
     for b in batches {
         r.write(b)?;
     }
@@ -466,9 +544,8 @@ pub fn render(
 }
 
 /// A Markdown table of `batches`: `|` in values escaped, numeric columns right-aligned, nulls
-/// empty.
-fn markdown(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
-    use arrow::util::display::{ArrayFormatter, FormatOptions};
+/// empty; byte counts in binary units when `human`.
+fn markdown(schema: &SchemaRef, batches: &[RecordBatch], human: bool) -> Result<String> {
     let options = FormatOptions::default();
     let escape = |s: &str| s.replace('|', "\\|").replace('\n', " ");
     let mut text = String::new();
@@ -487,16 +564,9 @@ fn markdown(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
         .collect();
     text.push_str(&format!("|{}|\n", rules.join("|")));
     for batch in batches {
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let columns = Cells::of(batch, &options, human)?;
         for row in 0..batch.num_rows() {
-            let cells: Vec<String> = formatters
-                .iter()
-                .map(|f| escape(&f.value(row).to_string()))
-                .collect();
+            let cells: Vec<String> = columns.iter().map(|c| escape(&c.cell(row))).collect();
             text.push_str(&format!("| {} |\n", cells.join(" | ")));
         }
     }
@@ -518,10 +588,12 @@ pub struct Named<'a> {
 /// Writes several results as one document: a titled section each for the table, Markdown and
 /// CSV formats (CSV sections start with a `# name` line); one JSON object from report name to
 /// its rows; NDJSON rows with a leading `report` member. Parquet and Arrow hold one result.
+/// Tables and Markdown keep to `limits`.
 pub fn render_reports(
     out: &mut (dyn Write + Send),
     results: &[Named<'_>],
     format: Format,
+    limits: TableLimits,
 ) -> Result<()> {
     let io = |e: std::io::Error| Error::io("<stdout>", e);
     match format {
@@ -580,7 +652,7 @@ pub fn render_reports(
                     Format::Csv | Format::Tsv => {}
                     _ => writeln!(out, "{}: {}", r.name, r.description).map_err(io)?,
                 }
-                render(out, r.schema.clone(), r.batches, format)?;
+                render_with(out, r.schema.clone(), r.batches, format, limits)?;
             }
         }
     }
@@ -640,6 +712,95 @@ mod tests {
                 "| longer |       |   3.0 | 1234.56 |",
                 "+--------+-------+-------+---------+",
             ]
+        );
+    }
+
+    #[test]
+    fn bytes_are_written_in_binary_units() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1536), "1.50 KiB");
+        assert_eq!(human_bytes(3 << 30), "3.00 GiB");
+        assert_eq!(human_bytes(-2048), "-2.00 KiB");
+    }
+
+    /// Byte counts of three integer types, one a null and one past `i64::MAX`, beside a count
+    /// that is not of bytes and a text column named like one.
+    fn byte_counts() -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("bytes", DataType::UInt64, false),
+            Field::new("in_vpc_bytes", DataType::Int32, true),
+            Field::new("packets", DataType::Int64, false),
+            Field::new("note_bytes", DataType::Utf8, false),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(arrow::array::UInt64Array::from(vec![1536, u64::MAX])),
+            Arc::new(arrow::array::Int32Array::from(vec![None, Some(3 << 20)])),
+            Arc::new(Int64Array::from(vec![2048, 7])),
+            Arc::new(StringArray::from(vec!["2048", "x"])),
+        ];
+        RecordBatch::try_new(schema, columns).expect("batch")
+    }
+
+    #[test]
+    fn human_tables_write_byte_counts_in_binary_units() {
+        let human = TableLimits {
+            human: true,
+            ..TableLimits::default()
+        };
+        // u64::MAX saturates at i64::MAX, 2^63 - 1 bytes: 8192 PiB.
+        assert_eq!(
+            table(&byte_counts(), human),
+            [
+                "+-------------+--------------+---------+------------+",
+                "|       bytes | in_vpc_bytes | packets | note_bytes |",
+                "+-------------+--------------+---------+------------+",
+                "|    1.50 KiB |              |    2048 | 2048       |",
+                "| 8192.00 PiB |     3.00 MiB |       7 | x          |",
+                "+-------------+--------------+---------+------------+",
+            ]
+        );
+        let mut markdown = Vec::new();
+        render_with(
+            &mut markdown,
+            byte_counts().schema(),
+            &[byte_counts()],
+            Format::Markdown,
+            human,
+        )
+        .expect("markdown");
+        assert_eq!(
+            String::from_utf8_lossy(&markdown),
+            "| bytes | in_vpc_bytes | packets | note_bytes |\n|---:|---:|---:|---|\n\
+             | 1.50 KiB |  | 2048 | 2048 |\n| 8192.00 PiB | 3.00 MiB | 7 | x |\n"
+        );
+    }
+
+    #[test]
+    fn machine_formats_keep_byte_counts_as_numbers() {
+        let human = TableLimits {
+            human: true,
+            ..TableLimits::default()
+        };
+        let mut csv = Vec::new();
+        render_with(
+            &mut csv,
+            byte_counts().schema(),
+            &[byte_counts()],
+            Format::Csv,
+            human,
+        )
+        .expect("csv");
+        assert_eq!(
+            String::from_utf8_lossy(&csv),
+            "bytes,in_vpc_bytes,packets,note_bytes\n1536,,2048,2048\n\
+             18446744073709551615,3145728,7,x\n"
+        );
+        // Without --human the table shows the numbers.
+        let plain = table(&byte_counts(), TableLimits::default());
+        assert_eq!(
+            plain[3],
+            "|                 1536 |              |    2048 | 2048       |"
         );
     }
 

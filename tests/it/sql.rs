@@ -23,6 +23,58 @@ fn each_text_format() {
     insta::assert_snapshot!(all);
 }
 
+#[test]
+fn human_writes_byte_counts_in_tables_only() {
+    // 1000 bytes, 2000 bytes (1.953 KiB), and both together 3000 bytes (2.930 KiB); packets
+    // are no bytes, and text named like a byte count stays text.
+    let sql = "SELECT srcaddr, bytes, packets, sum(bytes) OVER () AS total_bytes, \
+               CAST(bytes AS VARCHAR) AS text_bytes FROM flows ORDER BY bytes";
+    let with = |format: &str, human: bool| {
+        let mut args = vec!["query", sql, TWO_RECORDS, "-q", "-o", format];
+        if human {
+            args.push("--human");
+        }
+        let (code, out, err) = run(&args, "");
+        assert_eq!(code, Some(0), "{format}: {err}");
+        out
+    };
+    assert_eq!(
+        with("table", true),
+        "+----------+----------+---------+-------------+------------+\n\
+         | srcaddr  |    bytes | packets | total_bytes | text_bytes |\n\
+         +----------+----------+---------+-------------+------------+\n\
+         | 10.0.1.5 |   1000 B |      10 |    2.93 KiB | 1000       |\n\
+         | 10.0.2.9 | 1.95 KiB |       8 |    2.93 KiB | 2000       |\n\
+         +----------+----------+---------+-------------+------------+\n"
+    );
+    assert_eq!(
+        with("markdown", true),
+        "| srcaddr | bytes | packets | total_bytes | text_bytes |\n\
+         |---|---:|---:|---:|---|\n\
+         | 10.0.1.5 | 1000 B | 10 | 2.93 KiB | 1000 |\n\
+         | 10.0.2.9 | 1.95 KiB | 8 | 2.93 KiB | 2000 |\n"
+    );
+    for format in ["csv", "json", "ndjson", "tsv"] {
+        assert_eq!(with(format, true), with(format, false), "{format}");
+    }
+    assert_eq!(
+        with("csv", true),
+        "srcaddr,bytes,packets,total_bytes,text_bytes\n10.0.1.5,1000,10,3000,1000\n\
+         10.0.2.9,2000,8,3000,2000\n"
+    );
+}
+
+#[test]
+fn the_shell_toggles_human_byte_counts() {
+    let script =
+        "SELECT sum(bytes) AS bytes FROM flows;\n\\human\nSELECT sum(bytes) AS bytes FROM flows;\n";
+    let (code, out, err) = run(&["shell", TWO_RECORDS, "-q"], script);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("human bytes on"), "{err}");
+    assert!(out.contains("|  3000 |"), "{out}");
+    assert!(out.contains("| 2.93 KiB |"), "{out}");
+}
+
 /// The two records, read back from a binary result file.
 fn bytes_of(batches: &[arrow::array::RecordBatch]) -> Vec<(String, u64)> {
     let mut rows = Vec::new();
