@@ -23,7 +23,7 @@ use crate::ingest::parallel::{RunOptions, RunTotals};
 use crate::ingest::remote;
 use crate::ingest::{Prepared, ReadOptions};
 use crate::inventory::{Inventory, Kind};
-use crate::report::{Format, Renderer, TableLimits, is_number};
+use crate::report::{Expanded, Format, Renderer, TableLimits, is_number};
 use crate::sql::queries::{self, Report};
 use crate::sql::session::{self, FlowsSource, Place, SessionOptions};
 use crate::sql::user;
@@ -625,6 +625,7 @@ impl OutputArgs {
             width: screen_width(to_stdout),
             in_shell: false,
             human: self.human,
+            expanded: Expanded::Off,
         }
     }
 }

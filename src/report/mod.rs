@@ -61,6 +61,21 @@ pub struct TableLimits {
     /// Byte counts (integer columns named `bytes` or `..._bytes`) are written in binary units,
     /// `1.50 GiB`, in tables and Markdown.
     pub human: bool,
+    /// Whether rows are drawn one block per record rather than as a table.
+    pub expanded: Expanded,
+}
+
+/// Expanded display: each row drawn as a `-[ RECORD n ]` line followed by a `column | value`
+/// line per column, for rows too wide to read as a table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Expanded {
+    /// Rows as a table.
+    #[default]
+    Off,
+    /// Rows as records.
+    On,
+    /// Rows as records when the table would be wider than its width limit.
+    Auto,
 }
 
 /// The kind of the first I/O error of an output.
@@ -273,11 +288,11 @@ impl TableRows {
         Ok(())
     }
 
-    /// The table, `+---+` ruled, then a line saying how many rows and columns were left out,
-    /// if any. A value with line breaks (an EXPLAIN plan) takes several lines.
+    /// The table, `+---+` ruled (or, expanded, one block per record), then a line saying how
+    /// many rows and columns were left out, if any. A value with line breaks (an EXPLAIN plan)
+    /// takes several lines.
     fn draw(&self, schema: &SchemaRef) -> String {
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-        let chars = |s: &str| s.chars().count();
         let natural: Vec<usize> = (0..names.len())
             .map(|c| {
                 self.rows
@@ -289,8 +304,76 @@ impl TableRows {
                     .unwrap_or(0)
             })
             .collect();
+        let (mut out, hidden) = if self.expanded(&natural) {
+            (self.records(&names), 0)
+        } else {
+            self.grid(schema, &names, &natural)
+        };
+        out.push_str(&self.footer(hidden, names.len()));
+        out
+    }
+
+    /// Whether the rows are drawn as records: expanded display on, or on `auto` when the table
+    /// of columns `natural` characters wide is wider than the limit.
+    fn expanded(&self, natural: &[usize]) -> bool {
+        match self.limits.expanded {
+            Expanded::Off => false,
+            Expanded::On => true,
+            Expanded::Auto => self
+                .limits
+                .width
+                .is_some_and(|limit| natural.iter().map(|w| w + 3).sum::<usize>() + 1 > limit),
+        }
+    }
+
+    /// Every row as a record: a `-[ RECORD n ]` line, then a `name | value` line per column
+    /// (values cut to the width, their further lines under the first).
+    fn records(&self, names: &[&str]) -> String {
+        let name_width = names.iter().map(|n| chars(n)).max().unwrap_or(0);
+        let value_width = self
+            .rows
+            .iter()
+            .flatten()
+            .flat_map(|v| v.lines())
+            .map(chars)
+            .max()
+            .unwrap_or(0);
+        let value_width = match self.limits.width {
+            Some(limit) => value_width.min(limit.saturating_sub(name_width + 3).max(NARROWEST)),
+            None => value_width,
+        };
+        let mut out = String::new();
+        for (i, row) in self.rows.iter().enumerate() {
+            let title = format!("-[ RECORD {} ]", i + 1);
+            let line = (name_width + 3 + value_width).max(chars(&title));
+            out.push_str(&title);
+            out.push_str(&"-".repeat(line - chars(&title)));
+            out.push('\n');
+            for (name, value) in names.iter().zip(row) {
+                let mut lines = value.lines();
+                let first = lines.next().unwrap_or("");
+                let mut push = |label: &str, text: &str| {
+                    let pad = " ".repeat(name_width - chars(label));
+                    let text = fit(text, value_width);
+                    out.push_str(format!("{label}{pad} | {text}").trim_end());
+                    out.push('\n');
+                };
+                push(name, first);
+                for more in lines {
+                    push("", more);
+                }
+            }
+        }
+        if self.rows.is_empty() {
+            out.push_str("(no rows)\n");
+        }
+        out
+    }
+
+    /// The `+---+` ruled table of the columns that fit, and how many were left out.
+    fn grid(&self, schema: &SchemaRef, names: &[&str], natural: &[usize]) -> (String, usize) {
         let (shown, hidden) = match self.limits.width {
-            Some(limit) => columns_that_fit(&natural, limit),
+            Some(limit) => columns_that_fit(natural, limit),
             None => ((0..names.len()).map(Some).collect(), 0),
         };
         // `None` is the `…` column standing for the hidden ones.
@@ -350,13 +433,19 @@ impl TableRows {
                 out.push('\n');
             }
         };
-        push_row(&mut out, &names);
+        push_row(&mut out, names);
         out.push_str(&rule);
         for row in &self.rows {
             let cells: Vec<&str> = row.iter().map(String::as_str).collect();
             push_row(&mut out, &cells);
         }
         out.push_str(&rule);
+        (out, hidden)
+    }
+
+    /// The line saying how many rows and how many of the `columns` columns (`hidden`) were left
+    /// out; empty when nothing was.
+    fn footer(&self, hidden: usize, columns: usize) -> String {
         let rows_shown = self.rows.len() as u64;
         let mut left_out = Vec::new();
         if self.total > rows_shown {
@@ -375,7 +464,7 @@ impl TableRows {
             left_out.push(format!(
                 "{} of {} columns not shown (a wider terminal, a narrower SELECT or {} shows them)",
                 hidden,
-                names.len(),
+                columns,
                 if self.limits.in_shell {
                     "`\\o csv`"
                 } else {
@@ -383,12 +472,16 @@ impl TableRows {
                 }
             ));
         }
-        if !left_out.is_empty() {
-            out.push_str(&left_out.join("; "));
-            out.push('\n');
+        if left_out.is_empty() {
+            return String::new();
         }
-        out
+        left_out.join("; ") + "\n"
     }
+}
+
+/// The characters of `s` (what a terminal column holds, near enough).
+fn chars(s: &str) -> usize {
+    s.chars().count()
 }
 
 /// Whether values of type `t` are numbers (integers, floats, decimals, also dictionary-encoded),
@@ -801,6 +894,76 @@ mod tests {
         assert_eq!(
             plain[3],
             "|                 1536 |              |    2048 | 2048       |"
+        );
+    }
+
+    /// A short and a long row of a text and a number column.
+    fn two_rows() -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("name", DataType::Utf8, false),
+            Field::new("n", DataType::Int64, true),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec!["a", "a much longer value"])),
+            Arc::new(Int64Array::from(vec![Some(7), None])),
+        ];
+        RecordBatch::try_new(schema, columns).expect("batch")
+    }
+
+    #[test]
+    fn expanded_display_draws_a_block_per_record() {
+        let on = TableLimits {
+            expanded: Expanded::On,
+            ..TableLimits::default()
+        };
+        // The lines are 4 + 3 + 19 = 26 characters wide; the titles take 13 of them.
+        assert_eq!(
+            table(&two_rows(), on),
+            [
+                "-[ RECORD 1 ]-------------",
+                "name | a",
+                "n    | 7",
+                "-[ RECORD 2 ]-------------",
+                "name | a much longer value",
+                "n    |",
+            ]
+        );
+        let empty = RecordBatch::new_empty(two_rows().schema());
+        assert_eq!(table(&empty, on), ["(no rows)"]);
+        // Rows left out are still counted below.
+        let one = TableLimits {
+            max_rows: Some(1),
+            ..on
+        };
+        assert_eq!(
+            table(&two_rows(), one)[3],
+            "2 rows in all, 1 not shown (--max-rows 0 shows every row)"
+        );
+    }
+
+    #[test]
+    fn auto_expanded_display_draws_records_only_when_the_table_is_too_wide() {
+        // The table is 1 + (19 + 3) + (1 + 3) = 27 characters wide.
+        let auto = |width| TableLimits {
+            width: Some(width),
+            expanded: Expanded::Auto,
+            ..TableLimits::default()
+        };
+        assert_eq!(
+            table(&two_rows(), auto(27))[1],
+            "| name                | n |"
+        );
+        // At 20 the values get 20 - 4 - 3 = 13 characters.
+        assert_eq!(
+            table(&two_rows(), auto(20)),
+            [
+                "-[ RECORD 1 ]-------",
+                "name | a",
+                "n    | 7",
+                "-[ RECORD 2 ]-------",
+                "name | a much longe…",
+                "n    |",
+            ]
         );
     }
 
