@@ -16,10 +16,11 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 
 use super::Reporter;
+pub(crate) use super::progress::Bar;
 use crate::error::{Error, Result};
 use crate::ingest::discover::{Scope, Window, dataset_root, parse_time};
 use crate::ingest::format::Layout;
-use crate::ingest::parallel::{RunOptions, RunTotals};
+use crate::ingest::parallel::{Progress, RunOptions, RunTotals};
 use crate::ingest::remote;
 use crate::ingest::{Prepared, ReadOptions};
 use crate::inventory::{Inventory, Kind};
@@ -504,7 +505,8 @@ pub(crate) fn open_session(
     let window = input.read_options(region)?.window;
     let reporter = input.reporter()?;
     let inventory = tables.inventory()?;
-    let (source, totals) = flows_source(input, region, opts, &reporter)?;
+    let flows = flows_source(input, region, opts, &reporter, false)?;
+    let (source, totals) = (flows.source, flows.totals);
     let options = session_options(source, cluster, inventory.as_ref(), window);
     let rt = runtime(opts)?;
     let ctx = rt.block_on(async {
@@ -697,15 +699,29 @@ impl Drop for Target {
     }
 }
 
+/// Where `flows` reads from, what its scans add up, and the progress bar of its reading.
+pub(crate) struct Flows {
+    /// The ingested dataset, or the raw logs.
+    pub source: FlowsSource,
+    /// The scans' totals (raw logs only).
+    pub totals: Totals,
+    /// The bar that follows the reading of raw logs, when asked for and standard error is a
+    /// terminal; dropping it clears it.
+    pub bar: Option<Bar>,
+}
+
 /// Where `flows` reads from: the ingested dataset the inputs name, or the raw logs (whose
-/// discovery is reported now, and whose scans add their totals to the returned list).
+/// discovery is reported now, and whose scans add their totals to the returned list). With
+/// `bar`, reading raw logs shows a progress bar (see [`Bar`]).
 pub(crate) fn flows_source(
     input: &InputArgs,
     region: Option<&str>,
     opts: RunOptions,
     reporter: &Reporter,
-) -> Result<(FlowsSource, Totals)> {
+    bar: bool,
+) -> Result<Flows> {
     let totals = Arc::new(Mutex::new(Vec::new()));
+    let mut shown = None;
     let source = if let Some(root) = dataset_root(&input.inputs) {
         FlowsSource::Dataset(root)
     } else if let Some(ds) = input.remote_dataset(region)? {
@@ -714,6 +730,10 @@ pub(crate) fn flows_source(
     } else {
         let prepared = input.prepare(region)?;
         report_prepared(&prepared, reporter);
+        let progress = Arc::new(Progress::default());
+        if bar {
+            shown = Bar::start(&progress, prepared.size());
+        }
         let r = reporter.clone();
         FlowsSource::Raw {
             inputs: prepared.inputs,
@@ -721,9 +741,14 @@ pub(crate) fn flows_source(
             options: opts,
             diagnostics: Arc::new(move || Box::new(r.clone())),
             totals: totals.clone(),
+            progress,
         }
     };
-    Ok((source, totals))
+    Ok(Flows {
+        source,
+        totals,
+        bar: shown,
+    })
 }
 
 /// The runtime queries run on, with one worker per parser thread. Its threads get deep stacks:

@@ -12,6 +12,7 @@ mod fields;
 mod functions;
 mod generate;
 mod ingest;
+mod progress;
 mod query;
 mod report;
 mod shell;

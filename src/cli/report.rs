@@ -104,12 +104,15 @@ pub fn run(mut args: ReportArgs, opts: RunOptions) -> Result<Outcome> {
         .map(|r| r.bind(&params))
         .collect::<Result<Vec<_>>>()?;
     let window = args.input.read_options(args.region.as_deref())?.window;
-    let (source, totals) = flows_source(&args.input, args.region.as_deref(), opts, &reporter)?;
+    let flows = flows_source(&args.input, args.region.as_deref(), opts, &reporter, true)?;
+    let (source, totals) = (flows.source, flows.totals);
     let options = session_options(source, &args.cluster, Some(&inventory), window);
     let outputs = runtime(opts)?.block_on(async {
         let session = session::open(options).await?;
         pack::run(&session, &queries).await
-    })?;
+    });
+    drop(flows.bar);
+    let outputs = outputs?;
     let descriptions: Vec<String> = chosen.iter().map(|r| r.description()).collect();
     let named: Vec<Named<'_>> = chosen
         .iter()
