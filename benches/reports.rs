@@ -62,6 +62,7 @@ fn reports(c: &mut Criterion) {
                 options: opts,
                 diagnostics: Arc::new(|| Box::new(Discard)),
                 totals: Arc::new(Mutex::new(Vec::new())),
+                progress: Arc::default(),
             };
             pack_over(&runtime, source, &inventory);
         })

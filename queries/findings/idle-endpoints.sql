@@ -42,7 +42,7 @@ SELECT
     COALESCE(service, 'unknown service') || ' endpoint in '
         || CAST(COALESCE(az_count, 1) AS VARCHAR) || ' AZ(s), ' || COALESCE(state, 'state unknown')
         || CASE
-            WHEN NOT observed THEN ': ' || human_bytes(bytes) || ' seen in '
+            WHEN NOT observed THEN ': ' || format_bytes(bytes) || ' seen in '
                 || CAST(round(window_hours, 2) AS VARCHAR) || ' h, but '
                 || CASE
                     WHEN enis_logged < enis THEN CAST(enis - enis_logged AS VARCHAR)
@@ -54,7 +54,7 @@ SELECT
                 || ': not enough seen to call it idle'
             WHEN status = 'idle' THEN ': no traffic on its ENIs in '
                 || CAST(round(window_hours, 2) AS VARCHAR) || ' h, with each of its ENIs logged throughout'
-            ELSE ': ' || human_bytes(bytes) || ' in '
+            ELSE ': ' || format_bytes(bytes) || ' in '
                 || CAST(round(window_hours, 2) AS VARCHAR) || ' h; it earns '
                 || usd(processing_fee) || '/month in processing fees and costs '
                 || usd(hourly_fee) || '/month in hourly fees'

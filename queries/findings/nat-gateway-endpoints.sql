@@ -59,7 +59,7 @@ SELECT
     CAST(c.same_region_bytes AS BIGINT) AS bytes,
     c.same_region_bytes / b.bytes_per_gb * price('nat_gateway_gb', c.region) * b.scale
         AS monthly_usd,
-    human_bytes(c.same_region_bytes) || ' to '
+    format_bytes(c.same_region_bytes) || ' to '
         || c.service || ' in ' || COALESCE(c.region, 'its region') || ' in '
         || CAST(round(b.window_hours, 2) AS VARCHAR) || ' h went through the NAT gateway; '
         || CASE

@@ -26,7 +26,7 @@ SELECT
     CAST(NULL AS VARCHAR) AS region,
     CAST(t.bytes AS BIGINT) AS bytes,
     CAST(NULL AS DOUBLE) AS monthly_usd,
-    CAST(t.records AS VARCHAR) || ' rejected records (' || human_bytes(t.bytes)
+    CAST(t.records AS VARCHAR) || ' rejected records (' || format_bytes(t.bytes)
         || '); top sources: ' || COALESCE(p.sources, '-')
         || '; top destination ports: ' || COALESCE(p.ports, '-') AS evidence,
     'Review the top sources; the rejects from inside a VPC are listed apart.' AS action

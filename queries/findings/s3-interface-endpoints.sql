@@ -27,7 +27,7 @@ SELECT
     region,
     CAST(in_vpc_bytes AS BIGINT) AS bytes,
     processing_fee + hourly_fee AS monthly_usd,
-    human_bytes(in_vpc_bytes) || ' of ' || human_bytes(bytes) || ' in '
+    format_bytes(in_vpc_bytes) || ' of ' || format_bytes(bytes) || ' in '
         || CAST(round(window_hours, 2) AS VARCHAR)
         || ' h came from clients inside the VPC; they pay ' || usd(processing_fee)
         || '/month in processing fees'

@@ -28,7 +28,7 @@ SELECT
     COALESCE(e.service, 'unknown service') || ' endpoint only in '
         || COALESCE(p.endpoint_az, 'one AZ') || ' serves clients in '
         || CAST(p.client_azs AS VARCHAR) || ' AZs (' || p.client_zones || '); '
-        || human_bytes(p.cross_az_bytes) || ' crossed AZs in '
+        || format_bytes(p.cross_az_bytes) || ' crossed AZs in '
         || CAST(round(b.window_hours, 2) AS VARCHAR) || ' h' AS evidence,
     'Add a subnet in each client AZ to the endpoint (' || usd(price('interface_endpoint_hour', e.region)
         * b.month_hours) || '/month per AZ) so one AZ''s outage does not cut the service.'

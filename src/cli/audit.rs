@@ -197,10 +197,14 @@ pub fn run(mut args: AuditArgs, opts: RunOptions) -> Result<Outcome> {
         ));
     }
     let window = args.input.read_options(config.region.as_deref())?.window;
-    let (source, totals) = flows_source(&args.input, config.region.as_deref(), opts, &reporter)?;
+    let region = config.region.as_deref();
+    let flows = flows_source(&args.input, region, opts, &reporter, true)?;
+    let (source, totals) = (flows.source, flows.totals);
     let options = session_options(source, &args.cluster, Some(&inventory), window);
     // The totals are complete only once the scan ends, so they are filled in after.
-    let audit = runtime(opts)?.block_on(audit::run(options, &config, bounds))?;
+    let audit = runtime(opts)?.block_on(audit::run(options, &config, bounds));
+    drop(flows.bar);
+    let audit = audit?;
     let seen = totals
         .lock()
         .ok()

@@ -16,14 +16,15 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 
 use super::Reporter;
+pub(crate) use super::progress::Bar;
 use crate::error::{Error, Result};
 use crate::ingest::discover::{Scope, Window, dataset_root, parse_time};
 use crate::ingest::format::Layout;
-use crate::ingest::parallel::{RunOptions, RunTotals};
+use crate::ingest::parallel::{Progress, RunOptions, RunTotals};
 use crate::ingest::remote;
 use crate::ingest::{Prepared, ReadOptions};
 use crate::inventory::{Inventory, Kind};
-use crate::report::{Format, Renderer, TableLimits};
+use crate::report::{Expanded, Format, Renderer, TableLimits, is_number};
 use crate::sql::queries::{self, Report};
 use crate::sql::session::{self, FlowsSource, Place, SessionOptions};
 use crate::sql::user;
@@ -351,6 +352,10 @@ pub struct OutputArgs {
     /// Print each statement's elapsed time and row count on standard error.
     #[arg(long)]
     pub timing: bool,
+    /// In table and Markdown output, write byte counts (integer columns named `bytes` or
+    /// `..._bytes`) in binary units: 1.50 GiB. Other formats keep the numbers.
+    #[arg(long)]
+    pub human: bool,
 }
 
 /// The width a table on standard output fits: the terminal's, else `COLUMNS` when set;
@@ -371,9 +376,8 @@ pub(crate) fn print_fitted(batch: &RecordBatch, format: Format) -> Result<()> {
         _ => batch.clone(),
     };
     let limits = TableLimits {
-        max_rows: None,
         width,
-        in_shell: false,
+        ..TableLimits::default()
     };
     let mut out = std::io::BufWriter::new(std::io::stdout());
     let mut renderer = Renderer::with_limits(&mut out, format, batch.schema(), limits)?;
@@ -381,8 +385,8 @@ pub(crate) fn print_fitted(batch: &RecordBatch, format: Format) -> Result<()> {
     renderer.finish()
 }
 
-/// The batch as text, its widest columns wrapped at words until a table of it is `width`
-/// characters wide (no column narrower than 12).
+/// The batch with its text columns wrapped at words, the widest first, until a table of it is
+/// `width` characters wide (no column narrower than 12); numbers are left whole.
 fn wrapped(batch: &RecordBatch, width: usize) -> Result<RecordBatch> {
     let options = arrow::util::display::FormatOptions::default();
     let mut cells: Vec<Vec<String>> = Vec::with_capacity(batch.num_columns());
@@ -407,25 +411,40 @@ fn wrapped(batch: &RecordBatch, width: usize) -> Result<RecordBatch> {
         })
         .collect();
     let room = width.saturating_sub(3 * widths.len() + 1);
+    let text: Vec<bool> = schema
+        .fields()
+        .iter()
+        .map(|f| !is_number(f.data_type()))
+        .collect();
     while widths.iter().sum::<usize>() > room {
-        match widths.iter_mut().filter(|w| **w > 12).max_by_key(|w| **w) {
+        let narrowable = widths
+            .iter_mut()
+            .zip(&text)
+            .filter(|(w, t)| **t && **w > 12);
+        match narrowable.map(|(w, _)| w).max_by_key(|w| **w) {
             Some(widest) => *widest -= 1,
             None => break,
         }
     }
-    let columns: Vec<arrow::array::ArrayRef> = cells
+    // Numbers stay numbers (narrow, and right-aligned); text is wrapped.
+    let mut columns: Vec<arrow::array::ArrayRef> = Vec::with_capacity(cells.len());
+    let mut fields: Vec<arrow::datatypes::Field> = Vec::with_capacity(cells.len());
+    for (((c, w), field), column) in cells
         .iter()
         .zip(&widths)
-        .map(|(c, w)| {
+        .zip(schema.fields())
+        .zip(batch.columns())
+    {
+        if !is_number(field.data_type()) {
             let text: Vec<String> = c.iter().map(|s| wrap_words(s, *w)).collect();
-            Arc::new(arrow::array::StringArray::from(text)) as arrow::array::ArrayRef
-        })
-        .collect();
-    let fields: Vec<arrow::datatypes::Field> = schema
-        .fields()
-        .iter()
-        .map(|f| arrow::datatypes::Field::new(f.name(), arrow::datatypes::DataType::Utf8, true))
-        .collect();
+            columns.push(Arc::new(arrow::array::StringArray::from(text)));
+            let utf8 = arrow::datatypes::DataType::Utf8;
+            fields.push(arrow::datatypes::Field::new(field.name(), utf8, true));
+        } else {
+            columns.push(column.clone());
+            fields.push(field.as_ref().clone());
+        }
+    }
     let schema = Arc::new(arrow::datatypes::Schema::new(fields));
     Ok(RecordBatch::try_new(schema, columns)?)
 }
@@ -486,7 +505,8 @@ pub(crate) fn open_session(
     let window = input.read_options(region)?.window;
     let reporter = input.reporter()?;
     let inventory = tables.inventory()?;
-    let (source, totals) = flows_source(input, region, opts, &reporter)?;
+    let flows = flows_source(input, region, opts, &reporter, false)?;
+    let (source, totals) = (flows.source, flows.totals);
     let options = session_options(source, cluster, inventory.as_ref(), window);
     let rt = runtime(opts)?;
     let ctx = rt.block_on(async {
@@ -606,6 +626,8 @@ impl OutputArgs {
             max_rows,
             width: screen_width(to_stdout),
             in_shell: false,
+            human: self.human,
+            expanded: Expanded::Off,
         }
     }
 }
@@ -677,15 +699,29 @@ impl Drop for Target {
     }
 }
 
+/// Where `flows` reads from, what its scans add up, and the progress bar of its reading.
+pub(crate) struct Flows {
+    /// The ingested dataset, or the raw logs.
+    pub source: FlowsSource,
+    /// The scans' totals (raw logs only).
+    pub totals: Totals,
+    /// The bar that follows the reading of raw logs, when asked for and standard error is a
+    /// terminal; dropping it clears it.
+    pub bar: Option<Bar>,
+}
+
 /// Where `flows` reads from: the ingested dataset the inputs name, or the raw logs (whose
-/// discovery is reported now, and whose scans add their totals to the returned list).
+/// discovery is reported now, and whose scans add their totals to the returned list). With
+/// `bar`, reading raw logs shows a progress bar (see [`Bar`]).
 pub(crate) fn flows_source(
     input: &InputArgs,
     region: Option<&str>,
     opts: RunOptions,
     reporter: &Reporter,
-) -> Result<(FlowsSource, Totals)> {
+    bar: bool,
+) -> Result<Flows> {
     let totals = Arc::new(Mutex::new(Vec::new()));
+    let mut shown = None;
     let source = if let Some(root) = dataset_root(&input.inputs) {
         FlowsSource::Dataset(root)
     } else if let Some(ds) = input.remote_dataset(region)? {
@@ -694,6 +730,10 @@ pub(crate) fn flows_source(
     } else {
         let prepared = input.prepare(region)?;
         report_prepared(&prepared, reporter);
+        let progress = Arc::new(Progress::default());
+        if bar {
+            shown = Bar::start(&progress, prepared.size());
+        }
         let r = reporter.clone();
         FlowsSource::Raw {
             inputs: prepared.inputs,
@@ -701,9 +741,14 @@ pub(crate) fn flows_source(
             options: opts,
             diagnostics: Arc::new(move || Box::new(r.clone())),
             totals: totals.clone(),
+            progress,
         }
     };
-    Ok((source, totals))
+    Ok(Flows {
+        source,
+        totals,
+        bar: shown,
+    })
 }
 
 /// The runtime queries run on, with one worker per parser thread. Its threads get deep stacks:

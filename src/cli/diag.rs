@@ -59,7 +59,7 @@ impl Reporter {
     pub fn warn(&self, message: &str) {
         self.with(|s| {
             if !s.quiet {
-                eprintln!("warning: {message}");
+                super::progress::suspend(|| eprintln!("warning: {message}"));
             }
         });
     }
@@ -68,7 +68,7 @@ impl Reporter {
     pub fn error(&self, message: &str) {
         self.with(|s| {
             s.errors.push(message.to_string());
-            eprintln!("error: {message}");
+            super::progress::suspend(|| eprintln!("error: {message}"));
         });
     }
 
@@ -91,7 +91,7 @@ impl Reporter {
                     Some((_, p)) => format!("all are in {}", p.display()),
                     None => "use --bad-lines FILE to keep them all".to_string(),
                 };
-                eprintln!("... {more} more bad lines ({hint})");
+                super::progress::suspend(|| eprintln!("... {more} more bad lines ({hint})"));
             }
             if let Some(e) = s.write_error.take() {
                 return Err(e);
@@ -128,7 +128,9 @@ impl Diagnostics for Reporter {
                 } else {
                     format!(": {}", bad.detail)
                 };
-                eprintln!("{name}:{}: {}{detail}", bad.line, bad.reason.key());
+                super::progress::suspend(|| {
+                    eprintln!("{name}:{}: {}{detail}", bad.line, bad.reason.key())
+                });
             }
             if let Some((f, p)) = &mut s.file {
                 let text = std::str::from_utf8(&bad.text).ok();

@@ -2,7 +2,6 @@
 //! incrementally (what a run reads and records is `ingest::ledger`'s).
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,12 +10,12 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Reporter;
-use super::common::{InputArgs, Outcome, print_json, report_prepared};
+use super::common::{Bar, InputArgs, Outcome, print_json, report_prepared};
 use crate::error::{Error, Result};
 use crate::ingest::decode::DecodeConfig;
 use crate::ingest::discover::is_remote;
 use crate::ingest::ledger::{Ledger, Mode};
-use crate::ingest::parallel::{self, FailedInput, RunOptions, RunTotals};
+use crate::ingest::parallel::{self, FailedInput, Progress, RunOptions, RunTotals};
 use crate::ingest::remote::dataset::S3Dataset;
 use crate::ingest::sink::{Dataset, RunWriter};
 use crate::ingest::{self, Prepared};
@@ -219,8 +218,8 @@ pub fn run(args: IngestArgs, opts: RunOptions) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// Parses the run into the writer, with a progress spinner on a terminal; the run's totals,
-/// and the error that stopped the writing, if one did.
+/// Parses the run into the writer, with a progress bar on a terminal; the run's totals, and
+/// the error that stopped the writing, if one did.
 fn parse_into(
     prepared: &Prepared,
     cfg: Arc<DecodeConfig>,
@@ -228,12 +227,14 @@ fn parse_into(
     reporter: &Reporter,
     writer: &mut RunWriter,
 ) -> (RunTotals, Option<Error>) {
-    let progress = progress_bar();
-    let mut run = parallel::start(
+    let progress = Arc::new(Progress::default());
+    let bar = Bar::start(&progress, prepared.size());
+    let mut run = parallel::start_watched(
         prepared.inputs.clone(),
         cfg,
         opts,
         Box::new(reporter.clone()),
+        progress,
     );
     let mut write_error = None;
     while let Some(batch) = run.batches.blocking_recv() {
@@ -241,14 +242,9 @@ fn parse_into(
             write_error = Some(e);
             break;
         }
-        if let Some(p) = &progress {
-            p.set_message(format!("{} records", writer.rows()));
-        }
     }
     let totals = run.finish();
-    if let Some(p) = progress {
-        p.finish_and_clear();
-    }
+    drop(bar);
     (totals, write_error)
 }
 
@@ -288,13 +284,4 @@ fn print_summary(summary: &Summary, format: SummaryFormat, quiet: bool) -> Resul
             Ok(())
         }
     }
-}
-
-fn progress_bar() -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let p = indicatif::ProgressBar::new_spinner();
-    p.enable_steady_tick(std::time::Duration::from_millis(200));
-    Some(p)
 }

@@ -14,6 +14,7 @@ mod generate;
 mod ingest;
 #[cfg(feature = "collect")]
 mod inventory;
+mod progress;
 mod query;
 mod report;
 mod shell;

@@ -12,7 +12,7 @@ use super::common::{
 };
 use crate::error::{Error, Result};
 use crate::ingest::parallel::RunOptions;
-use crate::report::{Format, Named, render_reports};
+use crate::report::{Format, Named, TableLimits, render_reports};
 use crate::sql::pack;
 use crate::sql::queries::{REPORTS, Report};
 use crate::sql::session;
@@ -34,6 +34,10 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = Format::Table)]
     pub output: Format,
+    /// In table and Markdown output, write byte counts (integer columns named `bytes` or
+    /// `..._bytes`) in binary units: 1.50 GiB. Other formats keep the numbers.
+    #[arg(long)]
+    pub human: bool,
     /// List the reports with one line each, and their parameters; needs no input.
     #[arg(long, exclusive = true)]
     pub list: bool,
@@ -100,12 +104,15 @@ pub fn run(mut args: ReportArgs, opts: RunOptions) -> Result<Outcome> {
         .map(|r| r.bind(&params))
         .collect::<Result<Vec<_>>>()?;
     let window = args.input.read_options(args.region.as_deref())?.window;
-    let (source, totals) = flows_source(&args.input, args.region.as_deref(), opts, &reporter)?;
+    let flows = flows_source(&args.input, args.region.as_deref(), opts, &reporter, true)?;
+    let (source, totals) = (flows.source, flows.totals);
     let options = session_options(source, &args.cluster, Some(&inventory), window);
     let outputs = runtime(opts)?.block_on(async {
         let session = session::open(options).await?;
         pack::run(&session, &queries).await
-    })?;
+    });
+    drop(flows.bar);
+    let outputs = outputs?;
     let descriptions: Vec<String> = chosen.iter().map(|r| r.description()).collect();
     let named: Vec<Named<'_>> = chosen
         .iter()
@@ -119,7 +126,11 @@ pub fn run(mut args: ReportArgs, opts: RunOptions) -> Result<Outcome> {
         })
         .collect();
     let mut out = std::io::BufWriter::new(std::io::stdout());
-    render_reports(&mut out, &named, args.output)?;
+    let limits = TableLimits {
+        human: args.human,
+        ..TableLimits::default()
+    };
+    render_reports(&mut out, &named, args.output, limits)?;
     finish(&reporter, &totals, &args.input)
 }
 

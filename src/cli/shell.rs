@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::ingest::fields::FIELDS;
 use crate::ingest::format::{DATE_COLUMN, SOURCE_COLUMN};
 use crate::ingest::parallel::RunOptions;
-use crate::report::{Format, Renderer, TableLimits};
+use crate::report::{Expanded, Format, Renderer, TableLimits};
 use crate::sql::queries::classified_columns;
 use crate::sql::session::CLASSIFIED;
 use crate::sql::udf::docs;
@@ -47,7 +47,7 @@ pub struct ShellArgs {
     /// Inventory, parameters and your own named queries.
     #[command(flatten)]
     pub tables: TableArgs,
-    /// Output options (`\o FORMAT` and `\timing` change them in the shell).
+    /// Output options (`\o FORMAT`, `\timing` and `\human` change them in the shell).
     #[command(flatten)]
     pub output: OutputArgs,
     /// The history file (default: $VPCFLOW_HISTORY, else ~/.vpcflow_history).
@@ -64,6 +64,9 @@ const SHELL_HELP: &str = "Statements end with `;` and may span lines. Meta-comma
 \\df [NAME]    vpcflow's SQL functions (those whose name contains NAME)\n  \
 \\o [FORMAT]   output format (table, csv, tsv, json, ndjson, markdown); alone: the current one\n  \
 \\timing       print each statement's time and rows (again: stop)\n  \
+\\human        byte counts in tables as 1.50 GiB (again: as numbers)\n  \
+\\x [MODE]     expanded display: each row a block of `column | value` lines; MODE on,\n                \
+off or auto (when a table is wider than the terminal); alone: on, or off again\n  \
 \\q            quit (or Ctrl-D)\n\
 Ctrl-C cancels a running statement.";
 
@@ -122,6 +125,7 @@ pub fn run(args: ShellArgs, opts: RunOptions) -> Result<Outcome> {
             .build()
             .map_err(|e| Error::Data(format!("cannot start the shell: {e}")))?,
         output: args.output,
+        expanded: Expanded::Off,
         interactive: std::io::stdin().is_terminal(),
         failed: 0,
     };
@@ -148,6 +152,8 @@ struct Shell {
     /// Waits for a statement or Ctrl-C, on the shell's own thread.
     watch: tokio::runtime::Runtime,
     output: OutputArgs,
+    /// Expanded display (`\\x`).
+    expanded: Expanded,
     interactive: bool,
     /// Statements or commands of a script that failed.
     failed: usize,
@@ -261,6 +267,7 @@ impl Shell {
         let (ctx, sql, output) = (self.ctx.clone(), sql.to_string(), self.output.clone());
         let limits = TableLimits {
             in_shell: true,
+            expanded: self.expanded,
             ..self.output.limits(true)
         };
         // A task of its own, so a statement busy computing can be abandoned at once.
@@ -319,6 +326,15 @@ impl Shell {
                 eprintln!("timing {}", if self.output.timing { "on" } else { "off" });
                 Ok(())
             }
+            ("\\x", setting) => self.set_expanded(setting),
+            ("\\human", _) => {
+                self.output.human = !self.output.human;
+                eprintln!(
+                    "human bytes {}",
+                    if self.output.human { "on" } else { "off" }
+                );
+                Ok(())
+            }
             ("\\o", None) => {
                 let format = format!("{:?}", self.output.format()).to_lowercase();
                 eprintln!("output {format} (\\o FORMAT changes it)");
@@ -342,6 +358,23 @@ impl Shell {
             self.fail(&e);
         }
         Step::More
+    }
+
+    /// `\\x`: expanded display as `setting` says (`on`, `off`, `auto`); alone, on, or off when
+    /// it was on.
+    fn set_expanded(&mut self, setting: Option<&str>) -> Result<()> {
+        self.expanded = match setting.map(str::to_ascii_lowercase).as_deref() {
+            None if self.expanded == Expanded::Off => Expanded::On,
+            None | Some("off") => Expanded::Off,
+            Some("on") => Expanded::On,
+            Some("auto") => Expanded::Auto,
+            Some(other) => {
+                return Err(Error::Usage(format!("\\x {other}: on, off or auto")));
+            }
+        };
+        let now = format!("{:?}", self.expanded).to_lowercase();
+        eprintln!("expanded display {now}");
+        Ok(())
     }
 
     /// vpcflow's SQL functions, or those whose name contains `name` (any case).
@@ -435,6 +468,7 @@ impl Shell {
         let limits = TableLimits {
             max_rows: None,
             in_shell: true,
+            expanded: self.expanded,
             ..self.output.limits(true)
         };
         let mut out = std::io::BufWriter::new(std::io::stdout());
@@ -548,7 +582,9 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// Meta-commands offered by completion.
-const META: &[&str] = &["\\d", "\\df", "\\o", "\\timing", "\\q", "\\?"];
+const META: &[&str] = &[
+    "\\d", "\\df", "\\o", "\\timing", "\\human", "\\x", "\\q", "\\?",
+];
 
 /// Tab completion for the line editor.
 struct Completion {

@@ -40,6 +40,15 @@ pub struct Prepared {
     pub warnings: Vec<String>,
 }
 
+impl Prepared {
+    /// What the run reads: its objects, and their bytes as found (standard input counts none),
+    /// the totals of a [`parallel::Progress`].
+    pub fn size(&self) -> (u64, u64) {
+        let bytes = self.discovery.found.iter().map(|f| f.size).sum();
+        (self.inputs.len() as u64, bytes)
+    }
+}
+
 /// How to read the inputs.
 #[derive(Clone, Debug, Default)]
 pub struct ReadOptions {

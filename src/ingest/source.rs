@@ -109,7 +109,7 @@ pub fn open(path: &Path) -> Result<(File, SourceKind)> {
 
 /// A text reader over a file of the given kind (gzip is inflated on the fly, in fixed steps:
 /// see [`Steps`]).
-pub fn text_reader(file: File, kind: SourceKind) -> Box<dyn Read + Send> {
+pub fn text_reader<R: Read + Send + 'static>(file: R, kind: SourceKind) -> Box<dyn Read + Send> {
     match kind {
         SourceKind::Gzip => Box::new(Steps::new(MultiGzDecoder::new(BufReader::with_capacity(
             1 << 16,

@@ -4,14 +4,16 @@
 //! Renderers only format; they never print progress or errors (those go to stderr elsewhere),
 //! so stdout carries nothing but data. Every format but Markdown is written batch by batch as
 //! results arrive ([`Renderer`]), so output of any size needs little memory: the text table
-//! keeps only the rows it will show (see [`TableLimits`]) and counts the rest.
+//! keeps only the rows it will show (see [`TableLimits`]) and counts the rest. Text tables
+//! right-align numbers and, when asked ([`TableLimits::human`]), write byte counts in binary
+//! units ([`human_bytes`]); the other formats keep every value as it is.
 //! [`render_reports`] writes several named results as one document.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
+use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch};
+use arrow::datatypes::{DataType, SchemaRef};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 use crate::error::{Error, Result};
@@ -19,7 +21,7 @@ use crate::error::{Error, Result};
 /// Output formats for result sets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// An aligned text table.
+    /// An aligned text table; numbers right-aligned.
     Table,
     /// A Markdown (GitHub) table; numbers right-aligned.
     Markdown,
@@ -56,6 +58,24 @@ pub struct TableLimits {
     /// The table is shown in `vpcflow shell`: what it left out is shown by the shell's
     /// meta-commands, not by command-line options.
     pub in_shell: bool,
+    /// Byte counts (integer columns named `bytes` or `..._bytes`) are written in binary units,
+    /// `1.50 GiB`, in tables and Markdown.
+    pub human: bool,
+    /// Whether rows are drawn one block per record rather than as a table.
+    pub expanded: Expanded,
+}
+
+/// Expanded display: each row drawn as a `-[ RECORD n ]` line followed by a `column | value`
+/// line per column, for rows too wide to read as a table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Expanded {
+    /// Rows as a table.
+    #[default]
+    Off,
+    /// Rows as records.
+    On,
+    /// Rows as records when the table would be wider than its width limit.
+    Auto,
 }
 
 /// The kind of the first I/O error of an output.
@@ -95,7 +115,8 @@ struct TableRows {
 
 enum Sink<W: Write + Send> {
     Table(Tracked<W>, TableRows),
-    Markdown(Tracked<W>, Vec<RecordBatch>),
+    /// The batches, and whether byte counts are written in binary units.
+    Markdown(Tracked<W>, Vec<RecordBatch>, bool),
     Csv(Box<arrow::csv::Writer<Tracked<W>>>),
     Json(arrow::json::ArrayWriter<Tracked<W>>),
     Ndjson(arrow::json::LineDelimitedWriter<Tracked<W>>),
@@ -147,7 +168,7 @@ impl<W: Write + Send> Renderer<W> {
                     total: 0,
                 },
             ),
-            Format::Markdown => Sink::Markdown(out, Vec::new()),
+            Format::Markdown => Sink::Markdown(out, Vec::new(), limits.human),
             Format::Csv => csv(out, b','),
             Format::Tsv => csv(out, b'\t'),
             Format::Json => Sink::Json(arrow::json::ArrayWriter::new(out)),
@@ -185,7 +206,7 @@ impl<W: Write + Send> Renderer<W> {
         self.wrote = true;
         let result: Result<()> = match &mut self.sink {
             Sink::Table(_, t) => t.add(batch),
-            Sink::Markdown(_, all) => {
+            Sink::Markdown(_, all, _) => {
                 all.push(batch.clone());
                 Ok(())
             }
@@ -212,8 +233,8 @@ impl<W: Write + Send> Renderer<W> {
                     .map_err(io)?;
                 out
             }
-            Sink::Markdown(mut out, all) => {
-                let text = markdown(&self.schema, &all)?;
+            Sink::Markdown(mut out, all, human) => {
+                let text = markdown(&self.schema, &all, human)?;
                 out.write_all(text.as_bytes()).map_err(io)?;
                 out
             }
@@ -259,27 +280,19 @@ impl TableRows {
             return Ok(());
         }
         let options = FormatOptions::default();
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let columns = Cells::of(batch, &options, self.limits.human)?;
         for row in 0..take {
-            self.rows.push(
-                formatters
-                    .iter()
-                    .map(|f| f.value(row).to_string())
-                    .collect(),
-            );
+            self.rows
+                .push(columns.iter().map(|c| c.cell(row)).collect());
         }
         Ok(())
     }
 
-    /// The table, `+---+` ruled, then a line saying how many rows and columns were left out,
-    /// if any. A value with line breaks (an EXPLAIN plan) takes several lines.
+    /// The table, `+---+` ruled (or, expanded, one block per record), then a line saying how
+    /// many rows and columns were left out, if any. A value with line breaks (an EXPLAIN plan)
+    /// takes several lines.
     fn draw(&self, schema: &SchemaRef) -> String {
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-        let chars = |s: &str| s.chars().count();
         let natural: Vec<usize> = (0..names.len())
             .map(|c| {
                 self.rows
@@ -291,8 +304,76 @@ impl TableRows {
                     .unwrap_or(0)
             })
             .collect();
+        let (mut out, hidden) = if self.expanded(&natural) {
+            (self.records(&names), 0)
+        } else {
+            self.grid(schema, &names, &natural)
+        };
+        out.push_str(&self.footer(hidden, names.len()));
+        out
+    }
+
+    /// Whether the rows are drawn as records: expanded display on, or on `auto` when the table
+    /// of columns `natural` characters wide is wider than the limit.
+    fn expanded(&self, natural: &[usize]) -> bool {
+        match self.limits.expanded {
+            Expanded::Off => false,
+            Expanded::On => true,
+            Expanded::Auto => self
+                .limits
+                .width
+                .is_some_and(|limit| natural.iter().map(|w| w + 3).sum::<usize>() + 1 > limit),
+        }
+    }
+
+    /// Every row as a record: a `-[ RECORD n ]` line, then a `name | value` line per column
+    /// (values cut to the width, their further lines under the first).
+    fn records(&self, names: &[&str]) -> String {
+        let name_width = names.iter().map(|n| chars(n)).max().unwrap_or(0);
+        let value_width = self
+            .rows
+            .iter()
+            .flatten()
+            .flat_map(|v| v.lines())
+            .map(chars)
+            .max()
+            .unwrap_or(0);
+        let value_width = match self.limits.width {
+            Some(limit) => value_width.min(limit.saturating_sub(name_width + 3).max(NARROWEST)),
+            None => value_width,
+        };
+        let mut out = String::new();
+        for (i, row) in self.rows.iter().enumerate() {
+            let title = format!("-[ RECORD {} ]", i + 1);
+            let line = (name_width + 3 + value_width).max(chars(&title));
+            out.push_str(&title);
+            out.push_str(&"-".repeat(line - chars(&title)));
+            out.push('\n');
+            for (name, value) in names.iter().zip(row) {
+                let mut lines = value.lines();
+                let first = lines.next().unwrap_or("");
+                let mut push = |label: &str, text: &str| {
+                    let pad = " ".repeat(name_width - chars(label));
+                    let text = fit(text, value_width);
+                    out.push_str(format!("{label}{pad} | {text}").trim_end());
+                    out.push('\n');
+                };
+                push(name, first);
+                for more in lines {
+                    push("", more);
+                }
+            }
+        }
+        if self.rows.is_empty() {
+            out.push_str("(no rows)\n");
+        }
+        out
+    }
+
+    /// The `+---+` ruled table of the columns that fit, and how many were left out.
+    fn grid(&self, schema: &SchemaRef, names: &[&str], natural: &[usize]) -> (String, usize) {
         let (shown, hidden) = match self.limits.width {
-            Some(limit) => columns_that_fit(&natural, limit),
+            Some(limit) => columns_that_fit(natural, limit),
             None => ((0..names.len()).map(Some).collect(), 0),
         };
         // `None` is the `…` column standing for the hidden ones.
@@ -323,6 +404,11 @@ impl TableRows {
         fn cell_of<'a>(row: &[&'a str], c: &Option<usize>) -> &'a str {
             c.map_or("…", |c| row[c])
         }
+        // Numbers (and their names) are right-aligned, the rest left-aligned.
+        let right: Vec<bool> = shown
+            .iter()
+            .map(|c| c.is_some_and(|c| is_number(schema.field(c).data_type())))
+            .collect();
         let push_row = |out: &mut String, row: &[&str]| {
             let height = shown
                 .iter()
@@ -331,24 +417,35 @@ impl TableRows {
                 .unwrap_or(1);
             for line in 0..height {
                 out.push('|');
-                for (c, w) in shown.iter().zip(&widths) {
+                for ((c, w), right) in shown.iter().zip(&widths).zip(&right) {
                     let text = fit(cell_of(row, c).lines().nth(line).unwrap_or(""), *w);
-                    let pad = w.saturating_sub(chars(&text));
+                    let pad = " ".repeat(w.saturating_sub(chars(&text)));
                     out.push(' ');
-                    out.push_str(&text);
-                    out.push_str(&" ".repeat(pad + 1));
-                    out.push('|');
+                    if *right {
+                        out.push_str(&pad);
+                        out.push_str(&text);
+                    } else {
+                        out.push_str(&text);
+                        out.push_str(&pad);
+                    }
+                    out.push_str(" |");
                 }
                 out.push('\n');
             }
         };
-        push_row(&mut out, &names);
+        push_row(&mut out, names);
         out.push_str(&rule);
         for row in &self.rows {
             let cells: Vec<&str> = row.iter().map(String::as_str).collect();
             push_row(&mut out, &cells);
         }
         out.push_str(&rule);
+        (out, hidden)
+    }
+
+    /// The line saying how many rows and how many of the `columns` columns (`hidden`) were left
+    /// out; empty when nothing was.
+    fn footer(&self, hidden: usize, columns: usize) -> String {
         let rows_shown = self.rows.len() as u64;
         let mut left_out = Vec::new();
         if self.total > rows_shown {
@@ -367,7 +464,7 @@ impl TableRows {
             left_out.push(format!(
                 "{} of {} columns not shown (a wider terminal, a narrower SELECT or {} shows them)",
                 hidden,
-                names.len(),
+                columns,
                 if self.limits.in_shell {
                     "`\\o csv`"
                 } else {
@@ -375,12 +472,94 @@ impl TableRows {
                 }
             ));
         }
-        if !left_out.is_empty() {
-            out.push_str(&left_out.join("; "));
-            out.push('\n');
+        if left_out.is_empty() {
+            return String::new();
         }
-        out
+        left_out.join("; ") + "\n"
     }
+}
+
+/// The characters of `s` (what a terminal column holds, near enough).
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// Whether values of type `t` are numbers (integers, floats, decimals, also dictionary-encoded),
+/// which tables right-align.
+pub fn is_number(t: &DataType) -> bool {
+    match t {
+        DataType::Dictionary(_, value) => is_number(value),
+        t => t.is_numeric(),
+    }
+}
+
+/// Whether a column holds byte counts: an integer column named `bytes` or ending in `bytes`
+/// (`total_bytes`, `in_vpc_bytes`).
+pub fn is_byte_count(field: &arrow::datatypes::Field) -> bool {
+    field.data_type().is_integer() && field.name().to_ascii_lowercase().ends_with("bytes")
+}
+
+/// Bytes in binary units: `1.50 GiB`.
+pub fn human_bytes(bytes: i64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.2} {}", UNITS[unit])
+    }
+}
+
+/// How the values of one column are written in a text table.
+enum Cells<'a> {
+    /// As Arrow displays them.
+    Shown(ArrayFormatter<'a>),
+    /// Byte counts in binary units ([`human_bytes`]).
+    Bytes(Int64Array),
+}
+
+impl<'a> Cells<'a> {
+    /// The writing of every column of `batch`: byte counts in binary units when `human`.
+    fn of(batch: &'a RecordBatch, options: &'a FormatOptions, human: bool) -> Result<Vec<Self>> {
+        let schema = batch.schema();
+        let mut all = Vec::with_capacity(batch.num_columns());
+        for (field, column) in schema.fields().iter().zip(batch.columns()) {
+            all.push(if human && is_byte_count(field) {
+                Cells::Bytes(as_i64(column)?)
+            } else {
+                Cells::Shown(ArrayFormatter::try_new(column.as_ref(), options)?)
+            });
+        }
+        Ok(all)
+    }
+
+    /// The text of row `row`; empty for a null.
+    fn cell(&self, row: usize) -> String {
+        match self {
+            Cells::Shown(f) => f.value(row).to_string(),
+            Cells::Bytes(a) if a.is_null(row) => String::new(),
+            Cells::Bytes(a) => human_bytes(a.value(row)),
+        }
+    }
+}
+
+/// An integer column as 64-bit signed integers (a count past 8 EiB saturates).
+fn as_i64(column: &ArrayRef) -> Result<Int64Array> {
+    use arrow::array::AsArray;
+    use arrow::datatypes::UInt64Type;
+    if let Some(unsigned) = column.as_primitive_opt::<UInt64Type>() {
+        return Ok(unsigned.unary(|v| i64::try_from(v).unwrap_or(i64::MAX)));
+    }
+    // Every other integer type fits.
+    let cast = arrow::compute::cast(column, &DataType::Int64)?;
+    cast.as_primitive_opt::<arrow::datatypes::Int64Type>()
+        .cloned()
+        .ok_or_else(|| Error::Data(format!("not a count of bytes: {}", column.data_type())))
 }
 
 /// The narrowest a cut column gets.
@@ -439,7 +618,18 @@ pub fn render(
     batches: &[RecordBatch],
     format: Format,
 ) -> Result<()> {
-    let mut r = Renderer::new(out, format, schema)?;
+    render_with(out, schema, batches, format, TableLimits::default())
+}
+
+/// [`render`], its text table keeping to `limits`.
+fn render_with(
+    out: &mut (dyn Write + Send),
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+    format: Format,
+    limits: TableLimits,
+) -> Result<()> {
+    let mut r = Renderer::with_limits(out, format, schema, limits)?;
     for b in batches {
         r.write(b)?;
     }
@@ -447,9 +637,8 @@ pub fn render(
 }
 
 /// A Markdown table of `batches`: `|` in values escaped, numeric columns right-aligned, nulls
-/// empty.
-fn markdown(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
-    use arrow::util::display::{ArrayFormatter, FormatOptions};
+/// empty; byte counts in binary units when `human`.
+fn markdown(schema: &SchemaRef, batches: &[RecordBatch], human: bool) -> Result<String> {
     let options = FormatOptions::default();
     let escape = |s: &str| s.replace('|', "\\|").replace('\n', " ");
     let mut text = String::new();
@@ -459,7 +648,7 @@ fn markdown(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
         .fields()
         .iter()
         .map(|f| {
-            if f.data_type().is_numeric() {
+            if is_number(f.data_type()) {
                 "---:"
             } else {
                 "---"
@@ -468,16 +657,9 @@ fn markdown(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
         .collect();
     text.push_str(&format!("|{}|\n", rules.join("|")));
     for batch in batches {
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let columns = Cells::of(batch, &options, human)?;
         for row in 0..batch.num_rows() {
-            let cells: Vec<String> = formatters
-                .iter()
-                .map(|f| escape(&f.value(row).to_string()))
-                .collect();
+            let cells: Vec<String> = columns.iter().map(|c| escape(&c.cell(row))).collect();
             text.push_str(&format!("| {} |\n", cells.join(" | ")));
         }
     }
@@ -499,10 +681,12 @@ pub struct Named<'a> {
 /// Writes several results as one document: a titled section each for the table, Markdown and
 /// CSV formats (CSV sections start with a `# name` line); one JSON object from report name to
 /// its rows; NDJSON rows with a leading `report` member. Parquet and Arrow hold one result.
+/// Tables and Markdown keep to `limits`.
 pub fn render_reports(
     out: &mut (dyn Write + Send),
     results: &[Named<'_>],
     format: Format,
+    limits: TableLimits,
 ) -> Result<()> {
     let io = |e: std::io::Error| Error::io("<stdout>", e);
     match format {
@@ -561,9 +745,254 @@ pub fn render_reports(
                     Format::Csv | Format::Tsv => {}
                     _ => writeln!(out, "{}: {}", r.name, r.description).map_err(io)?,
                 }
-                render(out, r.schema.clone(), r.batches, format)?;
+                render_with(out, r.schema.clone(), r.batches, format, limits)?;
             }
         }
     }
     out.flush().map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Decimal128Array, Float64Array, Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    /// The text table of one batch, as lines.
+    fn table(batch: &RecordBatch, limits: TableLimits) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut r = Renderer::with_limits(&mut out, Format::Table, batch.schema(), limits)
+            .expect("renderer");
+        r.write(batch).expect("written");
+        r.finish().expect("finished");
+        String::from_utf8(out)
+            .expect("utf-8")
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn numbers_are_right_aligned_and_text_left_aligned() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("name", DataType::Utf8, true),
+            Field::new("n", DataType::Int64, true),
+            Field::new("ratio", DataType::Float64, true),
+            Field::new("usd", DataType::Decimal128(6, 2), true),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec![Some("a"), None, Some("longer")])),
+            Arc::new(Int64Array::from(vec![Some(7), Some(12345), None])),
+            Arc::new(Float64Array::from(vec![Some(0.5), Some(10.25), Some(3.0)])),
+            Arc::new(
+                Decimal128Array::from(vec![Some(150), None, Some(123456)])
+                    .with_precision_and_scale(6, 2)
+                    .expect("decimal"),
+            ),
+        ];
+        let batch = RecordBatch::try_new(schema, columns).expect("batch");
+        assert_eq!(
+            table(&batch, TableLimits::default()),
+            [
+                "+--------+-------+-------+---------+",
+                "| name   |     n | ratio |     usd |",
+                "+--------+-------+-------+---------+",
+                "| a      |     7 |   0.5 |    1.50 |",
+                "|        | 12345 | 10.25 |         |",
+                "| longer |       |   3.0 | 1234.56 |",
+                "+--------+-------+-------+---------+",
+            ]
+        );
+    }
+
+    #[test]
+    fn bytes_are_written_in_binary_units() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1536), "1.50 KiB");
+        assert_eq!(human_bytes(3 << 30), "3.00 GiB");
+        assert_eq!(human_bytes(-2048), "-2.00 KiB");
+    }
+
+    /// Byte counts of three integer types, one a null and one past `i64::MAX`, beside a count
+    /// that is not of bytes and a text column named like one.
+    fn byte_counts() -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("bytes", DataType::UInt64, false),
+            Field::new("in_vpc_bytes", DataType::Int32, true),
+            Field::new("packets", DataType::Int64, false),
+            Field::new("note_bytes", DataType::Utf8, false),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(arrow::array::UInt64Array::from(vec![1536, u64::MAX])),
+            Arc::new(arrow::array::Int32Array::from(vec![None, Some(3 << 20)])),
+            Arc::new(Int64Array::from(vec![2048, 7])),
+            Arc::new(StringArray::from(vec!["2048", "x"])),
+        ];
+        RecordBatch::try_new(schema, columns).expect("batch")
+    }
+
+    #[test]
+    fn human_tables_write_byte_counts_in_binary_units() {
+        let human = TableLimits {
+            human: true,
+            ..TableLimits::default()
+        };
+        // u64::MAX saturates at i64::MAX, 2^63 - 1 bytes: 8192 PiB.
+        assert_eq!(
+            table(&byte_counts(), human),
+            [
+                "+-------------+--------------+---------+------------+",
+                "|       bytes | in_vpc_bytes | packets | note_bytes |",
+                "+-------------+--------------+---------+------------+",
+                "|    1.50 KiB |              |    2048 | 2048       |",
+                "| 8192.00 PiB |     3.00 MiB |       7 | x          |",
+                "+-------------+--------------+---------+------------+",
+            ]
+        );
+        let mut markdown = Vec::new();
+        render_with(
+            &mut markdown,
+            byte_counts().schema(),
+            &[byte_counts()],
+            Format::Markdown,
+            human,
+        )
+        .expect("markdown");
+        assert_eq!(
+            String::from_utf8_lossy(&markdown),
+            "| bytes | in_vpc_bytes | packets | note_bytes |\n|---:|---:|---:|---|\n\
+             | 1.50 KiB |  | 2048 | 2048 |\n| 8192.00 PiB | 3.00 MiB | 7 | x |\n"
+        );
+    }
+
+    #[test]
+    fn machine_formats_keep_byte_counts_as_numbers() {
+        let human = TableLimits {
+            human: true,
+            ..TableLimits::default()
+        };
+        let mut csv = Vec::new();
+        render_with(
+            &mut csv,
+            byte_counts().schema(),
+            &[byte_counts()],
+            Format::Csv,
+            human,
+        )
+        .expect("csv");
+        assert_eq!(
+            String::from_utf8_lossy(&csv),
+            "bytes,in_vpc_bytes,packets,note_bytes\n1536,,2048,2048\n\
+             18446744073709551615,3145728,7,x\n"
+        );
+        // Without --human the table shows the numbers.
+        let plain = table(&byte_counts(), TableLimits::default());
+        assert_eq!(
+            plain[3],
+            "|                 1536 |              |    2048 | 2048       |"
+        );
+    }
+
+    /// A short and a long row of a text and a number column.
+    fn two_rows() -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("name", DataType::Utf8, false),
+            Field::new("n", DataType::Int64, true),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec!["a", "a much longer value"])),
+            Arc::new(Int64Array::from(vec![Some(7), None])),
+        ];
+        RecordBatch::try_new(schema, columns).expect("batch")
+    }
+
+    #[test]
+    fn expanded_display_draws_a_block_per_record() {
+        let on = TableLimits {
+            expanded: Expanded::On,
+            ..TableLimits::default()
+        };
+        // The lines are 4 + 3 + 19 = 26 characters wide; the titles take 13 of them.
+        assert_eq!(
+            table(&two_rows(), on),
+            [
+                "-[ RECORD 1 ]-------------",
+                "name | a",
+                "n    | 7",
+                "-[ RECORD 2 ]-------------",
+                "name | a much longer value",
+                "n    |",
+            ]
+        );
+        let empty = RecordBatch::new_empty(two_rows().schema());
+        assert_eq!(table(&empty, on), ["(no rows)"]);
+        // Rows left out are still counted below.
+        let one = TableLimits {
+            max_rows: Some(1),
+            ..on
+        };
+        assert_eq!(
+            table(&two_rows(), one)[3],
+            "2 rows in all, 1 not shown (--max-rows 0 shows every row)"
+        );
+    }
+
+    #[test]
+    fn auto_expanded_display_draws_records_only_when_the_table_is_too_wide() {
+        // The table is 1 + (19 + 3) + (1 + 3) = 27 characters wide.
+        let auto = |width| TableLimits {
+            width: Some(width),
+            expanded: Expanded::Auto,
+            ..TableLimits::default()
+        };
+        assert_eq!(
+            table(&two_rows(), auto(27))[1],
+            "| name                | n |"
+        );
+        // At 20 the values get 20 - 4 - 3 = 13 characters.
+        assert_eq!(
+            table(&two_rows(), auto(20)),
+            [
+                "-[ RECORD 1 ]-------",
+                "name | a",
+                "n    | 7",
+                "-[ RECORD 2 ]-------",
+                "name | a much longe…",
+                "n    |",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cut_number_stays_right_aligned() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("text", DataType::Utf8, false),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(vec![1, 1234567890])),
+            Arc::new(StringArray::from(vec!["x", "y"])),
+        ];
+        let batch = RecordBatch::try_new(schema, columns).expect("batch");
+        let limits = TableLimits {
+            width: Some(15),
+            ..TableLimits::default()
+        };
+        // 1 + (4 + 3) + (4 + 3) = 15: the id is cut to four characters, the text column kept.
+        assert_eq!(
+            table(&batch, limits),
+            [
+                "+------+------+",
+                "|   id | text |",
+                "+------+------+",
+                "|    1 | x    |",
+                "| 123… | y    |",
+                "+------+------+",
+            ]
+        );
+    }
 }

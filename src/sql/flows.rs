@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::ingest::decode::DecodeConfig;
 use crate::ingest::fields::FIELDS;
 use crate::ingest::format::{Columns, DATE_COLUMN, SOURCE_COLUMN};
-use crate::ingest::parallel::{self, Diagnostics, Input, RunOptions, RunTotals};
+use crate::ingest::parallel::{self, Diagnostics, Input, Progress, RunOptions, RunTotals};
 use crate::ingest::remote::commits;
 use crate::ingest::sink::{self, FLOWS_DIR};
 
@@ -47,6 +47,8 @@ pub enum FlowsSource {
         diagnostics: DiagnosticsFactory,
         /// Totals of every finished scan, for the caller's summary and limits.
         totals: Arc<Mutex<Vec<RunTotals>>>,
+        /// Where every scan counts the objects and bytes it has read, for a progress bar.
+        progress: Arc<Progress>,
     },
     /// An ingested dataset directory.
     Dataset(std::path::PathBuf),
@@ -67,12 +69,14 @@ pub(crate) async fn table(
             options,
             diagnostics,
             totals,
+            progress,
         } => {
             let run = RawRun {
                 inputs: Arc::new(inputs),
                 options,
                 diagnostics,
                 totals,
+                progress,
             };
             Streamed::new(columns.schema(), TableType::Base, RawFlows { columns, run })
         }
@@ -174,6 +178,7 @@ struct RawRun {
     options: RunOptions,
     diagnostics: DiagnosticsFactory,
     totals: Arc<Mutex<Vec<RunTotals>>>,
+    progress: Arc<Progress>,
 }
 
 impl std::fmt::Debug for RawRun {
@@ -217,11 +222,12 @@ impl PartitionStream for RawPartition {
     }
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let run = parallel::start(
+        let run = parallel::start_watched(
             self.run.inputs.as_ref().clone(),
             self.cfg.clone(),
             self.run.options,
             (self.run.diagnostics)(),
+            self.run.progress.clone(),
         );
         let totals = self.run.totals.clone();
         let stream = futures::stream::unfold(Some(run), move |state| {

@@ -506,6 +506,7 @@ mod tests {
             options: RunOptions::default(),
             diagnostics: Arc::new(|| Box::new(Discard)),
             totals: Arc::new(Mutex::new(Vec::new())),
+            progress: Arc::default(),
         }
     }
 

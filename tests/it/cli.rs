@@ -1041,7 +1041,7 @@ fn every_output_format_including_empty_results() {
         ),
         (
             "table",
-            "+----------+-------+\n| srcaddr  | bytes |\n+----------+-------+\n| 10.0.1.5 | 1000  |\n| 10.0.2.9 | 2000  |\n+----------+-------+\n",
+            "+----------+-------+\n| srcaddr  | bytes |\n+----------+-------+\n| 10.0.1.5 |  1000 |\n| 10.0.2.9 |  2000 |\n+----------+-------+\n",
             "+---------+-------+\n| srcaddr | bytes |\n+---------+-------+\n+---------+-------+\n",
         ),
     ];
@@ -1522,4 +1522,73 @@ fn fields_and_functions_fit_80_columns() {
         assert!(names.contains(field.name), "{} in {names}", field.name);
     }
     insta::assert_snapshot!("functions_at_80_columns", fitted("functions"));
+}
+
+/// What `ingest`, `report` and `audit` over the sample estate print on standard error.
+fn stderr_of_readers(dir: &Path) -> Vec<String> {
+    let ds = dir.join("ds");
+    let runs: [Vec<&str>; 3] = [
+        vec![
+            "ingest",
+            "sample-logs/AWSLogs",
+            "--out",
+            ds.to_str().expect("utf-8"),
+        ],
+        vec![
+            "report",
+            "sample-logs/AWSLogs",
+            "--inventory",
+            "sample-logs/inventory",
+        ],
+        vec![
+            "audit",
+            "sample-logs/AWSLogs",
+            "--inventory",
+            "sample-logs/inventory",
+            "--no-html",
+        ],
+    ];
+    runs.iter()
+        .map(|args| {
+            let out = vpcflow().args(args).output().expect("runs");
+            assert_ne!(out.status.code(), Some(2), "{args:?}: {}", stderr_of(&out));
+            stderr_of(&out)
+        })
+        .collect()
+}
+
+#[test]
+fn without_a_terminal_no_progress_bar_is_drawn() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for err in stderr_of_readers(dir.path()) {
+        // No bar, no cursor movement, no redrawn line.
+        assert!(!err.contains(" left"), "{err}");
+        assert!(!err.contains('\r'), "{err}");
+        assert!(!err.contains('\u{1b}'), "{err}");
+    }
+}
+
+#[test]
+fn on_a_terminal_ingest_shows_objects_bytes_and_time_left() {
+    let objects = walkdir::WalkDir::new("sample-logs/AWSLogs")
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy();
+            e.file_type().is_file() && (name.ends_with(".gz") || name.ends_with(".log.parquet"))
+        })
+        .count();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vpcflow"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["ingest", "sample-logs/AWSLogs", "--out"])
+        .arg(dir.path().join("ds"));
+    let mut session = rexpect::session::spawn_command(cmd, Some(30_000)).expect("a terminal");
+    // The bar is drawn as soon as the objects are listed: none done yet, of all of them.
+    session
+        .exp_string(&format!("0/{objects} objects, "))
+        .expect("objects done of all");
+    session.exp_string(" left").expect("the time left");
+    session.exp_string("ingested").expect("the summary");
+    session.exp_eof().expect("the ingest ends");
 }

@@ -23,6 +23,89 @@ fn each_text_format() {
     insta::assert_snapshot!(all);
 }
 
+#[test]
+fn human_writes_byte_counts_in_tables_only() {
+    // 1000 bytes, 2000 bytes (1.953 KiB), and both together 3000 bytes (2.930 KiB); packets
+    // are no bytes, and text named like a byte count stays text.
+    let sql = "SELECT srcaddr, bytes, packets, sum(bytes) OVER () AS total_bytes, \
+               CAST(bytes AS VARCHAR) AS text_bytes FROM flows ORDER BY bytes";
+    let with = |format: &str, human: bool| {
+        let mut args = vec!["query", sql, TWO_RECORDS, "-q", "-o", format];
+        if human {
+            args.push("--human");
+        }
+        let (code, out, err) = run(&args, "");
+        assert_eq!(code, Some(0), "{format}: {err}");
+        out
+    };
+    assert_eq!(
+        with("table", true),
+        "+----------+----------+---------+-------------+------------+\n\
+         | srcaddr  |    bytes | packets | total_bytes | text_bytes |\n\
+         +----------+----------+---------+-------------+------------+\n\
+         | 10.0.1.5 |   1000 B |      10 |    2.93 KiB | 1000       |\n\
+         | 10.0.2.9 | 1.95 KiB |       8 |    2.93 KiB | 2000       |\n\
+         +----------+----------+---------+-------------+------------+\n"
+    );
+    assert_eq!(
+        with("markdown", true),
+        "| srcaddr | bytes | packets | total_bytes | text_bytes |\n\
+         |---|---:|---:|---:|---|\n\
+         | 10.0.1.5 | 1000 B | 10 | 2.93 KiB | 1000 |\n\
+         | 10.0.2.9 | 1.95 KiB | 8 | 2.93 KiB | 2000 |\n"
+    );
+    for format in ["csv", "json", "ndjson", "tsv"] {
+        assert_eq!(with(format, true), with(format, false), "{format}");
+    }
+    assert_eq!(
+        with("csv", true),
+        "srcaddr,bytes,packets,total_bytes,text_bytes\n10.0.1.5,1000,10,3000,1000\n\
+         10.0.2.9,2000,8,3000,2000\n"
+    );
+}
+
+#[test]
+fn the_shell_toggles_human_byte_counts() {
+    let script =
+        "SELECT sum(bytes) AS bytes FROM flows;\n\\human\nSELECT sum(bytes) AS bytes FROM flows;\n";
+    let (code, out, err) = run(&["shell", TWO_RECORDS, "-q"], script);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("human bytes on"), "{err}");
+    assert!(out.contains("|  3000 |"), "{out}");
+    assert!(out.contains("| 2.93 KiB |"), "{out}");
+}
+
+#[test]
+fn the_shell_shows_records_expanded_after_x() {
+    let script = "\\x\n\
+                  SELECT srcaddr, bytes FROM flows ORDER BY bytes;\n\
+                  \\x off\n\
+                  SELECT srcaddr, bytes FROM flows ORDER BY bytes;\n\
+                  \\x sideways\n";
+    let (code, out, err) = run(&["shell", TWO_RECORDS, "-q"], script);
+    // The unknown setting fails the script.
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("expanded display on"), "{err}");
+    assert!(err.contains("expanded display off"), "{err}");
+    assert!(err.contains("\\x sideways: on, off or auto"), "{err}");
+    // Names 7 wide, values 8: lines of 7 + 3 + 8 = 18 characters, the title's included.
+    assert_eq!(
+        out,
+        "-[ RECORD 1 ]-----\n\
+         srcaddr | 10.0.1.5\n\
+         bytes   | 1000\n\
+         -[ RECORD 2 ]-----\n\
+         srcaddr | 10.0.2.9\n\
+         bytes   | 2000\n\
+         +----------+-------+\n\
+         | srcaddr  | bytes |\n\
+         +----------+-------+\n\
+         | 10.0.1.5 |  1000 |\n\
+         | 10.0.2.9 |  2000 |\n\
+         +----------+-------+\n"
+    );
+}
+
 /// The two records, read back from a binary result file.
 fn bytes_of(batches: &[arrow::array::RecordBatch]) -> Vec<(String, u64)> {
     let mut rows = Vec::new();
@@ -340,7 +423,7 @@ fn the_shell_reads_a_script_from_stdin() {
         "{out}"
     );
     // The multi-line statement ran as one, as a table; then CSV after \o csv.
-    assert!(out.contains("| 10.0.2.9 | 2000  |"), "{out}");
+    assert!(out.contains("| 10.0.2.9 |  2000 |"), "{out}");
     assert!(out.ends_with("total\n3000\n"), "{out}");
     assert!(!out.contains("never run"), "{out}");
 }
@@ -540,6 +623,42 @@ fn the_shell_on_a_terminal_completes_continues_and_cancels() {
         saved.contains("SELECT sum(bytes) AS total FROM flows;"),
         "{saved}"
     );
+}
+
+#[test]
+fn the_shell_on_a_terminal_toggles_expanded_display() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vpcflow"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["shell", TWO_RECORDS, "-q", "--history"])
+        .arg(dir.path().join("history"));
+    let mut shell = rexpect::session::spawn_command(cmd, Some(30_000)).expect("a terminal");
+    shell.exp_string("vpcflow> ").expect("prompt");
+    shell.send_line("\\?").expect("send");
+    shell.exp_string("\\x [MODE]").expect("help lists \\x");
+    shell.exp_string("vpcflow> ").expect("prompt");
+    shell.send_line("\\x").expect("send");
+    shell.exp_string("expanded display on").expect("on");
+    shell.exp_string("vpcflow> ").expect("prompt");
+    shell
+        .send_line("SELECT srcaddr, bytes FROM flows ORDER BY bytes;")
+        .expect("send");
+    shell.exp_string("-[ RECORD 1 ]").expect("first record");
+    shell.exp_string("srcaddr | 10.0.1.5").expect("its address");
+    shell.exp_string("-[ RECORD 2 ]").expect("second record");
+    shell.exp_string("bytes   | 2000").expect("its bytes");
+    shell.exp_string("vpcflow> ").expect("prompt");
+    shell.send_line("\\x").expect("send");
+    shell.exp_string("expanded display off").expect("off");
+    shell.exp_string("vpcflow> ").expect("prompt");
+    shell
+        .send_line("SELECT sum(bytes) AS total FROM flows;")
+        .expect("send");
+    shell.exp_string("| total |").expect("a table again");
+    shell.exp_string("|  3000 |").expect("its sum");
+    shell.exp_string("vpcflow> ").expect("prompt");
+    shell.send_line("\\q").expect("send");
+    shell.exp_eof().expect("the shell ends");
 }
 
 const NULL_DATES: &str = r#"

@@ -9,19 +9,36 @@ use std::sync::{Mutex, PoisonError};
 
 use flate2::read::MultiGzDecoder;
 
+use super::progress::{Counted, Progress};
 use super::{Input, Remote, RunOptions, Unit, Work};
 use crate::ingest::decode::DecodeConfig;
 use crate::ingest::source::{self, SourceKind};
+
+/// What the reader thread reads by.
+pub(super) struct Reading<'a> {
+    /// The run's tuning.
+    pub opts: RunOptions,
+    /// Set when the run ends early.
+    pub cancel: &'a AtomicBool,
+    /// The fetching of remote objects, if any.
+    pub remote: &'a Option<Remote>,
+    /// Where the bytes of streamed objects are counted.
+    pub progress: &'a Arc<Progress>,
+}
 
 /// The reader thread: cuts every input into units.
 pub(super) fn read_all(
     inputs: &[Input],
     cfg: &DecodeConfig,
-    opts: RunOptions,
-    cancel: &AtomicBool,
-    remote: &Option<Remote>,
+    run: &Reading<'_>,
     dispatch: &mut dyn FnMut(Unit) -> bool,
 ) {
+    let Reading {
+        opts,
+        cancel,
+        remote,
+        progress,
+    } = *run;
     let mut seq = 0u64;
     for (idx, input) in inputs.iter().enumerate() {
         let mut emit = |first: bool, raw_bytes: u64, work: Work| -> bool {
@@ -36,7 +53,7 @@ pub(super) fn read_all(
             dispatch(unit)
         };
         let read = match Remote::wait(remote, idx) {
-            Ok(()) => read_one(input, cfg, opts, &mut emit),
+            Ok(()) => read_one(input, cfg, opts, progress, &mut emit),
             Err(why) if why.changed => {
                 emit(true, 0, Work::Changed(why.message)) && emit(false, 0, Work::End)
             }
@@ -53,6 +70,7 @@ fn read_one(
     input: &Input,
     cfg: &DecodeConfig,
     opts: RunOptions,
+    progress: &Arc<Progress>,
     emit: &mut dyn FnMut(bool, u64, Work) -> bool,
 ) -> bool {
     let is_stdin = input.path.as_os_str() == "-";
@@ -98,7 +116,10 @@ fn read_one(
             SourceKind::Gzip if size <= opts.whole_gzip_bytes => {
                 return emit(true, size, Work::Gzip) && emit(false, 0, Work::End);
             }
-            kind => (source::text_reader(file, kind), size),
+            kind => (
+                source::text_reader(Counted::new(file, progress.clone()), kind),
+                size,
+            ),
         }
     };
     stream_blocks(reader, raw_size, cfg.max_line, opts.block_bytes, emit)

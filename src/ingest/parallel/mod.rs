@@ -10,10 +10,14 @@
 //! decoded again, in order, with the right one.
 //!
 //! `blocks` is the reader thread (cutting objects into line-aligned blocks, over-long lines,
-//! small gzip objects whole), `order` the ordering thread; the workers' part is here.
+//! small gzip objects whole), `order` the ordering thread, `progress` what they count for a
+//! progress bar; the workers' part is here.
 
 mod blocks;
 mod order;
+mod progress;
+
+pub use progress::Progress;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -317,10 +321,21 @@ impl Run {
 
 /// Starts parsing `inputs`.
 pub fn start(
+    inputs: Vec<Input>,
+    cfg: Arc<DecodeConfig>,
+    opts: RunOptions,
+    diag: Box<dyn Diagnostics>,
+) -> Run {
+    start_watched(inputs, cfg, opts, diag, Arc::default())
+}
+
+/// Starts parsing `inputs`, counting its objects and bytes into `progress` as it goes.
+pub fn start_watched(
     mut inputs: Vec<Input>,
     cfg: Arc<DecodeConfig>,
     opts: RunOptions,
     diag: Box<dyn Diagnostics>,
+    progress: Arc<Progress>,
 ) -> Run {
     let threads = opts.threads.max(1);
     let in_flight = threads * 3;
@@ -338,6 +353,7 @@ pub fn start(
     let reader = {
         let (inputs, cfg, cancel, remote) =
             (inputs.clone(), cfg.clone(), cancel.clone(), remote.clone());
+        let progress = progress.clone();
         std::thread::Builder::new()
             .name("vpcflow-read".into())
             .spawn(move || {
@@ -358,7 +374,13 @@ pub fn start(
                     }
                     true
                 };
-                blocks::read_all(&inputs, &cfg, opts, &cancel, &remote, &mut dispatch);
+                let run = blocks::Reading {
+                    opts,
+                    cancel: &cancel,
+                    remote: &remote,
+                    progress: &progress,
+                };
+                blocks::read_all(&inputs, &cfg, &run, &mut dispatch);
             })
     };
 
@@ -368,7 +390,7 @@ pub fn start(
             let cancel = cancel.clone();
             move || {
                 let totals = order::order(
-                    &inputs, &cfg, opts, done_rx, slot_rx, tx, diag, &cancel, &remote,
+                    &inputs, &cfg, opts, done_rx, slot_rx, tx, diag, &cancel, &remote, &progress,
                 );
                 // A reader waiting for a fetch that the ended run will never release a
                 // permit for must not wait forever.

@@ -10,6 +10,7 @@ use arrow::array::RecordBatch;
 use crossbeam_channel as cb;
 
 use super::blocks::{recycle, stream_blocks};
+use super::progress::Progress;
 use super::{Diagnostics, Done, FailedInput, Input, Outcome, Remote, RunOptions, RunTotals, Work};
 use crate::ingest::decode::{BadLine, Counts, DecodeConfig, Decoded, Note, Reason, decode};
 use crate::ingest::format::Layout;
@@ -34,6 +35,7 @@ pub(super) fn order(
     mut diag: Box<dyn Diagnostics>,
     cancel: &AtomicBool,
     remote: &Option<Remote>,
+    progress: &Progress,
 ) -> RunTotals {
     let mut totals = RunTotals::default();
     let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
@@ -61,10 +63,15 @@ pub(super) fn order(
                 continue;
             };
             totals.bytes_read += done.unit.raw_bytes;
+            // The reader counted the bytes of the objects it streamed as it read them.
+            if !matches!(done.unit.work, Work::Text(_) | Work::LongLine(..)) {
+                progress.add_bytes(done.unit.raw_bytes);
+            }
             let end = matches!(done.unit.work, Work::End).then_some(done.unit.input);
             let ok = settle(done, input, cfg, opts, fs, &mut totals, diag.as_mut(), &tx);
             if let Some(i) = end {
                 Remote::release(remote, i);
+                progress.object_done();
             }
             if !ok {
                 cancel.store(true, Ordering::Relaxed);

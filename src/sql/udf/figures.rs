@@ -1,7 +1,8 @@
 //! The figure functions: `price(item, region)`, answered from the [`PriceList`] a session is
 //! given (the audit's prices; without one it returns NULL), `usd(amount)`, which writes an
-//! amount as `$1,234.56`, and `human_bytes(n)`, which writes a byte count as `1.50 GiB`.
-//! [`format_usd`] and [`human_bytes`] are the same writing for the audit's pages.
+//! amount as `$1,234.56`, and `format_bytes(n)` (also named `human_bytes`), which writes a byte
+//! count as `1.50 GiB`. [`format_usd`] and [`human_bytes`] are the same writing for the audit's
+//! pages; the byte count's is the text tables' too (`crate::report::human_bytes`).
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use datafusion::logical_expr::{
 };
 
 use super::args::{Loaded, Strings, strings_signature};
+pub use crate::report::human_bytes;
 
 /// The name of the price function, which a session with a [`PriceList`] replaces.
 pub(super) const PRICE: &str = "price";
@@ -33,18 +35,26 @@ struct Price {
     signature: Signature,
 }
 
+/// The name of the function that writes a byte count.
+pub(super) const FORMAT_BYTES: &str = "format_bytes";
+
+/// The other name of [`FORMAT_BYTES`], which queries written before it may use.
+pub(super) const HUMAN_BYTES: &str = "human_bytes";
+
 /// Which function of a number that writes text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Writing {
     Usd,
-    HumanBytes,
+    Bytes,
 }
 
-/// `usd(amount)` or `human_bytes(n)`.
+/// `usd(amount)` or `format_bytes(n)`.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct Written {
     kind: Writing,
     signature: Signature,
+    /// Other names of the function.
+    aliases: Vec<String>,
 }
 
 /// The price function over `prices` (`None`: no prices, it returns NULL), ready to register.
@@ -57,10 +67,14 @@ pub(super) fn price(prices: Option<Arc<dyn PriceList>>) -> ScalarUDF {
 
 /// The figure functions, `price` over `prices`, ready to register.
 pub(super) fn functions(prices: Option<Arc<dyn PriceList>>) -> Vec<ScalarUDF> {
-    let written = [Writing::Usd, Writing::HumanBytes].map(|kind| {
+    let written = [Writing::Usd, Writing::Bytes].map(|kind| {
         ScalarUDF::new_from_impl(Written {
             kind,
             signature: Signature::exact(vec![DataType::Float64], Volatility::Immutable),
+            aliases: match kind {
+                Writing::Usd => Vec::new(),
+                Writing::Bytes => vec![HUMAN_BYTES.to_string()],
+            },
         })
     });
     std::iter::once(price(prices)).chain(written).collect()
@@ -103,8 +117,12 @@ impl ScalarUDFImpl for Written {
     fn name(&self) -> &str {
         match self.kind {
             Writing::Usd => "usd",
-            Writing::HumanBytes => "human_bytes",
+            Writing::Bytes => FORMAT_BYTES,
         }
+    }
+
+    fn aliases(&self) -> &[String] {
+        &self.aliases
     }
 
     fn signature(&self) -> &Signature {
@@ -128,7 +146,7 @@ impl ScalarUDFImpl for Written {
             .ok_or_else(|| DataFusionError::Execution(format!("{name}: expects a number")))?;
         let write: fn(f64) -> String = match self.kind {
             Writing::Usd => format_usd,
-            Writing::HumanBytes => |n: f64| human_bytes(n.round() as i64),
+            Writing::Bytes => |n: f64| human_bytes(n.round() as i64),
         };
         let out: StringArray = numbers.iter().map(|n| n.map(write)).collect();
         result(Arc::new(out), constant)
@@ -161,22 +179,6 @@ pub fn format_usd(amount: f64) -> String {
     format!("{sign}${grouped}.{:02}", cents % 100)
 }
 
-/// Bytes in binary units: `1.50 GiB`.
-pub fn human_bytes(bytes: i64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.2} {}", UNITS[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use datafusion::prelude::SessionContext;
@@ -191,14 +193,6 @@ mod tests {
         assert_eq!(format_usd(1234567.891), "$1,234,567.89");
         assert_eq!(format_usd(-12.0), "-$12.00");
         assert_eq!(format_usd(-0.001), "$0.00");
-    }
-
-    #[test]
-    fn bytes_are_written_in_binary_units() {
-        assert_eq!(human_bytes(0), "0 B");
-        assert_eq!(human_bytes(1023), "1023 B");
-        assert_eq!(human_bytes(1536), "1.50 KiB");
-        assert_eq!(human_bytes(3 << 30), "3.00 GiB");
     }
 
     /// Two items, one of which costs more in one region.
@@ -229,7 +223,7 @@ mod tests {
         let ctx = context(Some(Arc::new(Two)));
         let got = run(
             &ctx,
-            "SELECT n, price(item, region) AS p, usd(v) AS u, human_bytes(v) AS h FROM (VALUES \
+            "SELECT n, price(item, region) AS p, usd(v) AS u, format_bytes(v) AS h FROM (VALUES \
              (1, 'gb', 'ap-southeast-1', 1536.4), (2, 'gb', NULL, -12.0), (3, 'hour', 'x', NULL), \
              (4, NULL, 'x', 1234567.891)) t(n, item, region, v) ORDER BY n",
         )
@@ -258,6 +252,17 @@ mod tests {
             err.to_string().contains("no price item named \"fuel\""),
             "{err}"
         );
+    }
+
+    #[tokio::test]
+    async fn human_bytes_is_another_name_of_format_bytes() {
+        let ctx = context(None);
+        let got = run(
+            &ctx,
+            "SELECT format_bytes(1536) AS f, human_bytes(1536) AS h, format_bytes(5) AS b",
+        )
+        .await;
+        assert_eq!(got[3], "| 1.50 KiB | 1.50 KiB | 5 B |");
     }
 
     #[tokio::test]

@@ -6,7 +6,8 @@
 //! NULL or for text that is not an address (or CIDR) rather than failing. The address functions
 //! live in `ip.rs`, the ip-ranges.json ones in `aws.rs`, the inventory ones in `estate.rs` and
 //! `facts.rs`, the audit's figures (prices, amounts, byte counts) in `figures.rs`, and what they
-//! share in `args.rs`.
+//! share in `args.rs`. A function may have other names (`human_bytes` is `format_bytes`); the
+//! documentation lists it under its own.
 
 mod args;
 mod aws;
@@ -202,11 +203,11 @@ pub fn docs() -> Vec<FunctionDoc> {
             example: "SELECT usd(sum(bytes) / 1073741824.0 * 0.045) AS processing FROM flows",
         },
         FunctionDoc {
-            name: "human_bytes",
-            signature: "human_bytes(n DOUBLE) -> TEXT",
+            name: "format_bytes",
+            signature: "format_bytes(n DOUBLE) -> TEXT",
             doc: "The byte count, rounded to a whole byte, in binary units with two decimals: \
-                  1.50 GiB (below 1 KiB: 1023 B).",
-            example: "SELECT interface_id, human_bytes(sum(bytes)) AS traffic FROM flows GROUP BY 1",
+                  1.50 GiB (below 1 KiB: 1023 B). Also named human_bytes.",
+            example: "SELECT interface_id, format_bytes(sum(bytes)) AS traffic FROM flows GROUP BY 1",
         },
     ]
 }
@@ -244,7 +245,13 @@ mod tests {
         register_all(&ctx, None, None);
         let state = ctx.state();
         let docs = docs();
-        assert_eq!(state.scalar_functions().len(), before + docs.len());
+        // Every name, and the one other name: human_bytes of format_bytes.
+        assert_eq!(state.scalar_functions().len(), before + docs.len() + 1);
+        let (named, aliased) = (
+            &state.scalar_functions()[figures::FORMAT_BYTES],
+            &state.scalar_functions()[figures::HUMAN_BYTES],
+        );
+        assert!(Arc::ptr_eq(named, aliased), "one function under two names");
         for (i, d) in docs.iter().enumerate() {
             assert!(
                 state.scalar_functions().contains_key(d.name),
