@@ -493,10 +493,15 @@ pub fn is_number(t: &DataType) -> bool {
     }
 }
 
-/// Whether a column holds byte counts: an integer column named `bytes` or ending in `bytes`
-/// (`total_bytes`, `in_vpc_bytes`).
+/// Whether a column holds byte counts: a column of whole numbers (integers, or decimals without
+/// a fraction, as sums of byte counts are) named `bytes` or ending in `bytes` (`total_bytes`,
+/// `in_vpc_bytes`).
 pub fn is_byte_count(field: &arrow::datatypes::Field) -> bool {
-    field.data_type().is_integer() && field.name().to_ascii_lowercase().ends_with("bytes")
+    let whole = match field.data_type() {
+        DataType::Decimal128(_, 0) | DataType::Decimal256(_, 0) => true,
+        t => t.is_integer(),
+    };
+    whole && field.name().to_ascii_lowercase().ends_with("bytes")
 }
 
 /// Bytes in binary units: `1.50 GiB`.
@@ -555,7 +560,7 @@ fn as_i64(column: &ArrayRef) -> Result<Int64Array> {
     if let Some(unsigned) = column.as_primitive_opt::<UInt64Type>() {
         return Ok(unsigned.unary(|v| i64::try_from(v).unwrap_or(i64::MAX)));
     }
-    // Every other integer type fits.
+    // Every other integer type fits; a decimal past 8 EiB would be a null.
     let cast = arrow::compute::cast(column, &DataType::Int64)?;
     cast.as_primitive_opt::<arrow::datatypes::Int64Type>()
         .cloned()
@@ -866,6 +871,32 @@ mod tests {
             String::from_utf8_lossy(&markdown),
             "| bytes | in_vpc_bytes | packets | note_bytes |\n|---:|---:|---:|---|\n\
              | 1.50 KiB |  | 2048 | 2048 |\n| 8192.00 PiB | 3.00 MiB | 7 | x |\n"
+        );
+    }
+
+    #[test]
+    fn summed_byte_counts_are_decimals_and_human_too() {
+        // sum() of byte counts is a decimal without a fraction; one with a fraction is not a
+        // count of bytes.
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("bytes", DataType::Decimal128(20, 0), true),
+            Field::new("avg_bytes", DataType::Decimal128(20, 2), true),
+        ]));
+        let sums = Decimal128Array::from(vec![Some(3_221_225_472), None])
+            .with_precision_and_scale(20, 0)
+            .expect("decimal");
+        let averages = Decimal128Array::from(vec![Some(150), Some(2)])
+            .with_precision_and_scale(20, 2)
+            .expect("decimal");
+        let batch =
+            RecordBatch::try_new(schema, vec![Arc::new(sums), Arc::new(averages)]).expect("batch");
+        let human = TableLimits {
+            human: true,
+            ..TableLimits::default()
+        };
+        assert_eq!(
+            table(&batch, human)[3..5],
+            ["| 3.00 GiB |      1.50 |", "|          |      0.02 |"]
         );
     }
 
