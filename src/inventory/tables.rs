@@ -751,9 +751,12 @@ impl<'a> Estate<'a> {
         let region_of = |file: &LoadedDoc, list: Option<&PrefixList>| {
             let name = list.and_then(|l| l.prefix_list_name.as_deref());
             let arn = list.and_then(|l| l.prefix_list_arn.as_deref());
-            name.and_then(split_at_region)
-                .map(|(region, _)| region.to_string())
-                .or_else(|| arn.and_then(region_of_arn))
+            // The ARN is the list's own; a name only looks like `com.amazonaws.<region>.…`.
+            arn.and_then(region_of_arn)
+                .or_else(|| {
+                    name.and_then(split_at_region)
+                        .map(|(region, _)| region.to_string())
+                })
                 .or_else(|| file.region.clone())
                 .or_else(|| self.default_region.map(str::to_string))
         };

@@ -555,8 +555,9 @@ fn main_route_table_and_prefix_lists() {
         "acct/us-east-1/describe-prefix-lists.json",
         lists,
     );
+    // A name that looks like another region's service list: the ARN says where it is.
     let managed = r#"{"PrefixLists": [{"PrefixListId": "pl-0123456abcabcabc1",
-        "PrefixListName": "vpc-cidrs",
+        "PrefixListName": "com.amazonaws.eu-west-1.mirror",
         "PrefixListArn": "arn:aws:ec2:us-west-2:123456789012:prefix-list/pl-0123456abcabcabc1"}]}"#;
     write(
         dir.path(),
@@ -628,7 +629,7 @@ fn main_route_table_and_prefix_lists() {
     );
     assert_eq!(
         cell(lists, "prefix_list_name", 3).as_deref(),
-        Some("vpc-cidrs")
+        Some("com.amazonaws.eu-west-1.mirror")
     );
     assert_eq!(cell(lists, "region", 3).as_deref(), Some("us-west-2"));
     assert!(inv.has(Kind::PrefixLists) && inv.has(Kind::PrefixListEntries));

@@ -38,29 +38,39 @@ fn tour_commands(readme: &str) -> Vec<String> {
     commands
 }
 
-/// Whether `text` ends inside a quoted string (shell rules: no escapes inside `'…'`).
+/// Whether `text` ends inside a quoted string (shell rules: no escapes inside `'…'`, a `#`
+/// that starts a word outside quotes starts a comment to the end of its line).
 fn open_quote(text: &str) -> bool {
     let mut quote: Option<char> = None;
     let mut escaped = false;
+    let mut comment = false;
+    let mut word_start = true;
     for c in text.chars() {
         match (quote, c) {
+            _ if comment => comment = c != '\n',
             (_, _) if escaped => escaped = false,
             (Some('"') | None, '\\') => escaped = true,
+            (None, '#') if word_start => comment = true,
             (None, '"' | '\'') => quote = Some(c),
             (Some(q), c) if c == q => quote = None,
             _ => {}
         }
+        word_start = quote.is_none() && c.is_whitespace();
     }
     quote.is_some()
 }
 
 #[test]
 fn the_tour_is_split_into_its_commands() {
-    let text = "```\n## A tour\n```sh\n# a comment\nvpcflow a \"x\ny\" \\\n  z\n\nvpcflow b 'it''s' # c\n```\n";
+    let text = "```\n## A tour\n```sh\n# a comment\nvpcflow a \"x\ny\" \\\n  z\n\nvpcflow b 'it''s' # it's\nvpcflow c\n```\n";
     let readme = format!("intro\n{}", &text[4..]);
     assert_eq!(
         tour_commands(&readme),
-        ["vpcflow a \"x\ny\" \\\n  z\n", "vpcflow b 'it''s' # c\n"]
+        [
+            "vpcflow a \"x\ny\" \\\n  z\n",
+            "vpcflow b 'it''s' # it's\n",
+            "vpcflow c\n"
+        ]
     );
 }
 
