@@ -95,6 +95,42 @@ fn host_in(cidr: &str) -> String {
         .join(".")
 }
 
+/// `flows_classified` of one record per (interface, source, destination) of `records`, read
+/// with the inventory at `inventory`: the output of `query -o csv`, each record numbered by
+/// its source port (40001, …).
+fn classify(
+    account: &str,
+    records: &[(&String, &str, &str)],
+    dir: &Path,
+    inventory: &str,
+) -> std::process::Output {
+    let mut logs = String::from(
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes \
+         start end action log-status\n",
+    );
+    for (n, (eni, src, dst)) in records.iter().enumerate() {
+        logs.push_str(&format!(
+            "2 {account} {eni} {src} {dst} {} 443 6 10 1000 1764000000 1764000060 ACCEPT OK\n",
+            40001 + n
+        ));
+    }
+    let log_path = dir.join("flows.log");
+    std::fs::write(&log_path, logs).expect("write logs");
+    assert_cmd::Command::new(env!("CARGO_BIN_EXE_vpcflow"))
+        .args([
+            "query",
+            "SELECT srcport - 40000 AS n, traffic_class, endpoint_id, nat_gateway_id \
+             FROM flows_classified ORDER BY srcport",
+            log_path.to_str().expect("path"),
+            "--inventory",
+            inventory,
+            "-o",
+            "csv",
+        ])
+        .output()
+        .expect("runs")
+}
+
 #[test]
 fn a_collected_estate_loads_and_classifies() {
     // moto lists the same S3 addresses in every region's S3 prefix list: us-east-1's, which is
@@ -173,31 +209,7 @@ fn a_collected_estate_loads_and_classifies() {
             "10.20.1.7",
         ),
     ];
-    let mut logs = String::from(
-        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes \
-         start end action log-status\n",
-    );
-    for (n, (eni, src, dst)) in records.iter().enumerate() {
-        logs.push_str(&format!(
-            "2 {account} {eni} {src} {dst} {} 443 6 10 1000 1764000000 1764000060 ACCEPT OK\n",
-            40001 + n
-        ));
-    }
-    let log_path = dir.path().join("flows.log");
-    std::fs::write(&log_path, logs).expect("write logs");
-    let out = assert_cmd::Command::new(env!("CARGO_BIN_EXE_vpcflow"))
-        .args([
-            "query",
-            "SELECT srcport - 40000 AS n, traffic_class, endpoint_id, nat_gateway_id \
-             FROM flows_classified ORDER BY srcport",
-            log_path.to_str().expect("path"),
-            "--inventory",
-            inv_arg,
-            "-o",
-            "csv",
-        ])
-        .output()
-        .expect("runs");
+    let out = classify(&account, &records, dir.path(), inv_arg);
     assert!(
         out.status.success(),
         "{}",

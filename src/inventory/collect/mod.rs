@@ -301,6 +301,13 @@ macro_rules! every {
     };
 }
 
+/// A document filled in by `fill`.
+fn doc(fill: impl FnOnce(&mut Document)) -> Document {
+    let mut d = Document::default();
+    fill(&mut d);
+    d
+}
+
 /// A file of one kind, under its usual name.
 fn file(kind: Kind, doc: Document) -> (Kind, String, Document) {
     (kind, kind.file_name().to_string(), doc)
@@ -357,57 +364,20 @@ async fn read_region(
         ),
     )?;
     let unlisted = without_cidrs(&lists, managed);
-    let d = Document::default;
     let mut files = vec![
         file(
             Kind::NetworkInterfaces,
-            Document {
-                network_interfaces: Some(enis),
-                ..d()
-            },
+            doc(|d| d.network_interfaces = Some(enis)),
         ),
         file(
             Kind::VpcEndpoints,
-            Document {
-                vpc_endpoints: Some(endpoints),
-                ..d()
-            },
+            doc(|d| d.vpc_endpoints = Some(endpoints)),
         ),
-        file(
-            Kind::NatGateways,
-            Document {
-                nat_gateways: Some(nats),
-                ..d()
-            },
-        ),
-        file(
-            Kind::Vpcs,
-            Document {
-                vpcs: Some(vpcs),
-                ..d()
-            },
-        ),
-        file(
-            Kind::Subnets,
-            Document {
-                subnets: Some(subnets),
-                ..d()
-            },
-        ),
-        file(
-            Kind::RouteTables,
-            Document {
-                route_tables: Some(tables),
-                ..d()
-            },
-        ),
-        file(
-            Kind::PrefixLists,
-            Document {
-                prefix_lists: Some(lists),
-                ..d()
-            },
-        ),
+        file(Kind::NatGateways, doc(|d| d.nat_gateways = Some(nats))),
+        file(Kind::Vpcs, doc(|d| d.vpcs = Some(vpcs))),
+        file(Kind::Subnets, doc(|d| d.subnets = Some(subnets))),
+        file(Kind::RouteTables, doc(|d| d.route_tables = Some(tables))),
+        file(Kind::PrefixLists, doc(|d| d.prefix_lists = Some(lists))),
     ];
     for id in unlisted.iter().filter_map(|l| l.prefix_list_id.as_deref()) {
         let entries = every!(
@@ -417,26 +387,19 @@ async fn read_region(
             c::prefix_list_entry
         )
         .await?;
-        let doc = Document {
-            entries: Some(entries),
-            prefix_list_id: Some(id.to_string()),
-            ..d()
-        };
-        files.push((
-            Kind::PrefixListEntries,
-            format!("get-managed-prefix-list-entries-{id}.json"),
-            doc,
-        ));
+        let name = format!("get-managed-prefix-list-entries-{id}.json");
+        let entries = doc(|d| {
+            d.entries = Some(entries);
+            d.prefix_list_id = Some(id.to_string());
+        });
+        files.push((Kind::PrefixListEntries, name, entries));
     }
     if !unlisted.is_empty() {
-        let doc = Document {
-            prefix_lists: Some(unlisted),
-            ..d()
-        };
+        let name = "describe-managed-prefix-lists.json".to_string();
         files.push((
             Kind::PrefixLists,
-            "describe-managed-prefix-lists.json".to_string(),
-            doc,
+            name,
+            doc(|d| d.prefix_lists = Some(unlisted)),
         ));
     }
     Ok(files)
