@@ -27,6 +27,10 @@ mod nodes {
         /// run elsewhere.
         #[arg(long, value_name = "SECONDS", default_value_t = 30)]
         pub executor_timeout: u64,
+        /// Listen on an address other machines reach, although the cluster's connections are
+        /// neither encrypted nor authenticated (keep them on a private network).
+        #[arg(long)]
+        pub insecure: bool,
     }
 
     /// Arguments of `vpcflow executor`.
@@ -57,10 +61,46 @@ mod nodes {
         /// Seconds to wait for the scheduler to answer at start (it may be starting too).
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
         pub wait: u64,
+        /// Listen on a host other machines reach, although the cluster's connections are
+        /// neither encrypted nor authenticated (keep them on a private network).
+        #[arg(long)]
+        pub insecure: bool,
+    }
+
+    /// Refuses to listen where other machines reach the node, unless `insecure`: anyone who
+    /// reaches a scheduler can have plans run with the executors' credentials, and anyone who
+    /// reaches an executor can fetch its shuffle data (flow records).
+    fn exposed(node: &str, address: &str, loopback: bool, insecure: bool) -> Result<()> {
+        if loopback || insecure {
+            return Ok(());
+        }
+        Err(Error::Usage(format!(
+            "vpcflow {node}: not listening on {address} without --insecure: the cluster's \
+             connections are neither encrypted nor authenticated, so anyone who reaches this \
+             address could run plans with the executors' credentials or read flow records. \
+             Keep the nodes on a private network and give --insecure, or listen on 127.0.0.1 \
+             for a cluster of one machine"
+        )))
+    }
+
+    /// Whether `host` names this machine only (`127.0.0.1`, `::1`, `localhost`).
+    pub(super) fn is_loopback(host: &str) -> bool {
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_matches(|c| c == '[' || c == ']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 
     /// Runs a scheduler until stopped.
     pub fn scheduler(args: SchedulerArgs, opts: RunOptions) -> Result<Outcome> {
+        let bind = args.bind.to_string();
+        exposed(
+            "scheduler",
+            &bind,
+            args.bind.ip().is_loopback(),
+            args.insecure,
+        )?;
         runtime(opts)?.block_on(node::scheduler(SchedulerOptions {
             bind: args.bind,
             executor_timeout_seconds: args.executor_timeout,
@@ -70,6 +110,12 @@ mod nodes {
 
     /// Runs an executor until stopped (Ctrl-C or SIGTERM).
     pub fn executor(args: ExecutorArgs, opts: RunOptions) -> Result<Outcome> {
+        exposed(
+            "executor",
+            &args.host,
+            is_loopback(&args.host),
+            args.insecure,
+        )?;
         let address = args.scheduler.trim_start_matches("df://");
         let (host, port) = address
             .rsplit_once(':')
@@ -100,5 +146,33 @@ mod nodes {
             wait_seconds: args.wait,
         }))?;
         Ok(Outcome::Success)
+    }
+}
+
+#[cfg(all(test, feature = "cluster"))]
+mod tests {
+    use super::nodes::is_loopback;
+
+    #[test]
+    fn only_this_machine_s_names_are_loopback() {
+        for host in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "[::1]",
+            "localhost",
+            "LOCALHOST",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "0.0.0.0",
+            "10.0.0.5",
+            "::",
+            "worker-1.internal",
+            "localhost.example",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
     }
 }

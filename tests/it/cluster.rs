@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::cluster::Cluster;
+use crate::common::cluster::{Cluster, free_port, wait_for};
 use crate::common::tools as s3;
 
 const INVENTORY: &str = "sample-logs/inventory";
@@ -313,6 +313,46 @@ fn a_cluster_needs_an_ingested_dataset_and_a_scheduler_that_answers() {
         stderr.contains("df://127.0.0.1:1: cannot reach the scheduler"),
         "{stderr}"
     );
+}
+
+#[test]
+fn nodes_listen_beyond_this_machine_only_with_insecure() {
+    let refused = |args: &[&str], address: &str| {
+        let out = vpcflow(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("not listening on {address} without --insecure")),
+            "{stderr}"
+        );
+    };
+    refused(&["scheduler", "--bind", "0.0.0.0:50050"], "0.0.0.0:50050");
+    refused(
+        &[
+            "executor",
+            "--host",
+            "10.0.0.5",
+            "--scheduler",
+            "127.0.0.1:1",
+        ],
+        "10.0.0.5",
+    );
+    // With --insecure, a scheduler listens on every interface (127.0.0.1 among them).
+    let port = free_port();
+    let mut scheduler = Command::new(binary())
+        .args([
+            "scheduler",
+            "--insecure",
+            "--bind",
+            &format!("0.0.0.0:{port}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("vpcflow runs");
+    wait_for(port);
+    let _ = scheduler.kill();
+    let _ = scheduler.wait();
 }
 
 #[test]

@@ -114,7 +114,7 @@ impl Drop for Cluster {
 }
 
 /// A port nobody listens on now.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -122,7 +122,7 @@ fn free_port() -> u16 {
 }
 
 /// Waits (up to a minute) until something listens on `port`.
-fn wait_for(port: u16) {
+pub fn wait_for(port: u16) {
     let start = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
