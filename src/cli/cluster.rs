@@ -3,7 +3,7 @@
 //! `common::ClusterArgs`.
 
 #[cfg(feature = "cluster")]
-pub use nodes::{ExecutorArgs, SchedulerArgs, executor, scheduler};
+pub use nodes::{CertsArgs, ExecutorArgs, SchedulerArgs, certs, executor, scheduler};
 
 #[cfg(feature = "cluster")]
 mod nodes {
@@ -12,8 +12,9 @@ mod nodes {
 
     use clap::Args;
 
-    use super::super::common::{Outcome, runtime};
+    use super::super::common::{Outcome, SecurityArgs, runtime};
     use crate::cluster::node::{self, ExecutorOptions, SchedulerOptions};
+    use crate::cluster::security::Security;
     use crate::error::{Error, Result};
     use crate::ingest::parallel::RunOptions;
 
@@ -27,10 +28,23 @@ mod nodes {
         /// run elsewhere.
         #[arg(long, value_name = "SECONDS", default_value_t = 30)]
         pub executor_timeout: u64,
-        /// Listen on an address other machines reach, although the cluster's connections are
-        /// neither encrypted nor authenticated (keep them on a private network).
+        /// Listen on an address other machines reach without TLS or a secret: the cluster's
+        /// connections are then neither encrypted nor authenticated.
         #[arg(long)]
         pub insecure: bool,
+        /// How the cluster's connections are secured.
+        #[command(flatten)]
+        pub security: SecurityArgs,
+    }
+
+    /// Arguments of `vpcflow cluster certs`.
+    #[derive(Debug, Args)]
+    pub struct CertsArgs {
+        /// Where to write ca.pem, ca-key.pem and a certificate and key for the scheduler,
+        /// the executors and the clients (created if missing; existing files are never
+        /// replaced).
+        #[arg(value_name = "DIR")]
+        pub dir: PathBuf,
     }
 
     /// Arguments of `vpcflow executor`.
@@ -61,25 +75,35 @@ mod nodes {
         /// Seconds to wait for the scheduler to answer at start (it may be starting too).
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
         pub wait: u64,
-        /// Listen on a host other machines reach, although the cluster's connections are
-        /// neither encrypted nor authenticated (keep them on a private network).
+        /// Listen on a host other machines reach without TLS or a secret: the cluster's
+        /// connections are then neither encrypted nor authenticated.
         #[arg(long)]
         pub insecure: bool,
+        /// How the cluster's connections are secured.
+        #[command(flatten)]
+        pub security: SecurityArgs,
     }
 
-    /// Refuses to listen where other machines reach the node, unless `insecure`: anyone who
-    /// reaches a scheduler can have plans run with the executors' credentials, and anyone who
-    /// reaches an executor can fetch its shuffle data (flow records).
-    fn exposed(node: &str, address: &str, loopback: bool, insecure: bool) -> Result<()> {
-        if loopback || insecure {
+    /// Refuses to listen unsecured where other machines reach the node, unless `insecure`:
+    /// anyone who reaches a scheduler could have plans run with the executors' credentials,
+    /// and anyone who reaches an executor could fetch its shuffle data (flow records).
+    fn exposed(
+        node: &str,
+        address: &str,
+        loopback: bool,
+        insecure: bool,
+        security: &Security,
+    ) -> Result<()> {
+        if loopback || insecure || security.is_on() {
             return Ok(());
         }
         Err(Error::Usage(format!(
-            "vpcflow {node}: not listening on {address} without --insecure: the cluster's \
-             connections are neither encrypted nor authenticated, so anyone who reaches this \
-             address could run plans with the executors' credentials or read flow records. \
-             Keep the nodes on a private network and give --insecure, or listen on 127.0.0.1 \
-             for a cluster of one machine"
+            "vpcflow {node}: not listening on {address} without TLS or a secret: the \
+             cluster's connections would be neither encrypted nor authenticated, so anyone who \
+             reaches this address could run plans with the executors' credentials or read flow \
+             records. Give --tls-cert, --tls-key and --tls-ca (`vpcflow cluster certs` makes \
+             them) and/or --secret-file, or --insecure on a private network, or listen on \
+             127.0.0.1 for a cluster of one machine"
         )))
     }
 
@@ -95,27 +119,22 @@ mod nodes {
     /// Runs a scheduler until stopped.
     pub fn scheduler(args: SchedulerArgs, opts: RunOptions) -> Result<Outcome> {
         let bind = args.bind.to_string();
-        exposed(
-            "scheduler",
-            &bind,
-            args.bind.ip().is_loopback(),
-            args.insecure,
-        )?;
+        let security = Security::load(&args.security.options())?;
+        let loopback = args.bind.ip().is_loopback();
+        exposed("scheduler", &bind, loopback, args.insecure, &security)?;
         runtime(opts)?.block_on(node::scheduler(SchedulerOptions {
             bind: args.bind,
             executor_timeout_seconds: args.executor_timeout,
+            security,
         }))?;
         Ok(Outcome::Success)
     }
 
     /// Runs an executor until stopped (Ctrl-C or SIGTERM).
     pub fn executor(args: ExecutorArgs, opts: RunOptions) -> Result<Outcome> {
-        exposed(
-            "executor",
-            &args.host,
-            is_loopback(&args.host),
-            args.insecure,
-        )?;
+        let security = Security::load(&args.security.options())?;
+        let loopback = is_loopback(&args.host);
+        exposed("executor", &args.host, loopback, args.insecure, &security)?;
         let address = args.scheduler.trim_start_matches("df://");
         let (host, port) = address
             .rsplit_once(':')
@@ -144,7 +163,16 @@ mod nodes {
             work_dir,
             heartbeat_seconds: args.heartbeat.max(1),
             wait_seconds: args.wait,
+            security,
         }))?;
+        Ok(Outcome::Success)
+    }
+
+    /// Writes a CA and the certificates of a cluster's nodes and clients.
+    pub fn certs(args: CertsArgs) -> Result<Outcome> {
+        for path in crate::cluster::certs::write(&args.dir)? {
+            println!("{}", path.display());
+        }
         Ok(Outcome::Success)
     }
 }

@@ -256,6 +256,45 @@ pub struct ClusterArgs {
     #[cfg(feature = "cluster")]
     #[arg(long, value_name = "DURATION", requires = "cluster", value_parser = humantime::parse_duration)]
     pub wait: Option<std::time::Duration>,
+    /// With --cluster: how this client's connections to the cluster are secured.
+    #[cfg(feature = "cluster")]
+    #[command(flatten)]
+    pub security: SecurityArgs,
+}
+
+/// How a cluster's connections are secured, for the nodes and their clients alike: mutual TLS
+/// with certificates of the cluster's CA (`vpcflow cluster certs` makes them), a shared
+/// secret, or both.
+#[cfg(feature = "cluster")]
+#[derive(Debug, Default, Clone, Args)]
+pub struct SecurityArgs {
+    /// This end's certificate (PEM), signed by the cluster's CA.
+    #[arg(long, value_name = "FILE", env = "VPCFLOW_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// This end's private key (PEM).
+    #[arg(long, value_name = "FILE", env = "VPCFLOW_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// The cluster's CA certificate (PEM): the other end must show a certificate it signed.
+    #[arg(long, value_name = "FILE", env = "VPCFLOW_TLS_CA")]
+    pub tls_ca: Option<PathBuf>,
+    /// A file holding the cluster's shared secret (or the secret itself in
+    /// VPCFLOW_CLUSTER_SECRET); every request must carry it.
+    #[arg(long, value_name = "FILE", env = "VPCFLOW_CLUSTER_SECRET_FILE")]
+    pub secret_file: Option<PathBuf>,
+}
+
+#[cfg(feature = "cluster")]
+impl SecurityArgs {
+    /// The options, with the secret from the environment when it is there.
+    pub fn options(&self) -> crate::cluster::security::SecurityOptions {
+        crate::cluster::security::SecurityOptions {
+            cert: self.tls_cert.clone(),
+            key: self.tls_key.clone(),
+            ca: self.tls_ca.clone(),
+            secret_file: self.secret_file.clone(),
+            secret: std::env::var(crate::cluster::security::SECRET_VARIABLE).ok(),
+        }
+    }
 }
 
 impl ClusterArgs {
@@ -263,7 +302,7 @@ impl ClusterArgs {
     pub fn place(&self) -> Place {
         #[cfg(feature = "cluster")]
         if let Some(url) = &self.cluster {
-            return crate::cluster::place(url, self.waits());
+            return crate::cluster::place(url, self.waits(), self.security.options());
         }
         Place::Local
     }

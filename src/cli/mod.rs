@@ -84,12 +84,26 @@ pub enum Command {
     /// audits to.
     #[cfg(feature = "cluster")]
     Scheduler(cluster::SchedulerArgs),
+    /// Make the certificates of a cluster's mutual TLS: `vpcflow cluster certs DIR`.
+    #[cfg(feature = "cluster")]
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Run an executor of a Ballista cluster: it takes tasks from the scheduler.
     #[cfg(feature = "cluster")]
     Executor(cluster::ExecutorArgs),
 }
 
 /// The end of `vpcflow audit --help`: the kinds of finding and the exit codes.
+/// `vpcflow cluster …`.
+#[cfg(feature = "cluster")]
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Write a CA (ca.pem, ca-key.pem) and certificates it signs for the scheduler, the
+    /// executors and the clients (scheduler.pem, executor.pem, client.pem, each with its
+    /// -key.pem), for --tls-cert, --tls-key and --tls-ca.
+    Certs(cluster::CertsArgs),
+}
+
 fn audit_help() -> String {
     format!(
         "Findings (for --fail-on): {}.\n\nExit codes: 0 no finding meets --fail-on; 1 findings \
@@ -125,6 +139,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Generate(a) => generate::run(a),
         #[cfg(feature = "cluster")]
         Command::Scheduler(a) => cluster::scheduler(a, opts),
+        #[cfg(feature = "cluster")]
+        Command::Cluster(ClusterCommand::Certs(a)) => cluster::certs(a),
         #[cfg(feature = "cluster")]
         Command::Executor(a) => cluster::executor(a, opts),
     }

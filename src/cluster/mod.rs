@@ -8,9 +8,11 @@
 //! session, and lets the scheduler plan and the executors run each statement; [`codec`]
 //! carries vpcflow's functions across.
 
+pub mod certs;
 pub mod codec;
 pub mod inventory;
 pub mod node;
+pub mod security;
 pub mod stores;
 
 use std::sync::Arc;
@@ -20,6 +22,7 @@ use async_trait::async_trait;
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use datafusion::prelude::SessionContext;
 
+use self::security::{Security, SecurityOptions};
 use crate::error::{Error, Result};
 use crate::ingest::remote::S3Url;
 use crate::inventory::Inventory;
@@ -32,14 +35,18 @@ pub struct Scheduler {
     url: String,
     /// How long to wait for an executor before running anything.
     wait: Duration,
+    /// How the connections to the cluster are secured (read when connecting).
+    security: SecurityOptions,
 }
 
 /// The place of sessions whose statements run on the cluster whose scheduler is at `url`
 /// (`df://host:port`), once it has an executor: [`Cluster::connect`] waits up to `wait` for one.
-pub fn place(url: &str, wait: Duration) -> Place {
+/// `security` secures every connection to the cluster's nodes.
+pub fn place(url: &str, wait: Duration, security: SecurityOptions) -> Place {
     Place::Cluster(Arc::new(Scheduler {
         url: url.to_string(),
         wait,
+        security,
     }))
 }
 
@@ -52,12 +59,13 @@ impl Cluster for Scheduler {
                 "--cluster {url}: expected df://HOST:PORT, the scheduler's address"
             )));
         };
+        let security = Security::load(&self.security)?;
         reach(url, address).await?;
         // A job submitted to a scheduler without executors would wait for one forever.
         // (Executors all lost while a job runs fail it after the scheduler's
         // --executor-timeout.)
         let began = Instant::now();
-        while let Some(said) = no_executor(address).await {
+        while let Some(said) = no_executor(address, &security).await? {
             if began.elapsed() >= self.wait {
                 return Err(Error::Data(format!(
                     "--cluster {url}: no executor was registered with the scheduler for {} \
@@ -68,9 +76,14 @@ impl Cluster for Scheduler {
             }
             tokio::time::sleep(POLL).await;
         }
-        let config = session::config()
+        let mut config = session::config()
             .with_ballista_logical_extension_codec(Arc::new(codec::LogicalCodec::default()))
             .with_ballista_physical_extension_codec(Arc::new(codec::PhysicalCodec::default()));
+        if let Some(secure) = security.endpoint_override() {
+            config = config
+                .with_ballista_use_tls(security.uses_tls())
+                .with_ballista_override_create_grpc_client_endpoint(secure);
+        }
         Ok(SessionContext::remote_with_state(url, session::state(config)).await?)
     }
 
@@ -112,20 +125,52 @@ const POLL: Duration = Duration::from_millis(500);
 
 /// What the scheduler at `address` (`HOST:PORT`) says when its `/readyz` reports no executor
 /// registered; `None` when it is ready, or does not say (cannot be reached now, or answers no
-/// `/readyz`), which is not taken for a lack of executors.
-async fn no_executor(address: &str) -> Option<String> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .ok()?;
-    let answer = client
-        .get(format!("http://{address}/readyz"))
-        .send()
-        .await
-        .ok()?;
-    if answer.status().as_u16() != 503 {
-        return None;
+/// `/readyz`), which is not taken for a lack of executors. A secured scheduler that refuses
+/// this client (no certificate of the cluster's CA, no secret) is an error.
+async fn no_executor(address: &str, security: &Security) -> Result<Option<String>> {
+    let (client, base) = security.http_client(address)?;
+    let answer = match client.get(format!("{base}/readyz")).send().await {
+        Ok(answer) => answer,
+        Err(e) if e.is_timeout() => return Ok(None),
+        Err(e) => return Err(refused(address, security, &e)),
+    };
+    match answer.status().as_u16() {
+        503 => Ok(Some(
+            answer.text().await.unwrap_or_default().trim().to_string(),
+        )),
+        401 if security.is_on() => Err(Error::Data(format!(
+            "--cluster df://{address}: the scheduler refused this client: the cluster's \
+             secret is missing or wrong"
+        ))),
+        _ if security.is_on()
+            && answer
+                .headers()
+                .get("grpc-status")
+                .is_some_and(|s| s == "16") =>
+        {
+            Err(Error::Data(format!(
+                "--cluster df://{address}: the scheduler refused this client: the cluster's \
+                 secret is missing or wrong"
+            )))
+        }
+        _ => Ok(None),
     }
-    let said = answer.text().await.unwrap_or_default();
-    Some(said.trim().to_string())
+}
+
+/// The scheduler at `address` did not answer a request it reached, with the causes.
+fn refused(address: &str, security: &Security, e: &reqwest::Error) -> Error {
+    let mut said = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        said.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    let hint = if security.uses_tls() {
+        "no TLS connection to the scheduler (are this client's certificate and the \
+         scheduler's signed by the same CA, the one --tls-ca names?)"
+    } else {
+        "the scheduler does not answer plain requests: a secured cluster needs --tls-cert, \
+         --tls-key and --tls-ca (and its secret, if it has one)"
+    };
+    Error::Data(format!("--cluster df://{address}: {hint}: {said}"))
 }

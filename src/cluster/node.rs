@@ -6,17 +6,28 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arrow_flight::flight_service_server::FlightServiceServer;
+use ballista::prelude::SessionConfigExt;
+use ballista_core::config::TaskSchedulingPolicy;
+use ballista_core::error::BallistaError;
 use ballista_core::registry::BallistaFunctionRegistry;
+use ballista_core::serde::protobuf::scheduler_grpc_server::SchedulerGrpcServer;
 use ballista_core::utils::{default_config_producer, default_session_builder};
+use ballista_executor::ArrowFlightServerProvider;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+use ballista_executor::flight_service::BallistaFlightService;
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::{SchedulerConfig, TaskDistributionPolicy};
-use ballista_scheduler::scheduler_process::start_server;
+use ballista_scheduler::scheduler_process::{create_scheduler, start_server};
 use datafusion::execution::registry::FunctionRegistry;
 use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::prelude::SessionConfig;
+use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
+use tonic::service::Routes;
+use tonic::transport::Server;
 
 use super::codec::{LogicalCodec, PhysicalCodec};
+use super::security::Security;
 use super::stores;
 use crate::error::{Error, Result};
 use crate::sql::{session, udf};
@@ -28,6 +39,8 @@ pub struct SchedulerOptions {
     pub bind: SocketAddr,
     /// An executor silent for this long is taken as lost, and its tasks run elsewhere.
     pub executor_timeout_seconds: u64,
+    /// How its connections are secured.
+    pub security: Security,
 }
 
 /// How an executor runs.
@@ -49,6 +62,8 @@ pub struct ExecutorOptions {
     pub heartbeat_seconds: u64,
     /// Seconds to wait at start for the scheduler to listen.
     pub wait_seconds: u64,
+    /// How its connections are secured.
+    pub security: Security,
 }
 
 /// A session with Ballista's defaults, vpcflow's planner ([`session::planner`]), its
@@ -87,13 +102,86 @@ pub async fn scheduler(options: SchedulerOptions) -> Result<()> {
     config.override_session_builder = Some(Arc::new(node_session));
     config.override_logical_codec = Some(Arc::new(LogicalCodec::default()));
     config.override_physical_codec = Some(Arc::new(PhysicalCodec::default()));
+    let security = &options.security;
+    if security.is_on() {
+        // Executors poll for tasks: no executor port takes them unauthenticated.
+        config.scheduling_policy = TaskSchedulingPolicy::PullStaged;
+        config.override_create_grpc_client_endpoint = security.endpoint_override();
+        config.use_tls = security.uses_tls();
+    }
     let cluster = BallistaCluster::new_from_config(&config)
         .await
         .map_err(cluster_error)?;
-    eprintln!("vpcflow scheduler listening on {}", options.bind);
-    start_server(cluster, options.bind, Arc::new(config))
+    eprintln!(
+        "vpcflow scheduler listening on {}, secured by {}",
+        options.bind,
+        security.describe()
+    );
+    if !security.is_on() {
+        return start_server(cluster, options.bind, Arc::new(config))
+            .await
+            .map_err(cluster_error);
+    }
+    let config = Arc::new(config);
+    let scheduler = create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, config.clone())
         .await
-        .map_err(cluster_error)
+        .map_err(cluster_error)?;
+    let grpc = SchedulerGrpcServer::new(scheduler.clone())
+        .max_encoding_message_size(config.grpc_server_max_encoding_message_size as usize)
+        .max_decoding_message_size(config.grpc_server_max_decoding_message_size as usize);
+    // The readiness the clients ask for before they submit anything (see super::no_executor).
+    let readyz = axum::routing::get(move || async move {
+        if scheduler.is_ready() {
+            (http::StatusCode::OK, "ready\n")
+        } else {
+            (
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: no executor registered\n",
+            )
+        }
+    });
+    let routes = Routes::new(grpc)
+        .into_axum_router()
+        .route("/readyz", readyz);
+    secured_server(security)?
+        .layer(security.secret_layer())
+        .add_routes(Routes::from(routes))
+        .serve(options.bind)
+        .await
+        .map_err(|e| Error::Data(format!("cluster: scheduler on {}: {e}", options.bind)))
+}
+
+/// A gRPC server with the TLS of `security`, if any.
+fn secured_server(security: &Security) -> Result<Server> {
+    let server = Server::builder();
+    match security.server_tls() {
+        Some(tls) => server
+            .tls_config(tls)
+            .map_err(|e| Error::Usage(format!("cluster: the TLS certificate or key: {e}"))),
+        None => Ok(server),
+    }
+}
+
+/// The Arrow Flight service of a secured executor: Ballista's, behind TLS and the secret.
+fn secured_flight(
+    security: Security,
+    max_message: (usize, usize),
+) -> Arc<ArrowFlightServerProvider> {
+    Arc::new(move |work_dir, address, mut shutdown, _| {
+        let security = security.clone();
+        tokio::spawn(async move {
+            let flight = FlightServiceServer::new(BallistaFlightService::new(work_dir))
+                .max_encoding_message_size(max_message.0)
+                .max_decoding_message_size(max_message.1);
+            secured_server(&security)
+                .map_err(|e| BallistaError::General(e.to_string()))?
+                .layer(security.secret_layer())
+                .add_service(flight)
+                .serve_with_shutdown(address, shutdown.recv())
+                .await
+                .map_err(BallistaError::TonicError)
+        })
+    })
 }
 
 /// Runs an executor until the process is stopped.
@@ -102,7 +190,7 @@ pub async fn executor(options: ExecutorOptions) -> Result<()> {
     let state = node_session(default_config_producer())?;
     std::fs::create_dir_all(&options.work_dir).map_err(|e| Error::io(&options.work_dir, e))?;
     let work_dir = options.work_dir.clone();
-    let config = ExecutorProcessConfig {
+    let mut config = ExecutorProcessConfig {
         bind_host: options.host.clone(),
         external_host: Some(options.host.clone()),
         port: options.port,
@@ -120,14 +208,41 @@ pub async fn executor(options: ExecutorOptions) -> Result<()> {
         override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
         ..ExecutorProcessConfig::default()
     };
+    let security = &options.security;
+    if security.is_on() {
+        config.task_scheduling_policy = TaskSchedulingPolicy::PullStaged;
+        let secure = security.endpoint_override();
+        config.override_create_grpc_client_endpoint = secure.clone();
+        // Tasks fetch shuffle data from the other executors over the same secured connections.
+        let tls = security.uses_tls();
+        config.override_config_producer = Some(Arc::new(move || {
+            let config = default_config_producer().with_ballista_use_tls(tls);
+            match &secure {
+                Some(f) => config.with_ballista_override_create_grpc_client_endpoint(f.clone()),
+                None => config,
+            }
+        }));
+        config.override_arrow_flight_service = Some(secured_flight(
+            security.clone(),
+            (
+                config.grpc_max_encoding_message_size as usize,
+                config.grpc_max_decoding_message_size as usize,
+            ),
+        ));
+    }
     eprintln!(
-        "vpcflow executor on {}:{} (flight) and :{} (grpc), {} slots, scheduler {}:{}",
+        "vpcflow executor on {}:{} (flight){}, {} slots, scheduler {}:{}, secured by {}",
         options.host,
         options.port,
-        options.grpc_port,
+        if security.is_on() {
+            String::new()
+        } else {
+            format!(" and :{} (grpc)", options.grpc_port)
+        },
         options.slots,
         options.scheduler.0,
-        options.scheduler.1
+        options.scheduler.1,
+        security.describe()
     );
     wait_for_scheduler(&options).await?;
     start_executor_process(Arc::new(config))

@@ -4,11 +4,13 @@
 //! starts its own). And an executor killed during a query gives a clear error or the right
 //! answer, never a wrong one.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::cluster::{Cluster, free_port, wait_for};
+use crate::common::cluster::{Cluster, credentials, free_port, make_credentials, wait_for};
 use crate::common::tools as s3;
 
 const INVENTORY: &str = "sample-logs/inventory";
@@ -61,27 +63,42 @@ fn sample_dataset(dir: &Path) -> PathBuf {
     dataset
 }
 
-/// `args` run locally and with `--cluster url`: both outputs.
-fn both(args: &[&str], url: &str) -> (String, String) {
-    both_with_env(&[], args, url)
+/// `args` run locally and with `cluster` (`--cluster URL` and the client's credentials): both
+/// outputs.
+fn both(args: &[&str], cluster: &[String]) -> (String, String) {
+    both_with_env(&[], args, cluster)
 }
 
 /// [`both`] with `env` added to the runs' environment.
-fn both_with_env(env: &[(&str, String)], args: &[&str], url: &str) -> (String, String) {
+fn both_with_env(env: &[(&str, String)], args: &[&str], cluster: &[String]) -> (String, String) {
     let local = stdout_with_env(env, args);
     let mut remote = args.to_vec();
-    remote.extend(["--cluster", url]);
+    remote.extend(cluster.iter().map(String::as_str));
     (local, stdout_with_env(env, &remote))
+}
+
+/// The options that run a command on `cluster`.
+fn on(cluster: &Cluster) -> Vec<String> {
+    let mut args = vec!["--cluster".to_string(), cluster.url.clone()];
+    args.extend(cluster.client.iter().cloned());
+    args
 }
 
 #[test]
 fn reports_audit_and_sql_on_a_cluster_equal_a_local_run() {
+    // The cluster of ./test (secured, its client's credentials in a folder), else one of its own.
     let own;
     let url = match std::env::var("VPCFLOW_CLUSTER") {
-        Ok(url) => url,
+        Ok(url) => {
+            let mut args = vec!["--cluster".to_string(), url];
+            if let Some(dir) = std::env::var_os("VPCFLOW_CLUSTER_CREDENTIALS") {
+                args.extend(credentials(Path::new(&dir), "client"));
+            }
+            args
+        }
         Err(_) => {
-            own = Cluster::start(binary(), 2, 2);
-            own.url.clone()
+            own = Cluster::start_secured(binary(), 2, 2);
+            on(&own)
         }
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -165,7 +182,7 @@ fn an_s3_dataset_gives_the_same_answers_on_a_cluster() {
             "-o",
             "json",
         ],
-        &cluster.url,
+        &on(&cluster),
     );
     assert_eq!(
         local,
@@ -195,7 +212,7 @@ fn an_s3_dataset_gives_the_same_answers_on_a_cluster() {
             "-o",
             "csv",
         ],
-        &cluster.url,
+        &on(&cluster),
     );
     assert_eq!(
         local,
@@ -315,6 +332,125 @@ fn a_cluster_needs_an_ingested_dataset_and_a_scheduler_that_answers() {
     );
 }
 
+/// `report top-talkers` of `ds` on the cluster at `url` with `client`'s options: the exit code
+/// and standard error.
+fn report_on(url: &str, ds: &str, client: &[String]) -> (Option<i32>, String) {
+    let out = Command::new(binary())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "report",
+            "top-talkers",
+            ds,
+            "--inventory",
+            INVENTORY,
+            "-o",
+            "csv",
+        ])
+        .args(["--cluster", url, "--wait", "3s"])
+        .args(client)
+        .output()
+        .expect("vpcflow runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_secured_cluster_lets_in_only_who_has_its_certificates_and_secret() {
+    let nodes = Cluster::start_secured(binary(), 1, 2);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dataset = sample_dataset(dir.path());
+    let ds = dataset.to_str().expect("path");
+    let (code, stderr) = report_on(&nodes.url, ds, &nodes.client);
+    assert_eq!(code, Some(0), "{stderr}\n{}", nodes.logs());
+
+    // Certificates of another CA, and no certificate at all.
+    let other = dir.path().join("other");
+    make_credentials(binary(), &other, "a-secret-of-another-cluster-0123456");
+    let (code, stderr) = report_on(&nodes.url, ds, &credentials(&other, "client"));
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("no TLS connection to the scheduler"),
+        "{stderr}"
+    );
+    let (code, stderr) = report_on(&nodes.url, ds, &[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("a secured cluster needs --tls-cert"),
+        "{stderr}"
+    );
+    // The right certificate without the secret, and with another.
+    let without: Vec<String> = nodes.client[..6].to_vec();
+    let (code, stderr) = report_on(&nodes.url, ds, &without);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("the cluster's secret is missing or wrong"),
+        "{stderr}"
+    );
+    let mut wrong = nodes.client.clone();
+    wrong[7] = other.join("secret").to_string_lossy().into_owned();
+    let (code, stderr) = report_on(&nodes.url, ds, &wrong);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("the cluster's secret is missing or wrong"),
+        "{stderr}"
+    );
+
+    // Plain bytes to an executor's Flight port: a TLS alert (record type 21) or nothing.
+    let mut flight = TcpStream::connect(("127.0.0.1", nodes.flight_ports[0])).expect("connects");
+    flight
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    flight
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .expect("writes");
+    let mut answer = Vec::new();
+    let _ = flight.read_to_end(&mut answer);
+    assert!(answer.is_empty() || answer[0] == 21, "{answer:?}");
+}
+
+#[test]
+fn an_executor_without_the_cluster_s_certificate_is_not_let_in() {
+    let nodes = Cluster::start_secured(binary(), 0, 1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let other = dir.path().join("other");
+    make_credentials(binary(), &other, "a-secret-of-another-cluster-0123456");
+    // Its own certificate is of another CA; it trusts the cluster's and knows the secret.
+    let mut options = credentials(&other, "executor");
+    options[5] = nodes.client[5].clone();
+    options[7] = nodes.client[7].clone();
+    let port = free_port();
+    let mut intruder = Command::new(binary())
+        .args([
+            "executor",
+            "--scheduler",
+            nodes.url.trim_start_matches("df://"),
+        ])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--grpc-port",
+            &free_port().to_string(),
+        ])
+        .args(["--heartbeat", "1"])
+        .args(&options)
+        .arg("--work-dir")
+        .arg(dir.path().join("work"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("vpcflow runs");
+    wait_for(port);
+    std::thread::sleep(Duration::from_secs(2));
+    let dataset = sample_dataset(dir.path());
+    let (code, stderr) = report_on(&nodes.url, dataset.to_str().expect("path"), &nodes.client);
+    let _ = intruder.kill();
+    let _ = intruder.wait();
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("no executor was registered"), "{stderr}");
+}
+
 #[test]
 fn nodes_listen_beyond_this_machine_only_with_insecure() {
     let refused = |args: &[&str], address: &str| {
@@ -322,7 +458,7 @@ fn nodes_listen_beyond_this_machine_only_with_insecure() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
-            stderr.contains(&format!("not listening on {address} without --insecure")),
+            stderr.contains(&format!("not listening on {address} without TLS or a secret")),
             "{stderr}"
         );
     };

@@ -10,9 +10,46 @@ use std::time::{Duration, Instant};
 pub struct Cluster {
     /// Its address for `--cluster`.
     pub url: String,
+    /// What a client adds to `--cluster` to be let in: its certificate and the secret of a
+    /// secured cluster, nothing for another.
+    pub client: Vec<String>,
+    /// The executors' Arrow Flight ports.
+    pub flight_ports: Vec<u16>,
     scheduler: Child,
     executors: Vec<Child>,
     work: tempfile::TempDir,
+    certs: Option<tempfile::TempDir>,
+}
+
+/// The options that secure a node or a client with the certificate `role` of `dir` (written
+/// by `vpcflow cluster certs`) and the secret in `dir/secret`.
+pub fn credentials(dir: &Path, role: &str) -> Vec<String> {
+    let path = |name: String| dir.join(name).to_string_lossy().into_owned();
+    vec![
+        "--tls-cert".to_string(),
+        path(format!("{role}.pem")),
+        "--tls-key".to_string(),
+        path(format!("{role}-key.pem")),
+        "--tls-ca".to_string(),
+        path("ca.pem".to_string()),
+        "--secret-file".to_string(),
+        path("secret".to_string()),
+    ]
+}
+
+/// Writes a cluster's certificates and a secret into `dir` with `binary`.
+pub fn make_credentials(binary: &Path, dir: &Path, secret: &str) {
+    let out = Command::new(binary)
+        .args(["cluster", "certs"])
+        .arg(dir)
+        .output()
+        .expect("vpcflow runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(dir.join("secret"), secret).expect("secret");
 }
 
 impl Cluster {
@@ -24,6 +61,17 @@ impl Cluster {
         Cluster::start_with_env(binary, executors, slots, &[])
     }
 
+    /// [`Cluster::start`] with mutual TLS and a shared secret: certificates made by `vpcflow
+    /// cluster certs` in the cluster's work folder; [`Cluster::client`] holds a client's.
+    pub fn start_secured(binary: &Path, executors: usize, slots: usize) -> Cluster {
+        let certs = tempfile::tempdir().expect("tempdir");
+        make_credentials(binary, certs.path(), "a-secret-of-this-test-cluster-0123");
+        let mut cluster = Cluster::start_nodes(binary, executors, slots, &[], Some(certs.path()));
+        cluster.client = credentials(certs.path(), "client");
+        cluster.certs = Some(certs);
+        cluster
+    }
+
     /// [`Cluster::start`] with `env` in every node's environment.
     pub fn start_with_env(
         binary: &Path,
@@ -31,6 +79,18 @@ impl Cluster {
         slots: usize,
         env: &[(&str, String)],
     ) -> Cluster {
+        Cluster::start_nodes(binary, executors, slots, env, None)
+    }
+
+    /// Starts the nodes, secured with the credentials in `certs` when given.
+    fn start_nodes(
+        binary: &Path,
+        executors: usize,
+        slots: usize,
+        env: &[(&str, String)],
+        certs: Option<&Path>,
+    ) -> Cluster {
+        let secured = |role: &str| certs.map(|dir| credentials(dir, role)).unwrap_or_default();
         let work = tempfile::tempdir().expect("tempdir");
         let log = |name: &str| {
             std::fs::File::create(work.path().join(format!("{name}.log"))).expect("log file")
@@ -38,6 +98,7 @@ impl Cluster {
         let port = free_port();
         let mut running = Vec::new();
         let mut ports = vec![port];
+        let mut flight_ports = Vec::new();
         for i in 0..executors {
             let (flight, grpc) = (free_port(), free_port());
             let dir = work.path().join(format!("executor-{i}"));
@@ -49,6 +110,7 @@ impl Cluster {
                     .args(["--port", &flight.to_string()])
                     .args(["--grpc-port", &grpc.to_string()])
                     .args(["--slots", &slots.to_string(), "--heartbeat", "1"])
+                    .args(secured("executor"))
                     .arg("--work-dir")
                     .arg(&dir)
                     .stdout(Stdio::null())
@@ -56,13 +118,19 @@ impl Cluster {
                     .spawn()
                     .expect("an executor starts"),
             );
-            ports.extend([flight, grpc]);
+            // A secured executor takes no tasks on its gRPC port: it polls for them.
+            ports.push(flight);
+            if certs.is_none() {
+                ports.push(grpc);
+            }
+            flight_ports.push(flight);
         }
         std::thread::sleep(Duration::from_millis(500));
         let scheduler = Command::new(binary)
             .envs(env.iter().cloned())
             .args(["scheduler", "--bind", &format!("127.0.0.1:{port}")])
             .args(["--executor-timeout", "3"])
+            .args(secured("scheduler"))
             .stdout(Stdio::null())
             .stderr(log("scheduler"))
             .spawn()
@@ -74,6 +142,9 @@ impl Cluster {
         std::thread::sleep(Duration::from_millis(1500));
         Cluster {
             url: format!("df://127.0.0.1:{port}"),
+            client: Vec::new(),
+            flight_ports,
+            certs: None,
             scheduler,
             executors: running,
             work,
