@@ -28,8 +28,8 @@ mod nodes {
         /// run elsewhere.
         #[arg(long, value_name = "SECONDS", default_value_t = 30)]
         pub executor_timeout: u64,
-        /// Listen on an address other machines reach without TLS or a secret: the cluster's
-        /// connections are then neither encrypted nor authenticated.
+        /// Listen on an address other machines reach without TLS: the cluster's connections
+        /// are then not encrypted (and, without a secret, not authenticated).
         #[arg(long)]
         pub insecure: bool,
         /// How the cluster's connections are secured.
@@ -59,7 +59,8 @@ mod nodes {
         /// The Arrow Flight port: shuffle data and results are fetched from it.
         #[arg(long, value_name = "PORT", default_value_t = 50051)]
         pub port: u16,
-        /// The gRPC port the scheduler sends tasks to.
+        /// The gRPC port the scheduler sends tasks to (not opened when the cluster is secured:
+        /// executors then poll the scheduler for tasks).
         #[arg(long, value_name = "PORT", default_value_t = 50052)]
         pub grpc_port: u16,
         /// Tasks run at once (default: the machine's cores).
@@ -75,8 +76,8 @@ mod nodes {
         /// Seconds to wait for the scheduler to answer at start (it may be starting too).
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
         pub wait: u64,
-        /// Listen on a host other machines reach without TLS or a secret: the cluster's
-        /// connections are then neither encrypted nor authenticated.
+        /// Listen on a host other machines reach without TLS: the cluster's connections are
+        /// then not encrypted (and, without a secret, not authenticated).
         #[arg(long)]
         pub insecure: bool,
         /// How the cluster's connections are secured.
@@ -94,16 +95,20 @@ mod nodes {
         insecure: bool,
         security: &Security,
     ) -> Result<()> {
-        if loopback || insecure || security.is_on() {
+        if loopback || insecure || security.uses_tls() {
             return Ok(());
         }
+        let why = if security.is_on() {
+            "a secret alone travels unencrypted, so anyone who sees the traffic could replay it"
+        } else {
+            "the cluster's connections would be neither encrypted nor authenticated"
+        };
         Err(Error::Usage(format!(
-            "vpcflow {node}: not listening on {address} without TLS or a secret: the \
-             cluster's connections would be neither encrypted nor authenticated, so anyone who \
-             reaches this address could run plans with the executors' credentials or read flow \
-             records. Give --tls-cert, --tls-key and --tls-ca (`vpcflow cluster certs` makes \
-             them) and/or --secret-file, or --insecure on a private network, or listen on \
-             127.0.0.1 for a cluster of one machine"
+            "vpcflow {node}: not listening on {address} without TLS: {why}, and anyone who \
+             reaches this address could then run plans with the executors' credentials or read \
+             flow records. Give --tls-cert, --tls-key and --tls-ca (`vpcflow cluster certs` \
+             makes them), or --insecure on a private network, or listen on 127.0.0.1 for a \
+             cluster of one machine"
         )))
     }
 

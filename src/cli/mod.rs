@@ -93,7 +93,6 @@ pub enum Command {
     Executor(cluster::ExecutorArgs),
 }
 
-/// The end of `vpcflow audit --help`: the kinds of finding and the exit codes.
 /// `vpcflow cluster …`.
 #[cfg(feature = "cluster")]
 #[derive(Debug, Subcommand)]
@@ -104,6 +103,7 @@ pub enum ClusterCommand {
     Certs(cluster::CertsArgs),
 }
 
+/// The end of `vpcflow audit --help`: the kinds of finding and the exit codes.
 fn audit_help() -> String {
     format!(
         "Findings (for --fail-on): {}.\n\nExit codes: 0 no finding meets --fail-on; 1 findings \

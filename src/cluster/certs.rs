@@ -1,9 +1,10 @@
 //! `vpcflow cluster certs DIR`: a certificate authority for one cluster, and certificates it
 //! signs for the scheduler, the executors and the clients, for a test or a small deployment.
 //!
-//! Every certificate names [`SERVER_NAME`] (and `localhost`), which is what connections check,
-//! so one executor certificate serves every executor host. Keys are ECDSA P-256; each
-//! certificate is valid for ten years from today.
+//! The scheduler's and executors' certificates name [`SERVER_NAME`] (and `localhost`), which
+//! is what connections check, so one executor certificate serves every executor host; the
+//! client's may only authenticate a client. Keys are ECDSA P-256; certificates are valid from
+//! the first of this month for ten years.
 
 use std::path::{Path, PathBuf};
 
@@ -66,10 +67,15 @@ pub fn write(dir: &Path) -> Result<Vec<PathBuf>> {
             .distinguished_name
             .push(DnType::CommonName, format!("vpcflow {role}"));
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![
-            ExtendedKeyUsagePurpose::ServerAuth,
-            ExtendedKeyUsagePurpose::ClientAuth,
-        ];
+        // Nodes are servers and clients of each other; a client's certificate cannot serve.
+        params.extended_key_usages = if role == "client" {
+            vec![ExtendedKeyUsagePurpose::ClientAuth]
+        } else {
+            vec![
+                ExtendedKeyUsagePurpose::ServerAuth,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ]
+        };
         validity(&mut params);
         let key = KeyPair::generate().map_err(failed)?;
         let cert = params.signed_by(&key, &*issuer).map_err(failed)?;

@@ -65,7 +65,8 @@ impl Cluster for Scheduler {
         // (Executors all lost while a job runs fail it after the scheduler's
         // --executor-timeout.)
         let began = Instant::now();
-        while let Some(said) = no_executor(address, &security).await? {
+        let asking = format!("--cluster {url}");
+        while let Some(said) = no_executor(address, &security, &asking).await? {
             if began.elapsed() >= self.wait {
                 return Err(Error::Data(format!(
                     "--cluster {url}: no executor was registered with the scheduler for {} \
@@ -126,39 +127,36 @@ const POLL: Duration = Duration::from_millis(500);
 /// What the scheduler at `address` (`HOST:PORT`) says when its `/readyz` reports no executor
 /// registered; `None` when it is ready, or does not say (cannot be reached now, or answers no
 /// `/readyz`), which is not taken for a lack of executors. A secured scheduler that refuses
-/// this client (no certificate of the cluster's CA, no secret) is an error.
-async fn no_executor(address: &str, security: &Security) -> Result<Option<String>> {
-    let (client, base) = security.http_client(address)?;
+/// this end (no certificate of the cluster's CA, no secret) is an error, which `asking` (who
+/// asks, e.g. `--cluster df://…`) begins.
+pub(crate) async fn no_executor(
+    address: &str,
+    security: &Security,
+    asking: &str,
+) -> Result<Option<String>> {
+    let (client, base) = security.http_client(address).await?;
     let answer = match client.get(format!("{base}/readyz")).send().await {
         Ok(answer) => answer,
         Err(e) if e.is_timeout() => return Ok(None),
-        Err(e) => return Err(refused(address, security, &e)),
+        Err(e) => return Err(refused(asking, security, &e)),
     };
+    let unauthenticated = answer
+        .headers()
+        .get("grpc-status")
+        .is_some_and(|s| s == "16");
     match answer.status().as_u16() {
         503 => Ok(Some(
             answer.text().await.unwrap_or_default().trim().to_string(),
         )),
-        401 if security.is_on() => Err(Error::Data(format!(
-            "--cluster df://{address}: the scheduler refused this client: the cluster's \
-             secret is missing or wrong"
+        _ if unauthenticated => Err(Error::Data(format!(
+            "{asking}: the scheduler refused this end: the cluster's secret is missing or wrong"
         ))),
-        _ if security.is_on()
-            && answer
-                .headers()
-                .get("grpc-status")
-                .is_some_and(|s| s == "16") =>
-        {
-            Err(Error::Data(format!(
-                "--cluster df://{address}: the scheduler refused this client: the cluster's \
-                 secret is missing or wrong"
-            )))
-        }
         _ => Ok(None),
     }
 }
 
-/// The scheduler at `address` did not answer a request it reached, with the causes.
-fn refused(address: &str, security: &Security, e: &reqwest::Error) -> Error {
+/// The scheduler did not answer a request that reached it, with the causes.
+fn refused(asking: &str, security: &Security, e: &reqwest::Error) -> Error {
     let mut said = e.to_string();
     let mut cause = std::error::Error::source(e);
     while let Some(c) = cause {
@@ -166,11 +164,11 @@ fn refused(address: &str, security: &Security, e: &reqwest::Error) -> Error {
         cause = c.source();
     }
     let hint = if security.uses_tls() {
-        "no TLS connection to the scheduler (are this client's certificate and the \
-         scheduler's signed by the same CA, the one --tls-ca names?)"
+        "no TLS connection to the scheduler (are this end's certificate and the scheduler's \
+         signed by the same CA, the one --tls-ca names?)"
     } else {
-        "the scheduler does not answer plain requests: a secured cluster needs --tls-cert, \
-         --tls-key and --tls-ca (and its secret, if it has one)"
+        "the scheduler does not answer plain requests: a secured cluster needs its \
+         credentials (--tls-cert, --tls-key and --tls-ca, and its secret if it has one)"
     };
-    Error::Data(format!("--cluster df://{address}: {hint}: {said}"))
+    Error::Data(format!("{asking}: {hint}: {said}"))
 }

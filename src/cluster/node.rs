@@ -12,7 +12,9 @@ use ballista_core::config::TaskSchedulingPolicy;
 use ballista_core::error::BallistaError;
 use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_core::serde::protobuf::scheduler_grpc_server::SchedulerGrpcServer;
-use ballista_core::utils::{default_config_producer, default_session_builder};
+use ballista_core::utils::{
+    GrpcServerConfig, create_grpc_server, default_config_producer, default_session_builder,
+};
 use ballista_executor::ArrowFlightServerProvider;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 use ballista_executor::flight_service::BallistaFlightService;
@@ -122,6 +124,7 @@ pub async fn scheduler(options: SchedulerOptions) -> Result<()> {
             .await
             .map_err(cluster_error);
     }
+    config.validate().map_err(cluster_error)?;
     let config = Arc::new(config);
     let scheduler = create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, config.clone())
         .await
@@ -143,7 +146,7 @@ pub async fn scheduler(options: SchedulerOptions) -> Result<()> {
     let routes = Routes::new(grpc)
         .into_axum_router()
         .route("/readyz", readyz);
-    secured_server(security)?
+    secured_server(security, &GrpcServerConfig::default())?
         .layer(security.secret_layer())
         .add_routes(Routes::from(routes))
         .serve(options.bind)
@@ -151,9 +154,10 @@ pub async fn scheduler(options: SchedulerOptions) -> Result<()> {
         .map_err(|e| Error::Data(format!("cluster: scheduler on {}: {e}", options.bind)))
 }
 
-/// A gRPC server with the TLS of `security`, if any.
-fn secured_server(security: &Security) -> Result<Server> {
-    let server = Server::builder();
+/// A gRPC server with Ballista's settings (`config`: timeouts, keep-alives) and the TLS of
+/// `security`, if any.
+fn secured_server(security: &Security, config: &GrpcServerConfig) -> Result<Server> {
+    let server = create_grpc_server(config);
     match security.server_tls() {
         Some(tls) => server
             .tls_config(tls)
@@ -167,13 +171,13 @@ fn secured_flight(
     security: Security,
     max_message: (usize, usize),
 ) -> Arc<ArrowFlightServerProvider> {
-    Arc::new(move |work_dir, address, mut shutdown, _| {
+    Arc::new(move |work_dir, address, mut shutdown, config| {
         let security = security.clone();
         tokio::spawn(async move {
             let flight = FlightServiceServer::new(BallistaFlightService::new(work_dir))
                 .max_encoding_message_size(max_message.0)
                 .max_decoding_message_size(max_message.1);
-            secured_server(&security)
+            secured_server(&security, &config)
                 .map_err(|e| BallistaError::General(e.to_string()))?
                 .layer(security.secret_layer())
                 .add_service(flight)
@@ -222,6 +226,10 @@ pub async fn executor(options: ExecutorOptions) -> Result<()> {
                 None => config,
             }
         }));
+        // Pull mode opens no task port, but the scheduler still calls the one an executor
+        // advertises (to cancel tasks, to stop it): name the Flight port, whose server checks
+        // every caller, rather than a port any local process could bind.
+        config.grpc_port = options.port;
         config.override_arrow_flight_service = Some(secured_flight(
             security.clone(),
             (
@@ -262,6 +270,13 @@ async fn wait_for_scheduler(options: &ExecutorOptions) -> Result<()> {
         )
         .await;
         let reason = match attempt {
+            // A secured scheduler that would refuse this executor is an error now, not a
+            // registration retried forever.
+            Ok(Ok(_)) if options.security.is_on() => {
+                let asking = format!("executor: the scheduler at {host}:{port}");
+                super::no_executor(&format!("{host}:{port}"), &options.security, &asking).await?;
+                return Ok(());
+            }
             Ok(Ok(_)) => return Ok(()),
             Ok(Err(e)) => e.to_string(),
             Err(_) => "no answer within 5 seconds".to_string(),

@@ -9,7 +9,8 @@
 //! serves every host. The secret travels in every request's `user-agent` header (the one
 //! header Ballista lets vpcflow set on all of its connections) and servers refuse requests
 //! without it. With either, executors poll the scheduler for tasks (Ballista's pull mode),
-//! so no executor port takes tasks unauthenticated.
+//! so no executor port takes tasks unauthenticated. A secret alone is not encrypted: nodes
+//! listen beyond the machine only with TLS (or `--insecure`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -32,7 +33,7 @@ pub const SECRET_VARIABLE: &str = "VPCFLOW_CLUSTER_SECRET";
 const SECRET_PRODUCT: &str = "vpcflow-secret/";
 
 /// Where a node's or a client's credentials are, as given on the command line.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct SecurityOptions {
     /// This end's certificate (PEM), signed by the cluster's CA.
     pub cert: Option<PathBuf>,
@@ -44,6 +45,18 @@ pub struct SecurityOptions {
     pub secret_file: Option<PathBuf>,
     /// The shared secret itself (from [`SECRET_VARIABLE`], never from the command line).
     pub secret: Option<String>,
+}
+
+impl fmt::Debug for SecurityOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecurityOptions")
+            .field("cert", &self.cert)
+            .field("key", &self.key)
+            .field("ca", &self.ca)
+            .field("secret_file", &self.secret_file)
+            .field("secret", &self.secret.as_ref().map(|_| "(hidden)"))
+            .finish()
+    }
 }
 
 /// How one end of the cluster's connections is secured: TLS credentials, a shared secret,
@@ -133,7 +146,7 @@ impl Security {
         match (self.tls.is_some(), self.secret.is_some()) {
             (true, true) => "mutual TLS and a shared secret",
             (true, false) => "mutual TLS",
-            (false, true) => "a shared secret",
+            (false, true) => "a shared secret (unencrypted)",
             (false, false) => "nothing (insecure)",
         }
     }
@@ -157,20 +170,26 @@ impl Security {
         let mut endpoint = match &self.tls {
             None => endpoint,
             Some(tls) => {
-                let uri = endpoint.uri();
-                let authority = uri.authority().map(|a| a.as_str()).unwrap_or_default();
                 let tls_config = ClientTlsConfig::new()
                     .domain_name(SERVER_NAME)
                     .ca_certificate(Certificate::from_pem(&tls.ca))
                     .identity(Identity::from_pem(&tls.cert, &tls.key));
-                Endpoint::from_shared(format!("https://{authority}"))?
-                    .connect_timeout(Duration::from_secs(20))
-                    .tcp_nodelay(true)
-                    .tcp_keepalive(Some(Duration::from_secs(60)))
-                    .http2_keep_alive_interval(Duration::from_secs(30))
-                    .keep_alive_timeout(Duration::from_secs(20))
-                    .keep_alive_while_idle(true)
-                    .tls_config(tls_config)?
+                let uri = endpoint.uri();
+                if uri.scheme_str() == Some("https") {
+                    // Flight fetches (`use_tls`): keep Ballista's windows and timeouts.
+                    endpoint.tls_config(tls_config)?
+                } else {
+                    // Ballista writes `http://` for the scheduler; tonic would not use TLS.
+                    let authority = uri.authority().map(|a| a.as_str()).unwrap_or_default();
+                    Endpoint::from_shared(format!("https://{authority}"))?
+                        .connect_timeout(Duration::from_secs(20))
+                        .tcp_nodelay(true)
+                        .tcp_keepalive(Some(Duration::from_secs(60)))
+                        .http2_keep_alive_interval(Duration::from_secs(30))
+                        .keep_alive_timeout(Duration::from_secs(20))
+                        .keep_alive_while_idle(true)
+                        .tls_config(tls_config)?
+                }
             }
         };
         if let Some(secret) = &self.secret {
@@ -179,13 +198,14 @@ impl Security {
         Ok(endpoint)
     }
 
-    /// The TLS configuration of a server: its certificate, and the CA its clients' must be
-    /// signed by.
+    /// The TLS configuration of a server: its certificate, the CA its clients' certificates
+    /// must be signed by (a client without one is refused), and a bound on the handshake.
     pub fn server_tls(&self) -> Option<ServerTlsConfig> {
         self.tls.as_ref().map(|tls| {
             ServerTlsConfig::new()
                 .identity(Identity::from_pem(&tls.cert, &tls.key))
                 .client_ca_root(Certificate::from_pem(&tls.ca))
+                .timeout(Duration::from_secs(10))
         })
     }
 
@@ -216,9 +236,12 @@ impl Security {
     /// An HTTP client that reaches a node of the cluster as its gRPC clients do (TLS with
     /// this end's certificate, the secret), for plain requests such as the scheduler's
     /// `/readyz`; and the URL of `address` (`HOST:PORT`) for it.
-    pub fn http_client(&self, address: &str) -> Result<(reqwest::Client, String)> {
+    pub async fn http_client(&self, address: &str) -> Result<(reqwest::Client, String)> {
         let failed = |e: reqwest::Error| Error::Data(format!("cluster: HTTP client: {e}"));
-        let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(5));
+        // Straight to the node: a proxy would be one more party to the secret.
+        let mut builder = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .no_proxy();
         if let Some(secret) = &self.secret {
             // A secured node's server speaks HTTP/2 only.
             builder = builder
@@ -235,7 +258,8 @@ impl Security {
         pem.push(b'\n');
         pem.extend_from_slice(&tls.key);
         // The scheduler is checked against the cluster's name, whatever its address.
-        let socket = std::net::ToSocketAddrs::to_socket_addrs(address)
+        let socket = tokio::net::lookup_host(address)
+            .await
             .map_err(|e| Error::Data(format!("cluster: {address}: {e}")))?
             .next()
             .ok_or_else(|| Error::Data(format!("cluster: {address}: no address")))?;

@@ -377,7 +377,7 @@ fn a_secured_cluster_lets_in_only_who_has_its_certificates_and_secret() {
     let (code, stderr) = report_on(&nodes.url, ds, &[]);
     assert_eq!(code, Some(2));
     assert!(
-        stderr.contains("a secured cluster needs --tls-cert"),
+        stderr.contains("a secured cluster needs its credentials"),
         "{stderr}"
     );
     // The right certificate without the secret, and with another.
@@ -410,6 +410,80 @@ fn a_secured_cluster_lets_in_only_who_has_its_certificates_and_secret() {
     assert!(answer.is_empty() || answer[0] == 21, "{answer:?}");
 }
 
+/// What a gRPC call to `port` over TLS (trusting the CA of `dir`, with its client certificate
+/// when `cert`, the secret of `dir` when `secret`) comes to: `admitted` when the server
+/// answered the call (even with "unimplemented"), else the status code or the connection
+/// error.
+fn grpc_call(port: u16, dir: &Path, cert: bool, secret: bool) -> String {
+    use arrow_flight::flight_service_client::FlightServiceClient;
+    use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
+    let read = |name: &str| std::fs::read(dir.join(name)).expect("credentials");
+    let mut tls = ClientTlsConfig::new()
+        .domain_name("vpcflow-cluster")
+        .ca_certificate(Certificate::from_pem(read("ca.pem")));
+    if cert {
+        tls = tls.identity(Identity::from_pem(
+            read("client.pem"),
+            read("client-key.pem"),
+        ));
+    }
+    let mut endpoint = Endpoint::from_shared(format!("https://127.0.0.1:{port}"))
+        .expect("endpoint")
+        .tls_config(tls)
+        .expect("TLS");
+    if secret {
+        let secret = String::from_utf8(read("secret")).expect("UTF-8");
+        endpoint = endpoint
+            .user_agent(format!("vpcflow-secret/{secret}"))
+            .expect("header");
+    }
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let channel = match endpoint.connect().await {
+            Ok(c) => c,
+            Err(e) => return format!("no connection: {e}"),
+        };
+        let call = FlightServiceClient::new(channel)
+            .list_flights(arrow_flight::Criteria::default())
+            .await;
+        match call {
+            Ok(_) => "admitted".to_string(),
+            Err(s) if s.code() == tonic::Code::Unimplemented => "admitted".to_string(),
+            Err(s) => format!("{:?}: {}", s.code(), s.message()),
+        }
+    })
+}
+
+#[test]
+fn every_server_of_a_secured_cluster_wants_a_certificate_and_the_secret() {
+    let nodes = Cluster::start_secured(binary(), 1, 1);
+    let dir = Path::new(&nodes.client[5])
+        .parent()
+        .expect("credentials folder");
+    for (port, server) in [
+        (nodes.port(), "scheduler"),
+        (nodes.flight_ports[0], "Flight"),
+    ] {
+        assert_eq!(grpc_call(port, dir, true, true), "admitted", "{server}");
+        let unauthenticated = grpc_call(port, dir, true, false);
+        assert!(
+            unauthenticated.starts_with("Unauthenticated"),
+            "{server}: {unauthenticated}"
+        );
+        let anonymous = grpc_call(port, dir, false, true);
+        assert_ne!(
+            anonymous, "admitted",
+            "{server}: a client without a certificate"
+        );
+        assert!(
+            !anonymous.starts_with("Unauthenticated"),
+            "{server}: {anonymous}"
+        );
+    }
+    // A secured executor polls for tasks: its task port is not opened.
+    assert!(TcpStream::connect(("127.0.0.1", nodes.grpc_ports[0])).is_err());
+}
+
 #[test]
 fn an_executor_without_the_cluster_s_certificate_is_not_let_in() {
     let nodes = Cluster::start_secured(binary(), 0, 1);
@@ -420,8 +494,7 @@ fn an_executor_without_the_cluster_s_certificate_is_not_let_in() {
     let mut options = credentials(&other, "executor");
     options[5] = nodes.client[5].clone();
     options[7] = nodes.client[7].clone();
-    let port = free_port();
-    let mut intruder = Command::new(binary())
+    let intruder = Command::new(binary())
         .args([
             "executor",
             "--scheduler",
@@ -429,7 +502,7 @@ fn an_executor_without_the_cluster_s_certificate_is_not_let_in() {
         ])
         .args([
             "--port",
-            &port.to_string(),
+            &free_port().to_string(),
             "--grpc-port",
             &free_port().to_string(),
         ])
@@ -438,15 +511,19 @@ fn an_executor_without_the_cluster_s_certificate_is_not_let_in() {
         .arg("--work-dir")
         .arg(dir.path().join("work"))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("vpcflow runs");
-    wait_for(port);
-    std::thread::sleep(Duration::from_secs(2));
+    // It is told so and stops, rather than retry for ever.
+    let out = wait(intruder, Duration::from_secs(60), &nodes);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("no TLS connection to the scheduler"),
+        "{said}"
+    );
     let dataset = sample_dataset(dir.path());
     let (code, stderr) = report_on(&nodes.url, dataset.to_str().expect("path"), &nodes.client);
-    let _ = intruder.kill();
-    let _ = intruder.wait();
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("no executor was registered"), "{stderr}");
 }
@@ -454,15 +531,38 @@ fn an_executor_without_the_cluster_s_certificate_is_not_let_in() {
 #[test]
 fn nodes_listen_beyond_this_machine_only_with_insecure() {
     let refused = |args: &[&str], address: &str| {
-        let out = vpcflow(args);
+        let out = Command::new(binary())
+            .args(args)
+            .env_remove("VPCFLOW_TLS_CERT")
+            .env_remove("VPCFLOW_TLS_KEY")
+            .env_remove("VPCFLOW_TLS_CA")
+            .env_remove("VPCFLOW_CLUSTER_SECRET_FILE")
+            .env_remove("VPCFLOW_CLUSTER_SECRET")
+            .output()
+            .expect("vpcflow runs");
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
-            stderr.contains(&format!("not listening on {address} without TLS or a secret")),
+            stderr.contains(&format!("not listening on {address} without TLS")),
             "{stderr}"
         );
     };
     refused(&["scheduler", "--bind", "0.0.0.0:50050"], "0.0.0.0:50050");
+    // A secret alone is not enough: it would travel unencrypted.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "a-secret-long-enough-0123456789").expect("secret");
+    let secret = secret.to_str().expect("path");
+    refused(
+        &[
+            "scheduler",
+            "--bind",
+            "0.0.0.0:50050",
+            "--secret-file",
+            secret,
+        ],
+        "0.0.0.0:50050",
+    );
     refused(
         &[
             "executor",

@@ -15,6 +15,8 @@ pub struct Cluster {
     pub client: Vec<String>,
     /// The executors' Arrow Flight ports.
     pub flight_ports: Vec<u16>,
+    /// The executors' task ports (`--grpc-port`).
+    pub grpc_ports: Vec<u16>,
     scheduler: Child,
     executors: Vec<Child>,
     work: tempfile::TempDir,
@@ -99,6 +101,7 @@ impl Cluster {
         let mut running = Vec::new();
         let mut ports = vec![port];
         let mut flight_ports = Vec::new();
+        let mut grpc_ports = Vec::new();
         for i in 0..executors {
             let (flight, grpc) = (free_port(), free_port());
             let dir = work.path().join(format!("executor-{i}"));
@@ -124,6 +127,7 @@ impl Cluster {
                 ports.push(grpc);
             }
             flight_ports.push(flight);
+            grpc_ports.push(grpc);
         }
         std::thread::sleep(Duration::from_millis(500));
         let scheduler = Command::new(binary)
@@ -144,11 +148,21 @@ impl Cluster {
             url: format!("df://127.0.0.1:{port}"),
             client: Vec::new(),
             flight_ports,
+            grpc_ports,
             certs: None,
             scheduler,
             executors: running,
             work,
         }
+    }
+
+    /// The scheduler's port.
+    pub fn port(&self) -> u16 {
+        self.url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("a port")
     }
 
     /// Kills executor `i` at once (SIGKILL: no goodbye to the scheduler).
