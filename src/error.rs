@@ -70,6 +70,18 @@ impl Error {
         }
     }
 
+    /// `e` and every error under it, `: `-separated: HTTP clients' messages leave out the
+    /// cause that says what happened (refused, timed out, a bad certificate).
+    pub fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+        let mut said = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            said.push_str(&format!(": {c}"));
+            cause = c.source();
+        }
+        said
+    }
+
     /// An error about one input file as a whole.
     pub fn input(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
         Error::Input {

@@ -65,8 +65,8 @@ impl Cluster for Scheduler {
         // (Executors all lost while a job runs fail it after the scheduler's
         // --executor-timeout.)
         let began = Instant::now();
-        let asking = format!("--cluster {url}");
-        while let Some(said) = no_executor(address, &security, &asking).await? {
+        let readiness = Readiness::of(address, &security, format!("--cluster {url}")).await?;
+        while let Some(said) = readiness.no_executor().await? {
             if began.elapsed() >= self.wait {
                 return Err(Error::Data(format!(
                     "--cluster {url}: no executor was registered with the scheduler for {} \
@@ -124,45 +124,59 @@ async fn reach(url: &str, address: &str) -> Result<()> {
 /// How often the scheduler's readiness is asked for.
 const POLL: Duration = Duration::from_millis(500);
 
-/// What the scheduler at `address` (`HOST:PORT`) says when its `/readyz` reports no executor
-/// registered; `None` when it is ready, or does not say (cannot be reached now, or answers no
-/// `/readyz`), which is not taken for a lack of executors. A secured scheduler that refuses
-/// this end (no certificate of the cluster's CA, no secret) is an error, which `asking` (who
-/// asks, e.g. `--cluster df://…`) begins.
-pub(crate) async fn no_executor(
-    address: &str,
-    security: &Security,
-    asking: &str,
-) -> Result<Option<String>> {
-    let (client, base) = security.http_client(address).await?;
-    let answer = match client.get(format!("{base}/readyz")).send().await {
-        Ok(answer) => answer,
-        Err(e) if e.is_timeout() => return Ok(None),
-        Err(e) => return Err(refused(asking, security, &e)),
-    };
-    let unauthenticated = answer
-        .headers()
-        .get("grpc-status")
-        .is_some_and(|s| s == "16");
-    match answer.status().as_u16() {
-        503 => Ok(Some(
-            answer.text().await.unwrap_or_default().trim().to_string(),
-        )),
-        _ if unauthenticated => Err(Error::Data(format!(
-            "{asking}: the scheduler refused this end: the cluster's secret is missing or wrong"
-        ))),
-        _ => Ok(None),
+/// The scheduler's `/readyz`, asked the way this end's gRPC connections are made (TLS with its
+/// certificate, the secret); the HTTP client is made once for all the asking.
+pub(crate) struct Readiness<'a> {
+    client: reqwest::Client,
+    url: String,
+    security: &'a Security,
+    /// Who asks, e.g. `--cluster df://…`, which begins an error.
+    asking: String,
+}
+
+impl<'a> Readiness<'a> {
+    /// The readiness of the scheduler at `address` (`HOST:PORT`), asked by `asking`.
+    pub(crate) async fn of(address: &str, security: &'a Security, asking: String) -> Result<Self> {
+        let (client, base) = security.http_client(address).await?;
+        Ok(Readiness {
+            client,
+            url: format!("{base}/readyz"),
+            security,
+            asking,
+        })
+    }
+
+    /// What the scheduler says when it reports no executor registered; `None` when it is
+    /// ready, or does not say (no answer in time, or no `/readyz`), which is not taken for a
+    /// lack of executors. A secured scheduler that refuses this end (no certificate of the
+    /// cluster's CA, no secret) is an error.
+    pub(crate) async fn no_executor(&self) -> Result<Option<String>> {
+        let asking = &self.asking;
+        let answer = match self.client.get(&self.url).send().await {
+            Ok(answer) => answer,
+            Err(e) if e.is_timeout() => return Ok(None),
+            Err(e) => return Err(refused(asking, self.security, &e)),
+        };
+        let unauthenticated = answer
+            .headers()
+            .get("grpc-status")
+            .is_some_and(|s| s == "16");
+        match answer.status().as_u16() {
+            503 => Ok(Some(
+                answer.text().await.unwrap_or_default().trim().to_string(),
+            )),
+            _ if unauthenticated => Err(Error::Data(format!(
+                "{asking}: the scheduler refused this end: the cluster's secret is missing or \
+                 wrong"
+            ))),
+            _ => Ok(None),
+        }
     }
 }
 
 /// The scheduler did not answer a request that reached it, with the causes.
 fn refused(asking: &str, security: &Security, e: &reqwest::Error) -> Error {
-    let mut said = e.to_string();
-    let mut cause = std::error::Error::source(e);
-    while let Some(c) = cause {
-        said.push_str(&format!(": {c}"));
-        cause = c.source();
-    }
+    let said = Error::with_causes(e);
     let hint = if security.uses_tls() {
         "no TLS connection to the scheduler (are this end's certificate and the scheduler's \
          signed by the same CA, the one --tls-ca names?)"

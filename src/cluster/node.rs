@@ -132,7 +132,7 @@ pub async fn scheduler(options: SchedulerOptions) -> Result<()> {
     let grpc = SchedulerGrpcServer::new(scheduler.clone())
         .max_encoding_message_size(config.grpc_server_max_encoding_message_size as usize)
         .max_decoding_message_size(config.grpc_server_max_decoding_message_size as usize);
-    // The readiness the clients ask for before they submit anything (see super::no_executor).
+    // The readiness the clients ask for before they submit anything (see super::Readiness).
     let readyz = axum::routing::get(move || async move {
         if scheduler.is_ready() {
             (http::StatusCode::OK, "ready\n")
@@ -273,8 +273,10 @@ async fn wait_for_scheduler(options: &ExecutorOptions) -> Result<()> {
             // A secured scheduler that would refuse this executor is an error now, not a
             // registration retried forever.
             Ok(Ok(_)) if options.security.is_on() => {
-                let asking = format!("executor: the scheduler at {host}:{port}");
-                super::no_executor(&format!("{host}:{port}"), &options.security, &asking).await?;
+                let address = format!("{host}:{port}");
+                let asking = format!("executor: the scheduler at {address}");
+                let readiness = super::Readiness::of(&address, &options.security, asking).await?;
+                readiness.no_executor().await?;
                 return Ok(());
             }
             Ok(Ok(_)) => return Ok(()),

@@ -511,16 +511,7 @@ fn drop_nulls(value: &mut Value) {
 
 /// Downloads ip-ranges.json to `out`, checking that it is one before replacing the old one.
 async fn download_ip_ranges(url: &str, out: &Path) -> Result<PathBuf, String> {
-    let failed = |e: reqwest::Error| {
-        // reqwest's message leaves out the cause (refused, timed out, bad certificate).
-        let mut said = format!("GET {url}: {e}");
-        let mut cause = StdError::source(&e);
-        while let Some(c) = cause {
-            said.push_str(&format!(": {c}"));
-            cause = c.source();
-        }
-        said
-    };
+    let failed = |e: reqwest::Error| format!("GET {url}: {}", Error::with_causes(&e));
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(120))
