@@ -24,13 +24,16 @@ def main():
     ap.add_argument("--key-id", required=True)
     ap.add_argument("--secret", required=True)
     args = ap.parse_args()
-    ec2 = boto3.client(
-        "ec2",
-        endpoint_url=args.endpoint,
-        region_name=args.region,
-        aws_access_key_id=args.key_id,
-        aws_secret_access_key=args.secret,
-    )
+    def client(service):
+        return boto3.client(
+            service,
+            endpoint_url=args.endpoint,
+            region_name=args.region,
+            aws_access_key_id=args.key_id,
+            aws_secret_access_key=args.secret,
+        )
+
+    ec2 = client("ec2")
     r = args.region
     vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
     public = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24", AvailabilityZone=f"{r}a")
@@ -74,19 +77,12 @@ def main():
         if p["PrefixListName"] == f"com.amazonaws.{r}.s3"
     ][0]
     s3_cidr = ec2.get_managed_prefix_list_entries(PrefixListId=s3_list)["Entries"][0]["Cidr"]
-    sts = boto3.client(
-        "sts",
-        endpoint_url=args.endpoint,
-        region_name=args.region,
-        aws_access_key_id=args.key_id,
-        aws_secret_access_key=args.secret,
-    )
     enis = {
         e["NetworkInterfaceId"]: e["PrivateIpAddress"]
         for e in ec2.describe_network_interfaces()["NetworkInterfaces"]
     }
     out = {
-        "account": sts.get_caller_identity()["Account"],
+        "account": client("sts").get_caller_identity()["Account"],
         "vpc": vpc,
         "subnets": [public, private],
         "nat_gateway": nat["NatGatewayId"],

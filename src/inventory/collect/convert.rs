@@ -32,6 +32,17 @@ fn state(value: Option<String>) -> Option<StateHolder> {
     value.map(|state| StateHolder { state: Some(state) })
 }
 
+/// An IPv6 block of a VPC or a subnet (the SDK has a type for each) and its state.
+fn ipv6_block<T: AsRef<str>>(
+    block: Option<&str>,
+    block_state: Option<&T>,
+) -> Ipv6CidrBlockAssociation {
+    Ipv6CidrBlockAssociation {
+        ipv6_cidr_block: text(block),
+        ipv6_cidr_block_state: state(wire(block_state)),
+    }
+}
+
 fn association(a: Option<&sdk::NetworkInterfaceAssociation>) -> Option<Association> {
     a.map(|a| Association {
         public_ip: text(a.public_ip()),
@@ -135,11 +146,11 @@ pub fn vpc(v: &sdk::Vpc) -> Vpc {
         ipv6_cidr_block_association_set: v
             .ipv6_cidr_block_association_set()
             .iter()
-            .map(|c| Ipv6CidrBlockAssociation {
-                ipv6_cidr_block: text(c.ipv6_cidr_block()),
-                ipv6_cidr_block_state: state(wire(
+            .map(|c| {
+                ipv6_block(
+                    c.ipv6_cidr_block(),
                     c.ipv6_cidr_block_state().and_then(|s| s.state()),
-                )),
+                )
             })
             .collect(),
     }
@@ -154,11 +165,11 @@ pub fn subnet(s: &sdk::Subnet) -> Subnet {
         ipv6_cidr_block_association_set: s
             .ipv6_cidr_block_association_set()
             .iter()
-            .map(|c| Ipv6CidrBlockAssociation {
-                ipv6_cidr_block: text(c.ipv6_cidr_block()),
-                ipv6_cidr_block_state: state(wire(
+            .map(|c| {
+                ipv6_block(
+                    c.ipv6_cidr_block(),
                     c.ipv6_cidr_block_state().and_then(|s| s.state()),
-                )),
+                )
             })
             .collect(),
         availability_zone: text(s.availability_zone()),
