@@ -4,8 +4,10 @@
 -- Counted bytes are those on the NAT gateway's own ENI whose peer lies outside the VPC: the
 -- leg toward the destination (egress_bytes, sent by the NAT) and the leg back (ingress_bytes).
 -- The inside legs carry the same bytes again and are left out.
--- Columns: nat_gateway_id, vpc_id, subnet_id, connectivity_type, region, records, bytes,
--- egress_bytes, ingress_bytes.
+-- A regional NAT gateway (availability_mode regional) has no subnet and is in the zones of its
+-- addresses; a zonal one is in its subnet's zone.
+-- Columns: nat_gateway_id, vpc_id, subnet_id, connectivity_type, availability_mode, zones,
+-- region, records, bytes, egress_bytes, ingress_bytes.
 WITH used AS (
     SELECT
         nat_gateway_id,
@@ -23,6 +25,8 @@ SELECT
     COALESCE(n.vpc_id, u.vpc_id) AS vpc_id,
     n.subnet_id,
     n.connectivity_type,
+    n.availability_mode,
+    array_to_string(n.availability_zones, ', ') AS zones,
     n.region,
     COALESCE(u.records, 0) AS records,
     COALESCE(u.bytes, 0) AS bytes,

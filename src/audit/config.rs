@@ -113,7 +113,8 @@ pub struct FailPolicy {
     pub above_usd: f64,
 }
 
-/// Prices in USD, per region, with the defaults for regions not listed.
+/// Prices in USD, per region, with the defaults for regions not listed, and where each item's
+/// default came from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Prices {
@@ -127,58 +128,116 @@ pub struct Prices {
     pub default: PriceSet,
     /// Prices of a region, item by item; an item not given falls back to `default`.
     pub regions: BTreeMap<String, RegionPrices>,
+    /// Per item: the AWS page its default price was read from, and when.
+    pub sources: BTreeMap<String, PriceSource>,
 }
 
-/// The billed items the findings use.
+/// Where a default price was read.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PriceSet {
-    /// An interface endpoint, per AZ and hour.
-    pub interface_endpoint_hour: f64,
-    /// An interface endpoint's data processing, per GB (the first tier).
-    pub interface_endpoint_gb: f64,
-    /// A NAT gateway, per hour.
-    pub nat_gateway_hour: f64,
-    /// A NAT gateway's data processing, per GB.
-    pub nat_gateway_gb: f64,
+#[serde(deny_unknown_fields)]
+pub struct PriceSource {
+    /// The AWS pricing page.
+    pub page: String,
+    /// When the default was last set from that page (a date).
+    pub checked: String,
 }
 
-/// A region's prices that differ from the defaults.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RegionPrices {
-    /// See [`PriceSet::interface_endpoint_hour`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub interface_endpoint_hour: Option<f64>,
-    /// See [`PriceSet::interface_endpoint_gb`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub interface_endpoint_gb: Option<f64>,
-    /// See [`PriceSet::nat_gateway_hour`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nat_gateway_hour: Option<f64>,
-    /// See [`PriceSet::nat_gateway_gb`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nat_gateway_gb: Option<f64>,
-}
-
-impl Default for PriceSet {
-    /// us-east-1 list prices.
-    fn default() -> Self {
-        PriceSet {
-            interface_endpoint_hour: 0.01,
-            interface_endpoint_gb: 0.01,
-            nat_gateway_hour: 0.045,
-            nat_gateway_gb: 0.045,
+/// Declares the billed items once: [`PriceSet`] (every item), [`RegionPrices`] (any of them),
+/// their lists by name, and the AWS page each default comes from.
+macro_rules! price_items {
+    ($($(#[doc = $doc:literal])* $item:ident = $usd:literal from $page:ident;)*) => {
+        /// The billed items the findings use.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct PriceSet {
+            $($(#[doc = $doc])* pub $item: f64,)*
         }
-    }
+
+        /// A region's prices that differ from the defaults (see [`PriceSet`]).
+        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct RegionPrices {
+            $($(#[doc = $doc])*
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub $item: Option<f64>,)*
+        }
+
+        impl Default for PriceSet {
+            /// us-east-1 list prices.
+            fn default() -> Self {
+                PriceSet { $($item: $usd,)* }
+            }
+        }
+
+        impl PriceSet {
+            /// Every item with its name, as `price()` and the config name them.
+            fn items(&self) -> Vec<(&'static str, f64)> {
+                vec![$((stringify!($item), self.$item),)*]
+            }
+        }
+
+        impl RegionPrices {
+            /// Every item with its name; `None` where the region falls back to the default.
+            fn items(&self) -> Vec<(&'static str, Option<f64>)> {
+                vec![$((stringify!($item), self.$item),)*]
+            }
+
+            /// These prices, with `other`'s for the items these leave out.
+            fn or(self, other: &RegionPrices) -> RegionPrices {
+                RegionPrices { $($item: self.$item.or(other.$item),)* }
+            }
+        }
+
+        /// The page each item's default was read from.
+        fn default_sources() -> BTreeMap<String, PriceSource> {
+            BTreeMap::from([$((
+                stringify!($item).to_string(),
+                PriceSource { page: $page.to_string(), checked: CHECKED.to_string() },
+            ),)*])
+        }
+    };
 }
+
+/// When the default prices were last set from AWS's pages.
+const CHECKED: &str = "2026-12-06";
+
+const PRIVATELINK: &str = "https://aws.amazon.com/privatelink/pricing/";
+const VPC: &str = "https://aws.amazon.com/vpc/pricing/";
+const EC2_TRANSFER: &str = "https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer";
+
+price_items! {
+    /// An interface endpoint, per AZ and hour.
+    interface_endpoint_hour = 0.01 from PRIVATELINK;
+    /// An interface endpoint's data processing, per GB: the first PB a month of the region's
+    /// interface endpoints together.
+    interface_endpoint_gb = 0.01 from PRIVATELINK;
+    /// The same, per GB over 1 PB a month (the next 4 PB).
+    interface_endpoint_gb_over_1pb = 0.006 from PRIVATELINK;
+    /// The same, per GB over 5 PB a month.
+    interface_endpoint_gb_over_5pb = 0.004 from PRIVATELINK;
+    /// A zonal NAT gateway, per hour.
+    nat_gateway_hour = 0.045 from VPC;
+    /// A NAT gateway's data processing, per GB (zonal and regional).
+    nat_gateway_gb = 0.045 from VPC;
+    /// A regional NAT gateway, per hour and zone it is active in.
+    regional_nat_gateway_zone_hour = 0.045 from VPC;
+    /// Data between availability zones of a region, per GB and direction: billed once out of
+    /// one zone and once into the other.
+    cross_az_gb = 0.01 from EC2_TRANSFER;
+    /// A public IPv4 address, per hour, in use or not.
+    public_ipv4_hour = 0.005 from VPC;
+}
+
+/// GB in a PB, for the tiers of interface endpoint processing (GB of `bytes_per_gb` bytes).
+const GB_PER_PB: f64 = 1024.0 * 1024.0;
 
 impl Default for Prices {
     fn default() -> Self {
         Prices {
-            source: "AWS list prices for us-east-1 as published in 2025 (AWS PrivateLink and \
-                     Amazon VPC pricing pages); ap-southeast-1 NAT gateway prices as quoted for \
-                     Singapore. Prices change and vary by region: check yours and override them."
+            source: "AWS list prices for us-east-1 (the AWS PrivateLink, Amazon VPC and Amazon \
+                     EC2 data transfer pricing pages; each item's page is in `sources`); \
+                     ap-southeast-1 NAT gateway prices as quoted for Singapore. Prices change \
+                     and vary by region: check yours and override them."
                 .to_string(),
             bytes_per_gb: (1u64 << 30) as f64,
             month_hours: 730.0,
@@ -188,45 +247,11 @@ impl Default for Prices {
                 RegionPrices {
                     nat_gateway_hour: Some(0.059),
                     nat_gateway_gb: Some(0.059),
+                    regional_nat_gateway_zone_hour: Some(0.059),
                     ..RegionPrices::default()
                 },
             )]),
-        }
-    }
-}
-
-impl PriceSet {
-    /// Every item with its name, as `price()` and the config name them.
-    fn items(&self) -> [(&'static str, f64); 4] {
-        [
-            ("interface_endpoint_hour", self.interface_endpoint_hour),
-            ("interface_endpoint_gb", self.interface_endpoint_gb),
-            ("nat_gateway_hour", self.nat_gateway_hour),
-            ("nat_gateway_gb", self.nat_gateway_gb),
-        ]
-    }
-}
-
-impl RegionPrices {
-    /// Every item with its name; `None` where the region falls back to the default.
-    fn items(&self) -> [(&'static str, Option<f64>); 4] {
-        [
-            ("interface_endpoint_hour", self.interface_endpoint_hour),
-            ("interface_endpoint_gb", self.interface_endpoint_gb),
-            ("nat_gateway_hour", self.nat_gateway_hour),
-            ("nat_gateway_gb", self.nat_gateway_gb),
-        ]
-    }
-
-    /// These prices, with `other`'s for the items these leave out.
-    fn or(self, other: &RegionPrices) -> RegionPrices {
-        RegionPrices {
-            interface_endpoint_hour: self
-                .interface_endpoint_hour
-                .or(other.interface_endpoint_hour),
-            interface_endpoint_gb: self.interface_endpoint_gb.or(other.interface_endpoint_gb),
-            nat_gateway_hour: self.nat_gateway_hour.or(other.nat_gateway_hour),
-            nat_gateway_gb: self.nat_gateway_gb.or(other.nat_gateway_gb),
+            sources: default_sources(),
         }
     }
 }
@@ -253,6 +278,19 @@ impl PriceList for Prices {
     fn price(&self, item: &str, region: Option<&str>) -> Option<f64> {
         self.get(item, region)
     }
+
+    /// Interface endpoint processing is billed in tiers of the region's monthly volume.
+    fn tiers(&self, item: &str, region: Option<&str>) -> Option<Vec<(f64, f64)>> {
+        if item != "interface_endpoint_gb" {
+            return self.get(item, region).map(|p| vec![(f64::INFINITY, p)]);
+        }
+        let at = |item| self.get(item, region);
+        Some(vec![
+            (GB_PER_PB, at("interface_endpoint_gb")?),
+            (5.0 * GB_PER_PB, at("interface_endpoint_gb_over_1pb")?),
+            (f64::INFINITY, at("interface_endpoint_gb_over_5pb")?),
+        ])
+    }
 }
 
 impl Config {
@@ -269,6 +307,9 @@ impl Config {
             let own = config.prices.regions.remove(&name).unwrap_or_default();
             config.prices.regions.insert(name, own.or(&shipped));
         }
+        for (item, shipped) in default_sources() {
+            config.prices.sources.entry(item).or_insert(shipped);
+        }
         Ok(config)
     }
 
@@ -284,12 +325,21 @@ impl Config {
                 "prices.bytes_per_gb and prices.month_hours must be positive".into(),
             ));
         }
-        let default = p.default.items().map(|(_, v)| Some(v));
-        let sets = std::iter::once(("default".to_string(), default)).chain(
-            p.regions
-                .iter()
-                .map(|(name, r)| (format!("regions.{name}"), r.items().map(|(_, v)| v))),
-        );
+        if let Some(item) = p.sources.keys().find(|k| p.get(k, None).is_none()) {
+            return Err(bad(format!("prices.sources.{item}: no such price item")));
+        }
+        let default = p
+            .default
+            .items()
+            .into_iter()
+            .map(|(_, v)| Some(v))
+            .collect();
+        let sets = std::iter::once(("default".to_string(), default)).chain(p.regions.iter().map(
+            |(name, r)| {
+                let values: Vec<Option<f64>> = r.items().into_iter().map(|(_, v)| v).collect();
+                (format!("regions.{name}"), values)
+            },
+        ));
         for (name, values) in sets {
             if values
                 .into_iter()

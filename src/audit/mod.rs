@@ -40,6 +40,10 @@ pub const REPORTS: &[&str] = &[
     "endpoint-clients",
     "idle-endpoints",
     "nat-aws-services",
+    "nat-zones",
+    "internet-aws-services",
+    "cross-az",
+    "public-ipv4",
     "rejects",
     "coverage",
     "traffic-timeline",
@@ -76,6 +80,8 @@ pub struct Audit {
     pub traffic: Vec<ClassBytes>,
     /// Bytes per VPC endpoint.
     pub endpoints: Vec<EndpointBytes>,
+    /// Bytes between availability zones, per pair of zones.
+    pub cross_az: Vec<ZonePair>,
     /// Counted bytes per traffic class and hour.
     pub timeline: Vec<TimelinePoint>,
     /// What was read.
@@ -334,6 +340,64 @@ pub struct EndpointBytes {
     pub bytes: i64,
 }
 
+/// The bytes sent between two availability zones of a region, both ways (the `cross-az`
+/// report's rows summed by pair of zones).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ZonePair {
+    /// The region.
+    pub region: Option<String>,
+    /// One zone (the first of the two in name order).
+    pub zone_a: String,
+    /// The other zone.
+    pub zone_b: String,
+    /// Bytes between them in the window, each counted once.
+    pub bytes: i64,
+    /// Of those, the bytes AWS bills as cross-AZ transfer.
+    pub billed_bytes: i64,
+}
+
+/// One row of the `cross-az` report, as far as [`ZonePair`] needs it.
+#[derive(Deserialize)]
+struct CrossAzRow {
+    region: Option<String>,
+    src_az: String,
+    dst_az: String,
+    billed: bool,
+    bytes: i64,
+}
+
+/// The `cross-az` report's rows summed by region and pair of zones, most bytes first.
+fn zone_pairs(rows: Vec<CrossAzRow>) -> Vec<ZonePair> {
+    let mut pairs: BTreeMap<(Option<String>, String, String), (i64, i64)> = BTreeMap::new();
+    for r in rows {
+        let (a, b) = if r.src_az <= r.dst_az {
+            (r.src_az, r.dst_az)
+        } else {
+            (r.dst_az, r.src_az)
+        };
+        let sums = pairs.entry((r.region, a, b)).or_default();
+        sums.0 += r.bytes;
+        if r.billed {
+            sums.1 += r.bytes;
+        }
+    }
+    let mut out: Vec<ZonePair> = pairs
+        .into_iter()
+        .map(
+            |((region, zone_a, zone_b), (bytes, billed_bytes))| ZonePair {
+                region,
+                zone_a,
+                zone_b,
+                bytes,
+                billed_bytes,
+            },
+        )
+        .collect();
+    // Stable: ties keep the map's order (region, then zones).
+    out.sort_by(|x, y| y.bytes.cmp(&x.bytes));
+    out
+}
+
 /// Counted bytes of one class in one hour.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TimelinePoint {
@@ -464,6 +528,7 @@ pub async fn run(
         findings: all,
         traffic,
         endpoints: rows(result("endpoint-bytes"))?,
+        cross_az: zone_pairs(rows(result("cross-az"))?),
         timeline: rows(result("traffic-timeline"))?,
         inputs: InputsSeen::default(),
         fail,

@@ -1,7 +1,8 @@
 //! The audit as Markdown (for a terminal or a pull request) and as one self-contained HTML page:
 //! no script, style or font is fetched from anywhere. The page reads on a phone as on a desktop
 //! (its findings turn from a table into cards on narrow screens, identifiers are never broken
-//! across lines); its time chart is inline SVG (see `chart`), its endpoint chart HTML bars.
+//! across lines); its time chart is inline SVG (see `chart`), its endpoint and zone charts HTML
+//! bars.
 //!
 //! Both are deterministic: they show the window but no time of the run, and rows keep the
 //! audit's order.
@@ -157,6 +158,22 @@ pub fn markdown(a: &Audit) -> String {
                 e.service.as_deref().unwrap_or("-"),
                 e.vpc_id.as_deref().unwrap_or("-"),
                 human_bytes(e.bytes)
+            );
+        }
+    }
+    if !a.cross_az.is_empty() {
+        let _ = writeln!(out, "\n## Bytes between availability zones\n");
+        let _ = writeln!(out, "| region | zones | bytes | billed |");
+        let _ = writeln!(out, "|---|---|---:|---:|");
+        for p in &a.cross_az {
+            let _ = writeln!(
+                out,
+                "| {} | {} <-> {} | {} | {} |",
+                p.region.as_deref().unwrap_or("-"),
+                p.zone_a,
+                p.zone_b,
+                human_bytes(p.bytes),
+                human_bytes(p.billed_bytes)
             );
         }
     }
@@ -329,6 +346,7 @@ pub fn html(a: &Audit) -> String {
     }
     out.push_str(&timeline_chart(a));
     out.push_str(&endpoint_chart(a));
+    out.push_str(&zone_chart(a));
     let _ = writeln!(
         out,
         "<h2>What was read</h2><p>{} objects read, {} unreadable; {} bad lines.</p><p>Prices: {}</p>",
@@ -416,32 +434,85 @@ fn endpoint_chart(a: &Audit) -> String {
         out.push_str("<p>No VPC endpoint in the inventory or the logs.</p>\n");
         return out;
     }
-    let max = a
+    let rows: Vec<HBar> = a
         .endpoints
         .iter()
-        .map(|e| e.bytes)
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    out.push_str("<div class=\"chart hbars\" id=\"endpoints\">\n");
-    for e in &a.endpoints {
-        let class = match e.endpoint_type.as_deref() {
-            Some("gateway") => "gateway_endpoint",
-            _ => "interface_endpoint",
-        };
-        // An idle endpoint's bar is a sliver (the style's least width), so every row shows one.
+        .map(|e| HBar {
+            label: text(e.endpoint_id.as_deref().unwrap_or("-")),
+            note: h(e.service.as_deref().unwrap_or("?")),
+            bytes: e.bytes,
+            colour: colour(match e.endpoint_type.as_deref() {
+                Some("gateway") => "gateway_endpoint",
+                _ => "interface_endpoint",
+            }),
+        })
+        .collect();
+    hbars(&mut out, "endpoints", &rows);
+    out
+}
+
+/// Bytes between availability zones, a bar per pair of zones (billed ones in the intra-VPC
+/// colour, unbilled ones grey).
+fn zone_chart(a: &Audit) -> String {
+    let mut out = String::from("<h2>Bytes between availability zones</h2>\n");
+    if a.cross_az.is_empty() {
+        out.push_str("<p>No traffic between availability zones seen.</p>\n");
+        return out;
+    }
+    let rows: Vec<HBar> = a
+        .cross_az
+        .iter()
+        .map(|p| HBar {
+            label: text(&format!("{} <-> {}", p.zone_a, p.zone_b)),
+            note: if p.billed_bytes == p.bytes {
+                h(p.region.as_deref().unwrap_or("?"))
+            } else {
+                format!(
+                    "{}, {} billed",
+                    h(p.region.as_deref().unwrap_or("?")),
+                    h(&human_bytes(p.billed_bytes))
+                )
+            },
+            bytes: p.bytes,
+            colour: if p.billed_bytes > 0 {
+                colour("intra_vpc")
+            } else {
+                colour("none")
+            },
+        })
+        .collect();
+    hbars(&mut out, "cross-az", &rows);
+    out
+}
+
+/// One row of a bar chart in HTML.
+struct HBar {
+    /// The label, as HTML.
+    label: String,
+    /// What follows it in brackets, as HTML.
+    note: String,
+    bytes: i64,
+    colour: &'static str,
+}
+
+/// Horizontal bars in HTML: a row per item with its label, a bar as long as its share of the
+/// largest, and its bytes.
+fn hbars(out: &mut String, id: &str, rows: &[HBar]) {
+    let max = rows.iter().map(|r| r.bytes).max().unwrap_or(0).max(1);
+    let _ = writeln!(out, "<div class=\"chart hbars\" id=\"{id}\">");
+    for r in rows {
+        // A bar of no bytes is a sliver (the style's least width), so every row shows one.
         let _ = writeln!(
             out,
             "<div class=\"hbar\"><span class=\"label\">{} <span class=\"service\">({})</span></span><span class=\"track\"><span class=\"bar\" style=\"width:{:.1}%;background:{}\"></span></span><span class=\"value\">{}</span></div>",
-            text(e.endpoint_id.as_deref().unwrap_or("-")),
-            h(e.service.as_deref().unwrap_or("?")),
-            e.bytes.max(0) as f64 / max as f64 * 100.0,
-            colour(class),
-            h(&human_bytes(e.bytes))
+            r.label,
+            r.note,
+            r.bytes.max(0) as f64 / max as f64 * 100.0,
+            r.colour,
+            h(&human_bytes(r.bytes))
         );
     }
     out.push_str("</div>\n");
-    out
 }
 
 #[cfg(test)]

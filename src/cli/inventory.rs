@@ -112,6 +112,7 @@ fn counted(kind: Kind, n: usize) -> String {
         Kind::RouteTables => ("route table", "route tables"),
         Kind::PrefixLists => ("prefix list", "prefix lists"),
         Kind::PrefixListEntries => ("prefix list entry", "prefix list entries"),
+        Kind::Addresses => ("elastic IP", "elastic IPs"),
         Kind::IpRanges => ("ip-ranges.json", "ip-ranges.json"),
     };
     format!("{n} {}", if n == 1 { one } else { many })

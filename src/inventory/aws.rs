@@ -1,7 +1,7 @@
 //! The JSON the AWS CLI prints for `aws ec2 describe-network-interfaces`,
 //! `describe-vpc-endpoints`, `describe-nat-gateways`, `describe-vpcs`, `describe-subnets`,
-//! `describe-route-tables`, `describe-prefix-lists`, `describe-managed-prefix-lists` and
-//! `get-managed-prefix-list-entries`, as serde structs holding only the members vpcflow uses.
+//! `describe-route-tables`, `describe-prefix-lists`, `describe-managed-prefix-lists`,
+//! `get-managed-prefix-list-entries` and `describe-addresses`, as serde structs holding only the members vpcflow uses.
 //! Unknown members are ignored, absent or `null` ones take their default, and a member of the
 //! wrong type is an error.
 
@@ -39,10 +39,12 @@ pub struct Document {
     pub entries: Option<Vec<PrefixListEntry>>,
     /// Not printed by the CLI; accepted when a file of entries carries its list's id.
     pub prefix_list_id: Option<String>,
+    /// `describe-addresses`.
+    pub addresses: Option<Vec<Address>>,
 }
 
 /// The top-level members of a [`Document`], in the order they are looked for.
-pub const DOCUMENT_KEYS: [&str; 8] = [
+pub const DOCUMENT_KEYS: [&str; 9] = [
     "NetworkInterfaces",
     "VpcEndpoints",
     "NatGateways",
@@ -51,6 +53,7 @@ pub const DOCUMENT_KEYS: [&str; 8] = [
     "RouteTables",
     "PrefixLists",
     "Entries",
+    "Addresses",
 ];
 
 /// An elastic network interface.
@@ -75,6 +78,8 @@ pub struct NetworkInterface {
     pub description: Option<String>,
     /// Whether an AWS service manages the interface.
     pub requester_managed: Option<bool>,
+    /// The account or service that created a requester-managed interface.
+    pub requester_id: Option<String>,
     /// The instance attachment.
     pub attachment: Option<Attachment>,
     /// The public address of the primary private address.
@@ -105,6 +110,8 @@ pub struct Attachment {
 pub struct Association {
     /// The public IPv4 address.
     pub public_ip: Option<String>,
+    /// `amazon` for an address AWS assigned, else the account owning the elastic IP.
+    pub ip_owner_id: Option<String>,
 }
 
 /// `NetworkInterfaces[].PrivateIpAddresses[]`.
@@ -156,6 +163,10 @@ pub struct VpcEndpoint {
     pub route_table_ids: Vec<String>,
     /// ISO-8601, with or without fractional seconds.
     pub creation_timestamp: Option<String>,
+    /// The endpoint policy, a JSON document as text (gateway and most interface endpoints).
+    pub policy_document: Option<String>,
+    /// Whether the service's public DNS name resolves to the endpoint inside the VPC.
+    pub private_dns_enabled: Option<bool>,
 }
 
 /// A NAT gateway.
@@ -195,6 +206,8 @@ pub struct NatGatewayAddress {
     pub is_primary: Option<bool>,
     /// The zone of the address (regional gateways).
     pub availability_zone: Option<String>,
+    /// The zone id of the address (regional gateways).
+    pub availability_zone_id: Option<String>,
 }
 
 /// A VPC.
@@ -354,4 +367,26 @@ pub struct PrefixList {
 pub struct PrefixListEntry {
     /// The CIDR.
     pub cidr: Option<String>,
+}
+
+/// `Addresses[]` of `describe-addresses`: an elastic IP, associated or not.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Address {
+    /// The public IPv4 address.
+    pub public_ip: Option<String>,
+    /// `eipalloc-…`.
+    pub allocation_id: Option<String>,
+    /// `eipassoc-…`; absent while the address is not associated.
+    pub association_id: Option<String>,
+    /// The interface it is associated with.
+    pub network_interface_id: Option<String>,
+    /// The private address it maps to.
+    pub private_ip_address: Option<String>,
+    /// The instance it is associated with.
+    pub instance_id: Option<String>,
+    /// `vpc` (or `standard` for EC2-Classic).
+    pub domain: Option<String>,
+    /// Where AWS advertises it, usually the region's name.
+    pub network_border_group: Option<String>,
 }

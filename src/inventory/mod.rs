@@ -12,6 +12,7 @@ pub mod collect;
 pub mod ip_ranges;
 pub mod lookup;
 mod names;
+mod resources;
 mod tables;
 
 use std::borrow::Cow;
@@ -29,7 +30,7 @@ use self::tables::LoadedDoc;
 use crate::error::{Error, Result};
 
 /// The tables an [`Inventory`] provides, in the order [`Inventory::tables`] returns them.
-pub const TABLES: [&str; 11] = [
+pub const TABLES: [&str; 12] = [
     "enis",
     "eni_addresses",
     "vpc_endpoints",
@@ -40,6 +41,7 @@ pub const TABLES: [&str; 11] = [
     "routes",
     "route_table_associations",
     "prefix_lists",
+    "elastic_ips",
     "aws_ip_ranges",
 ];
 
@@ -62,13 +64,15 @@ pub enum Kind {
     PrefixLists,
     /// `aws ec2 get-managed-prefix-list-entries` (`Entries`).
     PrefixListEntries,
+    /// `aws ec2 describe-addresses` (`Addresses`).
+    Addresses,
     /// `https://ip-ranges.amazonaws.com/ip-ranges.json` (`prefixes`, `syncToken`).
     IpRanges,
 }
 
 impl Kind {
     /// Every kind, in table order.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::NetworkInterfaces,
         Kind::VpcEndpoints,
         Kind::NatGateways,
@@ -77,6 +81,7 @@ impl Kind {
         Kind::RouteTables,
         Kind::PrefixLists,
         Kind::PrefixListEntries,
+        Kind::Addresses,
         Kind::IpRanges,
     ];
 
@@ -92,6 +97,7 @@ impl Kind {
             Kind::RouteTables => "describe-route-tables.json",
             Kind::PrefixLists => "describe-prefix-lists.json",
             Kind::PrefixListEntries => "get-managed-prefix-list-entries.json",
+            Kind::Addresses => "describe-addresses.json",
             Kind::IpRanges => "ip-ranges.json",
         }
     }
@@ -141,7 +147,7 @@ impl Inventory {
     /// Loads every JSON file found anywhere under `dir` (sorted walk; hidden entries are not
     /// visited), recognising each by its content, not its name: the top-level member
     /// `NetworkInterfaces`, `VpcEndpoints`, `NatGateways`, `Vpcs`, `Subnets`, `RouteTables`,
-    /// `PrefixLists` or `Entries`, or `prefixes` with `syncToken` for ip-ranges.json. A file of
+    /// `PrefixLists`, `Entries` or `Addresses`, or `prefixes` with `syncToken` for ip-ranges.json. A file of
     /// `Entries` needs its prefix-list id: a `PrefixListId` member, a `pl-…` token in the file's
     /// name, or a sibling `PrefixLists` file (whose list name appears in the file's name, or
     /// which holds a single list).

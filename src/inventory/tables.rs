@@ -19,14 +19,15 @@ use ipnet::IpNet;
 
 use super::Kind;
 use super::aws::{
-    Document, NatGateway, NatGatewayAddress, NetworkInterface, PrefixList, RouteTable, StateHolder,
-    Subnet, Vpc, VpcEndpoint,
+    Address as ElasticIp, Document, NatGateway, NatGatewayAddress, NetworkInterface, PrefixList,
+    RouteTable, StateHolder, Subnet, Vpc, VpcEndpoint,
 };
 use super::ip_ranges::IpRanges;
 use super::names::{
-    id_after, normalise_enum, region_from_az, region_in_path, region_of_arn, service_of,
+    id_after, is_region, normalise_enum, region_from_az, region_in_path, region_of_arn, service_of,
     split_at_region,
 };
+use super::resources::{Policy, endpoint_policy, eni_resource};
 use crate::error::Result;
 
 /// One parsed CLI output file.
@@ -63,6 +64,7 @@ impl LoadedDoc {
             (d.subnets.is_some(), Kind::Subnets),
             (d.route_tables.is_some(), Kind::RouteTables),
             (d.prefix_lists.is_some(), Kind::PrefixLists),
+            (d.addresses.is_some(), Kind::Addresses),
             (
                 d.entries.is_some() && d.prefix_list_id.is_some(),
                 Kind::PrefixListEntries,
@@ -95,6 +97,7 @@ pub(super) fn build(
             estate.route_table_associations()?,
         ),
         ("prefix_lists", estate.prefix_lists()?),
+        ("elastic_ips", estate.elastic_ips()?),
         ("aws_ip_ranges", aws_ip_ranges(ip_ranges)?),
     ])
 }
@@ -112,10 +115,13 @@ struct Estate<'a> {
     vpcs: Vec<Sourced<'a, Vpc>>,
     subnets: Vec<Sourced<'a, Subnet>>,
     route_tables: Vec<Sourced<'a, RouteTable>>,
+    elastic_ips: Vec<Sourced<'a, ElasticIp>>,
     /// Region of each VPC, read from the zones of its subnets and ENIs.
     vpc_region: HashMap<&'a str, String>,
     /// Region of each subnet, read from its zone.
     subnet_region: HashMap<&'a str, String>,
+    /// Zone of each subnet.
+    subnet_zone: HashMap<&'a str, &'a str>,
     /// ENI -> the endpoint listing it in `NetworkInterfaceIds`.
     eni_endpoint: HashMap<&'a str, &'a str>,
     /// ENI -> the NAT gateway listing it in `NatGatewayAddresses`.
@@ -175,6 +181,15 @@ impl<'a> Estate<'a> {
             |d| d.route_tables.as_ref(),
             |t| t.route_table_id.as_deref(),
         );
+        let elastic_ips = unique(
+            docs,
+            |d| d.addresses.as_ref(),
+            |a| a.allocation_id.as_deref().or(a.public_ip.as_deref()),
+        );
+        let subnet_zone = subnets
+            .iter()
+            .filter_map(|(_, s)| Some((s.subnet_id.as_deref()?, s.availability_zone.as_deref()?)))
+            .collect();
 
         let mut vpc_region = HashMap::new();
         let mut subnet_region = HashMap::new();
@@ -246,8 +261,10 @@ impl<'a> Estate<'a> {
             vpcs,
             subnets,
             route_tables,
+            elastic_ips,
             vpc_region,
             subnet_region,
+            subnet_zone,
             eni_endpoint,
             eni_nat,
             subnet_table,
@@ -327,6 +344,24 @@ impl<'a> Estate<'a> {
             .iter()
             .map(|(f, e)| self.region(f, e.availability_zone.as_deref(), e.vpc_id.as_deref(), None))
             .collect();
+        let resources: Vec<_> = self
+            .enis
+            .iter()
+            .zip(&roles)
+            .map(|((_, e), r)| {
+                let own_id = match r.role {
+                    "instance" => e.attachment.as_ref().and_then(|a| a.instance_id.as_deref()),
+                    _ => r.endpoint_id.as_deref().or(r.nat_gateway_id.as_deref()),
+                };
+                eni_resource(
+                    e.network_interface_id.as_deref(),
+                    r.role,
+                    own_id,
+                    r.interface_type.as_deref(),
+                    e.description.as_deref(),
+                )
+            })
+            .collect();
         let e = || self.enis.iter().map(|(_, e)| *e);
         batch(vec![
             (
@@ -353,6 +388,15 @@ impl<'a> Estate<'a> {
             (
                 "requester_managed",
                 booleans(e().map(|e| e.requester_managed)),
+            ),
+            ("requester_id", utf8(e().map(|e| e.requester_id.as_deref()))),
+            (
+                "resource_type",
+                utf8(resources.iter().map(|r| Some(r.kind.as_str()))),
+            ),
+            (
+                "resource_id",
+                utf8(resources.iter().map(|r| r.id.as_deref())),
             ),
             (
                 "instance_id",
@@ -437,6 +481,11 @@ impl<'a> Estate<'a> {
                 self.region(f, None, ep.vpc_id.as_deref(), named)
             })
             .collect();
+        let policies: Vec<Policy> = self
+            .endpoints
+            .iter()
+            .map(|(_, e)| endpoint_policy(e.policy_document.as_deref()))
+            .collect();
         let e = || self.endpoints.iter().map(|(_, e)| *e);
         batch(vec![
             (
@@ -475,6 +524,29 @@ impl<'a> Estate<'a> {
             (
                 "created",
                 timestamps(e().map(|e| e.creation_timestamp.as_deref().and_then(millis))),
+            ),
+            (
+                "private_dns_enabled",
+                booleans(e().map(|e| e.private_dns_enabled)),
+            ),
+            (
+                "policy_document",
+                utf8(e().map(|e| e.policy_document.as_deref())),
+            ),
+            (
+                "policy_allows_all",
+                booleans(policies.iter().map(|p| match p {
+                    Policy::Unknown => None,
+                    Policy::AllowsAll(_) => Some(true),
+                    Policy::Restricts => Some(false),
+                })),
+            ),
+            (
+                "policy_open_statement",
+                utf8(policies.iter().map(|p| match p {
+                    Policy::AllowsAll(statement) => Some(statement.as_str()),
+                    _ => None,
+                })),
             ),
         ])
     }
@@ -518,6 +590,24 @@ impl<'a> Estate<'a> {
         };
         let private_ips = addresses(|a| a.private_ip.as_deref());
         let public_ips = addresses(|a| a.public_ip.as_deref());
+        // A zonal gateway's zone is its subnet's; a regional one's, those of its addresses.
+        let zones: Vec<Vec<String>> = self
+            .nats
+            .iter()
+            .map(|(_, nat)| {
+                let of_subnet = nat
+                    .subnet_id
+                    .as_deref()
+                    .and_then(|s| self.subnet_zone.get(s).copied());
+                let of_addresses = nat
+                    .nat_gateway_addresses
+                    .iter()
+                    .map(|a| a.availability_zone.as_deref());
+                let mut zones = distinct(of_addresses.chain(std::iter::once(of_subnet)));
+                zones.sort();
+                zones
+            })
+            .collect();
         let n = || self.nats.iter().map(|(_, n)| *n);
         batch(vec![
             (
@@ -557,6 +647,11 @@ impl<'a> Estate<'a> {
             (
                 "created",
                 timestamps(n().map(|n| n.create_time.as_deref().and_then(millis))),
+            ),
+            ("availability_zones", lists(zones.iter().map(Vec::as_slice))),
+            (
+                "az_count",
+                int32(zones.iter().map(|z| i32::try_from(z.len()).ok())),
             ),
         ])
     }
@@ -734,6 +829,48 @@ impl<'a> Estate<'a> {
             ("vpc_id", utf8(rows.iter().map(|r| r.vpc_id))),
             ("subnet_id", utf8(rows.iter().map(|r| r.subnet_id))),
             ("main", booleans(rows.iter().map(|r| Some(r.main)))),
+        ])
+    }
+
+    fn elastic_ips(&self) -> Result<RecordBatch> {
+        let regions: Vec<Option<String>> = self
+            .elastic_ips
+            .iter()
+            .map(|(f, a)| {
+                let border = a.network_border_group.as_deref();
+                let named = border.filter(|b| is_region(b)).map(str::to_string);
+                self.region(f, None, None, named)
+            })
+            .collect();
+        let a = || self.elastic_ips.iter().map(|(_, a)| *a);
+        batch(vec![
+            ("public_ip", utf8(a().map(|a| a.public_ip.as_deref()))),
+            (
+                "allocation_id",
+                utf8(a().map(|a| a.allocation_id.as_deref())),
+            ),
+            (
+                "association_id",
+                utf8(a().map(|a| a.association_id.as_deref())),
+            ),
+            (
+                "eni_id",
+                utf8(a().map(|a| a.network_interface_id.as_deref())),
+            ),
+            (
+                "private_ip",
+                utf8(a().map(|a| a.private_ip_address.as_deref())),
+            ),
+            ("instance_id", utf8(a().map(|a| a.instance_id.as_deref()))),
+            (
+                "domain",
+                utf8_owned(a().map(|a| a.domain.as_deref().map(normalise_enum))),
+            ),
+            ("region", utf8(regions.iter().map(Option::as_deref))),
+            (
+                "source_file",
+                utf8(self.elastic_ips.iter().map(|(f, _)| Some(f.name.as_str()))),
+            ),
         ])
     }
 

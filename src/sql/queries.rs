@@ -60,6 +60,26 @@ pub const REPORTS: &[Report] = &[
         needs: &[Kind::NatGateways, Kind::IpRanges],
     },
     Report {
+        name: "nat-zones",
+        sql: include_str!("../../queries/nat-zones.sql"),
+        needs: &[Kind::NatGateways],
+    },
+    Report {
+        name: "internet-aws-services",
+        sql: include_str!("../../queries/internet-aws-services.sql"),
+        needs: &[Kind::IpRanges],
+    },
+    Report {
+        name: "cross-az",
+        sql: include_str!("../../queries/cross-az.sql"),
+        needs: &[Kind::Subnets],
+    },
+    Report {
+        name: "public-ipv4",
+        sql: include_str!("../../queries/public-ipv4.sql"),
+        needs: &[],
+    },
+    Report {
         name: "rejects",
         sql: include_str!("../../queries/rejects.sql"),
         needs: &[],
@@ -105,6 +125,26 @@ pub const FINDINGS: &[Report] = &[
     finding(
         "nat-aws-services",
         include_str!("../../queries/findings/nat-aws-services.sql"),
+    ),
+    finding(
+        "endpoint-bypassed",
+        include_str!("../../queries/findings/endpoint-bypassed.sql"),
+    ),
+    finding(
+        "cross-az-traffic",
+        include_str!("../../queries/findings/cross-az-traffic.sql"),
+    ),
+    finding(
+        "nat-cross-az",
+        include_str!("../../queries/findings/nat-cross-az.sql"),
+    ),
+    finding(
+        "public-ipv4",
+        include_str!("../../queries/findings/public-ipv4.sql"),
+    ),
+    finding(
+        "endpoint-policy",
+        include_str!("../../queries/findings/endpoint-policy.sql"),
     ),
     finding(
         "single-az-endpoints",

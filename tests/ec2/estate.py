@@ -47,6 +47,8 @@ def main():
     ec2.associate_route_table(RouteTableId=public_rtb, SubnetId=public)
 
     eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    # An elastic IP associated with nothing: describe-addresses lists it.
+    spare = ec2.allocate_address(Domain="vpc")
     nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=eip)["NatGateway"]
     private_rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
     ec2.create_route(
@@ -92,6 +94,7 @@ def main():
         "sqs_endpoint": sqs["VpcEndpointId"],
         "sqs_enis": endpoints[0].get("NetworkInterfaceIds", []),
         "instance_eni": instance,
+        "spare_eip": {"allocation": spare["AllocationId"], "ip": spare["PublicIp"]},
         "eni_addresses": enis,
     }
     json.dump(out, sys.stdout, indent=1)

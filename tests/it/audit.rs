@@ -329,7 +329,7 @@ fn audit_without_window(extra: &[&str]) -> std::process::Output {
 }
 
 /// Runs headless Chromium on `page` with `args` and returns its stdout.
-fn browse(page: &Path, args: &[&str]) -> String {
+pub(crate) fn browse(page: &Path, args: &[&str]) -> String {
     browse_in((1280, 1800), page, args)
 }
 

@@ -11,8 +11,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::root;
 use crate::common::tools::{Key, aws_env, python, server};
+use crate::common::{root, vpcflow};
 
 /// Makes the estate in `region` with the server's admin key; its ids and addresses.
 fn estate(region: &str) -> Value {
@@ -174,9 +174,30 @@ fn a_collected_estate_loads_and_classifies() {
         "describe-subnets.json",
         "describe-route-tables.json",
         "describe-prefix-lists.json",
+        "describe-addresses.json",
     ] {
         assert!(folder.join(file).is_file(), "{file} missing");
     }
+    // The spare elastic IP loads as one associated with nothing.
+    let spare = &e["spare_eip"];
+    let sql = format!(
+        "SELECT public_ip, association_id IS NULL AND eni_id IS NULL AS unused \
+         FROM elastic_ips WHERE allocation_id = '{}'",
+        spare["allocation"].as_str().expect("id")
+    );
+    let out = vpcflow()
+        .args(["query", &sql, "--inventory", inv_arg, "-o", "csv"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "public_ip,unused\n{},true\n",
+            spare["ip"].as_str().expect("ip")
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let hidden: Vec<_> = std::fs::read_dir(folder.parent().expect("account folder"))
         .expect("read")
         .filter_map(|e| e.ok())

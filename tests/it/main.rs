@@ -12,6 +12,7 @@ mod cluster;
 mod collect;
 mod common;
 mod hostile;
+mod network;
 mod nothing_lost;
 mod queries;
 mod readme;

@@ -5,7 +5,7 @@ use aws_sdk_ec2::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_ec2::types as sdk;
 
 use crate::inventory::aws::{
-    Association, Attachment, CidrBlockAssociation, Ipv6Address, Ipv6CidrBlockAssociation,
+    Address, Association, Attachment, CidrBlockAssociation, Ipv6Address, Ipv6CidrBlockAssociation,
     NatGateway, NatGatewayAddress, NetworkInterface, PrefixList, PrefixListEntry, PrivateIpAddress,
     Route, RouteTable, RouteTableAssociation, StateHolder, Subnet, Vpc, VpcEndpoint,
 };
@@ -46,6 +46,7 @@ fn ipv6_block<T: AsRef<str>>(
 fn association(a: Option<&sdk::NetworkInterfaceAssociation>) -> Option<Association> {
     a.map(|a| Association {
         public_ip: text(a.public_ip()),
+        ip_owner_id: text(a.ip_owner_id()),
     })
 }
 
@@ -61,6 +62,7 @@ pub fn network_interface(n: &sdk::NetworkInterface) -> NetworkInterface {
         interface_type: wire(n.interface_type()),
         description: text(n.description()),
         requester_managed: n.requester_managed(),
+        requester_id: text(n.requester_id()),
         attachment: n.attachment().map(|a| Attachment {
             instance_id: text(a.instance_id()),
         }),
@@ -100,6 +102,8 @@ pub fn vpc_endpoint(e: &sdk::VpcEndpoint) -> VpcEndpoint {
         network_interface_ids: strings(e.network_interface_ids()),
         route_table_ids: strings(e.route_table_ids()),
         creation_timestamp: time(e.creation_timestamp()),
+        policy_document: text(e.policy_document()),
+        private_dns_enabled: e.private_dns_enabled(),
     }
 }
 
@@ -122,6 +126,7 @@ pub fn nat_gateway(g: &sdk::NatGateway) -> NatGateway {
                 public_ip: text(a.public_ip()),
                 is_primary: a.is_primary(),
                 availability_zone: text(a.availability_zone()),
+                availability_zone_id: text(a.availability_zone_id()),
             })
             .collect(),
     }
@@ -240,5 +245,19 @@ pub fn managed_prefix_list(l: &sdk::ManagedPrefixList) -> PrefixList {
 pub fn prefix_list_entry(e: &sdk::PrefixListEntry) -> PrefixListEntry {
     PrefixListEntry {
         cidr: text(e.cidr()),
+    }
+}
+
+/// `describe-addresses`.
+pub fn address(a: &sdk::Address) -> Address {
+    Address {
+        public_ip: text(a.public_ip()),
+        allocation_id: text(a.allocation_id()),
+        association_id: text(a.association_id()),
+        network_interface_id: text(a.network_interface_id()),
+        private_ip_address: text(a.private_ip_address()),
+        instance_id: text(a.instance_id()),
+        domain: wire(a.domain()),
+        network_border_group: text(a.network_border_group()),
     }
 }

@@ -318,7 +318,22 @@ async fn read_region(
     client: &aws_sdk_ec2::Client,
 ) -> Result<Vec<(Kind, String, Document)>, String> {
     use convert as c;
-    let (enis, endpoints, nats, vpcs, subnets, tables, lists, managed) = futures::try_join!(
+    // describe-addresses has no pages: one call answers every address.
+    let addresses = async {
+        let answer = client
+            .describe_addresses()
+            .send()
+            .await
+            .map_err(|e| reason("ec2:DescribeAddresses", e))?;
+        Ok::<_, String>(
+            answer
+                .addresses()
+                .iter()
+                .map(c::address)
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (enis, endpoints, nats, vpcs, subnets, tables, lists, managed, addresses) = futures::try_join!(
         every!(
             client.describe_network_interfaces(),
             1000,
@@ -362,6 +377,7 @@ async fn read_region(
             "ec2:DescribeManagedPrefixLists",
             c::managed_prefix_list
         ),
+        addresses,
     )?;
     let unlisted = without_cidrs(&lists, managed);
     let mut files = vec![
@@ -378,6 +394,7 @@ async fn read_region(
         file(Kind::Subnets, doc(|d| d.subnets = Some(subnets))),
         file(Kind::RouteTables, doc(|d| d.route_tables = Some(tables))),
         file(Kind::PrefixLists, doc(|d| d.prefix_lists = Some(lists))),
+        file(Kind::Addresses, doc(|d| d.addresses = Some(addresses))),
     ];
     for id in unlisted.iter().filter_map(|l| l.prefix_list_id.as_deref()) {
         let entries = every!(
@@ -433,6 +450,7 @@ fn count(doc: &Document) -> usize {
         doc.subnets.as_ref().map(Vec::len),
         doc.route_tables.as_ref().map(Vec::len),
         doc.entries.as_ref().map(Vec::len),
+        doc.addresses.as_ref().map(Vec::len),
     ]
     .into_iter()
     .flatten()

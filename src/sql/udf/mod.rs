@@ -79,6 +79,7 @@ pub fn with_prices(
         .into_iter()
         .map(|f| match f.name() {
             figures::PRICE => figures::price(Some(prices.clone())),
+            figures::BILLED_USD => figures::billed(Some(prices.clone())),
             _ => f,
         })
         .collect()
@@ -189,17 +190,28 @@ pub fn docs() -> Vec<FunctionDoc> {
             name: "price",
             signature: "price(item TEXT, region TEXT) -> DOUBLE",
             doc: "The price in USD of a billed item (interface_endpoint_hour, \
-                  interface_endpoint_gb, nat_gateway_hour, nat_gateway_gb) in the region, from the \
-                  audit's prices (its configuration; the default ones where the region has none); \
-                  NULL outside the audit.",
+                  interface_endpoint_gb and its tiers interface_endpoint_gb_over_1pb and \
+                  interface_endpoint_gb_over_5pb, nat_gateway_hour, nat_gateway_gb, \
+                  regional_nat_gateway_zone_hour, cross_az_gb, public_ipv4_hour) in the region, \
+                  from the audit's prices (its configuration; the default ones where the region \
+                  has none); NULL outside the audit.",
             example: "SELECT sum(bytes) / 1073741824.0 * price('nat_gateway_gb', 'us-east-1') AS usd \
                       FROM flows",
         },
         FunctionDoc {
+            name: "billed_usd",
+            signature: "billed_usd(item TEXT, region TEXT, quantity DOUBLE [, before DOUBLE]) -> DOUBLE",
+            doc: "What AWS bills for a month's quantity of an item (GB for the *_gb items, hours \
+                  for the *_hour ones) in the region, when `before` of it was billed in the month \
+                  already: interface_endpoint_gb in its tiers of the region's volume (first PB, \
+                  next 4 PB, over 5 PB), every other item at price(). NULL outside the audit.",
+            example: "SELECT billed_usd('interface_endpoint_gb', 'us-east-1', 2097152) AS two_pb",
+        },
+        FunctionDoc {
             name: "usd",
-            signature: "usd(amount DOUBLE) -> TEXT",
+            signature: "usd(amount DOUBLE [, places BIGINT]) -> TEXT",
             doc: "The amount as US dollars with thousands separators and cents: $1,234.56, \
-                  -$12.00.",
+                  -$12.00; with places (2 to 6), that many decimals: usd(0.005, 3) is $0.005.",
             example: "SELECT usd(sum(bytes) / 1073741824.0 * 0.045) AS processing FROM flows",
         },
         FunctionDoc {
