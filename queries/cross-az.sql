@@ -2,9 +2,10 @@
 -- once, by the pair of resources.
 --
 -- Reads: flows_classified, enis, eni_addresses, subnets.
--- The intra_vpc and peering records seen where they were sent (direction egress). The receiver
+-- The accepted intra_vpc and peering records seen where they were sent (direction egress). The receiver
 -- is the ENI of the same VPC holding the peer address (intra_vpc), or the one ENI of the
--- inventory holding it in another VPC (peering; an address two ENIs share is left out); a peer
+-- inventory holding it in another VPC of the region (peering; an address two ENIs share is left
+-- out, and so is inter-region peering, billed as transfer between regions); a peer
 -- that is no ENI of the inventory counts by the subnet of the VPC that holds it. Zones are
 -- compared by zone id when both sides have one, else by name. A lower bound: an ENI that does
 -- not log is not seen sending. Traffic through an interface endpoint, a NAT gateway or a transit
@@ -23,6 +24,7 @@ WITH sent AS (
         COALESCE(sum(bytes), 0) AS bytes
     FROM flows_classified
     WHERE traffic_class IN ('intra_vpc', 'peering') AND direction = 'egress'
+        AND COALESCE(action, 'ACCEPT') = 'ACCEPT'
     GROUP BY interface_id, traffic_class, peer, peer_eni_id
 ),
 sole_holder AS (
@@ -40,43 +42,28 @@ receivers AS (
         own.resource_id AS src_resource,
         own.availability_zone AS src_az,
         own.az_id AS src_az_id,
-        own.description AS src_description,
         CASE WHEN s.traffic_class = 'intra_vpc' THEN s.peer_eni_id
-            WHEN held.vpc_id IS DISTINCT FROM own.vpc_id THEN h.eni_id END AS dst_eni_id
+            WHEN (held.vpc_id IS DISTINCT FROM own.vpc_id) AND held.region = own.region
+                THEN h.eni_id END AS dst_eni_id
     FROM sent s
     JOIN enis own ON own.eni_id = s.interface_id
     LEFT JOIN sole_holder h ON h.address = s.peer
     LEFT JOIN enis held ON held.eni_id = h.eni_id
 ),
-by_eni AS (
-    SELECT
-        r.*,
-        dst.vpc_id AS dst_vpc_id,
-        dst.resource_type AS dst_type,
-        dst.resource_id AS dst_resource,
-        dst.availability_zone AS dst_az,
-        dst.az_id AS dst_az_id,
-        dst.description AS dst_description
-    FROM receivers r
-    JOIN enis dst ON dst.eni_id = r.dst_eni_id
-),
-by_subnet AS (
-    SELECT
-        r.*,
-        sn.vpc_id AS dst_vpc_id,
-        'subnet' AS dst_type,
-        sn.subnet_id AS dst_resource,
-        sn.availability_zone AS dst_az,
-        sn.az_id AS dst_az_id,
-        CAST(NULL AS VARCHAR) AS dst_description
-    FROM receivers r
-    JOIN subnets sn ON sn.vpc_id = r.src_vpc_id AND ip_in_cidr(r.peer, sn.cidr_block)
-    WHERE r.dst_eni_id IS NULL AND r.traffic_class = 'intra_vpc'
-),
 paired AS (
-    SELECT * FROM by_eni
-    UNION ALL
-    SELECT * FROM by_subnet
+    -- One join for both kinds of receiver (an ENI, else the subnet that holds the address).
+    SELECT
+        r.*,
+        COALESCE(dst.vpc_id, sn.vpc_id) AS dst_vpc_id,
+        CASE WHEN dst.eni_id IS NOT NULL THEN dst.resource_type
+            WHEN sn.subnet_id IS NOT NULL THEN 'subnet' END AS dst_type,
+        COALESCE(dst.resource_id, sn.subnet_id) AS dst_resource,
+        COALESCE(dst.availability_zone, sn.availability_zone) AS dst_az,
+        COALESCE(dst.az_id, sn.az_id) AS dst_az_id
+    FROM receivers r
+    LEFT JOIN enis dst ON dst.eni_id = r.dst_eni_id
+    LEFT JOIN subnets sn ON sn.vpc_id = r.src_vpc_id AND r.dst_eni_id IS NULL
+        AND r.traffic_class = 'intra_vpc' AND ip_in_cidr(r.peer, sn.cidr_block)
 )
 SELECT
     region,
@@ -88,8 +75,8 @@ SELECT
     dst_type,
     dst_resource,
     dst_az,
-    NOT (COALESCE(src_description LIKE 'ELB app/%', false)
-        OR COALESCE(dst_description LIKE 'ELB app/%', false)) AS billed,
+    NOT (COALESCE(src_type = 'load_balancer' AND src_resource LIKE 'app/%', false)
+        OR COALESCE(dst_type = 'load_balancer' AND dst_resource LIKE 'app/%', false)) AS billed,
     sum(records) AS records,
     sum(bytes) AS bytes
 FROM paired

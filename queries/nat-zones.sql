@@ -7,7 +7,7 @@
 -- client's ENI (its nat_gateway records). Both see the same bytes; nat_side_bytes and
 -- client_side_bytes keep them apart, so that a side without flow logs still shows.
 -- cross_az marks a client zone that is none of the gateway's zones (a zonal gateway's subnet
--- zone; a regional gateway's active zones).
+-- zone; a regional gateway's active zones); false where the gateway's zones are not known.
 -- Columns: nat_gateway_id, availability_mode, nat_zones, vpc_id, region, subnet_id,
 -- client_az, cross_az, clients, nat_side_bytes, client_side_bytes.
 WITH legs AS (
@@ -29,9 +29,8 @@ SELECT
     c.region,
     c.subnet_id,
     c.availability_zone AS client_az,
-    c.availability_zone IS NOT NULL AND n.nat_gateway_id IS NOT NULL
-        AND NOT array_has(COALESCE(n.availability_zones, make_array()), c.availability_zone)
-        AS cross_az,
+    c.availability_zone IS NOT NULL AND COALESCE(n.az_count, 0) > 0
+        AND NOT array_has(n.availability_zones, c.availability_zone) AS cross_az,
     count(DISTINCT l.client_eni_id) AS clients,
     COALESCE(sum(l.bytes) FILTER (WHERE l.nat_side), 0) AS nat_side_bytes,
     COALESCE(sum(l.bytes) FILTER (WHERE NOT l.nat_side), 0) AS client_side_bytes
@@ -39,6 +38,6 @@ FROM legs l
 JOIN enis c ON c.eni_id = l.client_eni_id
 LEFT JOIN nat_gateways n ON n.nat_gateway_id = l.nat_gateway_id
 WHERE l.nat_gateway_id IS NOT NULL
-GROUP BY l.nat_gateway_id, n.availability_mode, n.availability_zones, n.nat_gateway_id, c.vpc_id,
+GROUP BY l.nat_gateway_id, n.availability_mode, n.availability_zones, n.az_count, c.vpc_id,
     c.region, c.subnet_id, c.availability_zone
 ORDER BY nat_gateway_id, subnet_id, client_az

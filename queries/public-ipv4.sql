@@ -3,7 +3,7 @@
 --
 -- Reads: flows_classified, eni_addresses, enis, elastic_ips.
 -- An address is an elastic IP (describe-addresses, associated or not) or a public address of an
--- ENI (assigned by AWS, or an elastic IP when describe-addresses was not given). For its ENI:
+-- ENI: assigned by AWS (its owner is amazon), else an elastic IP. For its ENI:
 -- the records of every log status, their span (first_start, last_end) and internet_bytes, the
 -- bytes exchanged with public peers: internet_gateway records, and on a NAT gateway's own ENI
 -- its records with a peer outside the VPC.
@@ -23,7 +23,10 @@ WITH per_eni AS (
     GROUP BY interface_id
 ),
 on_enis AS (
-    SELECT public_ip, min(eni_id) AS eni_id
+    SELECT
+        public_ip,
+        min(eni_id) AS eni_id,
+        bool_or(COALESCE(public_ip_owner <> 'amazon', false)) AS elastic
     FROM eni_addresses
     WHERE public_ip IS NOT NULL
     GROUP BY public_ip
@@ -31,7 +34,7 @@ on_enis AS (
 addresses AS (
     SELECT
         COALESCE(x.public_ip, o.public_ip) AS public_ip,
-        x.public_ip IS NOT NULL AS elastic,
+        x.public_ip IS NOT NULL OR COALESCE(o.elastic, false) AS elastic,
         x.allocation_id,
         x.association_id IS NOT NULL OR x.eni_id IS NOT NULL OR o.eni_id IS NOT NULL
             AS associated,

@@ -2,15 +2,14 @@
 -- where an interface endpoint would cost less than the NAT's processing fee.
 --
 -- Findings: nat-aws-services.
--- Reads: report_nat_aws_services, report_endpoint_bytes, enis, vpc_endpoints, audit_basis;
+-- Reads: report_nat_aws_services, report_endpoint_bytes, enis, audit_basis;
 -- prices through price() and billed_usd().
 -- Per VPC and service (one endpoint would serve all its NAT gateways), the same-region bytes
 -- scaled to a month. An interface endpoint costs its hourly fee in each AZ where the VPC has
 -- ENIs, plus its own per-GB fee; the break-even is the monthly volume where that equals the
 -- NAT's per-GB fee (in the tier the region's interface endpoints already reach). monthly_usd
 -- is the saving (negative below the break-even). Ranges that name no specific service (AMAZON)
--- can't be matched to an endpoint and are left out, and so are services the VPC has an
--- interface endpoint for already (the endpoint-bypassed finding).
+-- can't be matched to an endpoint and are left out.
 WITH per_vpc AS (
     SELECT
         vpc_id,
@@ -21,14 +20,6 @@ WITH per_vpc AS (
     FROM report_nat_aws_services
     WHERE service NOT IN ('S3', 'DYNAMODB', 'AMAZON') AND same_region_bytes > 0
     GROUP BY vpc_id, region, service
-),
-served AS (
-    SELECT DISTINCT
-        vpc_id,
-        CASE lower(service) WHEN 'execute-api' THEN 'API_GATEWAY'
-            ELSE upper(replace(service, '-', '_')) END AS service
-    FROM vpc_endpoints
-    WHERE endpoint_type = 'interface'
 ),
 region_volume AS (
     SELECT region, sum(bytes) AS bytes
@@ -55,9 +46,6 @@ costed AS (
     LEFT JOIN zones z ON z.vpc_id = p.vpc_id
     LEFT JOIN region_volume v ON v.region IS NOT DISTINCT FROM p.region
     CROSS JOIN audit_basis b
-    WHERE NOT EXISTS (
-        SELECT 1 FROM served s WHERE s.vpc_id = p.vpc_id AND s.service = p.service
-    )
 )
 SELECT
     'nat-aws-services' AS finding,

@@ -5,7 +5,9 @@
 -- Findings: nat-cross-az.
 -- Reads: subnets, routes, nat_gateways, report_nat_zones, audit_basis; prices through price().
 -- A subnet's route table (its own, else the VPC's main one) with a default route (0.0.0.0/0)
--- to a NAT gateway none of whose zones is the subnet's. The bytes are those between the
+-- to a NAT gateway none of whose zones is the subnet's (a gateway whose zone is not known is
+-- left out). The NAT gateway the action names in the subnet's zone has the same connectivity
+-- (public or private). The bytes are those between the
 -- subnet's ENIs and that gateway, from whichever vantage saw more (the gateway's ENI or the
 -- clients'); each GB pays cross_az_gb twice. A regional NAT gateway is in the zones of its
 -- addresses; the action prices its expansion (regional_nat_gateway_zone_hour per zone) where a
@@ -25,11 +27,15 @@ WITH routed AS (
         AND COALESCE(r.state, 'active') = 'active'
 ),
 crossing AS (
-    SELECT r.*, n.availability_mode, array_to_string(n.availability_zones, ', ') AS nat_zones
+    SELECT
+        r.*,
+        n.availability_mode,
+        n.connectivity_type,
+        array_to_string(n.availability_zones, ', ') AS nat_zones
     FROM routed r
     JOIN nat_gateways n ON n.nat_gateway_id = r.nat_gateway_id
-    WHERE r.availability_zone IS NOT NULL
-        AND NOT array_has(COALESCE(n.availability_zones, make_array()), r.availability_zone)
+    WHERE r.availability_zone IS NOT NULL AND n.az_count > 0
+        AND NOT array_has(n.availability_zones, r.availability_zone)
         AND COALESCE(n.state, 'available') NOT IN ('deleted', 'deleting', 'failed')
 ),
 seen AS (
@@ -46,6 +52,7 @@ same_zone AS (
         min(n.nat_gateway_id) AS nat_gateway_id
     FROM crossing c
     JOIN nat_gateways n ON n.vpc_id = c.vpc_id
+        AND n.connectivity_type = c.connectivity_type
         AND array_has(COALESCE(n.availability_zones, make_array()), c.availability_zone)
         AND COALESCE(n.state, 'available') = 'available'
     GROUP BY c.subnet_id

@@ -138,7 +138,7 @@ pub struct Prices {
 pub struct PriceSource {
     /// The AWS pricing page.
     pub page: String,
-    /// When the default was last set from that page (a date).
+    /// When the default was last set from that page's figures (a date).
     pub checked: String,
 }
 
@@ -247,7 +247,6 @@ impl Default for Prices {
                 RegionPrices {
                     nat_gateway_hour: Some(0.059),
                     nat_gateway_gb: Some(0.059),
-                    regional_nat_gateway_zone_hour: Some(0.059),
                     ..RegionPrices::default()
                 },
             )]),

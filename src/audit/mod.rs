@@ -360,8 +360,8 @@ pub struct ZonePair {
 #[derive(Deserialize)]
 struct CrossAzRow {
     region: Option<String>,
-    src_az: String,
-    dst_az: String,
+    src_az: Option<String>,
+    dst_az: Option<String>,
     billed: bool,
     bytes: i64,
 }
@@ -370,11 +370,10 @@ struct CrossAzRow {
 fn zone_pairs(rows: Vec<CrossAzRow>) -> Vec<ZonePair> {
     let mut pairs: BTreeMap<(Option<String>, String, String), (i64, i64)> = BTreeMap::new();
     for r in rows {
-        let (a, b) = if r.src_az <= r.dst_az {
-            (r.src_az, r.dst_az)
-        } else {
-            (r.dst_az, r.src_az)
-        };
+        // Zones told apart by their ids alone may have no name.
+        let name = |z: Option<String>| z.unwrap_or_else(|| "unnamed zone".to_string());
+        let (src, dst) = (name(r.src_az), name(r.dst_az));
+        let (a, b) = if src <= dst { (src, dst) } else { (dst, src) };
         let sums = pairs.entry((r.region, a, b)).or_default();
         sums.0 += r.bytes;
         if r.billed {
@@ -394,7 +393,7 @@ fn zone_pairs(rows: Vec<CrossAzRow>) -> Vec<ZonePair> {
         )
         .collect();
     // Stable: ties keep the map's order (region, then zones).
-    out.sort_by(|x, y| y.bytes.cmp(&x.bytes));
+    out.sort_by_key(|p| std::cmp::Reverse(p.bytes));
     out
 }
 
@@ -465,7 +464,14 @@ pub async fn run(
     let local = session.in_process().await?;
     let mut results: BTreeMap<&str, Vec<RecordBatch>> = BTreeMap::new();
     for (report, output) in reports.iter().zip(outputs) {
-        let table = MemTable::try_new(output.schema.clone(), vec![output.batches.clone()])?;
+        // A cluster's batches may differ from the planned schema in details such as a field's
+        // nullability: the table takes the batches' own schema when there are any.
+        let schema = output
+            .batches
+            .first()
+            .map_or_else(|| output.schema.clone(), RecordBatch::schema);
+        let table = MemTable::try_new(schema, vec![output.batches.clone()])
+            .map_err(|e| Error::Data(format!("report {}: {e}", report.name)))?;
         local.register_report(report.name, Arc::new(table))?;
         results.insert(report.name, output.batches);
     }

@@ -1,7 +1,7 @@
 //! The estate's inventory as the AWS CLI prints it: `describe-network-interfaces`,
-//! `describe-vpc-endpoints`, `describe-nat-gateways`, `describe-vpcs`, `describe-subnets` and
-//! `describe-route-tables` JSON per account and region, and the subset of `ip-ranges.json` the
-//! estate's public peers come from.
+//! `describe-vpc-endpoints`, `describe-nat-gateways`, `describe-vpcs`, `describe-subnets`,
+//! `describe-route-tables` and `describe-addresses` JSON per account and region, and the subset
+//! of `ip-ranges.json` the estate's public peers come from.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use super::EstateOptions;
 use super::estate::{
     ACCOUNT_1, ACCOUNT_2, Dest, Endpoint, Eni, EniKind, Estate, IP_RANGES_V4, IP_RANGES_V6,
-    NAT_REQUESTER, Nat, PublicIp, REGION_1, REGION_2, Route, RouteTable, Subnet, Target,
-    VPCE_REQUESTER, Vpc,
+    NAT_REQUESTER, Nat, Policy, PublicIp, RDS_REQUESTER, REGION_1, REGION_2, Route, RouteTable,
+    SpareEip, Subnet, Target, VPCE_REQUESTER, Vpc,
 };
 use super::output::Output;
 use crate::error::Result;
@@ -69,7 +69,8 @@ fn association_json(region: &str, owner: &str, p: &PublicIp) -> Value {
     object(pairs)
 }
 
-/// The `Attachment` of an instance's or NAT gateway's ENI; endpoint ENIs have none.
+/// The `Attachment` of an instance's, NAT gateway's or database's ENI; endpoint ENIs have
+/// none.
 fn attachment_json(v: &Vpc, eni: &Eni) -> Option<Value> {
     match &eni.kind {
         EniKind::Instance { instance_id } => Some(json!({
@@ -89,6 +90,15 @@ fn attachment_json(v: &Vpc, eni: &Eni) -> Option<Value> {
             "InstanceOwnerId": "amazon-aws",
             "Status": "attached"
         })),
+        EniKind::Rds => Some(json!({
+            "AttachTime": v.created,
+            "AttachmentId": eni.attachment,
+            "DeleteOnTermination": false,
+            "DeviceIndex": 1,
+            "InstanceOwnerId": RDS_REQUESTER,
+            "NetworkCardIndex": 0,
+            "Status": "attached"
+        })),
         EniKind::Endpoint { .. } => None,
     }
 }
@@ -106,6 +116,11 @@ fn eni_identity(e: &Estate, eni: &Eni) -> (String, &'static str, Option<&'static
             format!("VPC Endpoint Interface {}", e.endpoints[*endpoint].id),
             "vpc_endpoint",
             Some(VPCE_REQUESTER),
+        ),
+        EniKind::Rds => (
+            "RDSNetworkInterface".to_string(),
+            "interface",
+            Some(RDS_REQUESTER),
         ),
     }
 }
@@ -203,6 +218,34 @@ const FULL_ACCESS_POLICY: &str = "{\n  \"Statement\": [\n    {\n      \"Action\"
 /// The default policy of a gateway endpoint.
 const GATEWAY_POLICY: &str = "{\"Version\":\"2008-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"*\",\"Resource\":\"*\"}]}";
 
+/// An endpoint's `PolicyDocument`: the default (the gateway endpoints' spelling or the
+/// interface endpoints'), or a policy allowing reads and writes of named S3 buckets to the
+/// account's own principals.
+fn policy_document(ep: &Endpoint, v: &Vpc) -> String {
+    match ep.policy {
+        Policy::FullAccess if ep.usage.is_none() => GATEWAY_POLICY.to_string(),
+        Policy::FullAccess => FULL_ACCESS_POLICY.to_string(),
+        Policy::Buckets(buckets) => {
+            let resources: Vec<String> = buckets
+                .iter()
+                .flat_map(|b| [format!("arn:aws:s3:::{b}"), format!("arn:aws:s3:::{b}/*")])
+                .collect();
+            let policy = json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "OwnBucketsOnly",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+                    "Resource": resources,
+                    "Condition": {"StringEquals": {"aws:PrincipalAccount": v.account}}
+                }]
+            });
+            policy.to_string()
+        }
+    }
+}
+
 /// The DNS names of an interface endpoint: regional, one per AZ of its ENIs, and the private
 /// service name.
 fn dns_entries(e: &Estate, ep: &Endpoint, v: &Vpc) -> Vec<Value> {
@@ -256,14 +299,7 @@ fn endpoint_json(e: &Estate, ep: &Endpoint) -> Value {
         ("VpcId", json!(v.id)),
         ("ServiceName", json!(service_name)),
         ("State", json!("available")),
-        (
-            "PolicyDocument",
-            json!(if gateway {
-                GATEWAY_POLICY
-            } else {
-                FULL_ACCESS_POLICY
-            }),
-        ),
+        ("PolicyDocument", json!(policy_document(ep, v))),
         ("RouteTableIds", json!(route_tables)),
         ("SubnetIds", json!(subnets)),
         ("Groups", groups_json(&ep.group)),
@@ -273,7 +309,7 @@ fn endpoint_json(e: &Estate, ep: &Endpoint) -> Value {
         pairs.push(("DnsOptions", json!({"DnsRecordIpType": "ipv4"})));
     }
     pairs.extend([
-        ("PrivateDnsEnabled", json!(!gateway)),
+        ("PrivateDnsEnabled", json!(ep.private_dns)),
         ("RequesterManaged", json!(false)),
         ("NetworkInterfaceIds", json!(enis)),
         ("DnsEntries", json!(dns)),
@@ -284,38 +320,124 @@ fn endpoint_json(e: &Estate, ep: &Endpoint) -> Value {
     object(pairs)
 }
 
-/// One entry of `describe-nat-gateways`.
+/// One entry of `describe-nat-gateways`: a zonal gateway with its subnet, or a regional one
+/// whose addresses each name their zone.
 fn nat_json(e: &Estate, nat: &Nat) -> Value {
-    let s = &e.subnets[nat.subnet];
-    let eni = &e.enis[nat.eni];
-    let addresses = per_address(eni, |i, ip, public| {
-        let mut p = Vec::new();
-        if let Some((alloc, _)) = public.and_then(|x| x.eip.as_ref()) {
-            p.push(("AllocationId", json!(alloc)));
+    let mut addresses = Vec::new();
+    for &x in &nat.enis {
+        let eni = &e.enis[x];
+        let s = &e.subnets[eni.subnet];
+        let public = |i: usize| eni.public.get(i).and_then(Option::as_ref);
+        for (i, ip) in eni.ips.iter().enumerate() {
+            let public = public(i);
+            let mut p = Vec::new();
+            if let Some((alloc, _)) = public.and_then(|x| x.eip.as_ref()) {
+                p.push(("AllocationId", json!(alloc)));
+            }
+            p.push(("NetworkInterfaceId", json!(eni.id)));
+            p.push(("PrivateIp", json!(ip)));
+            if let Some(public) = public {
+                p.push(("PublicIp", json!(public.ip)));
+                if let Some((_, assoc)) = &public.eip {
+                    p.push(("AssociationId", json!(assoc)));
+                }
+            }
+            p.push(("IsPrimary", json!(addresses.is_empty())));
+            p.push(("Status", json!("succeeded")));
+            if nat.regional() {
+                p.push(("AvailabilityZone", json!(s.az)));
+                p.push(("AvailabilityZoneId", json!(s.az_id)));
+            }
+            addresses.push(object(p));
         }
-        p.push(("NetworkInterfaceId", json!(eni.id)));
-        p.push(("PrivateIp", json!(ip)));
-        if let Some(public) = public {
-            p.push(("PublicIp", json!(public.ip)));
-            if let Some((_, assoc)) = &public.eip {
-                p.push(("AssociationId", json!(assoc)));
+    }
+    let mut pairs = vec![
+        ("CreateTime", json!(nat.created)),
+        ("NatGatewayAddresses", json!(addresses)),
+        ("NatGatewayId", json!(nat.id)),
+        ("State", json!("available")),
+    ];
+    if let Some(subnet) = nat.subnet {
+        pairs.push(("SubnetId", json!(e.subnets[subnet].id)));
+    }
+    pairs.extend([
+        ("VpcId", json!(e.vpcs[nat.vpc].id)),
+        ("Tags", name_tags(nat.name)),
+        ("ConnectivityType", json!("public")),
+    ]);
+    if nat.regional() {
+        // Its zones and addresses were chosen (not provisioned by AWS as workloads appear).
+        pairs.extend([
+            ("AvailabilityMode", json!("regional")),
+            ("AutoProvisionZones", json!("disabled")),
+            ("AutoScalingIps", json!("disabled")),
+            ("RouteTableId", json!(nat.route_table)),
+        ]);
+    } else {
+        pairs.push(("AvailabilityMode", json!("zonal")));
+    }
+    object(pairs)
+}
+
+/// One entry of `describe-addresses`: an Elastic IP of an ENI's address, with its association.
+fn eip_json(e: &Estate, eni: &Eni, ip: &str, public: &PublicIp) -> Option<Value> {
+    let (alloc, assoc) = public.eip.as_ref()?;
+    let v = &e.vpcs[e.subnets[eni.subnet].vpc];
+    let mut pairs = Vec::new();
+    if let EniKind::Instance { instance_id } = &eni.kind {
+        pairs.push(("InstanceId", json!(instance_id)));
+    }
+    pairs.extend([
+        ("PublicIp", json!(public.ip)),
+        ("AllocationId", json!(alloc)),
+        ("AssociationId", json!(assoc)),
+        ("Domain", json!("vpc")),
+        ("NetworkInterfaceId", json!(eni.id)),
+        ("NetworkInterfaceOwnerId", json!(v.account)),
+        ("PrivateIpAddress", json!(ip)),
+    ]);
+    if let EniKind::Nat { nat } = eni.kind {
+        pairs.push(("Tags", name_tags(e.nats[nat].name)));
+    }
+    pairs.extend([
+        ("PublicIpv4Pool", json!("amazon")),
+        ("NetworkBorderGroup", json!(v.region)),
+    ]);
+    Some(object(pairs))
+}
+
+/// One entry of `describe-addresses`: an Elastic IP associated with nothing.
+fn spare_eip_json(x: &SpareEip) -> Value {
+    object(vec![
+        ("PublicIp", json!(x.ip)),
+        ("AllocationId", json!(x.allocation)),
+        ("Domain", json!("vpc")),
+        ("Tags", name_tags(x.name)),
+        ("PublicIpv4Pool", json!("amazon")),
+        ("NetworkBorderGroup", json!(x.region)),
+    ])
+}
+
+/// The account's Elastic IPs: those of its ENIs' addresses, then the spare ones.
+fn addresses_json(e: &Estate, account: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    for eni in &e.enis {
+        if e.vpcs[e.subnets[eni.subnet].vpc].account != account {
+            continue;
+        }
+        for (ip, public) in eni.ips.iter().zip(&eni.public) {
+            if let Some(entry) = public.as_ref().and_then(|p| eip_json(e, eni, ip, p)) {
+                out.push(entry);
             }
         }
-        p.push(("IsPrimary", json!(i == 0)));
-        p.push(("Status", json!("succeeded")));
-        object(p)
-    });
-    json!({
-        "CreateTime": nat.created,
-        "NatGatewayAddresses": addresses,
-        "NatGatewayId": nat.id,
-        "State": "available",
-        "SubnetId": s.id,
-        "VpcId": e.vpcs[s.vpc].id,
-        "Tags": name_tags(nat.name),
-        "ConnectivityType": "public",
-        "AvailabilityMode": "zonal"
-    })
+    }
+    out.extend(
+        e.spare_eips
+            .iter()
+            .filter(|x| x.account == account)
+            .map(spare_eip_json),
+    );
+    out
 }
 
 /// VPC Block Public Access as describe-vpcs/describe-subnets report it: the second account
@@ -524,13 +646,13 @@ fn listed<T>(items: &[T], keep: impl Fn(&T) -> bool, json: impl Fn(&T) -> Value)
     items.iter().filter(|x| keep(x)).map(json).collect()
 }
 
-/// The six `describe-*` files of one account: file name, top-level key and entries.
-fn account_files(e: &Estate, account: &str) -> [(&'static str, &'static str, Vec<Value>); 6] {
+/// The seven `describe-*` files of one account: file name, top-level key and entries.
+fn account_files(e: &Estate, account: &str) -> [(&'static str, &'static str, Vec<Value>); 7] {
     let ours = |vpc: usize| e.vpcs[vpc].account == account;
     let in_ours = |subnet: usize| ours(e.subnets[subnet].vpc);
     let enis = listed(&e.enis, |n| in_ours(n.subnet), |n| eni_json(e, n));
     let endpoints = listed(&e.endpoints, |x| ours(x.vpc), |x| endpoint_json(e, x));
-    let nats = listed(&e.nats, |n| in_ours(n.subnet), |n| nat_json(e, n));
+    let nats = listed(&e.nats, |n| ours(n.vpc), |n| nat_json(e, n));
     let vpcs = listed(&e.vpcs, |v| v.account == account, vpc_json);
     let subnets = listed(&e.subnets, |s| ours(s.vpc), |s| subnet_json(e, s));
     let tables = listed(&e.route_tables, |t| ours(t.vpc), |t| route_table_json(e, t));
@@ -545,6 +667,11 @@ fn account_files(e: &Estate, account: &str) -> [(&'static str, &'static str, Vec
         ("describe-vpcs.json", "Vpcs", vpcs),
         ("describe-subnets.json", "Subnets", subnets),
         ("describe-route-tables.json", "RouteTables", tables),
+        (
+            "describe-addresses.json",
+            "Addresses",
+            addresses_json(e, account),
+        ),
     ]
 }
 

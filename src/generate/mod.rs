@@ -2,14 +2,14 @@
 //! for benchmarks.
 //!
 //! This module owns everything vpcflow *writes* as test input. [`generate_estate`] builds a small
-//! AWS estate (two accounts, their VPCs, subnets, route tables, NAT gateways, VPC endpoints and
-//! instances), renders its traffic as flow-log records on every ENI each flow crosses, and writes
-//! the files AWS would deliver for it: gzipped S3 text objects in the plain and Hive layouts, an
-//! AWS-style Parquet object, a header-less CloudWatch export, `aws ec2 describe-*` JSON and a
-//! subset of `ip-ranges.json`. [`synthetic_text`] renders random but valid records in any field
-//! layout, fast, for throughput benchmarks. Output depends only on the seed and the options: no
-//! clock, no hash-map order, fixed gzip and Parquet settings. Reading and classifying the data is
-//! left to the rest of the crate.
+//! AWS estate (two accounts, their VPCs, subnets, route tables, NAT gateways zonal and regional,
+//! VPC endpoints, Elastic IPs, instances and a database), renders its traffic as flow-log records
+//! on every ENI each flow crosses, and writes the files AWS would deliver for it: gzipped S3 text
+//! objects in the plain and Hive layouts, an AWS-style Parquet object, a header-less CloudWatch
+//! export, `aws ec2 describe-*` JSON and a subset of `ip-ranges.json`. [`synthetic_text`] renders
+//! random but valid records in any field layout, fast, for throughput benchmarks. Output depends
+//! only on the seed and the options: no clock, no hash-map order, fixed gzip and Parquet
+//! settings. Reading and classifying the data is left to the rest of the crate.
 //!
 //! What each field is (its spelling, version and type) comes from the field registry,
 //! [`crate::ingest::fields`]; this module only knows which values to write. The rooms:
@@ -63,7 +63,7 @@ pub struct EstateOptions {
 }
 
 impl Default for EstateOptions {
-    /// Seed 7, six hours from 2026-11-20T08:00:00Z, sized so the whole estate is about 1.2 MB.
+    /// Seed 7, six hours from 2026-11-20T08:00:00Z, sized so the whole estate is about 1.3 MB.
     fn default() -> Self {
         EstateOptions {
             seed: 7,
@@ -132,12 +132,14 @@ pub struct EstateSummary {
 /// replaced, other files are left alone) and returns what was written.
 ///
 /// The estate: account 111122223333 (us-east-1, VPC "prod" with a NAT gateway, interface and
-/// gateway endpoints, app servers, a bastion and a batch worker) and account 044455556666
-/// (eu-west-1, VPC "analytics" with an overlapping CIDR). Its traffic is recorded on every ENI
-/// it crosses, each ENI by exactly one flow log, in three text layouts, Hive and plain S3
-/// layouts, one Parquet object and one CloudWatch export, next to `inventory/` JSON in the
-/// shape `aws ec2 describe-…` prints and a `README.md` describing it all. The same options
-/// always give byte-identical files.
+/// gateway endpoints, app servers, a bastion, a batch worker, a monitoring instance and an RDS
+/// database, and an Elastic IP associated with nothing) and account 044455556666 (eu-west-1,
+/// VPC "analytics" with an overlapping CIDR, a regional NAT gateway and an S3 interface
+/// endpoint with private DNS off). Its traffic is recorded on every ENI it crosses, each ENI by
+/// exactly one flow log, in three text layouts, Hive and plain S3 layouts, one Parquet object
+/// and one CloudWatch export, next to `inventory/` JSON in the shape `aws ec2 describe-…`
+/// prints and a `README.md` describing it all. The same options always give byte-identical
+/// files.
 pub fn generate_estate(opts: &EstateOptions, out: &Path) -> Result<EstateSummary> {
     if opts.hours == 0 {
         return Err(Error::Usage("the estate needs at least one hour".into()));

@@ -5,7 +5,7 @@ use std::net::Ipv6Addr;
 
 use chrono::TimeDelta;
 
-use super::estate::{Eni, Estate, Usage, Vpc};
+use super::estate::{Endpoint, Eni, Estate, Nat, Policy, Usage, Vpc};
 use super::{EstateOptions, EstateSummary};
 
 /// `README.md` of the estate.
@@ -101,13 +101,16 @@ fn eni_addresses(n: &Eni) -> String {
     ips.join(", ")
 }
 
-/// "Network interfaces": one table row per ENI.
+/// "Network interfaces": one table row per ENI, by VPC.
 fn interfaces(s: &mut String, e: &Estate) {
     s.push_str("## Network interfaces\n\n");
     s.push_str(
         "| ENI | name | role | private IPs | subnet | flow log |\n|---|---|---|---|---|---|\n",
     );
-    for n in &e.enis {
+    // By VPC, each in the order its ENIs were added.
+    let by_vpc =
+        (0..e.vpcs.len()).flat_map(|v| e.enis.iter().filter(move |n| e.subnets[n.subnet].vpc == v));
+    for n in by_vpc {
         let id = format!("`{}`", n.id);
         let subnet = e.subnets[n.subnet].name;
         let flow_log = e.flow_logs[n.flow_log].id;
@@ -123,48 +126,111 @@ fn table_row(cells: &[&str]) -> String {
     format!("| {} |\n", cells.join(" | "))
 }
 
-/// "NAT gateways and endpoints": each NAT gateway, then each endpoint and how it is used.
+/// "NAT gateways and endpoints": each NAT gateway, each endpoint and how it is used, then the
+/// Elastic IPs associated with nothing.
 fn gateways(s: &mut String, e: &Estate) {
     s.push_str("\n## NAT gateways and endpoints\n\n");
     for nat in &e.nats {
-        let eni = &e.enis[nat.eni];
+        s.push_str(&nat_line(e, nat));
+    }
+    for ep in &e.endpoints {
         s.push_str(&format!(
+            "- `{}` com.amazonaws.{}.{}: {}; {}.\n",
+            ep.id,
+            e.vpcs[ep.vpc].region,
+            ep.service,
+            endpoint_use(e, ep),
+            endpoint_policy(ep)
+        ));
+    }
+    for x in &e.spare_eips {
+        s.push_str(&format!(
+            "- Elastic IP {} (`{}`, account {}, Name {}): associated with nothing, {}.\n",
+            x.ip, x.allocation, x.account, x.name, x.story
+        ));
+    }
+    s.push_str(
+        "\nEach account's `describe-addresses.json` lists its Elastic IPs: the NAT gateways' and \
+         the ones associated with nothing. The public IPs of bastion, monitor, etl-1 and \
+         legacy-web are assigned at launch and are not Elastic IPs.\n",
+    );
+}
+
+/// A NAT gateway's line: a zonal one's subnet, or a regional one's ENI in each zone.
+fn nat_line(e: &Estate, nat: &Nat) -> String {
+    let eni_of = |x: usize| {
+        let eni = &e.enis[x];
+        format!(
+            "ENI `{}` in {}, private IPs {}",
+            eni.id,
+            e.subnets[eni.subnet].name,
+            eni.ips.join(" and ")
+        )
+    };
+    match nat.subnet {
+        Some(subnet) => format!(
             "- NAT gateway `{}` ({}) in {}: ENI `{}`, private IPs {}.\n",
             nat.id,
             nat.name,
-            e.subnets[nat.subnet].name,
-            eni.id,
-            eni.ips.join(" and ")
-        ));
+            e.subnets[subnet].name,
+            e.enis[nat.enis[0]].id,
+            e.enis[nat.enis[0]].ips.join(" and ")
+        ),
+        None => {
+            let zones: Vec<String> = nat
+                .enis
+                .iter()
+                .map(|x| format!("in {}, {}", e.subnets[e.enis[*x].subnet].az, eni_of(*x)))
+                .collect();
+            format!(
+                "- NAT gateway `{}` ({}), regional: no subnet, a route table of its own (`{}`), \
+                 an Elastic IP in each of its zones: {}.\n",
+                nat.id,
+                nat.name,
+                nat.route_table.as_deref().unwrap_or("-"),
+                zones.join("; ")
+            )
+        }
     }
-    for ep in &e.endpoints {
-        let what = match ep.usage {
-            None => "gateway endpoint (no ENI), route tables of private-a, private-b and batch-b \
-                     only; private-c has no route to it"
-                .to_string(),
-            Some(u) => {
-                let enis: Vec<String> = ep
-                    .enis
-                    .iter()
-                    .map(|x| {
-                        format!(
-                            "`{}` ({})",
-                            e.enis[*x].id, e.subnets[e.enis[*x].subnet].name
-                        )
-                    })
-                    .collect();
-                let usage = match u {
-                    Usage::Busy => "used every hour",
-                    Usage::Low => "low traffic: three small calls (a few KB) in the whole window",
-                    Usage::Idle => "idle: only NODATA records, every 10 minutes on each ENI",
-                };
-                format!("interface endpoint, {usage}; ENIs {}", enis.join(", "))
-            }
-        };
-        s.push_str(&format!(
-            "- `{}` com.amazonaws.{}.{}: {what}.\n",
-            ep.id, e.vpcs[ep.vpc].region, ep.service
-        ));
+}
+
+/// What an endpoint is and how it is used.
+fn endpoint_use(e: &Estate, ep: &Endpoint) -> String {
+    let Some(u) = ep.usage else {
+        return "gateway endpoint (no ENI), route tables of private-a, private-b and batch-b \
+                only; private-c has no route to it"
+            .to_string();
+    };
+    let enis: Vec<String> = ep
+        .enis
+        .iter()
+        .map(|x| {
+            format!(
+                "`{}` ({})",
+                e.enis[*x].id, e.subnets[e.enis[*x].subnet].name
+            )
+        })
+        .collect();
+    let usage = match u {
+        Usage::Busy => "used every hour",
+        Usage::Low => "low traffic: three small calls (a few KB) in the whole window",
+        Usage::Idle => "idle: only NODATA records, every 10 minutes on each ENI",
+        Usage::Named => {
+            "private DNS off, so only clients that name the endpoint use it (report-1's \
+             exports, a few an hour); etl-1 still reaches S3 over the internet gateway"
+        }
+    };
+    format!("interface endpoint, {usage}; ENIs {}", enis.join(", "))
+}
+
+/// What an endpoint's policy allows.
+fn endpoint_policy(ep: &Endpoint) -> String {
+    match ep.policy {
+        Policy::FullAccess => "the default policy (everyone, every action, every resource)".into(),
+        Policy::Buckets(buckets) => format!(
+            "its policy allows the account's own principals on buckets {} only",
+            buckets.join(", ")
+        ),
     }
 }
 
@@ -192,10 +258,18 @@ fn traffic(s: &mut String, e: &Estate, opts: &EstateOptions) {
          - app-b1 -> IPv6 internet (2001:db8::/32) through the egress-only internet gateway.\n\
          - Two downloads above 4 GiB in one record (app-b1 at {}, batch-worker at {}).\n\
          - SKIPDATA rows on the NAT ENI, app-b1 and the bastion.\n\
+         - monitor -> each app server's metrics :9100 every 5 minutes, from the window's first \
+         minutes to its last; monitor never talks to the internet, so its public IP is paid for \
+         nothing.\n\
+         - app-a1 and app-c1 -> orders-db :5432 (RDS in us-east-1a), 20 queries an hour each \
+         with answers of megabytes: app-a1's stay in its zone, app-c1's cross from us-east-1a \
+         to us-east-1c.\n\
          - Account 044455556666: etl-1 -> S3 eu-west-1 over the internet gateway; report-1 -> \
-         internet and DynamoDB eu-west-1 through its NAT; legacy-web is blocked by VPC Block \
-         Public Access (REJECT with reject-reason BPA, in flow log fl-0bpaaudit00000007 because \
-         the default format has no reject-reason).\n\n\
+         internet and DynamoDB eu-west-1 through the NAT gateway's ENI in eu-west-1a, and -> S3 \
+         through the S3 interface endpoint (by its own DNS name), four exports an hour; \
+         ingest-b1 -> internet through the NAT gateway's ENI in its own zone, eu-west-1b; \
+         legacy-web is blocked by VPC Block Public Access (REJECT with reject-reason BPA, in \
+         flow log fl-0bpaaudit00000007 because the default format has no reject-reason).\n\n\
          The batch worker runs only in hour {} ({}), the only hour its Parquet flow log holds. \
          app-a2 logs to CloudWatch Logs; only hour {} ({}) was exported, so in other hours its \
          traffic shows only on the NAT, endpoint and peer ENIs.\n\n",

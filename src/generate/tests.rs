@@ -72,8 +72,8 @@ fn estate_writes_every_kind_of_output() -> TestResult {
     assert_eq!(s.s3_hive_text.files, 6);
     assert_eq!(s.s3_parquet.files, 1);
     assert_eq!(s.cloudwatch.files, 1);
-    assert_eq!(s.inventory.files, 13);
-    assert_eq!(s.total_files, 9 + 6 + 1 + 1 + 13 + 1);
+    assert_eq!(s.inventory.files, 15);
+    assert_eq!(s.total_files, 9 + 6 + 1 + 1 + 15 + 1);
     let per_flow_log: usize = s.flow_logs.iter().map(|f| f.records).sum();
     assert_eq!(
         per_flow_log,
@@ -114,7 +114,80 @@ fn estate_writes_every_kind_of_output() -> TestResult {
     )?;
     let enis: Value = serde_json::from_slice(&enis)?;
     let list = enis["NetworkInterfaces"].as_array().map_or(0, Vec::len);
-    assert_eq!(list, 15);
+    assert_eq!(list, 17);
+    Ok(())
+}
+
+/// A JSON file of the estate in `dir`.
+fn json(dir: &Path, rel: &str) -> std::result::Result<Value, Box<dyn std::error::Error>> {
+    Ok(serde_json::from_slice(&std::fs::read(dir.join(rel))?)?)
+}
+
+#[test]
+fn estate_has_a_regional_nat_gateway_elastic_ips_and_endpoint_settings() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    generate_estate(&small(), dir.path())?;
+    let eu = "inventory/044455556666/eu-west-1";
+    let nats = json(dir.path(), &format!("{eu}/describe-nat-gateways.json"))?;
+    let nat = &nats["NatGateways"][0];
+    assert_eq!(nat["AvailabilityMode"], "regional");
+    assert!(nat.get("SubnetId").is_none(), "{nat}");
+    let zones: Vec<&str> = nat["NatGatewayAddresses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["AvailabilityZone"].as_str())
+        .collect();
+    assert_eq!(zones, ["eu-west-1a", "eu-west-1b"]);
+    let enis = json(
+        dir.path(),
+        &format!("{eu}/describe-network-interfaces.json"),
+    )?;
+    let nat_enis = enis["NetworkInterfaces"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|n| n["InterfaceType"] == "nat_gateway")
+        .filter(|n| {
+            n["Description"]
+                == format!(
+                    "Interface for NAT Gateway {}",
+                    nat["NatGatewayId"].as_str().unwrap_or("")
+                )
+        })
+        .count();
+    assert_eq!(nat_enis, 2);
+
+    let endpoints = json(dir.path(), &format!("{eu}/describe-vpc-endpoints.json"))?;
+    let s3 = &endpoints["VpcEndpoints"][0];
+    assert_eq!(s3["ServiceName"], "com.amazonaws.eu-west-1.s3");
+    assert_eq!(s3["VpcEndpointType"], "Interface");
+    assert_eq!(s3["PrivateDnsEnabled"], false);
+    let us = "inventory/111122223333/us-east-1";
+    let endpoints = json(dir.path(), &format!("{us}/describe-vpc-endpoints.json"))?;
+    let gateway = endpoints["VpcEndpoints"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|x| x["VpcEndpointType"] == "Gateway")
+        .ok_or("a gateway endpoint")?;
+    let policy: Value = serde_json::from_str(gateway["PolicyDocument"].as_str().unwrap_or(""))?;
+    assert_eq!(
+        policy["Statement"][0]["Resource"][0],
+        "arn:aws:s3:::prod-app-assets"
+    );
+
+    // Each account lists its NAT gateways' Elastic IPs; the first account also one associated
+    // with nothing.
+    for (folder, associated, spare) in [(us, 2, 1), (eu, 2, 0)] {
+        let addresses = json(dir.path(), &format!("{folder}/describe-addresses.json"))?;
+        let list = addresses["Addresses"].as_array().ok_or("Addresses")?;
+        let with = list
+            .iter()
+            .filter(|a| a.get("AssociationId").is_some())
+            .count();
+        assert_eq!((with, list.len() - with), (associated, spare), "{folder}");
+    }
     Ok(())
 }
 

@@ -1,7 +1,8 @@
 //! What the inventory says a resource is, beyond its own id: the AWS resource an ENI belongs to
 //! (an instance, a load balancer, a Lambda function, a NAT gateway, …, read from the ENI's
-//! interface type, description and attachment), and whether a VPC endpoint's policy lets every
-//! principal do everything (AWS's default policy). Both are total: anything unrecognised is
+//! interface type, description and attachment), whether a VPC endpoint's policy lets every
+//! principal do everything (AWS's default policy), and which ip-ranges.json service holds an
+//! endpoint's service's addresses. Both are total: anything unrecognised is
 //! `other`, an unreadable policy is "not known".
 
 use serde_json::Value;
@@ -73,13 +74,25 @@ pub(crate) fn eni_resource(
     }
 }
 
+/// The ip-ranges.json service whose ranges hold the public addresses of an endpoint's service
+/// (`s3`, `dynamodb`): the one way to tell in flow logs that its clients reach it another way.
+/// Other services' addresses are AMAZON there (ip-ranges.json's EC2 and API_GATEWAY ranges are
+/// instances' and API Gateway's outbound addresses, not the services' endpoints).
+pub(crate) fn ip_ranges_service(service: &str) -> Option<&'static str> {
+    match service.to_ascii_lowercase().as_str() {
+        "s3" => Some("S3"),
+        "dynamodb" => Some("DYNAMODB"),
+        _ => None,
+    }
+}
+
 /// What an endpoint's policy allows.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Policy {
     /// No policy given, or one that is not a JSON policy document.
     Unknown,
     /// A statement allows every principal every action on every resource, without a
-    /// condition: the statement, as compact JSON.
+    /// condition, and none denies: that statement, as compact JSON.
     AllowsAll(String),
     /// No statement does.
     Restricts,
@@ -99,7 +112,8 @@ fn everything(member: Option<&Value>, service_wide: bool) -> bool {
     }
 }
 
-/// Reads an endpoint's `PolicyDocument` (a JSON document in a string).
+/// Reads an endpoint's `PolicyDocument` (a JSON document in a string): open when a statement
+/// allows everything and no statement denies anything.
 pub(crate) fn endpoint_policy(document: Option<&str>) -> Policy {
     let Some(Ok(Value::Object(policy))) = document.map(serde_json::from_str::<Value>) else {
         return Policy::Unknown;
@@ -109,6 +123,13 @@ pub(crate) fn endpoint_policy(document: Option<&str>) -> Policy {
         Some(one @ Value::Object(_)) => vec![one],
         _ => return Policy::Unknown,
     };
+    // A Deny anywhere narrows what an Allow grants: such a policy restricts.
+    if statements
+        .iter()
+        .any(|s| s.get("Effect").and_then(Value::as_str) == Some("Deny"))
+    {
+        return Policy::Restricts;
+    }
     let open = statements.into_iter().find(|s| {
         s.get("Effect").and_then(Value::as_str) == Some("Allow")
             && s.get("Condition").is_none()

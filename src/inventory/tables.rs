@@ -19,15 +19,15 @@ use ipnet::IpNet;
 
 use super::Kind;
 use super::aws::{
-    Address as ElasticIp, Document, NatGateway, NatGatewayAddress, NetworkInterface, PrefixList,
-    RouteTable, StateHolder, Subnet, Vpc, VpcEndpoint,
+    Address as ElasticIp, Association, Document, NatGateway, NatGatewayAddress, NetworkInterface,
+    PrefixList, RouteTable, StateHolder, Subnet, Vpc, VpcEndpoint,
 };
 use super::ip_ranges::IpRanges;
 use super::names::{
     id_after, is_region, normalise_enum, region_from_az, region_in_path, region_of_arn, service_of,
     split_at_region,
 };
-use super::resources::{Policy, endpoint_policy, eni_resource};
+use super::resources::{Policy, endpoint_policy, eni_resource, ip_ranges_service};
 use crate::error::Result;
 
 /// One parsed CLI output file.
@@ -434,6 +434,7 @@ impl<'a> Estate<'a> {
                     family: address.family,
                     is_primary: address.is_primary,
                     public_ip: address.public_ip,
+                    public_ip_owner: address.public_ip_owner,
                     role: role.role,
                     endpoint_id: role.endpoint_id.clone(),
                     nat_gateway_id: role.nat_gateway_id.clone(),
@@ -455,6 +456,10 @@ impl<'a> Estate<'a> {
             (
                 "public_ip",
                 utf8(rows.iter().map(|r| r.public_ip.as_deref())),
+            ),
+            (
+                "public_ip_owner",
+                utf8(rows.iter().map(|r| r.public_ip_owner.as_deref())),
             ),
             ("role", utf8(rows.iter().map(|r| Some(r.role)))),
             (
@@ -530,6 +535,13 @@ impl<'a> Estate<'a> {
                 booleans(e().map(|e| e.private_dns_enabled)),
             ),
             (
+                "ip_ranges_service",
+                utf8(e().map(|e| {
+                    let service = e.service_name.as_deref().and_then(service_of)?;
+                    ip_ranges_service(&service)
+                })),
+            ),
+            (
                 "policy_document",
                 utf8(e().map(|e| e.policy_document.as_deref())),
             ),
@@ -590,7 +602,18 @@ impl<'a> Estate<'a> {
         };
         let private_ips = addresses(|a| a.private_ip.as_deref());
         let public_ips = addresses(|a| a.public_ip.as_deref());
-        // A zonal gateway's zone is its subnet's; a regional one's, those of its addresses.
+        // A zonal gateway's zone is its subnet's; a regional one's, those of its addresses; and
+        // either is in the zones of its ENIs.
+        let eni_zone: HashMap<&str, &str> = self
+            .enis
+            .iter()
+            .filter_map(|(_, e)| {
+                Some((
+                    e.network_interface_id.as_deref()?,
+                    e.availability_zone.as_deref()?,
+                ))
+            })
+            .collect();
         let zones: Vec<Vec<String>> = self
             .nats
             .iter()
@@ -599,10 +622,13 @@ impl<'a> Estate<'a> {
                     .subnet_id
                     .as_deref()
                     .and_then(|s| self.subnet_zone.get(s).copied());
-                let of_addresses = nat
-                    .nat_gateway_addresses
-                    .iter()
-                    .map(|a| a.availability_zone.as_deref());
+                let of_addresses = nat.nat_gateway_addresses.iter().flat_map(|a| {
+                    let of_eni = a
+                        .network_interface_id
+                        .as_deref()
+                        .and_then(|e| eni_zone.get(e).copied());
+                    [a.availability_zone.as_deref(), of_eni]
+                });
                 let mut zones = distinct(of_addresses.chain(std::iter::once(of_subnet)));
                 zones.sort();
                 zones
@@ -843,25 +869,21 @@ impl<'a> Estate<'a> {
             })
             .collect();
         let a = || self.elastic_ips.iter().map(|(_, a)| *a);
+        // Some EC2-compatible servers write "" for the members of an unassociated address.
+        let given = |v: &'a Option<String>| v.as_deref().filter(|v| !v.is_empty());
         batch(vec![
-            ("public_ip", utf8(a().map(|a| a.public_ip.as_deref()))),
-            (
-                "allocation_id",
-                utf8(a().map(|a| a.allocation_id.as_deref())),
-            ),
+            ("public_ip", utf8(a().map(|a| given(&a.public_ip)))),
+            ("allocation_id", utf8(a().map(|a| given(&a.allocation_id)))),
             (
                 "association_id",
-                utf8(a().map(|a| a.association_id.as_deref())),
+                utf8(a().map(|a| given(&a.association_id))),
             ),
-            (
-                "eni_id",
-                utf8(a().map(|a| a.network_interface_id.as_deref())),
-            ),
+            ("eni_id", utf8(a().map(|a| given(&a.network_interface_id)))),
             (
                 "private_ip",
-                utf8(a().map(|a| a.private_ip_address.as_deref())),
+                utf8(a().map(|a| given(&a.private_ip_address))),
             ),
-            ("instance_id", utf8(a().map(|a| a.instance_id.as_deref()))),
+            ("instance_id", utf8(a().map(|a| given(&a.instance_id)))),
             (
                 "domain",
                 utf8_owned(a().map(|a| a.domain.as_deref().map(normalise_enum))),
@@ -955,6 +977,7 @@ struct AddressRow {
     family: &'static str,
     is_primary: bool,
     public_ip: Option<String>,
+    public_ip_owner: Option<String>,
     role: &'static str,
     endpoint_id: Option<String>,
     nat_gateway_id: Option<String>,
@@ -991,6 +1014,8 @@ struct Address {
     family: &'static str,
     is_primary: bool,
     public_ip: Option<String>,
+    /// `amazon` for a public address AWS assigned, else the elastic IP's account.
+    public_ip_owner: Option<String>,
 }
 
 /// The canonical text of an address (`2001:DB8::0:1` -> `2001:db8::1`), or the text as given
@@ -1006,38 +1031,44 @@ fn canonical(address: &str) -> String {
 /// `Ipv6Addresses` and `Ipv6Address` (IPv6).
 fn addresses_of(eni: &NetworkInterface) -> Vec<Address> {
     let mut out: Vec<Address> = Vec::new();
-    let mut add = |text: &str, family: &'static str, is_primary: bool, public_ip: Option<&str>| {
-        let address = canonical(text);
-        if address.is_empty() {
-            return;
-        }
-        match out.iter_mut().find(|a| a.address == address) {
-            Some(known) => {
-                known.is_primary |= is_primary;
-                if known.public_ip.is_none() {
-                    known.public_ip = public_ip.map(str::to_string);
-                }
+    let mut add =
+        |text: &str, family: &'static str, is_primary: bool, public: Option<&Association>| {
+            let address = canonical(text);
+            if address.is_empty() {
+                return;
             }
-            None => out.push(Address {
-                address,
-                family,
-                is_primary,
-                public_ip: public_ip.map(str::to_string),
-            }),
-        }
-    };
+            let public = public.filter(|a| a.public_ip.is_some());
+            let public_ip = public.and_then(|a| a.public_ip.clone());
+            let public_ip_owner = public.and_then(|a| a.ip_owner_id.clone());
+            match out.iter_mut().find(|a| a.address == address) {
+                Some(known) => {
+                    known.is_primary |= is_primary;
+                    if known.public_ip.is_none() {
+                        known.public_ip = public_ip;
+                        known.public_ip_owner = public_ip_owner;
+                    }
+                }
+                None => out.push(Address {
+                    address,
+                    family,
+                    is_primary,
+                    public_ip,
+                    public_ip_owner,
+                }),
+            }
+        };
     for p in &eni.private_ip_addresses {
         if let Some(address) = p.private_ip_address.as_deref() {
-            let public = p.association.as_ref().and_then(|a| a.public_ip.as_deref());
-            add(address, "ipv4", p.primary == Some(true), public);
+            add(
+                address,
+                "ipv4",
+                p.primary == Some(true),
+                p.association.as_ref(),
+            );
         }
     }
     if let Some(address) = eni.private_ip_address.as_deref() {
-        let public = eni
-            .association
-            .as_ref()
-            .and_then(|a| a.public_ip.as_deref());
-        add(address, "ipv4", true, public);
+        add(address, "ipv4", true, eni.association.as_ref());
     }
     for p in &eni.ipv6_addresses {
         if let Some(address) = p.ipv6_address.as_deref() {

@@ -65,7 +65,7 @@ fn sample_enis_and_roles() {
         assert_eq!(inv.has(kind), expected, "{kind}");
     }
     let enis = table(&inv, "enis");
-    assert_eq!(enis.num_rows(), 19);
+    assert_eq!(enis.num_rows(), 24);
 
     let nat = row(enis, "eni_id", "eni-0171ee8b557332b4a");
     assert_eq!(cell(enis, "role", nat).as_deref(), Some("nat_gateway"));
@@ -117,7 +117,7 @@ fn sample_enis_and_roles() {
 fn sample_addresses() {
     let inv = sample();
     let addresses = table(&inv, "eni_addresses");
-    assert_eq!(addresses.num_rows(), 22);
+    assert_eq!(addresses.num_rows(), 27);
     let secondary = row(addresses, "address", "10.0.0.89");
     assert_eq!(
         cell(addresses, "eni_id", secondary).as_deref(),
@@ -153,7 +153,7 @@ fn sample_addresses() {
 fn sample_endpoints_and_nat_gateways() {
     let inv = sample();
     let endpoints = table(&inv, "vpc_endpoints");
-    assert_eq!(endpoints.num_rows(), 5);
+    assert_eq!(endpoints.num_rows(), 6);
     let s3 = row(endpoints, "endpoint_id", "vpce-0c8518cb1b3a76125");
     assert_eq!(
         cell(endpoints, "endpoint_type", s3).as_deref(),
@@ -239,7 +239,7 @@ fn sample_vpcs_subnets_routes() {
     assert_eq!(vpc("vpc-02e0f797bf7d719ab"), 1);
 
     let subnets = table(&inv, "subnets");
-    assert_eq!(subnets.num_rows(), 8);
+    assert_eq!(subnets.num_rows(), 9);
     let batch_subnet = row(subnets, "subnet_id", "subnet-0b84387b0293d892a");
     assert_eq!(
         cell(subnets, "route_table_id", batch_subnet).as_deref(),
@@ -275,8 +275,8 @@ fn sample_vpcs_subnets_routes() {
     }
 
     let associations = table(&inv, "route_table_associations");
-    // 7 subnet associations and 2 main tables.
-    assert_eq!(associations.num_rows(), 10);
+    // 9 subnet associations and 2 main tables.
+    assert_eq!(associations.num_rows(), 11);
 
     let ranges = table(&inv, "aws_ip_ranges");
     assert_eq!(ranges.num_rows(), 32);
@@ -288,7 +288,7 @@ fn tables_in_order_and_files_listed() {
     let inv = sample();
     let names: Vec<&str> = inv.tables().iter().map(|(n, _)| *n).collect();
     assert_eq!(names, TABLES);
-    assert_eq!(inv.files().len(), 13);
+    assert_eq!(inv.files().len(), 15);
     assert!(
         inv.files()
             .iter()

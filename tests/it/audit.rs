@@ -85,11 +85,21 @@ fn owned(rows: &[(&str, &str, Option<f64>)]) -> Vec<(String, String, Option<f64>
 /// - NAT d1 sent 7000 bytes of same-region S3 (#21) and 100 of DynamoDB (#22): 7000 / 2^30 x
 ///   $0.045 x 730 and 100 / 2^30 x $0.045 x 730, both $0.00 to the cent;
 /// - rejects #12, #15, #33: a summary, and #15's source 10.5.2.20 is inside VPC A;
-/// - eni f001 (#27) is not in the inventory; a003 (VPC A) and NAT C's cd01 logged nothing.
+/// - eni f001 (#27) is not in the inventory; a003 (VPC A) and NAT C's cd01 logged nothing;
+/// - a001 (us-east-1a) sent 4000 bytes to a002 (us-east-1b) (#4; #11 is it received):
+///   4000 / 2^30 x $0.01 x 2 x 730 = $0.00;
+/// - subnet cc…02 (us-east-1b) routes 0/0 to NAT cc…d1 in subnet cc…01 (us-east-1a); its
+///   client c002 sent 300 bytes through it (#30): $0.00 of cross-AZ transfer.
 fn expected() -> Vec<(String, String, Option<f64>)> {
     owned(&[
         ("idle-endpoints", "vpce-0aa000000000000e2", Some(7.30)),
         ("near-idle-endpoints", "vpce-0aa000000000000e1", Some(7.30)),
+        (
+            "cross-az-traffic",
+            "instance i-0aa0000000000a001 (us-east-1a) <-> instance i-0aa0000000000a002 (us-east-1b)",
+            Some(0.0),
+        ),
+        ("nat-cross-az", "subnet-0cc00000000000002", Some(0.0)),
         ("nat-dynamodb", "nat-0aa000000000000d1", Some(0.0)),
         ("nat-s3", "nat-0aa000000000000d1", Some(0.0)),
         ("inside-rejects", "10.5.2.20", None),
@@ -111,10 +121,10 @@ fn every_finding_and_figure_is_the_one_worked_out_by_hand() {
     assert_eq!(a["window"]["from"], "arguments");
     assert_eq!(findings(&a), expected());
     assert_eq!(a["summary"]["monthly_usd"], 14.6);
-    assert_eq!(a["summary"]["findings"], 9);
+    assert_eq!(a["summary"]["findings"], 11);
     // 36 records: 34 OK and 2 NODATA.
     assert_eq!(a["summary"]["records"], 36);
-    let s3 = &a["findings"][3];
+    let s3 = &a["findings"][5];
     assert_eq!(s3["bytes"], 7000);
     assert!(
         s3["evidence"]
@@ -123,7 +133,7 @@ fn every_finding_and_figure_is_the_one_worked_out_by_hand() {
             .contains("gateway endpoint vpce-0aa000000000000e3"),
         "{s3}"
     );
-    let dynamo = &a["findings"][2];
+    let dynamo = &a["findings"][4];
     assert!(
         dynamo["evidence"]
             .as_str()
@@ -131,7 +141,7 @@ fn every_finding_and_figure_is_the_one_worked_out_by_hand() {
             .contains("no DYNAMODB gateway endpoint"),
         "{dynamo}"
     );
-    let rejects = &a["findings"][5];
+    let rejects = &a["findings"][7];
     assert_eq!(rejects["bytes"], 40 + 60 + 44);
     assert!(
         rejects["evidence"]
@@ -150,7 +160,7 @@ fn the_minimum_leaves_out_small_figures_and_counts_them() {
         .filter(|(_, _, m)| m.is_none_or(|m| m >= 1.0))
         .collect();
     assert_eq!(findings(&a), kept);
-    assert_eq!(a["summary"]["below_minimum"], 2);
+    assert_eq!(a["summary"]["below_minimum"], 4);
 }
 
 #[test]
@@ -188,7 +198,7 @@ fn the_fail_policy_sets_the_exit_code() {
     assert_eq!(a["fail"]["failing"], 1);
     assert_eq!(a["findings"][0]["fails"], true);
     assert_eq!(
-        a["findings"][3]["fails"], false,
+        a["findings"][5]["fails"], false,
         "nat-s3's $0.00 is below $5"
     );
 
@@ -400,15 +410,15 @@ fn the_html_page_renders_its_figures_and_charts_in_a_browser() {
 
     let dom = browse(&page, &["--dump-dom"]);
     assert_eq!(text_of(&dom, "monthly-usd"), "$14.60");
-    assert_eq!(text_of(&dom, "findings"), "9");
+    assert_eq!(text_of(&dom, "findings"), "11");
     assert_eq!(text_of(&dom, "records"), "36");
     assert!(
-        dom.contains("data-charts-rendered=\"2\""),
-        "both charts laid out with bars of a size"
+        dom.contains("data-charts-rendered=\"3\""),
+        "the time, endpoint and zone charts laid out with bars of a size"
     );
     assert_eq!(
         dom.matches("<tr").count(),
-        1 + 9,
+        1 + 11,
         "a header and a row per finding"
     );
 

@@ -168,9 +168,10 @@ fn nat_gateway_bytes_count_the_outside_legs_only() {
     assert_eq!(
         lines(&report("nat-gateway-bytes", &[])),
         [
-            "nat_gateway_id,vpc_id,subnet_id,connectivity_type,region,records,bytes,egress_bytes,ingress_bytes",
-            "nat-0aa000000000000d1,vpc-0aaaaaaaaaaaaaaaa,subnet-0aa00000000000003,public,us-east-1,4,10500,3500,7000",
-            "nat-0cc000000000000d1,vpc-0cccccccccccccccc,subnet-0cc00000000000001,public,us-east-1,0,0,0,0",
+            "nat_gateway_id,vpc_id,subnet_id,connectivity_type,availability_mode,zones,region,records,bytes,egress_bytes,ingress_bytes",
+            // d1's subnet is not described: its zone is its ENI d01's.
+            "nat-0aa000000000000d1,vpc-0aaaaaaaaaaaaaaaa,subnet-0aa00000000000003,public,zonal,us-east-1a,us-east-1,4,10500,3500,7000",
+            "nat-0cc000000000000d1,vpc-0cccccccccccccccc,subnet-0cc00000000000001,public,zonal,us-east-1a,us-east-1,0,0,0,0",
         ]
     );
 }
@@ -270,7 +271,7 @@ fn an_ingested_dataset_gives_the_same_reports_as_the_raw_logs() {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(names.len(), 11, "{names:?}");
+    assert_eq!(names.len(), 15, "{names:?}");
     assert_eq!(parsed["endpoint-bytes"][0]["bytes"], 6000);
 }
 
@@ -338,7 +339,7 @@ fn a_report_says_which_inventory_file_it_misses() {
 fn report_list_and_bad_parameters() {
     let list = run(&["report", "--list"]);
     assert!(list.starts_with("traffic-summary "), "{list}");
-    assert_eq!(list.lines().count(), 11);
+    assert_eq!(list.lines().count(), 15);
     assert!(list.contains("[--param low_traffic_bytes=1048576]"));
     let logs = fixture("logs");
     let inventory = fixture("inventory");

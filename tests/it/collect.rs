@@ -185,8 +185,12 @@ fn a_collected_estate_loads_and_classifies() {
          FROM elastic_ips WHERE allocation_id = '{}'",
         spare["allocation"].as_str().expect("id")
     );
+    // A query reads flow logs: a file of none.
+    let no_logs = dir.path().join("none.log");
+    std::fs::write(&no_logs, "version interface-id log-status\n").expect("write");
     let out = vpcflow()
-        .args(["query", &sql, "--inventory", inv_arg, "-o", "csv"])
+        .args(["query", &sql, no_logs.to_str().expect("path")])
+        .args(["--inventory", inv_arg, "-o", "csv"])
         .output()
         .expect("runs");
     assert_eq!(

@@ -174,17 +174,20 @@ fn a_subnet_routed_to_a_nat_gateway_in_another_zone_is_found() {
 #[test]
 fn an_endpoint_bypassed_through_nat_or_internet_gateway_is_found() {
     let a = audit();
-    // Through NAT A: #18 (counted on the NAT's ENI), 1 GiB of API_GATEWAY in us-east-1. A
-    // month: 730 GB; NAT processing 730 x 0.045 = $32.85, the endpoint's own fee 730 x 0.01 =
-    // $7.30 (first tier): saving $25.55. Through the internet gateway: #19, 0.5 GiB, no fee.
+    // e1 is an S3 interface endpoint. Through NAT A: #18 (counted on the NAT's ENI), 1 GiB of
+    // S3 in us-east-1; through the internet gateway: #19, 0.5 GiB. No dollar figure on either:
+    // the NAT's processing, 730 GB a month x 0.045 = $32.85, is nat-s3's saving (a gateway
+    // endpoint is free), and the internet gateway charges nothing. #28, S3 of eu-west-1 through
+    // the internet gateway, is no bypass: the endpoint serves its own region only.
     assert_eq!(
-        of_kinds(&a, &["endpoint-bypassed"]),
+        of_kinds(&a, &["endpoint-bypassed", "nat-s3"]),
         vec![
+            row("nat-s3", "nat-0bb000000000000a1", Some(GIB), Some(32.85)),
             row(
                 "endpoint-bypassed",
                 "vpce-0bb000000000000e1",
                 Some(GIB),
-                Some(25.55)
+                None
             ),
             row(
                 "endpoint-bypassed",
@@ -201,8 +204,7 @@ fn an_endpoint_bypassed_through_nat_or_internet_gateway_is_found() {
         "evidence",
     );
     assert!(evidence.contains("PrivateDnsEnabled: false"), "{evidence}");
-    // The service has an endpoint already: nat-aws-services does not advise a new one.
-    assert!(of_kinds(&a, &["nat-aws-services"]).is_empty());
+    assert!(evidence.contains("charges $32.85/month"), "{evidence}");
 }
 
 #[test]

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::ids::{Ids, aws_time};
-use super::parts::{Az, EniSpec, SubnetSpec, VpcSpec};
+use super::parts::{Az, EniOf, EniSpec, SubnetSpec, VpcSpec};
 use super::{
     ACCOUNT_1, ACCOUNT_2, Delivery, Dest, Endpoint, Estate, FL_ANALYTICS, FL_BPA, FL_CLOUDWATCH,
-    FL_DEFAULT, FL_PARQUET, FL_V5, FL_V8, FlowLog, PROD_IPV6, PROD_VPC_ID, Peers, Public, REGION_1,
-    REGION_2, Roles, Route, S3_PREFIX_LIST_USE1, Target, Usage,
+    FL_DEFAULT, FL_PARQUET, FL_V5, FL_V8, FlowLog, PROD_IPV6, PROD_VPC_ID, Peers, Policy, Public,
+    REGION_1, REGION_2, Roles, Route, S3_PREFIX_LIST_USE1, SpareEip, Target, Usage,
 };
 use crate::generate::EstateOptions;
 use crate::generate::layouts::{DEFAULT_FIELDS, V5_CUSTOM_FIELDS, V8_FIELDS, parquet_fields};
@@ -38,6 +38,12 @@ const ANALYTICS_SUBNETS: [SubnetSpec; 3] = [
     ("private-a", EUW1A, [10, 0, 16, 0], 20, None, false),
 ];
 
+/// The analytics VPC's later subnet, private-b.
+const ANALYTICS_PRIVATE_B: SubnetSpec = ("private-b", EUW1B, [10, 0, 32, 0], 20, None, false);
+
+/// The buckets prod's S3 gateway endpoint allows.
+const PROD_BUCKETS: [&str; 3] = ["prod-app-assets", "prod-app-uploads", "prod-batch-results"];
+
 /// Builds the estate from the seed: ids, addresses and peers are drawn from one RNG in a fixed
 /// order, so a seed always yields the same estate.
 pub(crate) fn build(opts: &EstateOptions) -> Estate {
@@ -57,11 +63,16 @@ pub(crate) fn build(opts: &EstateOptions) -> Estate {
         enis: Vec::new(),
         nats: Vec::new(),
         endpoints: Vec::new(),
+        spare_eips: Vec::new(),
         peers,
         roles: Roles::default(),
     };
-    prod(&mut e, &mut ids, opts.start);
-    analytics(&mut e, &mut ids, opts.start);
+    let prod_subnets = prod(&mut e, &mut ids, opts.start);
+    let analytics = analytics(&mut e, &mut ids, opts.start);
+    // The parts added to the sample later draw their ids and addresses after the first ones,
+    // so those keep theirs.
+    prod_later(&mut e, &mut ids, prod_subnets);
+    analytics_later(&mut e, &mut ids, &analytics, opts.start);
     e
 }
 
@@ -113,8 +124,8 @@ fn default_v6(target: Target) -> Route {
 }
 
 /// Account 1, us-east-1: VPC "prod" with its subnets, instances, NAT gateway, endpoints and
-/// route tables.
-fn prod(e: &mut Estate, ids: &mut Ids, start: DateTime<Utc>) {
+/// route tables; returns the subnets.
+fn prod(e: &mut Estate, ids: &mut Ids, start: DateTime<Utc>) -> [usize; 5] {
     let vpc = e.add_vpc(
         ids,
         VpcSpec {
@@ -132,6 +143,7 @@ fn prod(e: &mut Estate, ids: &mut Ids, start: DateTime<Utc>) {
     prod_instances(e, ids, subnets);
     let nat = prod_gateways(e, ids, vpc, subnets, start);
     prod_routes(e, ids, vpc, nat, subnets, start);
+    subnets
 }
 
 /// The prod VPC's instances: bastion, four app servers and the batch worker.
@@ -180,7 +192,7 @@ fn prod_gateways(
     ];
     let created = aws_time(start, 380, 41_020);
     let nat = e.add_nat(ids, "nat-prod", public_a, eips, FL_V5, created);
-    e.roles.nat = e.nats[nat].eni;
+    e.roles.nat = e.nats[nat].enis[0];
     let (ab, abc) = (&[private_a, private_b], &[private_a, private_b, private_c]);
     let created = aws_time(start, 301, 7_310);
     e.roles.ssm = e.add_interface_endpoint(ids, vpc, "ssm", Usage::Busy, ab, created);
@@ -235,14 +247,25 @@ fn prod_routes(
         route_tables: vec![rt_ab],
         group: None,
         dns_token: String::new(),
+        private_dns: false,
+        policy: Policy::Buckets(&PROD_BUCKETS),
         created: aws_time(start, 377, 12_940),
     });
 }
 
+/// What [`analytics_later`] builds on.
+struct Analytics {
+    vpc: usize,
+    public_b: usize,
+    private_a: usize,
+    nat: usize,
+    private_table: usize,
+}
+
 /// Account 2, eu-west-1: VPC "analytics", same 10.0.0.0/16 as prod on purpose, with an ETL
 /// instance, a reporting instance, a web server blocked by Block Public Access and a NAT
-/// gateway.
-fn analytics(e: &mut Estate, ids: &mut Ids, start: DateTime<Utc>) {
+/// gateway (made regional by [`analytics_later`]).
+fn analytics(e: &mut Estate, ids: &mut Ids, start: DateTime<Utc>) -> Analytics {
     let vpc = e.add_vpc(
         ids,
         VpcSpec {
@@ -270,7 +293,7 @@ fn analytics(e: &mut Estate, ids: &mut Ids, start: DateTime<Utc>) {
     let eips = &[Public::Elastic("34.242.17.5")];
     let created = aws_time(start, 230, 3_600);
     let nat = e.add_nat(ids, "nat-analytics", public_a, eips, FL_ANALYTICS, created);
-    e.roles.nat2 = e.nats[nat].eni;
+    e.roles.nat2 = e.nats[nat].enis[0];
     let igw = e.vpcs[vpc].igw.clone();
     let nat_id = e.nats[nat].id.clone();
     e.add_route_table(ids, "analytics-main", vpc, true, &[], Vec::new());
@@ -278,5 +301,68 @@ fn analytics(e: &mut Estate, ids: &mut Ids, start: DateTime<Utc>) {
     let public = &[public_a, public_b];
     e.add_route_table(ids, "analytics-public", vpc, false, public, routes);
     let routes = vec![default_v4(Target::Nat(nat_id))];
-    e.add_route_table(ids, "analytics-private", vpc, false, &[private_a], routes);
+    let private_table =
+        e.add_route_table(ids, "analytics-private", vpc, false, &[private_a], routes);
+    Analytics {
+        vpc,
+        public_b,
+        private_a,
+        nat,
+        private_table,
+    }
+}
+
+/// Prod's later parts: a monitoring instance in public-a (which assigns public IPs at launch)
+/// that only talks inside the VPC, an RDS database in private-a, and an Elastic IP kept for a
+/// NAT gateway in us-east-1c that was never created.
+fn prod_later(e: &mut Estate, ids: &mut Ids, subnets: [usize; 5]) {
+    let [public_a, private_a, ..] = subnets;
+    let role = "monitoring, scrapes the app servers' :9100; public IP assigned at launch, unused";
+    let monitor = EniSpec::instance("monitor", role, public_a, FL_V8);
+    let monitor = monitor.exposed(&[Public::Auto("3.84.201.45")], "monitor");
+    e.roles.monitor = e.add_eni(ids, monitor);
+    e.roles.orders_db = e.add_eni(
+        ids,
+        EniSpec {
+            kind: EniOf::Rds,
+            group: Some("orders-db"),
+            ..EniSpec::instance(
+                "orders-db",
+                "RDS for PostgreSQL :5432, read by app-a1 and app-c1",
+                private_a,
+                FL_DEFAULT,
+            )
+        },
+    );
+    e.spare_eips.push(SpareEip {
+        account: ACCOUNT_1,
+        region: REGION_1,
+        ip: "3.94.23.118",
+        allocation: ids.next("eipalloc"),
+        name: "nat-prod-c",
+        story: "allocated for a NAT gateway in us-east-1c that was never created",
+    });
+}
+
+/// The analytics VPC's later parts: its NAT gateway becomes regional (an address in
+/// eu-west-1a and one in eu-west-1b), a private subnet in eu-west-1b with an ingest instance
+/// shares the private route table, and an S3 interface endpoint with private DNS off serves
+/// report-1's exports.
+fn analytics_later(e: &mut Estate, ids: &mut Ids, a: &Analytics, start: DateTime<Utc>) {
+    let private_b = e.add_subnet(ids, a.vpc, ANALYTICS_PRIVATE_B);
+    let association = ids.next("rtbassoc");
+    e.route_tables[a.private_table]
+        .subnets
+        .push((private_b, association));
+    let role = "ingest worker behind the regional NAT gateway";
+    let ingest = EniSpec::instance("ingest-b1", role, private_b, FL_ANALYTICS);
+    e.roles.ingest = e.add_eni(ids, ingest);
+    e.enis[e.roles.nat2].name = "nat-analytics-a".into();
+    let eips = &[Public::Elastic("34.246.130.77")];
+    let zone_b = ("nat-analytics-b", a.public_b);
+    e.roles.nat2_b = e.make_regional(ids, a.nat, zone_b, eips, FL_ANALYTICS);
+    let created = aws_time(start, 41, 50_311);
+    let s3 = (a.vpc, "s3", Usage::Named);
+    e.roles.s3_interface =
+        e.add_interface_endpoint_logged(ids, s3, &[a.private_a], FL_ANALYTICS, created);
 }

@@ -28,6 +28,8 @@ pub(crate) const S3_PREFIX_LIST_USE1: &str = "pl-63a5400a";
 pub(crate) const NAT_REQUESTER: &str = "036872051663";
 /// Account AWS uses as requester for interface-endpoint ENIs (as in AWS's own examples).
 pub(crate) const VPCE_REQUESTER: &str = "727180483921";
+/// Requester and attachment owner of Amazon RDS's ENIs.
+pub(crate) const RDS_REQUESTER: &str = "amazon-rds";
 
 /// The flow logs, in the order of [`Estate::flow_logs`].
 pub(crate) const FL_DEFAULT: usize = 0;
@@ -173,11 +175,13 @@ pub(crate) struct PublicIp {
     pub(crate) eip: Option<(String, String)>,
 }
 
-/// What an ENI belongs to.
+/// What an ENI belongs to: an instance, a NAT gateway, an endpoint or a database of Amazon RDS
+/// (whose ENI AWS manages: flow logs show no instance id).
 pub(crate) enum EniKind {
     Instance { instance_id: String },
     Nat { nat: usize },
     Endpoint { endpoint: usize },
+    Rds,
 }
 
 /// A network interface: addresses, security group and the flow log that captures it.
@@ -200,13 +204,27 @@ pub(crate) struct Eni {
     pub(crate) flow_log: usize,
 }
 
-/// A NAT gateway and its ENI.
+/// A NAT gateway and its ENIs.
 pub(crate) struct Nat {
     pub(crate) name: &'static str,
     pub(crate) id: String,
-    pub(crate) subnet: usize,
-    pub(crate) eni: usize,
+    pub(crate) vpc: usize,
+    /// A zonal gateway's subnet; `None` for a regional gateway, which has no subnet.
+    pub(crate) subnet: Option<usize>,
+    /// Its ENIs: a zonal gateway's one, a regional gateway's one per zone (the ENI's subnet's
+    /// zone), the first holding the primary address.
+    pub(crate) enis: Vec<usize>,
+    /// A regional gateway's own route table (AWS creates it with a route to the internet
+    /// gateway); `None` for a zonal gateway.
+    pub(crate) route_table: Option<String>,
     pub(crate) created: String,
+}
+
+impl Nat {
+    /// Whether the gateway is regional (no subnet, an address in each of its zones).
+    pub(crate) fn regional(&self) -> bool {
+        self.subnet.is_none()
+    }
 }
 
 /// How busy an interface endpoint is.
@@ -215,6 +233,17 @@ pub(crate) enum Usage {
     Busy,
     Low,
     Idle,
+    /// Private DNS is off: only clients that name the endpoint use it, a few times an hour.
+    Named,
+}
+
+/// An endpoint's policy.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Policy {
+    /// The policy AWS attaches when none is given: everyone, every action, every resource.
+    FullAccess,
+    /// S3 only: these buckets (and their objects), for principals of the endpoint's account.
+    Buckets(&'static [&'static str]),
 }
 
 /// A VPC endpoint: interface (with ENIs) or gateway (with route tables).
@@ -228,7 +257,22 @@ pub(crate) struct Endpoint {
     pub(crate) route_tables: Vec<usize>,
     pub(crate) group: Option<(String, &'static str)>,
     pub(crate) dns_token: String,
+    /// Whether the service's public DNS name resolves to the endpoint (interface endpoints).
+    pub(crate) private_dns: bool,
+    pub(crate) policy: Policy,
     pub(crate) created: String,
+}
+
+/// An Elastic IP allocated in an account and associated with nothing.
+pub(crate) struct SpareEip {
+    pub(crate) account: &'static str,
+    pub(crate) region: &'static str,
+    pub(crate) ip: &'static str,
+    pub(crate) allocation: String,
+    /// Its `Name` tag.
+    pub(crate) name: &'static str,
+    /// Why it is there, in the README's words.
+    pub(crate) story: &'static str,
 }
 
 /// ENI (and NAT) indices of the estate's named actors.
@@ -245,12 +289,20 @@ pub(crate) struct Roles {
     pub(crate) kms: Vec<usize>,
     pub(crate) ecr: Vec<usize>,
     /// The batch worker; the second account's ETL and reporting instances, its web server
-    /// blocked by Block Public Access and its NAT gateway.
+    /// blocked by Block Public Access and its NAT gateway's ENI in eu-west-1a.
     pub(crate) worker: usize,
     pub(crate) etl: usize,
     pub(crate) report: usize,
     pub(crate) legacy: usize,
     pub(crate) nat2: usize,
+    /// Prod's monitoring instance (a public IP it never uses) and its RDS database.
+    pub(crate) monitor: usize,
+    pub(crate) orders_db: usize,
+    /// The second account's S3 interface endpoint, its ingest instance in eu-west-1b and the
+    /// regional NAT gateway's ENI there.
+    pub(crate) s3_interface: Vec<usize>,
+    pub(crate) ingest: usize,
+    pub(crate) nat2_b: usize,
 }
 
 /// The ENIs of prod's four app servers.
@@ -290,6 +342,8 @@ pub(crate) struct Estate {
     pub(crate) enis: Vec<Eni>,
     pub(crate) nats: Vec<Nat>,
     pub(crate) endpoints: Vec<Endpoint>,
+    /// Elastic IPs associated with nothing.
+    pub(crate) spare_eips: Vec<SpareEip>,
     /// Who the estate talks to on the internet and at AWS.
     pub(crate) peers: Peers,
     /// The ENIs of the named actors.

@@ -9,7 +9,7 @@ use rand::Rng;
 
 use super::ids::{Ids, v4};
 use super::{
-    Dest, Endpoint, Eni, EniKind, Estate, FL_V5, Nat, PROD_IPV6, Public, PublicIp, Route,
+    Dest, Endpoint, Eni, EniKind, Estate, FL_V5, Nat, PROD_IPV6, Policy, Public, PublicIp, Route,
     RouteTable, Subnet, Target, Usage, Vpc,
 };
 
@@ -19,6 +19,7 @@ pub(crate) enum EniOf {
     Instance,
     Nat(usize),
     Endpoint(usize),
+    Rds,
 }
 
 /// Everything an ENI needs besides ids.
@@ -191,6 +192,7 @@ impl Estate {
             },
             EniOf::Nat(nat) => EniKind::Nat { nat },
             EniOf::Endpoint(endpoint) => EniKind::Endpoint { endpoint },
+            EniOf::Rds => EniKind::Rds,
         };
         let group = spec.group.map(|g| self.group(ids, vpc, g));
         self.enis.push(Eni {
@@ -210,7 +212,8 @@ impl Estate {
         self.enis.len() - 1
     }
 
-    /// Adds a NAT gateway with its ENI (one private address per Elastic IP); returns its index.
+    /// Adds a zonal NAT gateway with its ENI (one private address per Elastic IP); returns its
+    /// index.
     pub(crate) fn add_nat(
         &mut self,
         ids: &mut Ids,
@@ -224,29 +227,66 @@ impl Estate {
         let nat = self.nats.len();
         let eni = self.add_eni(
             ids,
-            EniSpec {
-                name: name.to_string(),
-                role: "NAT gateway",
-                subnet,
-                kind: EniOf::Nat(nat),
-                ips: eips.len(),
-                ipv6: false,
-                public: eips,
-                group: None,
-                flow_log,
-            },
+            Self::nat_eni(name.to_string(), nat, subnet, eips, flow_log),
         );
         self.nats.push(Nat {
             id: nat_id,
             name,
-            subnet,
-            eni,
+            vpc: self.subnets[subnet].vpc,
+            subnet: Some(subnet),
+            enis: vec![eni],
+            route_table: None,
             created,
         });
         nat
     }
 
-    /// Adds an interface endpoint with one ENI per subnet; returns the ENIs.
+    /// Makes NAT gateway `nat` regional: it leaves its subnet (its ENI stays, serving that
+    /// subnet's zone), gets a route table of its own and an ENI named `name` in `subnet`'s zone
+    /// with `eips`; returns the new ENI.
+    pub(crate) fn make_regional(
+        &mut self,
+        ids: &mut Ids,
+        nat: usize,
+        (name, subnet): (&str, usize),
+        eips: &'static [Public],
+        flow_log: usize,
+    ) -> usize {
+        let eni = self.add_eni(
+            ids,
+            Self::nat_eni(name.to_string(), nat, subnet, eips, flow_log),
+        );
+        let route_table = ids.next("rtb");
+        let n = &mut self.nats[nat];
+        n.subnet = None;
+        n.enis.push(eni);
+        n.route_table = Some(route_table);
+        eni
+    }
+
+    /// A NAT gateway's ENI: one private address per Elastic IP.
+    fn nat_eni(
+        name: String,
+        nat: usize,
+        subnet: usize,
+        eips: &'static [Public],
+        flow_log: usize,
+    ) -> EniSpec {
+        EniSpec {
+            name,
+            role: "NAT gateway",
+            subnet,
+            kind: EniOf::Nat(nat),
+            ips: eips.len(),
+            ipv6: false,
+            public: eips,
+            group: None,
+            flow_log,
+        }
+    }
+
+    /// Adds an interface endpoint with one ENI per subnet, its private DNS on and the default
+    /// policy, its ENIs logged by the prod VPC's v5 flow log; returns the ENIs.
     pub(crate) fn add_interface_endpoint(
         &mut self,
         ids: &mut Ids,
@@ -254,6 +294,19 @@ impl Estate {
         service: &'static str,
         usage: Usage,
         subnets: &[usize],
+        created: String,
+    ) -> Vec<usize> {
+        self.add_interface_endpoint_logged(ids, (vpc, service, usage), subnets, FL_V5, created)
+    }
+
+    /// [`Estate::add_interface_endpoint`] with its ENIs in `flow_log`; private DNS is off for
+    /// [`Usage::Named`].
+    pub(crate) fn add_interface_endpoint_logged(
+        &mut self,
+        ids: &mut Ids,
+        (vpc, service, usage): (usize, &'static str, Usage),
+        subnets: &[usize],
+        flow_log: usize,
         created: String,
     ) -> Vec<usize> {
         let endpoint = self.endpoints.len();
@@ -275,7 +328,7 @@ impl Estate {
                     ipv6: false,
                     public: &[],
                     group: Some("vpce-https"),
-                    flow_log: FL_V5,
+                    flow_log,
                 },
             ));
         }
@@ -288,6 +341,8 @@ impl Estate {
             route_tables: Vec::new(),
             group,
             dns_token: ids.hex(8),
+            private_dns: usage != Usage::Named,
+            policy: Policy::FullAccess,
             created,
         });
         enis

@@ -93,9 +93,14 @@ pub(crate) struct Emitter<'a> {
 impl<'a> Emitter<'a> {
     /// An emitter with the traffic's own random stream.
     pub(crate) fn new(e: &'a Estate, opts: &EstateOptions) -> Self {
+        Self::with_stream(e, opts, 0x5eed_f10f_0000_0001)
+    }
+
+    /// An emitter drawing from the stream of the seed mixed with `stream`.
+    pub(crate) fn with_stream(e: &'a Estate, opts: &EstateOptions, stream: u64) -> Self {
         Emitter {
             e,
-            rng: ChaCha8Rng::seed_from_u64(opts.seed ^ 0x5eed_f10f_0000_0001),
+            rng: ChaCha8Rng::seed_from_u64(opts.seed ^ stream),
             rows: Vec::new(),
         }
     }

@@ -44,6 +44,12 @@ pub(crate) const API: Profile = profile(8080, (300, 10_000), (500, 200_000), 10)
 pub(crate) const SSH: Profile = profile(22, (2_000, 60_000), (3_000, 400_000), 80);
 pub(crate) const BASTION_HTTPS: Profile = profile(443, (500, 5_000), (2_000, 100_000), 5);
 pub(crate) const ETL_S3: Profile = profile(443, (1_000, 50_000), (100_000, 200_000_000), 60);
+/// The later parts: a metrics scrape, a query of orders-db, an export to S3 and a download
+/// through the regional NAT gateway.
+pub(crate) const METRICS: Profile = profile(9100, (250, 600), (20_000, 60_000), 0);
+pub(crate) const ORDERS_QUERY: Profile = profile(5432, (400, 8_000), (4_000_000, 24_000_000), 30);
+pub(crate) const S3_EXPORT: Profile = profile(443, (200_000, 6_000_000), (1_000, 4_000), 20);
+pub(crate) const INGEST_PULL: Profile = profile(443, (400, 4_000), (50_000, 20_000_000), 20);
 /// A connection attempt that never gets an answer (SYN only).
 pub(crate) const PROBE: Profile = profile(22, (40, 180), (0, 0), 100);
 
