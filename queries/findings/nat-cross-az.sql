@@ -7,9 +7,9 @@
 -- A subnet's route table (its own, else the VPC's main one) with a default route (0.0.0.0/0)
 -- to a NAT gateway none of whose zones is the subnet's (a gateway whose zone is not known is
 -- left out). The NAT gateway the action names in the subnet's zone has the same connectivity
--- (public or private). The bytes are those between the
--- subnet's ENIs and that gateway, from whichever vantage saw more (the gateway's ENI or the
--- clients'); each GB pays cross_az_gb twice. A regional NAT gateway is in the zones of its
+-- (public or private). The bytes are those between the subnet's ENIs and that gateway, from
+-- whichever vantage saw more (the gateway's ENI or the clients'); each GB pays cross_az_gb
+-- twice. A regional NAT gateway is in the zones of its
 -- addresses; the action prices its expansion (regional_nat_gateway_zone_hour per zone) where a
 -- zonal one's is a new gateway (nat_gateway_hour). Without traffic seen in the window the
 -- finding stays, as an availability finding with no dollar figure.
