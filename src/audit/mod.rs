@@ -464,14 +464,7 @@ pub async fn run(
     let local = session.in_process().await?;
     let mut results: BTreeMap<&str, Vec<RecordBatch>> = BTreeMap::new();
     for (report, output) in reports.iter().zip(outputs) {
-        // A cluster's batches may differ from the planned schema in details such as a field's
-        // nullability: the table takes the batches' own schema when there are any.
-        let schema = output
-            .batches
-            .first()
-            .map_or_else(|| output.schema.clone(), RecordBatch::schema);
-        let table = MemTable::try_new(schema, vec![output.batches.clone()])
-            .map_err(|e| Error::Data(format!("report {}: {e}", report.name)))?;
+        let table = MemTable::try_new(output.schema.clone(), vec![output.batches.clone()])?;
         local.register_report(report.name, Arc::new(table))?;
         results.insert(report.name, output.batches);
     }

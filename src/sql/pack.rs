@@ -133,11 +133,12 @@ async fn one_by_one(ctx: &SessionContext, queries: &[String]) -> Result<Vec<Outp
     let mut outputs = Vec::with_capacity(queries.len());
     for sql in queries {
         let df = ctx.sql(sql).await?;
-        let schema = Arc::new(df.schema().as_arrow().clone());
-        outputs.push(Output {
-            schema,
-            batches: df.collect().await?,
-        });
+        let planned = Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await?;
+        // A cluster's batches may differ from the planned schema in details such as a field's
+        // nullability: the output carries the batches' own schema when there are any.
+        let schema = batches.first().map_or(planned, RecordBatch::schema);
+        outputs.push(Output { schema, batches });
     }
     Ok(outputs)
 }
