@@ -136,12 +136,16 @@ pub(crate) fn region_of_arn(arn: &str) -> Option<String> {
 /// The id that follows `prefix` in an ENI description such as
 /// `Interface for NAT Gateway nat-0a8b0e0d28266841f`, if it starts with `id_prefix`.
 pub(crate) fn id_after(description: &str, prefix: &str, id_prefix: &str) -> Option<String> {
-    let head = description.get(..prefix.len())?;
-    if !head.eq_ignore_ascii_case(prefix) {
-        return None;
-    }
-    let id = description[prefix.len()..].split_whitespace().next()?;
+    let id = text_after(description, prefix)?.split_whitespace().next()?;
     id.starts_with(id_prefix).then(|| id.to_string())
+}
+
+/// The rest of `description` after `prefix` (compared without case), trimmed; `None` when it
+/// does not start with it or nothing follows.
+pub(crate) fn text_after<'a>(description: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = description.get(..prefix.len())?;
+    let rest = description[prefix.len()..].trim();
+    (head.eq_ignore_ascii_case(prefix) && !rest.is_empty()).then_some(rest)
 }
 
 /// A prefix-list id (`pl-` and hex digits) standing as its own token in a file name:

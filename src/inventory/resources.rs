@@ -7,6 +7,8 @@
 
 use serde_json::Value;
 
+use super::names::text_after;
+
 /// The resource an ENI belongs to: its kind and its name or id.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Resource {
@@ -16,14 +18,6 @@ pub(crate) struct Resource {
     /// The resource's id or name (`i-…`, `app/web/50dc6c495c0c9188`, `nat-…`, a function's
     /// ENI suffix, …), else the ENI's own id.
     pub id: Option<String>,
-}
-
-/// The rest of `description` after `prefix` (compared without case), trimmed; `None` when it
-/// does not start with it or nothing follows.
-fn after<'a>(description: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = description.get(..prefix.len())?;
-    let rest = description[prefix.len()..].trim();
-    (head.eq_ignore_ascii_case(prefix) && !rest.is_empty()).then_some(rest)
 }
 
 /// The resource of an ENI. `role` and `role_id` are what the ENI's role gave (the endpoint or
@@ -48,13 +42,13 @@ pub(crate) fn eni_resource(
         }
         _ => {}
     }
-    if let Some(rest) = after(description, "ELB ") {
+    if let Some(rest) = text_after(description, "ELB ") {
         return own("load_balancer", Some(rest));
     }
-    if let Some(rest) = after(description, "AWS Lambda VPC ENI-") {
+    if let Some(rest) = text_after(description, "AWS Lambda VPC ENI-") {
         return own("lambda", Some(rest));
     }
-    if let Some(rest) = after(description, "EFS mount target for ") {
+    if let Some(rest) = text_after(description, "EFS mount target for ") {
         return own("efs", rest.split_whitespace().next());
     }
     if description.eq_ignore_ascii_case("RDSNetworkInterface") {
