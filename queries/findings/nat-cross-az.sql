@@ -53,7 +53,7 @@ same_zone AS (
     FROM crossing c
     JOIN nat_gateways n ON n.vpc_id = c.vpc_id
         AND n.connectivity_type = c.connectivity_type
-        AND array_has(COALESCE(n.availability_zones, make_array()), c.availability_zone)
+        AND array_has(n.availability_zones, c.availability_zone)
         AND COALESCE(n.state, 'available') = 'available'
     GROUP BY c.subnet_id
 ),
