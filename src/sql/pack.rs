@@ -13,25 +13,34 @@
 //! finishes early (or never runs a scan) releases its channels, so it never holds the others
 //! back.
 //!
-//! A session on a cluster ([`super::session::Place::Cluster`]) runs each report as a statement
-//! of its own: the cluster runs each as its own job, and a shared scan lives in one process.
+//! On a cluster ([`super::session::Place::Cluster`]) a scan cannot be shared between jobs, and
+//! each report is a job of its own. There the view is classified once, by one job that writes
+//! the columns the reports read to a scratch directory beside the dataset (`scratch/<id>/`,
+//! Parquet, which every node reaches); the reports then read that in place of the view, and
+//! the directory is removed afterwards, whether the jobs succeeded or not.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
+use datafusion::common::config::TableParquetOptions;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::TableType;
+use datafusion::datasource::empty::EmptyTable;
+use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::physical_plan::{SendableRecordBatchStream, collect};
 use datafusion::prelude::{DataFrame, SessionContext};
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use tokio::sync::mpsc;
 
-use super::session::{CLASSIFIED as VIEW, Session, with_stand_in};
+use super::session::{CLASSIFIED as VIEW, Session, parquet_table, with_stand_in};
 use super::streamed::{Streamed, Streams};
 use crate::error::{Error, Result};
 
@@ -54,7 +63,10 @@ pub struct Output {
 pub async fn run(session: &Session, queries: &[String]) -> Result<Vec<Output>> {
     let ctx = session.context();
     if !session.place().is_local() {
-        return one_by_one(ctx, queries).await;
+        return match session.dataset() {
+            Some(dataset) if ctx.table_exist(VIEW)? => on_cluster(ctx, dataset, queries).await,
+            _ => one_by_one(ctx, queries).await,
+        };
     }
     let view = ctx.table(VIEW).await?;
     let hub = Arc::new(Hub {
@@ -126,6 +138,118 @@ pub async fn run(session: &Session, queries: &[String]) -> Result<Vec<Output>> {
         Some(e) => Err(e),
         None => Ok(outputs),
     }
+}
+
+/// The directory, in a dataset, of a cluster's scratch output.
+pub const SCRATCH: &str = "scratch";
+
+/// Runs `queries` on a cluster, with the view classified once into a scratch directory of
+/// `dataset` (the module's header says how).
+async fn on_cluster(
+    ctx: &SessionContext,
+    dataset: &str,
+    queries: &[String],
+) -> Result<Vec<Output>> {
+    let view = ctx.table(VIEW).await?;
+    let schema = Arc::new(view.schema().as_arrow().clone());
+    let read = columns_read(ctx, &schema, queries).await?;
+    let columns: Vec<&str> = read
+        .iter()
+        .map(|i| schema.field(*i).name().as_str())
+        .collect();
+    let scratch = format!(
+        "{}/{SCRATCH}/{}/",
+        dataset.trim_end_matches('/'),
+        scratch_name()
+    );
+    let result = async {
+        let classified = view.select_columns(&columns)?;
+        let written = Arc::new(classified.schema().as_arrow().clone());
+        let mut options = TableParquetOptions::default();
+        // Written once and read a few times, close by: fast to encode and to decode.
+        options.global.compression = Some("lz4_raw".to_string());
+        classified
+            .write_parquet(&scratch, DataFrameWriteOptions::new(), Some(options))
+            .await?;
+        let table = parquet_table(ctx, &scratch, Some(written)).await?;
+        with_stand_in(ctx, VIEW, table, one_by_one(ctx, queries)).await
+    }
+    .await;
+    let removed = remove_scratch(ctx, &scratch).await;
+    let outputs = result?;
+    removed?;
+    Ok(outputs)
+}
+
+/// The positions of the view's columns (of `schema`) that `queries` read, planned against a
+/// stand-in; at least one, which carries the row count.
+async fn columns_read(
+    ctx: &SessionContext,
+    schema: &SchemaRef,
+    queries: &[String],
+) -> Result<Vec<usize>> {
+    let stand_in = Arc::new(EmptyTable::new(schema.clone()));
+    let mut read = with_stand_in(ctx, VIEW, stand_in, async {
+        let mut read = std::collections::BTreeSet::new();
+        for sql in queries {
+            let plan = ctx.sql(sql).await?.into_optimized_plan()?;
+            plan.apply_with_subqueries(|node| {
+                if let LogicalPlan::TableScan(scan) = node
+                    && scan.table_name.table() == VIEW
+                {
+                    match &scan.projection {
+                        Some(columns) => read.extend(columns.iter().copied()),
+                        None => read.extend(0..schema.fields().len()),
+                    }
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })?;
+        }
+        Ok(read.into_iter().collect::<Vec<_>>())
+    })
+    .await?;
+    if read.is_empty() {
+        read.push(0);
+    }
+    Ok(read)
+}
+
+/// A name no other run's scratch directory has.
+fn scratch_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("pack-{nanos:x}-{}", std::process::id())
+}
+
+/// Removes the scratch directory at `location` (a path or an `s3://` URL) and what is in it.
+async fn remove_scratch(ctx: &SessionContext, location: &str) -> Result<()> {
+    if !location.starts_with("s3://") {
+        let dir = std::path::Path::new(location);
+        return match std::fs::remove_dir_all(dir) {
+            Ok(()) => {
+                // The parent too, once no other run's scratch is in it.
+                if let Some(parent) = dir.parent() {
+                    let _ = std::fs::remove_dir(parent);
+                }
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io(dir, e)),
+        };
+    }
+    let url = ListingTableUrl::parse(location)?;
+    let store = ctx.runtime_env().object_store(url.object_store())?;
+    let listed = store
+        .list(Some(url.prefix()))
+        .map_ok(|meta| meta.location)
+        .boxed();
+    store
+        .delete_stream(listed)
+        .try_collect::<Vec<_>>()
+        .await
+        .map_err(|e| Error::input(location, format!("removing scratch output: {e}")))?;
+    Ok(())
 }
 
 /// Runs each of `queries` as a statement of its own.
@@ -505,6 +629,36 @@ mod tests {
                 .sum::<usize>(),
             4
         );
+    }
+
+    #[tokio::test]
+    async fn the_columns_a_cluster_classifies_are_those_the_reports_read() {
+        let ctx = context().await;
+        let view = ctx.table(VIEW).await.expect("view");
+        let schema = Arc::new(view.schema().as_arrow().clone());
+        let read = |queries: &[&str]| {
+            let queries: Vec<String> = queries.iter().map(|q| q.to_string()).collect();
+            let (ctx, schema) = (ctx.clone(), schema.clone());
+            async move { columns_read(&ctx, &schema, &queries).await.expect("plans") }
+        };
+        assert_eq!(read(&["SELECT k FROM flows_classified"]).await, [0]);
+        assert_eq!(read(&["SELECT sum(v) FROM flows_classified"]).await, [1]);
+        // A filter's column, a subquery's, and a count that reads none (any one column).
+        assert_eq!(
+            read(&["SELECT k FROM flows_classified WHERE v > 20"]).await,
+            [0, 1]
+        );
+        assert_eq!(
+            read(&[
+                "SELECT 1 AS one",
+                "SELECT 2 WHERE EXISTS (SELECT 1 FROM flows_classified WHERE v > 1)"
+            ])
+            .await,
+            [1]
+        );
+        assert_eq!(read(&["SELECT count(*) FROM flows_classified"]).await, [0]);
+        // The view is back in place afterwards.
+        assert!(ctx.sql("SELECT k FROM flows_classified").await.is_ok());
     }
 
     #[tokio::test]

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
+use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use datafusion::catalog::TableProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -138,6 +139,8 @@ pub struct Session {
     ctx: SessionContext,
     place: Place,
     functions: Vec<ScalarUDF>,
+    /// On a cluster: the dataset's directory or `s3://` URL, which every node reaches.
+    dataset: Option<String>,
 }
 
 /// What a place contributes to a session before it is assembled.
@@ -146,6 +149,8 @@ struct Parts {
     flows: Arc<dyn TableProvider>,
     functions: Vec<ScalarUDF>,
     tables: Option<Vec<(&'static str, Arc<dyn TableProvider>)>>,
+    /// On a cluster: the dataset's directory or `s3://` URL.
+    dataset: Option<String>,
 }
 
 /// Opens the session `options` describe: the `flows` table; with an inventory, its tables and
@@ -176,6 +181,7 @@ pub async fn open(options: SessionOptions<'_>) -> Result<Session> {
         ctx: parts.ctx,
         place,
         functions,
+        dataset: parts.dataset,
     })
 }
 
@@ -202,6 +208,7 @@ async fn local_parts(source: FlowsSource, inventory: Option<&Inventory>) -> Resu
         flows,
         functions: udf::all(index.as_ref(), lookup),
         tables,
+        dataset: None,
     })
 }
 
@@ -237,7 +244,7 @@ async fn cluster_parts(
             let published = cluster.publish(&root, inventory)?;
             let mut tables = Vec::new();
             for (name, file) in published.files {
-                tables.push((name, parquet_table(&ctx, &file).await?));
+                tables.push((name, parquet_table(&ctx, &file, None).await?));
             }
             (published.functions, Some(tables))
         }
@@ -248,17 +255,24 @@ async fn cluster_parts(
         flows,
         functions,
         tables,
+        dataset: Some(root),
     })
 }
 
-/// A table over one Parquet file (a path or an `s3://` URL).
-async fn parquet_table(ctx: &SessionContext, file: &str) -> Result<Arc<dyn TableProvider>> {
-    let url = ListingTableUrl::parse(file)?;
+/// A table over one Parquet file or a directory of them (a path or an `s3://` URL), with
+/// `schema` (else the files' own, read now).
+pub(crate) async fn parquet_table(
+    ctx: &SessionContext,
+    location: &str,
+    schema: Option<SchemaRef>,
+) -> Result<Arc<dyn TableProvider>> {
+    let url = ListingTableUrl::parse(location)?;
     let options = ListingOptions::new(Arc::new(ParquetFormat::default()));
-    let config = ListingTableConfig::new(url)
-        .with_listing_options(options)
-        .infer_schema(&ctx.state())
-        .await?;
+    let config = ListingTableConfig::new(url).with_listing_options(options);
+    let config = match schema {
+        Some(schema) => config.with_schema(schema),
+        None => config.infer_schema(&ctx.state()).await?,
+    };
     Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
@@ -278,6 +292,11 @@ impl Session {
         &self.place
     }
 
+    /// On a cluster, the dataset's directory or `s3://` URL, which every node reaches.
+    pub fn dataset(&self) -> Option<&str> {
+        self.dataset.as_deref()
+    }
+
     /// A session in this process with this one's inventory tables and functions but no
     /// `flows`: for small tables made from this session's results, which then need not travel
     /// to a cluster.
@@ -295,6 +314,7 @@ impl Session {
             ctx,
             place: Place::Local,
             functions: self.functions.clone(),
+            dataset: None,
         })
     }
 
@@ -328,6 +348,7 @@ impl Session {
             ctx,
             place: Place::Local,
             functions: Vec::new(),
+            dataset: None,
         }
     }
 }

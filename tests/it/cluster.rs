@@ -124,11 +124,13 @@ fn reports_audit_and_sql_on_a_cluster_equal_a_local_run() {
     ] {
         assert!(classes.contains(&class), "{class} missing from {classes:?}");
     }
-    // The inventory's tables were published beside the dataset for the executors.
+    // The inventory's tables were published beside the dataset for the executors; the
+    // classified records the reports shared are gone.
     let published = std::fs::read_dir(dataset.join("inventory"))
         .expect("inventory/")
         .count();
     assert_eq!(published, 1);
+    assert!(!dataset.join("scratch").exists(), "scratch output left");
 
     let (local, remote) = both(
         &[
@@ -228,6 +230,8 @@ fn an_s3_dataset_gives_the_same_answers_on_a_cluster() {
         published.iter().any(|k| k.ends_with("/enis.parquet")),
         "{published:?}"
     );
+    let scratch = s3::keys(&format!("{prefix}/scratch/"));
+    assert!(scratch.is_empty(), "scratch output left: {scratch:?}");
 }
 
 #[test]
@@ -277,6 +281,8 @@ fn a_killed_executor_gives_a_clear_error_or_the_right_answer() {
         assert!(stderr.starts_with("error: "), "{stderr}");
         assert!(out.stdout.is_empty(), "no partial output");
     }
+    // Whether the jobs ended well or not, their scratch output is removed.
+    assert!(!dataset.join("scratch").exists(), "scratch output left");
 
     // The cluster goes on with the executor left.
     let again = vpcflow(&remote);
