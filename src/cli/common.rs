@@ -26,7 +26,7 @@ use crate::ingest::{Prepared, ReadOptions};
 use crate::inventory::{Inventory, Kind};
 use crate::report::{Expanded, Format, Renderer, TableLimits, is_number};
 use crate::sql::queries::{self, Report};
-use crate::sql::session::{self, FlowsSource, Place, SessionOptions};
+use crate::sql::session::{self, FlowsSource, JobLimit, Place, SessionOptions, bounded};
 use crate::sql::user;
 
 /// How a command ended, for the exit code.
@@ -256,6 +256,12 @@ pub struct ClusterArgs {
     #[cfg(feature = "cluster")]
     #[arg(long, value_name = "DURATION", requires = "cluster", value_parser = humantime::parse_duration)]
     pub wait: Option<std::time::Duration>,
+    /// With --cluster: how long to wait for one statement's job to finish, then give up on it
+    /// with an error (exit 2); a job can wait forever on a cluster that lost an executor
+    /// [default: 2h].
+    #[cfg(feature = "cluster")]
+    #[arg(long, value_name = "DURATION", requires = "cluster", value_parser = humantime::parse_duration)]
+    pub job_timeout: Option<std::time::Duration>,
     /// With --cluster: how this client's connections to the cluster are secured.
     #[cfg(feature = "cluster")]
     #[command(flatten)]
@@ -302,14 +308,13 @@ impl ClusterArgs {
     pub fn place(&self) -> Place {
         #[cfg(feature = "cluster")]
         if let Some(url) = &self.cluster {
-            return crate::cluster::place(url, self.waits(), self.security.options());
+            let wait = self.wait.unwrap_or(std::time::Duration::from_secs(60));
+            let job = self
+                .job_timeout
+                .unwrap_or(std::time::Duration::from_secs(2 * 3600));
+            return crate::cluster::place(url, wait, job, self.security.options());
         }
         Place::Local
-    }
-
-    #[cfg(feature = "cluster")]
-    fn waits(&self) -> std::time::Duration {
-        self.wait.unwrap_or(std::time::Duration::from_secs(60))
     }
 }
 
@@ -524,6 +529,8 @@ pub(crate) struct Opened {
     pub rt: tokio::runtime::Runtime,
     /// The session.
     pub ctx: SessionContext,
+    /// On a cluster, how long one statement's job may take.
+    pub job_limit: Option<JobLimit>,
     /// What its scans of raw logs add up.
     pub totals: Totals,
     /// Where bad lines and warnings go.
@@ -548,23 +555,26 @@ pub(crate) fn open_session(
     let (source, totals) = (flows.source, flows.totals);
     let options = session_options(source, cluster, inventory.as_ref(), window);
     let rt = runtime(opts)?;
-    let ctx = rt.block_on(async {
+    let (ctx, job_limit) = rt.block_on(async {
         let session = session::open(options).await?;
         session.register_report_views(named.0, named.1).await;
-        Ok::<_, Error>(session.into_context())
+        let job_limit = session.job_limit();
+        Ok::<_, Error>((session.into_context(), job_limit))
     })?;
     Ok(Opened {
         rt,
         ctx,
+        job_limit,
         totals,
         reporter,
     })
 }
 
 /// Plans every statement of `sql` (so a mistake anywhere stops the run before any output),
-/// then runs each, writing its result to `out`.
+/// then runs each (each within `job_limit`, given one), writing its result to `out`.
 pub(crate) async fn run_sql(
     ctx: &SessionContext,
+    job_limit: Option<&JobLimit>,
     sql: &str,
     output: &OutputArgs,
     limits: TableLimits,
@@ -592,14 +602,18 @@ pub(crate) async fn run_sql(
         }
         let started = Instant::now();
         let schema = Arc::new(df.schema().as_arrow().clone());
-        let mut stream = df.execute_stream().await?;
         let mut renderer = Renderer::with_limits(&mut *out, output.format(), schema, limits)?;
-        let mut rows = 0usize;
-        while let Some(batch) = stream.next().await {
-            let batch = batch?;
-            rows += batch.num_rows();
-            renderer.write(&batch)?;
-        }
+        let rows = bounded(job_limit, async {
+            let mut stream = df.execute_stream().await?;
+            let mut rows = 0usize;
+            while let Some(batch) = stream.next().await {
+                let batch = batch?;
+                rows += batch.num_rows();
+                renderer.write(&batch)?;
+            }
+            Ok(rows)
+        })
+        .await?;
         renderer.finish()?;
         if output.timing {
             eprintln!(

@@ -62,7 +62,14 @@ pub fn run(mut args: QueryArgs, opts: RunOptions) -> Result<Outcome> {
     let named = (user_queries.as_slice(), &values);
     let opened = open_session(&args.input, &args.tables, &args.cluster, named, opts)?;
     let limits = args.output.limits(args.out.is_none());
-    let run = run_sql(&opened.ctx, &sql, &args.output, limits, target.writer());
+    let run = run_sql(
+        &opened.ctx,
+        opened.job_limit.as_ref(),
+        &sql,
+        &args.output,
+        limits,
+        target.writer(),
+    );
     opened.rt.block_on(run)?;
     target.publish()?;
     finish(&opened.reporter, &opened.totals, &args.input)

@@ -33,7 +33,7 @@ use crate::ingest::format::{DATE_COLUMN, SOURCE_COLUMN};
 use crate::ingest::parallel::RunOptions;
 use crate::report::{Expanded, Format, Renderer, TableLimits};
 use crate::sql::queries::classified_columns;
-use crate::sql::session::CLASSIFIED;
+use crate::sql::session::{CLASSIFIED, JobLimit};
 use crate::sql::udf::docs;
 use crate::sql::udf::docs_batch;
 
@@ -107,6 +107,7 @@ pub fn run(args: ShellArgs, opts: RunOptions) -> Result<Outcome> {
     let Opened {
         rt,
         ctx,
+        job_limit,
         totals,
         reporter,
     } = open_session(
@@ -118,6 +119,7 @@ pub fn run(args: ShellArgs, opts: RunOptions) -> Result<Outcome> {
     )?;
     let mut shell = Shell {
         ctx,
+        job_limit,
         rt,
         opts,
         watch: tokio::runtime::Builder::new_current_thread()
@@ -147,6 +149,8 @@ pub fn run(args: ShellArgs, opts: RunOptions) -> Result<Outcome> {
 /// The session and its settings.
 struct Shell {
     ctx: SessionContext,
+    /// On a cluster, how long one statement's job may take.
+    job_limit: Option<JobLimit>,
     rt: tokio::runtime::Runtime,
     opts: RunOptions,
     /// Waits for a statement or Ctrl-C, on the shell's own thread.
@@ -265,6 +269,7 @@ impl Shell {
     /// Runs SQL and prints its results; Ctrl-C on a terminal cancels it.
     fn execute(&mut self, sql: &str) {
         let (ctx, sql, output) = (self.ctx.clone(), sql.to_string(), self.output.clone());
+        let job_limit = self.job_limit.clone();
         let limits = TableLimits {
             in_shell: true,
             expanded: self.expanded,
@@ -273,7 +278,7 @@ impl Shell {
         // A task of its own, so a statement busy computing can be abandoned at once.
         let task = self.rt.spawn(async move {
             let mut out = std::io::BufWriter::new(std::io::stdout());
-            let result = run_sql(&ctx, &sql, &output, limits, &mut out).await;
+            let result = run_sql(&ctx, job_limit.as_ref(), &sql, &output, limits, &mut out).await;
             let _ = out.flush();
             result
         });

@@ -26,7 +26,7 @@ use self::security::{Security, SecurityOptions};
 use crate::error::{Error, Result};
 use crate::ingest::remote::S3Url;
 use crate::inventory::Inventory;
-use crate::sql::session::{self, Cluster, Place, Published};
+use crate::sql::session::{self, Cluster, JobLimit, Place, Published};
 
 /// The Ballista cluster whose scheduler is at a `df://HOST:PORT` URL, as a session's [`Place`].
 #[derive(Debug)]
@@ -35,17 +35,21 @@ pub struct Scheduler {
     url: String,
     /// How long to wait for an executor before running anything.
     wait: Duration,
+    /// How long to wait for one statement's job.
+    job_timeout: Duration,
     /// How the connections to the cluster are secured (read when connecting).
     security: SecurityOptions,
 }
 
 /// The place of sessions whose statements run on the cluster whose scheduler is at `url`
 /// (`df://host:port`), once it has an executor: [`Cluster::connect`] waits up to `wait` for one.
-/// `security` secures every connection to the cluster's nodes.
-pub fn place(url: &str, wait: Duration, security: SecurityOptions) -> Place {
+/// A client gives up on a statement's job after `job_timeout`. `security` secures every
+/// connection to the cluster's nodes.
+pub fn place(url: &str, wait: Duration, job_timeout: Duration, security: SecurityOptions) -> Place {
     Place::Cluster(Arc::new(Scheduler {
         url: url.to_string(),
         wait,
+        job_timeout,
         security,
     }))
 }
@@ -91,6 +95,13 @@ impl Cluster for Scheduler {
     fn share_store(&self, url: &str, store: Arc<dyn object_store::ObjectStore>) -> Result<()> {
         stores::remember(&S3Url::parse(url)?.bucket, store);
         Ok(())
+    }
+
+    fn job_limit(&self) -> JobLimit {
+        JobLimit {
+            limit: self.job_timeout,
+            cluster: format!("--cluster {}", self.url),
+        }
     }
 
     fn publish(&self, root: &str, inventory: &Inventory) -> Result<Published> {

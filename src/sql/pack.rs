@@ -40,7 +40,7 @@ use datafusion::prelude::{DataFrame, SessionContext};
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::mpsc;
 
-use super::session::{CLASSIFIED as VIEW, Session, parquet_table, with_stand_in};
+use super::session::{CLASSIFIED as VIEW, JobLimit, Session, parquet_table, with_stand_in};
 use super::streamed::{Streamed, Streams};
 use crate::error::{Error, Result};
 
@@ -62,10 +62,12 @@ pub struct Output {
 /// `session`) with one scan of the view, and returns their results in order.
 pub async fn run(session: &Session, queries: &[String]) -> Result<Vec<Output>> {
     let ctx = session.context();
-    if !session.place().is_local() {
+    if let Some(limit) = session.job_limit() {
         return match session.dataset() {
-            Some(dataset) if ctx.table_exist(VIEW)? => on_cluster(ctx, dataset, queries).await,
-            _ => one_by_one(ctx, queries).await,
+            Some(dataset) if ctx.table_exist(VIEW)? => {
+                on_cluster(ctx, dataset, &limit, queries).await
+            }
+            _ => one_by_one(ctx, &limit, queries).await,
         };
     }
     let view = ctx.table(VIEW).await?;
@@ -144,10 +146,11 @@ pub async fn run(session: &Session, queries: &[String]) -> Result<Vec<Output>> {
 pub const SCRATCH: &str = "scratch";
 
 /// Runs `queries` on a cluster, with the view classified once into a scratch directory of
-/// `dataset` (the module's header says how).
+/// `dataset` (the module's header says how), each job within `limit`.
 async fn on_cluster(
     ctx: &SessionContext,
     dataset: &str,
+    limit: &JobLimit,
     queries: &[String],
 ) -> Result<Vec<Output>> {
     let view = ctx.table(VIEW).await?;
@@ -168,11 +171,16 @@ async fn on_cluster(
         let mut options = TableParquetOptions::default();
         // Written once and read a few times, close by: fast to encode and to decode.
         options.global.compression = Some("lz4_raw".to_string());
-        classified
-            .write_parquet(&scratch, DataFrameWriteOptions::new(), Some(options))
+        limit
+            .bound(async {
+                classified
+                    .write_parquet(&scratch, DataFrameWriteOptions::new(), Some(options))
+                    .await?;
+                Ok(())
+            })
             .await?;
         let table = parquet_table(ctx, &scratch, Some(written)).await?;
-        with_stand_in(ctx, VIEW, table, one_by_one(ctx, queries)).await
+        with_stand_in(ctx, VIEW, table, one_by_one(ctx, limit, queries)).await
     }
     .await;
     let removed = remove_scratch(ctx, &scratch).await;
@@ -252,19 +260,30 @@ async fn remove_scratch(ctx: &SessionContext, location: &str) -> Result<()> {
     Ok(())
 }
 
-/// Runs each of `queries` as a statement of its own.
-async fn one_by_one(ctx: &SessionContext, queries: &[String]) -> Result<Vec<Output>> {
-    let mut outputs = Vec::with_capacity(queries.len());
-    for sql in queries {
+/// Statements a cluster runs at once for one pack. A job spends much of its time between
+/// stages, waiting for the scheduler; a few at once keep the executors' slots busy.
+const JOBS_AT_ONCE: usize = 4;
+
+/// Runs each of `queries` as a statement of its own (a few at once), each job within `limit`,
+/// and returns their results in order.
+async fn one_by_one(
+    ctx: &SessionContext,
+    limit: &JobLimit,
+    queries: &[String],
+) -> Result<Vec<Output>> {
+    let jobs = queries.iter().map(|sql| async move {
         let df = ctx.sql(sql).await?;
         let planned = Arc::new(df.schema().as_arrow().clone());
-        let batches = df.collect().await?;
+        let batches = limit.bound(async { Ok(df.collect().await?) }).await?;
         // A cluster's batches may differ from the planned schema in details such as a field's
         // nullability: the output carries the batches' own schema when there are any.
         let schema = batches.first().map_or(planned, RecordBatch::schema);
-        outputs.push(Output { schema, batches });
-    }
-    Ok(outputs)
+        Ok::<_, Error>(Output { schema, batches })
+    });
+    futures::stream::iter(jobs)
+        .buffered(JOBS_AT_ONCE)
+        .try_collect()
+        .await
 }
 
 /// The subscriptions of every report scan, and then their channels.

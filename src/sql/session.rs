@@ -68,6 +68,49 @@ pub trait Cluster: std::fmt::Debug + Send + Sync {
     /// Publishes `inventory`'s tables beside the dataset at `root` (its directory, or its
     /// `s3://` URL), where every node reads them.
     fn publish(&self, root: &str, inventory: &Inventory) -> Result<Published>;
+
+    /// How long this end waits for one statement's job to finish.
+    fn job_limit(&self) -> JobLimit;
+}
+
+/// How long a client waits for one statement's job on a cluster before it gives up on it:
+/// a job can wait forever on the cluster (after an executor was lost), and a scheduled run
+/// must end.
+#[derive(Clone, Debug)]
+pub struct JobLimit {
+    /// The longest wait.
+    pub limit: std::time::Duration,
+    /// The cluster, as its errors begin (`--cluster df://...`).
+    pub cluster: String,
+}
+
+impl JobLimit {
+    /// Runs `job` (a statement's planning, running and reading of results), and gives up with
+    /// an error once it has run longer than the limit.
+    pub async fn bound<T>(&self, job: impl Future<Output = Result<T>>) -> Result<T> {
+        match tokio::time::timeout(self.limit, job).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Data(format!(
+                "{}: a job did not finish within {}, so this end stopped waiting for it (the \
+                 scheduler may still hold it: Ballista can leave a job waiting forever after \
+                 losing an executor, see its log); run it again, or give --job-timeout more \
+                 time",
+                self.cluster,
+                humantime::format_duration(self.limit)
+            ))),
+        }
+    }
+}
+
+/// Runs `job` within `limit` when there is one (on a cluster), else as it is.
+pub async fn bounded<T>(
+    limit: Option<&JobLimit>,
+    job: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    match limit {
+        Some(limit) => limit.bound(job).await,
+        None => job.await,
+    }
 }
 
 /// An inventory published for a cluster.
@@ -297,6 +340,14 @@ impl Session {
         self.dataset.as_deref()
     }
 
+    /// On a cluster, how long one statement's job may take.
+    pub fn job_limit(&self) -> Option<JobLimit> {
+        match &self.place {
+            Place::Local => None,
+            Place::Cluster(cluster) => Some(cluster.job_limit()),
+        }
+    }
+
     /// A session in this process with this one's inventory tables and functions but no
     /// `flows`: for small tables made from this session's results, which then need not travel
     /// to a cluster.
@@ -503,6 +554,13 @@ mod tests {
 
         fn share_store(&self, _: &str, _: Arc<dyn object_store::ObjectStore>) -> Result<()> {
             Err(Error::Data("no store".into()))
+        }
+
+        fn job_limit(&self) -> JobLimit {
+            JobLimit {
+                limit: std::time::Duration::from_secs(1),
+                cluster: "nowhere".into(),
+            }
         }
 
         fn publish(&self, _: &str, _: &Inventory) -> Result<Published> {

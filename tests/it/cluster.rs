@@ -84,23 +84,28 @@ fn on(cluster: &Cluster) -> Vec<String> {
     args
 }
 
-#[test]
-fn reports_audit_and_sql_on_a_cluster_equal_a_local_run() {
-    // The cluster of ./test (secured, its client's credentials in a folder), else one of its own.
-    let own;
-    let url = match std::env::var("VPCFLOW_CLUSTER") {
+/// The cluster of ./test (secured, its client's credentials in a folder), else one of the
+/// test's own (kept alive by the first value), and the options that run a command on it.
+fn shared_cluster() -> (Option<Cluster>, Vec<String>) {
+    match std::env::var("VPCFLOW_CLUSTER") {
         Ok(url) => {
             let mut args = vec!["--cluster".to_string(), url];
             if let Some(dir) = std::env::var_os("VPCFLOW_CLUSTER_CREDENTIALS") {
                 args.extend(credentials(Path::new(&dir), "client"));
             }
-            args
+            (None, args)
         }
         Err(_) => {
-            own = Cluster::start_secured(binary(), 2, 2);
-            on(&own)
+            let own = Cluster::start_secured(binary(), 2, 2);
+            let args = on(&own);
+            (Some(own), args)
         }
-    };
+    }
+}
+
+#[test]
+fn reports_audit_and_sql_on_a_cluster_equal_a_local_run() {
+    let (_own, url) = shared_cluster();
     let dir = tempfile::tempdir().expect("tempdir");
     let dataset = sample_dataset(dir.path());
     let ds = dataset.to_str().expect("path");
@@ -663,4 +668,39 @@ fn a_cluster_without_executors_is_a_clear_error_within_the_wait() {
     assert_eq!(out.status.code(), Some(2), "{stderr}\n{}", nodes.logs());
     assert!(stderr.starts_with("error: "), "{stderr}");
     assert!(out.stdout.is_empty(), "no partial output");
+}
+
+#[test]
+fn a_job_past_its_timeout_is_a_clear_error() {
+    // Ballista can leave a job waiting forever after losing an executor; whatever holds a job
+    // up, the client gives up on it after --job-timeout, names the cluster and exits 2.
+    let (_own, cluster) = shared_cluster();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dataset = sample_dataset(dir.path());
+    let ds = dataset.to_str().expect("path");
+    let url = cluster[1].clone();
+    for args in [
+        vec!["report", ds, "--inventory", INVENTORY],
+        vec!["query", "SELECT count(*) FROM flows", ds],
+    ] {
+        let started = Instant::now();
+        let mut command = Command::new(binary());
+        command
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(&args)
+            .args(&cluster)
+            .args(["--job-timeout", "10ms"]);
+        let out = command.output().expect("vpcflow runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "--cluster {url}: a job did not finish within 10ms"
+            )),
+            "{stderr}"
+        );
+        assert!(stderr.contains("give --job-timeout more time"), "{stderr}");
+        assert!(out.stdout.is_empty(), "no partial output");
+        assert!(started.elapsed() < Duration::from_secs(60));
+    }
 }
