@@ -1,7 +1,7 @@
 //! How plans that use vpcflow's SQL functions travel between client, scheduler and executors.
 //!
 //! A [`Fence`] travels as the names of the columns it keeps filters on, a [`FenceExec`] as its
-//! name.
+//! name, a scratch write ([`ScratchWrite`], [`ScratchWriteExec`]) as its directory.
 //! Ballista's own codecs carry everything else. A function that answers from an inventory is
 //! sent as the directory the inventory was published to ([`super::inventory`]), and the
 //! receiving node loads the same functions from there; the address functions (and the others
@@ -23,6 +23,7 @@ use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConve
 
 use super::inventory;
 use crate::sql::fence::{Fence, FenceExec};
+use crate::sql::scratch::{ScratchWrite, ScratchWriteExec};
 
 /// Ballista's logical codec, with vpcflow's functions.
 #[derive(Debug, Default)]
@@ -69,12 +70,17 @@ impl LogicalExtensionCodec for LogicalCodec {
         inputs: &[LogicalPlan],
         ctx: &TaskContext,
     ) -> Result<Extension> {
-        if let [input] = inputs
-            && let Some(fence) = Fence::decode(buf, input)
-        {
-            return Ok(Extension {
-                node: Arc::new(fence),
-            });
+        if let [input] = inputs {
+            if let Some(fence) = Fence::decode(buf, input) {
+                return Ok(Extension {
+                    node: Arc::new(fence),
+                });
+            }
+            if let Some(write) = ScratchWrite::decode(buf, input) {
+                return Ok(Extension {
+                    node: Arc::new(write),
+                });
+            }
         }
         self.0.try_decode(buf, inputs, ctx)
     }
@@ -82,6 +88,10 @@ impl LogicalExtensionCodec for LogicalCodec {
     fn try_encode(&self, node: &Extension, buf: &mut Vec<u8>) -> Result<()> {
         if let Some(fence) = Fence::of(node.node.as_ref()) {
             buf.extend_from_slice(&fence.encode());
+            return Ok(());
+        }
+        if let Some(write) = ScratchWrite::of(node.node.as_ref()) {
+            buf.extend_from_slice(&write.encode());
             return Ok(());
         }
         self.0.try_encode(node, buf)
@@ -140,8 +150,13 @@ impl PhysicalExtensionCodec for PhysicalCodec {
         ctx: &TaskContext,
         converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        if let (FenceExec::CODE, [input]) = (buf, inputs) {
-            return Ok(Arc::new(FenceExec::new(input.clone())));
+        if let [input] = inputs {
+            if buf == FenceExec::CODE {
+                return Ok(Arc::new(FenceExec::new(input.clone())));
+            }
+            if let Some(write) = ScratchWriteExec::decode(buf, input) {
+                return Ok(Arc::new(write));
+            }
         }
         self.0.try_decode(buf, inputs, ctx, converter)
     }
@@ -154,6 +169,10 @@ impl PhysicalExtensionCodec for PhysicalCodec {
     ) -> Result<()> {
         if node.is::<FenceExec>() {
             buf.extend_from_slice(FenceExec::CODE);
+            return Ok(());
+        }
+        if let Some(write) = ScratchWriteExec::of(node.as_ref()) {
+            buf.extend_from_slice(&write.encode());
             return Ok(());
         }
         self.0.try_encode(node, buf, converter)

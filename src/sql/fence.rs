@@ -31,6 +31,8 @@ use datafusion::physical_plan::{
 };
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 
+use super::scratch::ScratchWriteExec;
+
 /// What a fence is called in plans (`EXPLAIN`) and in the cluster codec.
 const NAME: &str = "Fence";
 
@@ -135,7 +137,8 @@ impl UserDefinedLogicalNodeCore for Fence {
     }
 }
 
-/// DataFusion's physical planner, which plans a [`Fence`] as its input.
+/// DataFusion's physical planner, which plans a [`Fence`] as its input and a
+/// [`super::scratch::ScratchWrite`] as a [`super::scratch::ScratchWriteExec`].
 #[derive(Debug, Default)]
 pub struct Planner;
 
@@ -152,7 +155,7 @@ impl QueryPlanner for Planner {
     }
 }
 
-/// Plans a fence as its input.
+/// Plans a fence as its input, and a scratch write.
 struct Through;
 
 #[async_trait]
@@ -168,7 +171,7 @@ impl ExtensionPlanner for Through {
     ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
         Ok(match (Fence::of(node), physical_inputs) {
             (Some(_), [input]) => Some(Arc::new(FenceExec::new(input.clone()))),
-            _ => None,
+            _ => ScratchWriteExec::plan(node, physical_inputs),
         })
     }
 }

@@ -6,6 +6,7 @@ pub mod fence;
 mod flows;
 pub mod pack;
 pub mod queries;
+pub mod scratch;
 pub mod session;
 mod streamed;
 pub mod udf;

@@ -14,18 +14,17 @@
 //! back.
 //!
 //! On a cluster ([`super::session::Place::Cluster`]) a scan cannot be shared between jobs, and
-//! each report is a job of its own. There the view is classified once, by one job that writes
-//! the columns the reports read to a scratch directory beside the dataset (`scratch/<id>/`,
-//! Parquet, which every node reaches); the reports then read that in place of the view, and
-//! the directory is removed afterwards, whether the jobs succeeded or not.
+//! each report is a job of its own. There the view is classified once, by one job whose tasks
+//! each write the columns the reports read to a scratch directory beside the dataset
+//! (`scratch/<id>/`, Parquet, which every node reaches; [`super::scratch`]); the reports then
+//! read that in place of the view, and the directory is removed afterwards, whether the jobs
+//! succeeded or not.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use datafusion::common::config::TableParquetOptions;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::TableType;
 use datafusion::datasource::empty::EmptyTable;
 use datafusion::datasource::listing::ListingTableUrl;
@@ -40,6 +39,7 @@ use datafusion::prelude::{DataFrame, SessionContext};
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::mpsc;
 
+use super::scratch;
 use super::session::{CLASSIFIED as VIEW, JobLimit, Session, parquet_table, with_stand_in};
 use super::streamed::{Streamed, Streams};
 use crate::error::{Error, Result};
@@ -160,7 +160,7 @@ async fn on_cluster(
         .iter()
         .map(|i| schema.field(*i).name().as_str())
         .collect();
-    let scratch = format!(
+    let dir = format!(
         "{}/{SCRATCH}/{}/",
         dataset.trim_end_matches('/'),
         scratch_name()
@@ -168,22 +168,25 @@ async fn on_cluster(
     let result = async {
         let classified = view.select_columns(&columns)?;
         let written = Arc::new(classified.schema().as_arrow().clone());
-        let mut options = TableParquetOptions::default();
-        // Written once and read a few times, close by: fast to encode and to decode.
-        options.global.compression = Some("lz4_raw".to_string());
-        limit
-            .bound(async {
-                classified
-                    .write_parquet(&scratch, DataFrameWriteOptions::new(), Some(options))
-                    .await?;
-                Ok(())
-            })
+        let wrote = limit
+            .bound(async { Ok(scratch::write(ctx, classified, &dir).await?) })
             .await?;
-        let table = parquet_table(ctx, &scratch, Some(written)).await?;
+        let table = parquet_table(ctx, &dir, Some(written)).await?;
+        // Every record the tasks wrote must be there (from the files' footers): never a
+        // report over part of them.
+        let held = limit
+            .bound(async { Ok(ctx.read_table(table.clone())?.count().await?) })
+            .await?;
+        if held as u64 != wrote {
+            return Err(Error::Data(format!(
+                "the cluster's tasks wrote {wrote} classified records to {dir}, but {held} are \
+                 there; run it again"
+            )));
+        }
         with_stand_in(ctx, VIEW, table, one_by_one(ctx, limit, queries)).await
     }
     .await;
-    let removed = remove_scratch(ctx, &scratch).await;
+    let removed = remove_scratch(ctx, &dir).await;
     let outputs = result?;
     removed?;
     Ok(outputs)
