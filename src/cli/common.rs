@@ -246,7 +246,7 @@ pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
 #[derive(Debug, Default, Args)]
 pub struct ClusterArgs {
     /// Run on the Ballista cluster whose scheduler is at df://HOST:PORT (see `vpcflow
-    /// scheduler`). The input must be an ingested dataset that every executor reads at the same
+    /// scheduler`). The input must be an ingested dataset that every executor reaches at the same
     /// path; the inventory's tables are written beside it, under inventory/.
     #[cfg(feature = "cluster")]
     #[arg(long, value_name = "df://HOST:PORT")]
@@ -256,8 +256,9 @@ pub struct ClusterArgs {
     #[cfg(feature = "cluster")]
     #[arg(long, value_name = "DURATION", requires = "cluster", value_parser = humantime::parse_duration)]
     pub wait: Option<std::time::Duration>,
-    /// With --cluster: how long to wait for one statement's job to finish, then give up on it
-    /// with an error (exit 2); a job can wait forever on a cluster that lost an executor
+    /// With --cluster: how long to wait for one statement's job to finish and its results to
+    /// be read (in a report pack, up to eight jobs share the cluster at once), then give up on
+    /// it with an error (exit 2); a job can wait forever on a cluster that lost an executor
     /// [default: 2h].
     #[cfg(feature = "cluster")]
     #[arg(long, value_name = "DURATION", requires = "cluster", value_parser = humantime::parse_duration)]

@@ -117,12 +117,8 @@ impl UserDefinedLogicalNodeCore for Fence {
     }
 
     fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {
-        let input = inputs
-            .into_iter()
-            .next()
-            .ok_or_else(|| DataFusionError::Internal(format!("{NAME} needs exactly one input")))?;
         Ok(Fence {
-            input,
+            input: only_input(inputs, NAME)?,
             kept: self.kept.clone(),
         })
     }
@@ -134,6 +130,16 @@ impl UserDefinedLogicalNodeCore for Fence {
 
     fn supports_limit_pushdown(&self) -> bool {
         true
+    }
+}
+
+/// The one input of the plan node `name` (logical or physical), which takes exactly one.
+pub(crate) fn only_input<T>(inputs: Vec<T>, name: &str) -> Result<T> {
+    match <[T; 1]>::try_from(inputs) {
+        Ok([input]) => Ok(input),
+        Err(_) => Err(DataFusionError::Internal(format!(
+            "{name} needs exactly one input"
+        ))),
     }
 }
 
@@ -224,12 +230,7 @@ impl ExecutionPlan for FenceExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        match <[_; 1]>::try_from(children) {
-            Ok([input]) => Ok(Arc::new(FenceExec::new(input))),
-            Err(_) => Err(DataFusionError::Internal(
-                "FenceExec needs exactly one input".to_string(),
-            )),
-        }
+        Ok(Arc::new(FenceExec::new(only_input(children, "FenceExec")?)))
     }
 
     fn maintains_input_order(&self) -> Vec<bool> {

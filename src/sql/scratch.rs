@@ -18,7 +18,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DFSchema, DFSchemaRef};
 use datafusion::datasource::listing::ListingTableUrl;
-use datafusion::error::{DataFusionError, Result};
+use datafusion::error::Result;
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{
     Expr, Extension, LogicalPlan, UserDefinedLogicalNode, UserDefinedLogicalNodeCore,
@@ -35,6 +35,8 @@ use futures::StreamExt;
 use parquet::arrow::AsyncArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
+
+use super::fence::only_input;
 
 /// What the node is called in plans (`EXPLAIN`) and, with a line break and the directory
 /// after it, in the cluster codec.
@@ -128,12 +130,8 @@ impl UserDefinedLogicalNodeCore for ScratchWrite {
     }
 
     fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {
-        let input = inputs
-            .into_iter()
-            .next()
-            .ok_or_else(|| DataFusionError::Internal(format!("{NAME} needs exactly one input")))?;
         Ok(ScratchWrite {
-            input,
+            input: only_input(inputs, NAME)?,
             dir: self.dir.clone(),
         })
     }
@@ -240,12 +238,8 @@ impl ExecutionPlan for ScratchWriteExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        match <[_; 1]>::try_from(children) {
-            Ok([input]) => Ok(Arc::new(ScratchWriteExec::new(input, self.dir.clone()))),
-            Err(_) => Err(DataFusionError::Internal(format!(
-                "{EXEC_NAME} needs exactly one input"
-            ))),
-        }
+        let input = only_input(children, EXEC_NAME)?;
+        Ok(Arc::new(ScratchWriteExec::new(input, self.dir.clone())))
     }
 
     fn benefits_from_input_partitioning(&self) -> Vec<bool> {
@@ -273,10 +267,19 @@ impl ExecutionPlan for ScratchWriteExec {
             let file = object_store::buffered::BufWriter::new(store, path);
             let mut writer = AsyncArrowWriter::try_new(file, schema, Some(properties))?;
             let mut rows = 0u64;
-            while let Some(batch) = input.next().await {
-                let batch = batch?;
-                rows += batch.num_rows() as u64;
-                writer.write(&batch).await?;
+            let copied = async {
+                while let Some(batch) = input.next().await {
+                    let batch = batch?;
+                    rows += batch.num_rows() as u64;
+                    writer.write(&batch).await?;
+                }
+                Ok::<_, datafusion::error::DataFusionError>(())
+            }
+            .await;
+            if let Err(e) = copied {
+                // An S3 multipart upload begun would otherwise stay, unseen and billed.
+                let _ = writer.into_inner().abort().await;
+                return Err(e);
             }
             writer.close().await?;
             Ok(RecordBatch::try_new(

@@ -266,7 +266,8 @@ async fn cluster_parts(
         FlowsSource::Raw { .. } => {
             return Err(Error::Usage(
                 "--cluster reads an ingested dataset, in S3 or in a directory every executor \
-                 reads at the same path: run `vpcflow ingest` into one and give it as the input"
+                 reaches at the same path: run `vpcflow ingest` into one and give it as the \
+                 input"
                     .into(),
             ));
         }

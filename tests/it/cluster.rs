@@ -673,8 +673,10 @@ fn a_cluster_without_executors_is_a_clear_error_within_the_wait() {
 #[test]
 fn a_job_past_its_timeout_is_a_clear_error() {
     // Ballista can leave a job waiting forever after losing an executor; whatever holds a job
-    // up, the client gives up on it after --job-timeout, names the cluster and exits 2.
-    let (_own, cluster) = shared_cluster();
+    // up, the client gives up on it after --job-timeout, names the cluster and exits 2. A
+    // cluster of its own: the jobs given up on go on running there.
+    let nodes = Cluster::start(binary(), 1, 1);
+    let cluster = on(&nodes);
     let dir = tempfile::tempdir().expect("tempdir");
     let dataset = sample_dataset(dir.path());
     let ds = dataset.to_str().expect("path");
