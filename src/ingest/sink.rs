@@ -371,7 +371,8 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-fn run_id() -> String {
+/// A name no other run has: the time to the nanosecond and this process's id.
+pub(crate) fn run_id() -> String {
     let now = chrono::Utc::now();
     format!(
         "{}-{:09}-{}",

@@ -161,9 +161,9 @@ async fn on_cluster(
         .map(|i| schema.field(*i).name().as_str())
         .collect();
     let dir = format!(
-        "{}/{SCRATCH}/{}/",
+        "{}/{SCRATCH}/pack-{}/",
         dataset.trim_end_matches('/'),
-        scratch_name()
+        crate::ingest::sink::run_id()
     );
     let result = async {
         let classified = view.select_columns(&columns)?;
@@ -241,14 +241,6 @@ async fn columns_read(
         read = (0..schema.fields().len()).collect();
     }
     Ok(read)
-}
-
-/// A name no other run's scratch directory has.
-fn scratch_name() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("pack-{nanos:x}-{}", std::process::id())
 }
 
 /// Removes the scratch directory at `location` (a path or an `s3://` URL) and what is in it.

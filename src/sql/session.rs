@@ -48,7 +48,7 @@ pub enum Place {
 }
 
 impl Place {
-    /// Whether statements run in this process (so several can share one scan).
+    /// Whether statements run in this process.
     pub fn is_local(&self) -> bool {
         matches!(self, Place::Local)
     }
