@@ -199,11 +199,21 @@ impl Drop for Cluster {
 }
 
 /// A port nobody listens on now.
+/// A port nothing listens on, for a node to take. Not one the system hands out (its ephemeral
+/// range starts at 32768, and an outgoing connection or another test could take the port
+/// before the node binds it), but the next of this process's own below that range, skipping
+/// any already in use.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    use std::sync::atomic::{AtomicU16, Ordering};
+    // Each test process starts at its own place among 20000-31099 (./test's cluster uses 31150+).
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 111) as u16 * 100;
+    loop {
+        let port = base + NEXT.fetch_add(1, Ordering::Relaxed) % 100;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// Waits (up to a minute) until something listens on `port`.
