@@ -8,7 +8,8 @@ use super::common::Outcome;
 use crate::error::Error;
 use crate::error::Result;
 use crate::generate::{
-    DEFAULT_FIELDS, EstateOptions, V5_CUSTOM_FIELDS, generate_estate, synthetic_text,
+    DEFAULT_FIELDS, EstateOptions, MAX_INTERNET_PEERS, V5_CUSTOM_FIELDS, generate_estate,
+    synthetic_text,
 };
 use crate::ingest::format::Layout;
 
@@ -27,6 +28,12 @@ pub struct GenerateArgs {
     /// Flows per hour.
     #[arg(long)]
     pub flows_per_hour: Option<u32>,
+    /// Internet peers of each kind (web servers, scanners, HTTPS clients) drawn from wide
+    /// public networks, instead of the few dozen of the sample: traffic with many distinct ENI
+    /// and address pairs, for benchmarks.
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=MAX_INTERNET_PEERS as i64))]
+    pub internet_peers: Option<u32>,
     /// When the traffic starts (RFC 3339 or a date; rounded down to the hour).
     #[arg(long, value_name = "TIME")]
     pub start: Option<String>,
@@ -59,6 +66,7 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
     if let Some(f) = args.flows_per_hour {
         opts.flows_per_hour = f;
     }
+    opts.internet_peers = args.internet_peers.map(|n| n as usize);
     if let Some(t) = &args.start {
         opts.start = crate::ingest::discover::parse_time(t)?;
     }

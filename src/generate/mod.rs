@@ -44,6 +44,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
+pub use estate::MAX_INTERNET_PEERS;
 pub use layouts::{DEFAULT_FIELDS, V5_CUSTOM_FIELDS};
 pub use synthetic::synthetic_text;
 
@@ -60,6 +61,10 @@ pub struct EstateOptions {
     /// direction on every captured ENI it crosses (2 to 6 records); the second account gets an
     /// eighth of this.
     pub flows_per_hour: u32,
+    /// Internet peers of each kind (web servers, scanners, HTTPS clients). `None`: a few dozen,
+    /// as a small estate has; a large number makes the traffic less repetitive (more distinct
+    /// ENI and address pairs), for benchmarks. At most [`MAX_INTERNET_PEERS`].
+    pub internet_peers: Option<usize>,
 }
 
 impl Default for EstateOptions {
@@ -73,6 +78,7 @@ impl Default for EstateOptions {
                 .unwrap_or_default(),
             hours: 6,
             flows_per_hour: 2_500,
+            internet_peers: None,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::net::Ipv6Addr;
 
 use chrono::TimeDelta;
 
-use super::estate::{Endpoint, Eni, Estate, Nat, Policy, Usage, Vpc};
+use super::estate::{Endpoint, Eni, Estate, Nat, Policy, Usage, Vpc, WIDE_INTERNET};
 use super::{EstateOptions, EstateSummary};
 
 /// `README.md` of the estate.
@@ -21,6 +21,17 @@ pub(crate) fn text(e: &Estate, opts: &EstateOptions, summary: &EstateSummary) ->
         hour(opts, 0),
         opts.flows_per_hour
     ));
+    if let Some(n) = opts.internet_peers {
+        let networks: Vec<String> = WIDE_INTERNET
+            .iter()
+            .map(|n| format!("{}/8", n[0]))
+            .collect();
+        s.push_str(&format!(
+            "Internet peers: {n} web servers, {n} scanners and {n} HTTPS clients, drawn from \
+             {} instead of the documentation ranges the traffic below names.\n\n",
+            networks.join(", ")
+        ));
+    }
     networks(&mut s, e);
     interfaces(&mut s, e);
     gateways(&mut s, e);

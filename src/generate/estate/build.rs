@@ -51,7 +51,7 @@ pub(crate) fn build(opts: &EstateOptions) -> Estate {
     let last = opts.hours.saturating_sub(1);
     let worker_hour = 2.min(last);
     let cloudwatch_hour = 3.min(last);
-    let peers = Peers::build(&mut ids.rng);
+    let peers = Peers::build(&mut ids.rng, opts.internet_peers);
     let mut e = Estate {
         flow_logs: flow_logs(worker_hour, cloudwatch_hour),
         worker_hour,

@@ -12,7 +12,8 @@ use std::net::Ipv4Addr;
 
 pub(crate) use build::build;
 pub(crate) use ids::v4;
-pub(crate) use peers::{IP_RANGES_V4, IP_RANGES_V6, Peer, Peers};
+pub use peers::MAX_INTERNET_PEERS;
+pub(crate) use peers::{IP_RANGES_V4, IP_RANGES_V6, Peer, Peers, WIDE_INTERNET};
 
 /// The primary account and its region.
 pub(crate) const ACCOUNT_1: &str = "111122223333";

@@ -119,11 +119,17 @@ fn aws_peers(rng: &mut ChaCha8Rng, service: &'static str, region: &str, n: usize
 
 /// `n` distinct internet peers from the documentation ranges.
 fn doc_peers(rng: &mut ChaCha8Rng, ranges: &[[u8; 4]], n: usize) -> Vec<Peer> {
+    internet_peers(rng, ranges, 24, n)
+}
+
+/// `n` distinct internet peers (no AWS service's) from the `/len` networks at `ranges`; `n`
+/// must be below the networks' host count.
+fn internet_peers(rng: &mut ChaCha8Rng, ranges: &[[u8; 4]], len: u8, n: usize) -> Vec<Peer> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     while out.len() < n {
         let base = ranges[rng.random_range(0..ranges.len())];
-        let ip = addr_in(rng, base, 24);
+        let ip = addr_in(rng, base, len);
         if seen.insert(ip.clone()) {
             out.push(Peer { ip, service: "-" });
         }
@@ -131,9 +137,24 @@ fn doc_peers(rng: &mut ChaCha8Rng, ranges: &[[u8; 4]], n: usize) -> Vec<Peer> {
     out
 }
 
+/// Public /8 networks outside every range of [`IP_RANGES_V4`], for estates with many internet
+/// peers: addresses there are the internet's, no AWS service's.
+pub(crate) const WIDE_INTERNET: [[u8; 4]; 4] = [
+    [81, 0, 0, 0],
+    [151, 0, 0, 0],
+    [185, 0, 0, 0],
+    [193, 0, 0, 0],
+];
+
+/// The most internet peers of one kind an estate can have: a small share of
+/// [`WIDE_INTERNET`]'s addresses, so that drawing them distinct stays quick.
+pub const MAX_INTERNET_PEERS: usize = 1 << 20;
+
 impl Peers {
-    /// Draws every list of peers, in a fixed order.
-    pub(crate) fn build(rng: &mut ChaCha8Rng) -> Peers {
+    /// Draws every list of peers, in a fixed order. With `internet`, the web servers, the
+    /// scanners and the HTTPS clients are that many each, drawn afterwards from wide public
+    /// networks (the other lists, and so the rest of the estate, stay those of the seed).
+    pub(crate) fn build(rng: &mut ChaCha8Rng, internet: Option<usize>) -> Peers {
         const DOC_A: [u8; 4] = [198, 51, 100, 0];
         const DOC_B: [u8; 4] = [203, 0, 113, 0];
         let web6 = (0..6)
@@ -146,7 +167,7 @@ impl Peers {
                 }
             })
             .collect();
-        Peers {
+        let mut peers = Peers {
             web: doc_peers(rng, &[DOC_A, DOC_B], 14),
             saas: aws_peers(rng, "EC2", "us-east-1", 4),
             cdn: aws_peers(rng, "CLOUDFRONT", "GLOBAL", 3),
@@ -161,6 +182,60 @@ impl Peers {
             scanners: doc_peers(rng, &[DOC_B], 30),
             https_clients: doc_peers(rng, &[DOC_A], 16),
             web6,
+        };
+        if let Some(n) = internet {
+            let n = n.clamp(1, MAX_INTERNET_PEERS);
+            peers.web = internet_peers(rng, &WIDE_INTERNET, 8, n);
+            peers.scanners = internet_peers(rng, &WIDE_INTERNET, 8, n);
+            peers.https_clients = internet_peers(rng, &WIDE_INTERNET, 8, n);
+        }
+        peers
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::net::Ipv4Addr;
+
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::{IP_RANGES_V4, Peer, Peers};
+    use crate::generate::estate::ids::v4;
+
+    fn addresses(peers: &[Peer]) -> BTreeSet<Ipv4Addr> {
+        peers.iter().filter_map(|p| p.ip.parse().ok()).collect()
+    }
+
+    /// Many internet peers are that many distinct public addresses of no AWS range, and they
+    /// leave every other list of the seed as it was.
+    #[test]
+    fn many_internet_peers_are_distinct_public_and_not_aws() {
+        let small = Peers::build(&mut ChaCha8Rng::seed_from_u64(3), None);
+        let wide = Peers::build(&mut ChaCha8Rng::seed_from_u64(3), Some(20_000));
+        for list in [&wide.web, &wide.scanners, &wide.https_clients] {
+            let ips = addresses(list);
+            assert_eq!(ips.len(), 20_000);
+            for ip in &ips {
+                assert!(crate::net::is_public((*ip).into()), "{ip}");
+                let aws = IP_RANGES_V4.iter().any(|(base, len, _, _)| {
+                    let mask = u32::MAX << (32 - u32::from(*len));
+                    u32::from(*ip) & mask == v4(*base) & mask
+                });
+                assert!(!aws, "{ip} lies in an AWS range");
+            }
+        }
+        assert_eq!(
+            (
+                small.web.len(),
+                small.scanners.len(),
+                small.https_clients.len()
+            ),
+            (14, 30, 16)
+        );
+        for (a, b) in [(&small.saas, &wide.saas), (&small.s3.use1, &wide.s3.use1)] {
+            assert_eq!(addresses(a), addresses(b));
         }
     }
 }
