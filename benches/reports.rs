@@ -1,7 +1,9 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 //! The whole report pack (every report of queries/, one shared scan) over a generated estate:
 //! from its gzip S3 tree of mixed formats (v2, v5 and v8 text, AWS Parquet, a Hive layout) and
-//! from the same records ingested as a Parquet dataset.
+//! from the same records ingested as a Parquet dataset; and over the dataset of a less
+//! repetitive estate of as many records (`generate --internet-peers`, about 690,000 distinct
+//! ENI and address triples against about 900).
 //!
 //! `VPCFLOW_BENCH_RECORDS` sets the estate's size (default 5 million records). The estate and
 //! its dataset are written once under `target/bench-estate-<records>/` by the `vpcflow` binary
@@ -69,6 +71,14 @@ fn reports(c: &mut Criterion) {
     });
     group.bench_function("ingested dataset", |b| {
         b.iter(|| pack_over(&runtime, FlowsSource::Dataset(dataset.clone()), &inventory))
+    });
+    let (wide, wide_dataset) = common::estate_with(records(), Some(common::WIDE_PEERS));
+    let wide_inventory = Inventory::load(&wide.join("inventory"), None).expect("inventory");
+    group.bench_function("ingested dataset, many distinct peers", |b| {
+        b.iter(|| {
+            let source = FlowsSource::Dataset(wide_dataset.clone());
+            pack_over(&runtime, source, &wide_inventory)
+        })
     });
     group.finish();
 }

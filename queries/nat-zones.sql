@@ -11,15 +11,18 @@
 -- Columns: nat_gateway_id, availability_mode, nat_zones, vpc_id, region, subnet_id,
 -- client_az, cross_az, clients, nat_side_bytes, client_side_bytes.
 WITH legs AS (
+    -- Summed per gateway, client ENI and side first: the joins below then see a few rows per
+    -- ENI instead of one per record.
     SELECT
         nat_gateway_id,
         CASE WHEN class_reason = 'nat-gateway-eni' THEN peer_eni_id ELSE interface_id END
             AS client_eni_id,
-        class_reason = 'nat-gateway-eni' AS nat_side,
-        bytes
+        sum(bytes) FILTER (WHERE class_reason = 'nat-gateway-eni') AS nat_side_bytes,
+        sum(bytes) FILTER (WHERE class_reason <> 'nat-gateway-eni') AS client_side_bytes
     FROM flows_classified
-    WHERE traffic_class = 'nat_gateway'
+    WHERE traffic_class = 'nat_gateway' AND nat_gateway_id IS NOT NULL
         AND (class_reason <> 'nat-gateway-eni' OR peer_eni_id IS NOT NULL)
+    GROUP BY 1, 2
 )
 SELECT
     l.nat_gateway_id,
@@ -32,12 +35,11 @@ SELECT
     c.availability_zone IS NOT NULL AND COALESCE(n.az_count, 0) > 0
         AND NOT array_has(n.availability_zones, c.availability_zone) AS cross_az,
     count(DISTINCT l.client_eni_id) AS clients,
-    COALESCE(sum(l.bytes) FILTER (WHERE l.nat_side), 0) AS nat_side_bytes,
-    COALESCE(sum(l.bytes) FILTER (WHERE NOT l.nat_side), 0) AS client_side_bytes
+    COALESCE(sum(l.nat_side_bytes), 0) AS nat_side_bytes,
+    COALESCE(sum(l.client_side_bytes), 0) AS client_side_bytes
 FROM legs l
 JOIN enis c ON c.eni_id = l.client_eni_id
 LEFT JOIN nat_gateways n ON n.nat_gateway_id = l.nat_gateway_id
-WHERE l.nat_gateway_id IS NOT NULL
 GROUP BY l.nat_gateway_id, n.availability_mode, n.availability_zones, n.az_count, c.vpc_id,
     c.region, c.subnet_id, c.availability_zone
 ORDER BY nat_gateway_id, subnet_id, client_az

@@ -36,17 +36,18 @@ checked AS (
         CASE WHEN flow_direction IS NOT NULL AND direction <> flow_direction
             THEN flow_direction END AS logged_direction,
         direction,
-        CASE
-            WHEN traffic_path IS NULL OR traffic_class IS NULL OR traffic_class = 'other' THEN NULL
-            WHEN traffic_class = 'nat_gateway' AND counted AND traffic_path IN (2, 8) THEN NULL
-            WHEN traffic_class IN ('intra_vpc', 'interface_endpoint', 'nat_gateway', 'transit_gateway')
-                AND NOT (traffic_class = 'nat_gateway' AND counted) AND traffic_path = 1 THEN NULL
-            WHEN traffic_class = 'gateway_endpoint' AND traffic_path IN (2, 7) THEN NULL
-            WHEN traffic_class = 'internet_gateway' AND traffic_path IN (2, 8) THEN NULL
-            WHEN traffic_class = 'vpn' AND traffic_path = 3 THEN NULL
-            WHEN traffic_class = 'peering' AND traffic_path IN (4, 5) THEN NULL
-            ELSE CAST(traffic_path AS VARCHAR)
-        END AS logged_path,
+        -- One test of agreement rather than a CASE of many branches: a CASE filters the
+        -- remaining records once per branch, an OR of comparisons is a pass per term.
+        CASE WHEN (
+            traffic_path IS NULL OR traffic_class IS NULL OR traffic_class = 'other'
+            OR (traffic_class = 'nat_gateway' AND counted AND traffic_path IN (2, 8))
+            OR (traffic_class IN ('intra_vpc', 'interface_endpoint', 'nat_gateway', 'transit_gateway')
+                AND NOT (traffic_class = 'nat_gateway' AND counted) AND traffic_path = 1)
+            OR (traffic_class = 'gateway_endpoint' AND traffic_path IN (2, 7))
+            OR (traffic_class = 'internet_gateway' AND traffic_path IN (2, 8))
+            OR (traffic_class = 'vpn' AND traffic_path = 3)
+            OR (traffic_class = 'peering' AND traffic_path IN (4, 5))
+        ) THEN NULL ELSE CAST(traffic_path AS VARCHAR) END AS logged_path,
         CASE
             WHEN pkt_dst_aws_service IS NULL THEN NULL
             WHEN upper(pkt_dst_aws_service) = upper(aws_service(pkt_destination)) THEN NULL

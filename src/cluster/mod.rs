@@ -81,7 +81,17 @@ impl Cluster for Scheduler {
             }
             tokio::time::sleep(POLL).await;
         }
+        // Ballista's scheduler re-plans a stage's joins once their inputs are known and may
+        // swap a hash join's sides, which DataFusion refuses once the join has built a dynamic
+        // filter: the job then never ends (the scheduler logs "Cannot swap HashJoinExec
+        // inputs"). So joins build none on a cluster: the general switch (which sets the
+        // others when it is set) and the join's own, off in whatever order a node applies them.
         let mut config = session::config()
+            .set_bool("datafusion.optimizer.enable_dynamic_filter_pushdown", false)
+            .set_bool(
+                "datafusion.optimizer.enable_join_dynamic_filter_pushdown",
+                false,
+            )
             .with_ballista_logical_extension_codec(Arc::new(codec::LogicalCodec::default()))
             .with_ballista_physical_extension_codec(Arc::new(codec::PhysicalCodec::default()));
         if let Some(secure) = security.endpoint_override() {

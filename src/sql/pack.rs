@@ -285,19 +285,23 @@ async fn one_by_one(
     limit: &JobLimit,
     queries: &[String],
 ) -> Result<Vec<Output>> {
-    let jobs = queries.iter().map(|sql| async move {
+    let jobs = queries.iter().enumerate().map(|(i, sql)| async move {
         let df = ctx.sql(sql).await?;
         let planned = Arc::new(df.schema().as_arrow().clone());
         let batches = limit.bound(async { Ok(df.collect().await?) }).await?;
         // A cluster's batches may differ from the planned schema in details such as a field's
         // nullability: the output carries the batches' own schema when there are any.
         let schema = batches.first().map_or(planned, RecordBatch::schema);
-        Ok::<_, Error>(Output { schema, batches })
+        Ok::<_, Error>((i, Output { schema, batches }))
     });
-    futures::stream::iter(jobs)
-        .buffered(JOBS_AT_ONCE)
+    // Unordered: a job that ends makes room for the next at once, even while an earlier one
+    // still runs (the first error ends the pack).
+    let mut done: Vec<(usize, Output)> = futures::stream::iter(jobs)
+        .buffer_unordered(JOBS_AT_ONCE)
         .try_collect()
-        .await
+        .await?;
+    done.sort_by_key(|(i, _)| *i);
+    Ok(done.into_iter().map(|(_, output)| output).collect())
 }
 
 /// The subscriptions of every report scan, and then their channels.

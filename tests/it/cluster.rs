@@ -84,10 +84,14 @@ fn on(cluster: &Cluster) -> Vec<String> {
     args
 }
 
+/// How long the tests' commands wait for a cluster job: a job Ballista never ends fails its
+/// test instead of holding up the run.
+const JOB_TIMEOUT: &str = "5m";
+
 /// The cluster of ./test (secured, its client's credentials in a folder), else one of the
 /// test's own (kept alive by the first value), and the options that run a command on it.
 fn shared_cluster() -> (Option<Cluster>, Vec<String>) {
-    match std::env::var("VPCFLOW_CLUSTER") {
+    let (own, mut args) = match std::env::var("VPCFLOW_CLUSTER") {
         Ok(url) => {
             let mut args = vec!["--cluster".to_string(), url];
             if let Some(dir) = std::env::var_os("VPCFLOW_CLUSTER_CREDENTIALS") {
@@ -100,7 +104,9 @@ fn shared_cluster() -> (Option<Cluster>, Vec<String>) {
             let args = on(&own);
             (Some(own), args)
         }
-    }
+    };
+    args.extend(["--job-timeout".to_string(), JOB_TIMEOUT.to_string()]);
+    (own, args)
 }
 
 #[test]
