@@ -147,7 +147,7 @@ pub(crate) const WIDE_INTERNET: [[u8; 4]; 4] = [
 ];
 
 /// The most internet peers of one kind an estate can have: a small share of
-/// [`WIDE_INTERNET`]'s addresses, so that drawing them distinct stays quick.
+/// `WIDE_INTERNET`'s addresses, so that drawing them distinct stays quick.
 pub const MAX_INTERNET_PEERS: usize = 1 << 20;
 
 impl Peers {
