@@ -35,7 +35,7 @@ pub fn estate(n: usize) -> (PathBuf, PathBuf) {
 
 /// Internet peers of each kind in the bench's less repetitive estate: with 5 million records
 /// it holds about 690,000 distinct (ENI, source, destination) triples, against about 900 in
-/// the sample's estate.
+/// [`estate`]'s.
 #[allow(dead_code)] // not every bench reads this estate
 pub const WIDE_PEERS: u32 = 100_000;
 

@@ -93,8 +93,7 @@ impl ScratchWrite {
 
     /// The write [`ScratchWrite::encode`] wrote in `buf`, of `input`; `None` if `buf` is none.
     pub fn decode(buf: &[u8], input: &LogicalPlan) -> Option<ScratchWrite> {
-        let dir = decode_dir(NAME, buf)?;
-        Some(ScratchWrite {
+        decode_dir(NAME, buf).map(|dir| ScratchWrite {
             input: input.clone(),
             dir,
         })
