@@ -22,8 +22,9 @@ use vpcflow::sql::queries::REPORTS;
 use vpcflow::sql::session::{self, FlowsSource, SessionOptions};
 
 /// The allocator the `vpcflow` binary runs with.
+#[cfg(not(target_env = "msvc"))]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn records() -> usize {
     common::records(5_000_000)

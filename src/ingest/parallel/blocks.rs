@@ -74,7 +74,9 @@ fn read_one(
     emit: &mut dyn FnMut(bool, u64, Work) -> bool,
 ) -> bool {
     let is_stdin = input.path.as_os_str() == "-";
-    let (reader, raw_size): (Box<dyn Read + Send>, u64) = if is_stdin {
+    // Plain files are counted as they are read (by `stream_blocks`): a counting wrapper would
+    // hide the file's own `read_buf`, and every read would clear its buffer first.
+    let (reader, raw_size, counted): (Box<dyn Read + Send>, u64, Option<&Progress>) = if is_stdin {
         let mut stdin = source::stdin_reader();
         let mut head = [0u8; 2];
         let mut n = 0;
@@ -89,8 +91,9 @@ fn read_one(
             SourceKind::Gzip => (
                 Box::new(source::Steps::new(MultiGzDecoder::new(chained))),
                 0,
+                None,
             ),
-            _ => (Box::new(chained), 0),
+            _ => (Box::new(chained), 0, None),
         }
     } else {
         let (file, kind) = match source::open(&input.path) {
@@ -116,14 +119,22 @@ fn read_one(
             SourceKind::Gzip if size <= opts.whole_gzip_bytes => {
                 return emit(true, size, Work::Gzip) && emit(false, 0, Work::End);
             }
+            SourceKind::Plain => (Box::new(file), size, Some(&**progress)),
             kind => (
                 source::text_reader(Counted::new(file, progress.clone()), kind),
                 size,
+                None,
             ),
         }
     };
-    stream_blocks(reader, raw_size, cfg.max_line, opts.block_bytes, emit)
-        && emit(false, 0, Work::End)
+    stream_blocks(
+        reader,
+        raw_size,
+        cfg.max_line,
+        opts.block_bytes,
+        counted,
+        emit,
+    ) && emit(false, 0, Work::End)
 }
 
 /// Block buffers the ordering thread is done with, for the reader to fill again. Fresh memory
@@ -153,12 +164,14 @@ pub(super) fn recycle(bytes: Arc<Vec<u8>>) {
 }
 
 /// Reads text in line-aligned blocks. Over-long lines are skipped here with bounded memory and
-/// become `LongLine` units; a read error ends the object after its complete lines.
+/// become `LongLine` units; a read error ends the object after its complete lines. The bytes
+/// read are added to `counted`, if given.
 pub(super) fn stream_blocks(
     mut reader: Box<dyn Read + Send>,
     raw_size: u64,
     max_line: usize,
     block_bytes: usize,
+    counted: Option<&Progress>,
     emit: &mut dyn FnMut(bool, u64, Work) -> bool,
 ) -> bool {
     let block = block_bytes.max(max_line + 1);
@@ -170,6 +183,9 @@ pub(super) fn stream_blocks(
     let mut skipping: Option<(Vec<u8>, u64)> = None;
     loop {
         let (read, failure) = fill(&mut reader, &mut buf, block);
+        if let Some(progress) = counted {
+            progress.add_bytes(read as u64);
+        }
         if let Some(e) = failure {
             // Keep the complete lines before the damage; the partial last line is reported,
             // with the bytes skipped of it when it is an over-long line.

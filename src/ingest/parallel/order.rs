@@ -168,7 +168,7 @@ fn settle(
                 }
             };
             let reader = source::text_reader(file, SourceKind::Gzip);
-            stream_blocks(reader, 0, cfg.max_line, opts.block_bytes, &mut emit);
+            stream_blocks(reader, 0, cfg.max_line, opts.block_bytes, None, &mut emit);
             ok
         }
         (_, Outcome::Decoded(d)) => deliver(d, input, fs, totals, diag, tx),
