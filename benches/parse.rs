@@ -17,9 +17,8 @@ use vpcflow::ingest::format::{Columns, Layout};
 use vpcflow::ingest::parallel::{self, Discard, Input, RunOptions};
 
 /// The allocator the binary uses.
-#[cfg(not(target_env = "msvc"))]
 #[global_allocator]
-static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[path = "common/size.rs"]
 mod size;

@@ -22,9 +22,8 @@ use vpcflow::sql::queries::REPORTS;
 use vpcflow::sql::session::{self, FlowsSource, SessionOptions};
 
 /// The allocator the `vpcflow` binary runs with.
-#[cfg(not(target_env = "msvc"))]
 #[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn records() -> usize {
     common::records(5_000_000)

@@ -7,14 +7,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use vpcflow::cli::{Cli, Outcome, run};
 
-/// Arrow and DataFusion allocate and free many short-lived buffers from several threads, the
-/// decoder's batches among them (allocated by a parser thread, freed by a query thread).
-/// jemalloc keeps freed pages for reuse (for seconds) where mimalloc returned them to the
-/// system and faulted them in again: with it a count query over plain text takes about 15%
-/// less time, an ingest 12% and peak memory is a third lower (the README's figures).
-#[cfg(not(target_env = "msvc"))]
+/// Arrow and DataFusion allocate and free many short-lived buffers from several threads;
+/// mimalloc does that with less CPU than the system allocator, for more resident memory (the
+/// README's report-pack figures give both).
 #[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
