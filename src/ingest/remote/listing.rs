@@ -8,6 +8,7 @@ use std::sync::Arc;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
+use parquet::file::metadata::{FooterTail, ParquetMetaData, ParquetMetaDataReader};
 
 use super::fetching::S3Fetcher;
 use super::{Connection, S3Url, Stores, block_on, dataset, describe, key_path};
@@ -236,18 +237,33 @@ async fn head_layout(
     }
 }
 
+/// The footer of the Parquet object at `path` of `size` bytes (its metadata: schema, row
+/// groups and their rows), read with two ranged reads; or why it could not be read.
+pub async fn parquet_footer(
+    store: &dyn ObjectStore,
+    path: &Path,
+    size: u64,
+) -> std::result::Result<ParquetMetaData, String> {
+    let too_short = || format!("{path}: {size} bytes, too short for a Parquet footer");
+    let tail = store
+        .get_range(path, size.checked_sub(8).ok_or_else(too_short)?..size)
+        .await
+        .map_err(|e| e.to_string())?;
+    let tail: [u8; 8] = tail.as_ref().try_into().map_err(|_| too_short())?;
+    let len = FooterTail::try_new(&tail)
+        .map_err(|e| format!("{path}: {e}"))?
+        .metadata_length() as u64;
+    let start = size.checked_sub(8 + len).ok_or_else(too_short)?;
+    let footer = store
+        .get_range(path, start..size - 8)
+        .await
+        .map_err(|e| e.to_string())?;
+    ParquetMetaDataReader::decode_metadata(&footer).map_err(|e| format!("{path}: {e}"))
+}
+
 /// The layout of a Parquet object, from its footer: the column names.
 async fn parquet_layout(store: Arc<dyn ObjectStore>, path: Path, size: u64) -> Option<Layout> {
-    use parquet::file::metadata::{FooterTail, ParquetMetaDataReader};
-    let tail = store
-        .get_range(&path, size.checked_sub(8)?..size)
-        .await
-        .ok()?;
-    let tail: [u8; 8] = tail.as_ref().try_into().ok()?;
-    let len = FooterTail::try_new(&tail).ok()?.metadata_length() as u64;
-    let start = size.checked_sub(8 + len)?;
-    let footer = store.get_range(&path, start..size - 8).await.ok()?;
-    let meta = ParquetMetaDataReader::decode_metadata(&footer).ok()?;
+    let meta = parquet_footer(store.as_ref(), &path, size).await.ok()?;
     let names: Vec<&str> = meta
         .file_metadata()
         .schema_descr()

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 pub use connection::Connection;
 use connection::Stores;
 pub use fetching::S3Fetcher;
-pub use listing::{Listed, discover};
+pub use listing::{Listed, discover, parquet_footer};
 
 /// A bucket and a key (or key prefix).
 #[derive(Clone, Debug, PartialEq, Eq)]
