@@ -31,8 +31,7 @@ const TEXT_LIMIT: usize = 1 << 30;
 
 thread_local! {
     /// The index of the buffer this thread decoded last, for the next one: a fresh index grows
-    /// into fresh memory, and on two cores the page faults of that were a tenth of a count
-    /// query's time (`perf`).
+    /// into fresh memory, whose page faults were 5% of a count query's samples (`perf`).
     static SPARE_INDEX: std::cell::Cell<Index> = std::cell::Cell::new(Index::default());
 }
 
