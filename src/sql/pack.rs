@@ -27,6 +27,8 @@ use arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::TableType;
 use datafusion::datasource::empty::EmptyTable;
+use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
@@ -193,18 +195,21 @@ async fn on_cluster(
     Ok(outputs)
 }
 
-/// The rows of the Parquet files under `dir` (a path or an `s3://` URL), from their footers,
-/// read here: a count on the cluster would be a job, and a job's round trip costs more than
-/// reading a few footers.
+/// The rows of the Parquet files under `dir` (a path or an `s3://` URL), the files a table over
+/// it reads (by their extension, as [`parquet_table`] lists them), from their footers, read
+/// here: a count on the cluster would be a job, and a job's round trip costs more than reading
+/// a few footers.
 async fn rows_held(ctx: &SessionContext, dir: &str) -> Result<u64> {
     let url = ListingTableUrl::parse(dir)?;
     let store = ctx.runtime_env().object_store(url.object_store())?;
     let failed = |e: String| Error::input(dir, format!("reading scratch output: {e}"));
-    let files: Vec<_> = store
+    let mut files: Vec<_> = store
         .list(Some(url.prefix()))
         .try_collect()
         .await
         .map_err(|e| failed(e.to_string()))?;
+    let ext = ParquetFormat::default().get_ext();
+    files.retain(|meta| meta.location.as_ref().ends_with(&ext));
     let footers = files.iter().map(|meta| async {
         let footer = parquet_footer(store.as_ref(), &meta.location, meta.size).await?;
         Ok(footer.file_metadata().num_rows().max(0) as u64)
