@@ -358,19 +358,79 @@ fn is_ipv6(tok: &[u8]) -> bool {
     if !(3..=45).contains(&tok.len()) {
         return false;
     }
-    // A `::` at either end leaves one empty piece between colons, like one inside; a lone `:`
-    // at either end is wrong.
-    let mut body = tok;
-    if body.starts_with(b"::") {
-        body = &body[1..];
-    } else if body.starts_with(b":") {
+    // One pass over the bytes: where the colons are (a bit each), and whether any byte is
+    // neither a hex digit nor a colon. A dot means an IPv4 tail: the piece-by-piece check.
+    let (mut colons, mut other, mut dot) = (0u64, false, false);
+    for (i, &b) in tok.iter().enumerate() {
+        colons |= u64::from(b == b':') << i;
+        dot |= b == b'.';
+        other |= !(b.is_ascii_hexdigit() || b == b':');
+    }
+    if dot {
+        return ipv6_pieces(tok);
+    }
+    if other {
         return false;
     }
-    if body.ends_with(b"::") {
-        body = &body[..body.len() - 1];
-    } else if body.ends_with(b":") {
+    let Some((mut start, end)) = ipv6_body(tok) else {
         return false;
+    };
+    // The colons inside the body `start..end`, and the pieces between them.
+    let mut cuts = colons & ((1u64 << end) - 1) & !((1u64 << start) - 1);
+    let (mut groups, mut gaps) = (0, 0);
+    loop {
+        let cut = if cuts == 0 {
+            end
+        } else {
+            cuts.trailing_zeros() as usize
+        };
+        match cut - start {
+            0 => gaps += 1,
+            1..=4 => groups += 1,
+            _ => return false,
+        }
+        if cuts == 0 {
+            break;
+        }
+        cuts &= cuts - 1;
+        start = cut + 1;
     }
+    ipv6_complete(groups, gaps)
+}
+
+/// The body of an address of at least three bytes, where pieces are cut at colons: a `::` at
+/// either end leaves one empty piece there, like one inside; a lone `:` at either end is wrong.
+fn ipv6_body(tok: &[u8]) -> Option<(usize, usize)> {
+    let (mut start, mut end) = (0, tok.len());
+    if tok.starts_with(b"::") {
+        start = 1;
+    } else if tok.starts_with(b":") {
+        return None;
+    }
+    if tok.ends_with(b"::") {
+        end -= 1;
+    } else if tok.ends_with(b":") {
+        return None;
+    }
+    Some((start, end))
+}
+
+/// Whether `groups` groups and `gaps` empty pieces make an address: eight groups, or fewer
+/// and one `::`.
+fn ipv6_complete(groups: usize, gaps: usize) -> bool {
+    match gaps {
+        0 => groups == 8,
+        1 => groups <= 7,
+        _ => false,
+    }
+}
+
+/// [`is_ipv6`] piece by piece, for addresses whose last two groups may be an IPv4 address.
+fn ipv6_pieces(tok: &[u8]) -> bool {
+    let Some((start, end)) = ipv6_body(tok) else {
+        return false;
+    };
+    let body = &tok[start..end];
     let (mut groups, mut gaps) = (0, 0);
     let mut pieces = body.split(|&b| b == b':').peekable();
     while let Some(piece) = pieces.next() {
@@ -387,11 +447,7 @@ fn is_ipv6(tok: &[u8]) -> bool {
             return false;
         }
     }
-    match gaps {
-        0 => groups == 8,
-        1 => groups <= 7,
-        _ => false,
-    }
+    ipv6_complete(groups, gaps)
 }
 
 fn percent_decode(tok: &[u8]) -> Option<String> {
