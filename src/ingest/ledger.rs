@@ -124,9 +124,9 @@ impl Ledger {
 }
 
 /// The key an object is recorded under: its canonical path, or an `s3://` object's URL;
-/// standard input has none (it is never recorded).
+/// a stream (standard input, a pipe) has none: it is never recorded.
 fn key(f: &Found) -> Option<String> {
-    if f.path.as_os_str() == "-" {
+    if super::source::is_stream(&f.path) {
         return None;
     }
     if discover::is_remote(&f.path) {

@@ -144,8 +144,8 @@ pub fn prepare(listing: Listing, opts: &ReadOptions) -> Result<Prepared> {
             if let Some(layout) = &f.layout {
                 return layout.clone();
             }
-            if f.path.as_os_str() == "-" {
-                return source::stdin_layout(&fallback, max_line);
+            if source::is_stream(&f.path) {
+                return source::stream_layout(&f.path, &fallback, max_line);
             }
             source::first_layout(&f.path, &fallback, max_line).unwrap_or_else(|_| fallback.clone())
         })
@@ -191,7 +191,8 @@ fn input_for(f: &Found, layout: Layout) -> Input {
             name: Arc::from(name),
         },
         layout: Arc::new(layout),
-        stamp: (f.path.as_os_str() != "-").then_some((f.size, f.modified)),
+        // A stream has no size, and a pipe's time changes as it is written.
+        stamp: (!source::is_stream(&f.path)).then_some((f.size, f.modified)),
         fetcher: None,
     }
 }

@@ -43,22 +43,40 @@ pub fn sniff(head: &[u8]) -> SourceKind {
     }
 }
 
-/// What was read of standard input to learn its layout before a run, for the run to read
-/// again first: standard input can be read only once.
-static STDIN_HEAD: std::sync::Mutex<Option<Vec<u8>>> = std::sync::Mutex::new(None);
+/// Whether `path` is read as a stream, once, from its first byte: standard input (`-`), a pipe
+/// (`<(zcat ...)`), a FIFO or a device. Such an input cannot be opened again to be read from
+/// its start, so what is read of it to learn its layout is kept for the run ([`stream_layout`],
+/// [`stream_reader`]).
+pub fn is_stream(path: &Path) -> bool {
+    path.as_os_str() == "-" || std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
 
-/// How much of standard input is read ahead for its header line.
-const STDIN_HEAD_BYTES: usize = 64 << 10;
+/// Per stream input read ahead for its layout: its path, the bytes read, and the stream (`None`
+/// for standard input).
+type Head = (std::path::PathBuf, Vec<u8>, Option<File>);
 
-/// The layout standard input starts with (its header line, else `fallback`), read from its
-/// first 64 KiB (inflated if gzip), which are kept for [`stdin_reader`].
-pub fn stdin_layout(fallback: &Layout, max_line: usize) -> Layout {
+/// What was read of each stream input to learn its layout before a run, for the run to read
+/// again first.
+static HEADS: std::sync::Mutex<Vec<Head>> = std::sync::Mutex::new(Vec::new());
+
+/// How much of a stream input is read ahead for its header line.
+const HEAD_BYTES: usize = 64 << 10;
+
+/// The layout a stream input ([`is_stream`]) starts with (its header line, else `fallback`),
+/// read from its first 64 KiB (inflated if gzip), which are kept for [`stream_reader`].
+pub fn stream_layout(path: &Path, fallback: &Layout, max_line: usize) -> Layout {
+    let stdin = path.as_os_str() == "-";
+    let mut file = if stdin { None } else { File::open(path).ok() };
     let mut head = Vec::new();
-    let mut stdin = std::io::stdin().lock();
     let mut eof = false;
     let mut buf = [0u8; 8 << 10];
-    while head.len() < STDIN_HEAD_BYTES {
-        match stdin.read(&mut buf) {
+    while head.len() < HEAD_BYTES {
+        let read = match &mut file {
+            Some(f) => f.read(&mut buf),
+            None if stdin => std::io::stdin().lock().read(&mut buf),
+            None => Ok(0),
+        };
+        match read {
             Ok(0) => {
                 eof = true;
                 break;
@@ -73,20 +91,32 @@ pub fn stdin_layout(fallback: &Layout, max_line: usize) -> Layout {
         }
     }
     let layout = head_layout(&head, eof, fallback, max_line);
-    if let Ok(mut kept) = STDIN_HEAD.lock() {
-        *kept = Some(head);
+    if let Ok(mut kept) = HEADS.lock() {
+        kept.push((path.to_path_buf(), head, file));
     }
     layout.unwrap_or_else(|| fallback.clone())
 }
 
-/// Standard input from its first byte: what [`stdin_layout`] read ahead, then the rest.
-pub fn stdin_reader() -> impl Read + Send {
-    let head = STDIN_HEAD
-        .lock()
-        .ok()
-        .and_then(|mut kept| kept.take())
-        .unwrap_or_default();
-    std::io::Cursor::new(head).chain(std::io::stdin())
+/// A stream input from its first byte: what [`stream_layout`] read ahead, then the rest.
+pub fn stream_reader(path: &Path) -> std::io::Result<Box<dyn Read + Send>> {
+    let kept = HEADS.lock().ok().and_then(|mut heads| {
+        let at = heads.iter().position(|(p, _, _)| p == path)?;
+        Some(heads.swap_remove(at))
+    });
+    let (head, file) = match kept {
+        Some((_, head, file)) => (head, file),
+        None => (Vec::new(), None),
+    };
+    let head = std::io::Cursor::new(head);
+    Ok(if path.as_os_str() == "-" {
+        Box::new(head.chain(std::io::stdin()))
+    } else {
+        let file = match file {
+            Some(f) => f,
+            None => File::open(path)?,
+        };
+        Box::new(head.chain(file))
+    })
 }
 
 /// Opens a file and sniffs its kind.

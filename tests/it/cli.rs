@@ -426,6 +426,53 @@ fn stdin_plain_and_gzip_with_format() {
         .stdout("n\n2\n");
 }
 
+/// A pipe given by path (`<(zcat f.gz)`, a FIFO) can be opened only once: every record of it is
+/// read, plain or gzip, as from a file (its head, read to learn the layout, is not lost).
+#[test]
+fn a_named_pipe_is_read_whole() {
+    let sample = walk(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/sample-logs/AWSLogs"
+    )))
+    .into_iter()
+    .find(|p| p.to_string_lossy().ends_with(".log.gz"))
+    .expect("a gzip object");
+    let gz = std::fs::read(&sample).expect("sample");
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(&gz[..])
+        .read_to_string(&mut text)
+        .expect("gunzip");
+    // One header line, then a record per line.
+    let records = text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert!(records > 100, "{records}");
+    let dir = tempfile::tempdir().expect("tmp");
+    for (name, bytes) in [("plain", text.into_bytes()), ("gzip", gz)] {
+        let fifo = dir.path().join(name);
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+        // The writer waits for the reader to open the pipe; it is left behind if none does.
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::write(fifo, bytes))
+        };
+        vpcflow()
+            .args(["query", "SELECT count(*) AS n FROM flows", "-o", "csv"])
+            .arg(&fifo)
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .success()
+            .stdout(format!("n\n{records}\n"));
+        writer.join().expect("writer").expect("written");
+    }
+}
+
 #[test]
 fn user_sql_is_read_only() {
     for sql in [

@@ -73,20 +73,26 @@ fn read_one(
     progress: &Arc<Progress>,
     emit: &mut dyn FnMut(bool, u64, Work) -> bool,
 ) -> bool {
-    let is_stdin = input.path.as_os_str() == "-";
+    let is_stream = source::is_stream(&input.path);
     // Plain files are counted as they are read (by `stream_blocks`): a counting wrapper would
     // hide the file's own `read_buf`, and every read would clear its buffer first.
-    let (reader, raw_size, counted): (Box<dyn Read + Send>, u64, Option<&Progress>) = if is_stdin {
-        let mut stdin = source::stdin_reader();
+    let (reader, raw_size, counted): (Box<dyn Read + Send>, u64, Option<&Progress>) = if is_stream {
+        // Standard input, a pipe: read once, from what was read ahead for the layout on.
+        let mut stream = match source::stream_reader(&input.path) {
+            Ok(r) => r,
+            Err(e) => {
+                return emit(true, 0, Work::Failed(e.to_string())) && emit(false, 0, Work::End);
+            }
+        };
         let mut head = [0u8; 2];
         let mut n = 0;
         while n < 2 {
-            match stdin.read(&mut head[n..]) {
+            match stream.read(&mut head[n..]) {
                 Ok(0) | Err(_) => break,
                 Ok(k) => n += k,
             }
         }
-        let chained = std::io::Cursor::new(head[..n].to_vec()).chain(stdin);
+        let chained = std::io::Cursor::new(head[..n].to_vec()).chain(stream);
         match source::sniff(&head[..n]) {
             SourceKind::Gzip => (
                 Box::new(source::Steps::new(MultiGzDecoder::new(chained))),
