@@ -230,6 +230,12 @@ pub(crate) fn report_prepared(p: &Prepared, reporter: &Reporter) {
     for (path, why) in &p.discovery.skipped {
         reporter.warn(&format!("{}: skipped: {why}", path.display()));
     }
+    for path in &p.discovery.repeated {
+        reporter.warn(&format!(
+            "{}: given more than once (by name, link or folder): read once",
+            path.display()
+        ));
+    }
     for e in &p.discovery.errors {
         reporter.error(e);
     }

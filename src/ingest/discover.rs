@@ -275,6 +275,9 @@ pub struct Discovery {
     pub outside_window: usize,
     /// Directory entries that could not be read (permission, symlink loop), as messages.
     pub errors: Vec<String>,
+    /// Objects found again after their first finding (a file named twice, or named and inside
+    /// a folder given too; one object under two `s3://` prefixes): read once, at the first.
+    pub repeated: Vec<PathBuf>,
 }
 
 impl Discovery {
@@ -284,6 +287,33 @@ impl Discovery {
         self.skipped.append(&mut other.skipped);
         self.outside_window += other.outside_window;
         self.errors.append(&mut other.errors);
+        self.repeated.append(&mut other.repeated);
+    }
+
+    /// Keeps each object once, at its first finding, so that none is counted twice; the
+    /// others' paths go to `repeated`. One object is one file (by device and inode, whatever
+    /// path or link names it) or one object-store URL; streams (`-`, pipes) are left alone.
+    pub fn drop_repeats(&mut self) {
+        let mut seen = std::collections::HashSet::new();
+        let mut repeated = Vec::new();
+        self.found.retain(|f| {
+            let id = if is_remote(&f.path) {
+                Some(f.path.display().to_string())
+            } else if super::source::is_stream(&f.path) {
+                None
+            } else {
+                use std::os::unix::fs::MetadataExt;
+                std::fs::metadata(&f.path)
+                    .ok()
+                    .map(|m| format!("{}:{}", m.dev(), m.ino()))
+            };
+            let first = id.is_none_or(|id| seen.insert(id));
+            if !first {
+                repeated.push(f.path.clone());
+            }
+            first
+        });
+        self.repeated.append(&mut repeated);
     }
 }
 

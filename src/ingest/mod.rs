@@ -95,6 +95,7 @@ pub fn find(inputs: &[PathBuf], opts: &ReadOptions) -> Result<Listing> {
         };
         discovery.append(found);
     }
+    discovery.drop_repeats();
     Ok(Listing { discovery, fetcher })
 }
 

@@ -426,10 +426,9 @@ fn stdin_plain_and_gzip_with_format() {
         .stdout("n\n2\n");
 }
 
-/// A pipe given by path (`<(zcat f.gz)`, a FIFO) can be opened only once: every record of it is
-/// read, plain or gzip, as from a file (its head, read to learn the layout, is not lost).
-#[test]
-fn a_named_pipe_is_read_whole() {
+/// A gzip object of the sample estate, its text, and its records counted here (one header
+/// line, then a record per line).
+fn sample_object() -> (PathBuf, Vec<u8>, String, usize) {
     let sample = walk(Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/sample-logs/AWSLogs"
@@ -442,13 +441,50 @@ fn a_named_pipe_is_read_whole() {
     flate2::read::MultiGzDecoder::new(&gz[..])
         .read_to_string(&mut text)
         .expect("gunzip");
-    // One header line, then a record per line.
     let records = text
         .lines()
         .skip(1)
         .filter(|l| !l.trim().is_empty())
         .count();
     assert!(records > 100, "{records}");
+    (sample, gz, text, records)
+}
+
+/// An object named twice, or named and inside a folder given too, is read once, with a
+/// warning: nothing is counted twice.
+#[test]
+fn an_object_given_twice_is_read_once() {
+    let (sample, _, _, records) = sample_object();
+    let folder = sample.parent().expect("its folder");
+    let spelled_otherwise = folder.join(".").join(sample.file_name().expect("name"));
+    let count = |inputs: &[&Path]| {
+        let out = vpcflow()
+            .args(["query", "SELECT count(*) AS n FROM flows", "-o", "csv"])
+            .args(inputs)
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+    };
+    let (once, _) = count(&[&sample]);
+    assert_eq!(once, format!("n\n{records}\n"));
+    let (twice, warned) = count(&[&sample, &spelled_otherwise]);
+    assert_eq!(twice, once);
+    assert!(warned.contains("given more than once"), "{warned}");
+    let (folder_alone, quiet) = count(&[folder]);
+    assert!(!quiet.contains("more than once"), "{quiet}");
+    let (folder_and_file, warned) = count(&[folder, &sample]);
+    assert_eq!(folder_and_file, folder_alone);
+    let repeated = format!("{}: given more than once", sample.display());
+    assert!(warned.contains(&repeated), "{warned}");
+}
+
+/// A pipe given by path (`<(zcat f.gz)`, a FIFO) can be opened only once: every record of it is
+/// read, plain or gzip, as from a file (its head, read to learn the layout, is not lost).
+#[test]
+fn a_named_pipe_is_read_whole() {
+    let (_, gz, text, records) = sample_object();
     let dir = tempfile::tempdir().expect("tmp");
     for (name, bytes) in [("plain", text.into_bytes()), ("gzip", gz)] {
         let fifo = dir.path().join(name);

@@ -62,7 +62,7 @@ pub fn discover(urls: &[&str], read: &ReadOptions, conn: &Connection) -> Result<
             found,
             skipped,
             outside_window,
-            errors: Vec::new(),
+            ..Discovery::default()
         });
     }
     Ok(Listed {
