@@ -365,6 +365,13 @@ pub fn discover(inputs: &[PathBuf], window: &Window, scope: &Scope) -> Result<Di
             continue;
         }
         let meta = std::fs::metadata(input).map_err(|e| Error::io(input, e))?;
+        if meta.is_dir() && super::sink::is_dataset(input) {
+            // Given alone, a dataset is read as one (`dataset_root`); never as raw logs.
+            return Err(Error::Usage(format!(
+                "{}: {DATASET_INSIDE}, not mixed with other inputs",
+                input.display()
+            )));
+        }
         if meta.is_dir() {
             walk(input, window, scope, &mut out);
         } else {
@@ -379,13 +386,23 @@ pub fn discover(inputs: &[PathBuf], window: &Window, scope: &Scope) -> Result<Di
     Ok(out)
 }
 
+/// Why a vpcflow dataset met among raw inputs is not read with them.
+pub const DATASET_INSIDE: &str = "a vpcflow dataset: read it on its own";
+
 fn walk(dir: &Path, window: &Window, scope: &Scope, out: &mut Discovery) {
-    // A vpcflow dataset inside the tree is output, not input.
+    // A vpcflow dataset inside the tree is output, not input: skipped, and said so.
+    let mut datasets = Vec::new();
     let walker = walkdir::WalkDir::new(dir)
         .follow_links(true)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| !(e.file_type().is_dir() && super::sink::is_dataset(e.path())));
+        .filter_entry(|e| {
+            let dataset = e.file_type().is_dir() && super::sink::is_dataset(e.path());
+            if dataset {
+                datasets.push(e.path().to_path_buf());
+            }
+            !dataset
+        });
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
@@ -410,6 +427,10 @@ fn walk(dir: &Path, window: &Window, scope: &Scope, out: &mut Discovery) {
             out.outside_window += 1;
         }
     }
+    let inside = datasets
+        .into_iter()
+        .map(|d| (d, DATASET_INSIDE.to_string()));
+    out.skipped.extend(inside);
 }
 
 /// Turns paths into a list that names an ingested dataset, if that is what was given: a single

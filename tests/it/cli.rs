@@ -480,6 +480,52 @@ fn an_object_given_twice_is_read_once() {
     assert!(warned.contains(&repeated), "{warned}");
 }
 
+/// An ingested dataset is read on its own: named beside raw inputs it is refused (it was
+/// once skipped without a word, its records missing from the answer), and met inside a folder
+/// of raw logs it is skipped with a warning.
+#[test]
+fn a_dataset_is_not_mixed_with_raw_inputs() {
+    let (sample, _, _, records) = sample_object();
+    let dir = tempfile::tempdir().expect("tmp");
+    let tree = dir.path().join("tree");
+    let dataset = tree.join("dataset");
+    std::fs::create_dir_all(&tree).expect("mkdir");
+    std::fs::copy(&sample, tree.join("one.log.gz")).expect("copy");
+    vpcflow()
+        .args(["ingest", "-q", "--out"])
+        .arg(&dataset)
+        .arg(&sample)
+        .assert()
+        .success();
+    let count = "SELECT count(*) AS n FROM flows";
+    vpcflow()
+        .args(["query", count, "-o", "csv"])
+        .arg(&dataset)
+        .assert()
+        .success()
+        .stdout(format!("n\n{records}\n"));
+    vpcflow()
+        .args(["query", count, "-o", "csv"])
+        .arg(&dataset)
+        .arg(&sample)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "a vpcflow dataset: read it on its own, not mixed with other inputs",
+        ));
+    vpcflow()
+        .args(["query", count, "-o", "csv"])
+        .arg(&tree)
+        .assert()
+        .success()
+        .stdout(format!("n\n{records}\n"))
+        .stderr(predicate::str::contains(format!(
+            "{}: skipped: a vpcflow dataset",
+            dataset.display()
+        )));
+}
+
 /// A pipe given by path (`<(zcat f.gz)`, a FIFO) can be opened only once: every record of it is
 /// read, plain or gzip, as from a file (its head, read to learn the layout, is not lost).
 #[test]

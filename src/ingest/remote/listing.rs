@@ -110,9 +110,12 @@ async fn list(
             .await
             .map_err(failed)?;
         let mut next = Vec::new();
-        for r in results {
+        for (prefix, r) in level.iter().zip(results) {
             if dataset::is_dataset_level(&r.common_prefixes) {
-                // An ingested dataset inside the tree is output, not input.
+                // An ingested dataset inside the tree is output, not input: skipped, said so.
+                let at = prefix.as_ref().map_or("", |p| p.as_ref());
+                let url = PathBuf::from(S3Url::object(&loc.bucket, at));
+                skipped.push((url, discover::DATASET_INSIDE.to_string()));
                 continue;
             }
             for meta in &r.objects {
