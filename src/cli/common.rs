@@ -230,10 +230,19 @@ pub(crate) fn report_prepared(p: &Prepared, reporter: &Reporter) {
     for (path, why) in &p.discovery.skipped {
         reporter.warn(&format!("{}: skipped: {why}", path.display()));
     }
-    for path in &p.discovery.repeated {
+    // Overlapping folders repeat every object under both: the first few are named.
+    const NAMED: usize = 10;
+    let repeated = &p.discovery.repeated;
+    for path in repeated.iter().take(NAMED) {
         reporter.warn(&format!(
             "{}: given more than once (by name, link or folder): read once",
             path.display()
+        ));
+    }
+    if repeated.len() > NAMED {
+        let more = repeated.len() - NAMED;
+        reporter.warn(&format!(
+            "and {more} more object(s) given more than once: each read once"
         ));
     }
     for e in &p.discovery.errors {

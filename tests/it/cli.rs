@@ -478,6 +478,20 @@ fn an_object_given_twice_is_read_once() {
     assert_eq!(folder_and_file, folder_alone);
     let repeated = format!("{}: given more than once", sample.display());
     assert!(warned.contains(&repeated), "{warned}");
+    // A whole tree given twice: every object once, the first few named, the rest counted.
+    let tree = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/sample-logs/AWSLogs"));
+    let objects = walk(tree).len();
+    assert!(objects > 10, "{objects}");
+    let (tree_once, _) = count(&[tree]);
+    let (tree_twice, warned) = count(&[tree, tree]);
+    assert_eq!(tree_twice, tree_once);
+    assert_eq!(
+        warned.matches("given more than once (by name").count(),
+        10,
+        "{warned}"
+    );
+    let rest = format!("and {} more object(s) given more than once", objects - 10);
+    assert!(warned.contains(&rest), "{warned}");
 }
 
 /// An ingested dataset is read on its own: named beside raw inputs it is refused (it was
