@@ -291,16 +291,14 @@ impl Discovery {
     }
 
     /// Keeps each object once, at its first finding, so that none is counted twice; the
-    /// others' paths go to `repeated`. One object is one file (by device and inode, whatever
-    /// path or link names it) or one object-store URL; streams (`-`, pipes) are left alone.
+    /// others' paths go to `repeated`. One object is one file or pipe (by device and inode,
+    /// whatever path or link names it), one object-store URL, or standard input.
     pub fn drop_repeats(&mut self) {
         let mut seen = std::collections::HashSet::new();
         let mut repeated = Vec::new();
         self.found.retain(|f| {
-            let id = if is_remote(&f.path) {
+            let id = if is_remote(&f.path) || f.path.as_os_str() == "-" {
                 Some(f.path.display().to_string())
-            } else if super::source::is_stream(&f.path) {
-                None
             } else {
                 use std::os::unix::fs::MetadataExt;
                 std::fs::metadata(&f.path)

@@ -454,7 +454,22 @@ fn sample_object() -> (PathBuf, Vec<u8>, String, usize) {
 /// warning: nothing is counted twice.
 #[test]
 fn an_object_given_twice_is_read_once() {
-    let (sample, _, _, records) = sample_object();
+    let (sample, _, text, records) = sample_object();
+    // Standard input named twice is one stream.
+    vpcflow()
+        .args([
+            "query",
+            "SELECT count(*) AS n FROM flows",
+            "-o",
+            "csv",
+            "-",
+            "-",
+        ])
+        .write_stdin(text)
+        .assert()
+        .success()
+        .stdout(format!("n\n{records}\n"))
+        .stderr(predicate::str::contains("-: given more than once"));
     let folder = sample.parent().expect("its folder");
     let spelled_otherwise = folder.join(".").join(sample.file_name().expect("name"));
     let count = |inputs: &[&Path]| {

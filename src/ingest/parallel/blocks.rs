@@ -77,7 +77,7 @@ fn read_one(
     // Plain files are counted as they are read (by `stream_blocks`): a counting wrapper would
     // hide the file's own `read_buf`, and every read would clear its buffer first.
     let (reader, raw_size, counted): (Box<dyn Read + Send>, u64, Option<&Progress>) = if is_stream {
-        // Standard input, a pipe: read once, from what was read ahead for the layout on.
+        // Standard input or a pipe: read once, starting with what was read ahead for its layout.
         let mut stream = match source::stream_reader(&input.path) {
             Ok(r) => r,
             Err(e) => {
