@@ -426,6 +426,9 @@ fn stdin_plain_and_gzip_with_format() {
         .stdout("n\n2\n");
 }
 
+/// The query that counts records.
+const COUNT: &str = "SELECT count(*) AS n FROM flows";
+
 /// A gzip object of the sample estate, its text, and its records counted here (one header
 /// line, then a record per line).
 fn sample_object() -> (PathBuf, Vec<u8>, String, usize) {
@@ -457,14 +460,7 @@ fn an_object_given_twice_is_read_once() {
     let (sample, _, text, records) = sample_object();
     // Standard input named twice is one stream.
     vpcflow()
-        .args([
-            "query",
-            "SELECT count(*) AS n FROM flows",
-            "-o",
-            "csv",
-            "-",
-            "-",
-        ])
+        .args(["query", COUNT, "-o", "csv", "-", "-"])
         .write_stdin(text)
         .assert()
         .success()
@@ -474,7 +470,7 @@ fn an_object_given_twice_is_read_once() {
     let spelled_otherwise = folder.join(".").join(sample.file_name().expect("name"));
     let count = |inputs: &[&Path]| {
         let out = vpcflow()
-            .args(["query", "SELECT count(*) AS n FROM flows", "-o", "csv"])
+            .args(["query", COUNT, "-o", "csv"])
             .args(inputs)
             .output()
             .expect("runs");
@@ -526,15 +522,14 @@ fn a_dataset_is_not_mixed_with_raw_inputs() {
         .arg(&sample)
         .assert()
         .success();
-    let count = "SELECT count(*) AS n FROM flows";
     vpcflow()
-        .args(["query", count, "-o", "csv"])
+        .args(["query", COUNT, "-o", "csv"])
         .arg(&dataset)
         .assert()
         .success()
         .stdout(format!("n\n{records}\n"));
     vpcflow()
-        .args(["query", count, "-o", "csv"])
+        .args(["query", COUNT, "-o", "csv"])
         .arg(&dataset)
         .arg(&sample)
         .assert()
@@ -544,7 +539,7 @@ fn a_dataset_is_not_mixed_with_raw_inputs() {
             "a vpcflow dataset: read it on its own, not mixed with other inputs",
         ));
     vpcflow()
-        .args(["query", count, "-o", "csv"])
+        .args(["query", COUNT, "-o", "csv"])
         .arg(&tree)
         .assert()
         .success()
@@ -574,7 +569,7 @@ fn a_named_pipe_is_read_whole() {
             std::thread::spawn(move || std::fs::write(fifo, bytes))
         };
         vpcflow()
-            .args(["query", "SELECT count(*) AS n FROM flows", "-o", "csv"])
+            .args(["query", COUNT, "-o", "csv"])
             .arg(&fifo)
             .timeout(std::time::Duration::from_secs(60))
             .assert()
