@@ -262,6 +262,10 @@ pub struct Found {
     pub etag: Option<String>,
     /// Its first layout, when whoever found it has already read its head (object stores).
     pub layout: Option<super::format::Layout>,
+    /// Read once, as a stream ([`super::source::is_stream`]): standard input, a pipe, a FIFO.
+    pub stream: bool,
+    /// The device and inode of a local file or pipe: what makes two paths one object.
+    pub file_id: Option<(u64, u64)>,
 }
 
 /// What discovery found.
@@ -297,15 +301,8 @@ impl Discovery {
         let mut seen = std::collections::HashSet::new();
         let mut repeated = Vec::new();
         self.found.retain(|f| {
-            let id = if is_remote(&f.path) || f.path.as_os_str() == "-" {
-                Some(f.path.display().to_string())
-            } else {
-                use std::os::unix::fs::MetadataExt;
-                std::fs::metadata(&f.path)
-                    .ok()
-                    .map(|m| format!("{}:{}", m.dev(), m.ino()))
-            };
-            let first = id.is_none_or(|id| seen.insert(id));
+            // A local object by its file; an object-store one, or standard input, by its name.
+            let first = seen.insert(f.file_id.ok_or_else(|| f.path.clone()));
             if !first {
                 repeated.push(f.path.clone());
             }
@@ -343,11 +340,14 @@ pub fn stamp(meta: &std::fs::Metadata) -> (u64, i128) {
 }
 
 fn found(path: PathBuf, meta: Option<&std::fs::Metadata>) -> Found {
+    use std::os::unix::fs::MetadataExt;
     let (size, modified) = meta.map_or((0, 0), stamp);
     Found {
         info: path_info(&path),
         size,
         modified,
+        stream: path.as_os_str() == "-" || meta.is_some_and(|m| !m.is_file()),
+        file_id: meta.map(|m| (m.dev(), m.ino())),
         path,
         etag: None,
         layout: None,

@@ -126,7 +126,7 @@ impl Ledger {
 /// The key an object is recorded under: its canonical path, or an `s3://` object's URL;
 /// a stream (standard input, a pipe) has none: it is never recorded.
 fn key(f: &Found) -> Option<String> {
-    if super::source::is_stream(&f.path) {
+    if f.stream {
         return None;
     }
     if discover::is_remote(&f.path) {
@@ -187,6 +187,8 @@ mod tests {
             modified: 0,
             etag: Some(etag.to_string()),
             layout: None,
+            stream: false,
+            file_id: None,
         }
     }
 

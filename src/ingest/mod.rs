@@ -145,7 +145,7 @@ pub fn prepare(listing: Listing, opts: &ReadOptions) -> Result<Prepared> {
             if let Some(layout) = &f.layout {
                 return layout.clone();
             }
-            if source::is_stream(&f.path) {
+            if f.stream {
                 return source::stream_layout(&f.path, &fallback, max_line);
             }
             source::first_layout(&f.path, &fallback, max_line).unwrap_or_else(|_| fallback.clone())
@@ -193,7 +193,7 @@ fn input_for(f: &Found, layout: Layout) -> Input {
         },
         layout: Arc::new(layout),
         // A stream has no size, and a pipe's time changes as it is written.
-        stamp: (!source::is_stream(&f.path)).then_some((f.size, f.modified)),
+        stamp: (!f.stream).then_some((f.size, f.modified)),
         fetcher: None,
     }
 }

@@ -159,6 +159,8 @@ fn found_object(bucket: &str, meta: &ObjectMeta) -> Found {
             .map_or(0, i128::from),
         etag: meta.e_tag.clone(),
         layout: None,
+        stream: false,
+        file_id: None,
         path,
     }
 }
