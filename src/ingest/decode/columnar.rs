@@ -62,6 +62,16 @@ enum Column {
     Null,
 }
 
+/// The lines a buffer is expected to hold, to size its columns: counted in its first 64 KiB
+/// and scaled, with a tenth more (buffers sized for the shortest lines possible held three
+/// times the memory flow logs need).
+fn expected_rows(bytes: &[u8]) -> usize {
+    let sample = &bytes[..bytes.len().min(64 << 10)];
+    let lines = memchr::memchr_iter(b'\n', sample).count().max(1);
+    let per_line = (sample.len() / lines).max(1);
+    bytes.len() / per_line * 11 / 10 + 16
+}
+
 /// Decodes a buffer of complete lines. `file_start` marks the first buffer of a file, whose
 /// first line may carry a byte-order mark and the file's header.
 pub fn decode(
@@ -71,8 +81,7 @@ pub fn decode(
     cfg: &DecodeConfig,
     origin: &Origin,
 ) -> Decoded {
-    // Buffers sized for this buffer (about 64 bytes a record at least), not for the largest.
-    let cap = (bytes.len() / 64 + 16).min(cfg.batch_rows);
+    let cap = expected_rows(bytes).min(cfg.batch_rows);
     let mut d = Decoder::new(layout, cfg, origin, cap);
     let start = if file_start && bytes.starts_with(b"\xEF\xBB\xBF") {
         3

@@ -81,6 +81,8 @@ pub(super) struct TextSink {
     offsets: Vec<i32>,
     values: Vec<u8>,
     nulls: NullBufferBuilder,
+    /// The rows the batch is expected to hold, to size the values once their width is known.
+    rows: usize,
 }
 
 impl TextSink {
@@ -89,16 +91,25 @@ impl TextSink {
         offsets.push(0);
         TextSink {
             offsets,
-            // Room for addresses and ids (up to 24 bytes) without growing.
-            values: Vec::with_capacity(rows * 24),
+            values: Vec::new(),
             nulls: NullBufferBuilder::new(rows),
+            rows,
         }
     }
 
-    /// Room for `bytes` more bytes of text: a segment's column never holds more than the
-    /// segment, so no value of it reallocates.
-    fn reserve(&mut self, bytes: usize) {
-        self.values.reserve(bytes + 32);
+    /// Room for the segment's values of the field `f`: their exact bytes (and the 32 that a
+    /// copy writes past a value), so that no value of the segment reallocates. The first
+    /// segment of a batch sizes the values for the whole batch at its width: a column is sized
+    /// by what it holds (a 6-byte action or a 40-byte address), not by a guess per row.
+    fn reserve(&mut self, f: &Field) {
+        let bytes: usize = f.index.spans(f.pos).map(|(s, e)| e - s).sum();
+        let rows = f.index.rows().max(1);
+        let want = if self.values.capacity() == 0 {
+            bytes.saturating_mul(self.rows.max(rows)) / rows + 32
+        } else {
+            bytes + 32
+        };
+        self.values.reserve(want);
     }
 
     /// Appends `text[s..e]`. A short value is copied as a whole 16- or 32-byte window (the
@@ -342,7 +353,7 @@ pub(super) fn run(
         // On printable-ASCII lines an identifier (a field: no spaces) is always good.
         Kind::Id | Kind::Text => {
             if let Some(Sink::Text(out)) = sink {
-                out.reserve(f.text.len());
+                out.reserve(f);
                 for (s, e) in f.index.spans(f.pos) {
                     if is_null(f.text.get(s..e).unwrap_or_default()) {
                         out.null();
@@ -404,7 +415,7 @@ fn text<'t>(
 ) {
     let mut out = match sink {
         Some(Sink::Text(t)) => {
-            t.reserve(f.text.len());
+            t.reserve(f);
             Some(t)
         }
         _ => None,
