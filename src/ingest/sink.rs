@@ -533,10 +533,9 @@ impl PartFile {
 }
 
 /// The batch with every column that holds more than twice the memory its values need copied
-/// into buffers of their size. A row group's batches are kept until it is encoded, and the
-/// parser's buffers are sized for the most lines a block could hold (about three times what
-/// flow logs use): kept as they are, they tripled an ingest's memory. Columns of nulls only are
-/// shared between batches and left alone.
+/// into buffers of their size. A row group's batches are kept until it is encoded, and a slice
+/// keeps all of its batch's buffers (a batch cut where a row group ends is kept whole twice).
+/// Columns of nulls only are shared between batches and left alone.
 fn tight(batch: &RecordBatch) -> parquet::errors::Result<RecordBatch> {
     let columns = batch
         .columns()
@@ -733,7 +732,23 @@ mod tests {
     use arrow::datatypes::{DataType, Field, Schema, TimeUnit, TimestampSecondType};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-    use super::{BUFFER_ROWS, DATE_COLUMN, Dataset, ROW_GROUP_ROWS};
+    use super::{BUFFER_ROWS, DATE_COLUMN, Dataset, Manifest, ROW_GROUP_ROWS};
+
+    /// Writes batches of a column and the date, as one committed run.
+    fn commit_run(
+        ds: &Dataset,
+        schema: &arrow::datatypes::SchemaRef,
+        batches: impl Iterator<Item = (arrow::array::ArrayRef, Date32Array)>,
+    ) -> Manifest {
+        let mut w = ds.writer(schema.clone()).expect("writer");
+        for (first, date) in batches {
+            let batch =
+                RecordBatch::try_new(schema.clone(), vec![first, Arc::new(date)]).expect("batch");
+            w.write(&batch).expect("write");
+        }
+        ds.commit(w, Vec::new(), Vec::new(), Vec::new())
+            .expect("commit")
+    }
 
     /// The row groups of a Parquet file, by rows, and the values of its first (Int64) column.
     fn groups_and_values(path: &std::path::Path) -> (Vec<i64>, Vec<i64>) {
@@ -767,21 +782,16 @@ mod tests {
             Field::new("n", DataType::Int64, false),
             Field::new(DATE_COLUMN, DataType::Date32, true),
         ]));
-        let mut w = ds.writer(schema.clone()).expect("writer");
         let (dates, per_date) = (6i64, 200_000i64);
         assert!(per_date < ROW_GROUP_ROWS as i64 && dates * per_date > BUFFER_ROWS as i64);
         let (total, per) = (dates * per_date, 100_000i64);
-        for first in (0..total).step_by(per as usize) {
+        let batches = (0..total).step_by(per as usize).map(|first| {
             let rows = first..first + per;
             let n = arrow::array::Int64Array::from_iter_values(rows.clone());
             let date = Date32Array::from_iter_values(rows.map(|i| 20_000 + (i % dates) as i32));
-            let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(n), Arc::new(date)])
-                .expect("batch");
-            w.write(&batch).expect("write");
-        }
-        let m = ds
-            .commit(w, Vec::new(), Vec::new(), Vec::new())
-            .expect("commit");
+            (Arc::new(n) as arrow::array::ArrayRef, date)
+        });
+        let m = commit_run(&ds, &schema, batches);
         assert_eq!(m.files.len(), dates as usize);
         let mut split = 0;
         for (day, rel) in m.files.iter().enumerate() {
@@ -805,21 +815,16 @@ mod tests {
             Field::new("start", time.clone(), true),
             Field::new(DATE_COLUMN, DataType::Date32, true),
         ]));
-        let mut w = ds.writer(schema.clone()).expect("writer");
         let (total, per) = (600_000i64, 200_000i64);
-        for first in (0..total).step_by(per as usize) {
+        let batches = (0..total).step_by(per as usize).map(|first| {
             let start: TimestampSecondArray = (first..first + per)
                 .map(|i| if i % 7 == 0 { None } else { Some(i) })
                 .collect::<TimestampSecondArray>()
                 .with_timezone("UTC");
             let date = Date32Array::from(vec![20_000; per as usize]);
-            let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(start), Arc::new(date)])
-                .expect("batch");
-            w.write(&batch).expect("write");
-        }
-        let m = ds
-            .commit(w, Vec::new(), Vec::new(), Vec::new())
-            .expect("commit");
+            (Arc::new(start) as arrow::array::ArrayRef, date)
+        });
+        let m = commit_run(&ds, &schema, batches);
         assert_eq!(m.files.len(), 1);
         let file = std::fs::File::open(dir.path().join(&m.files[0])).expect("file");
         let reader = ParquetRecordBatchReaderBuilder::try_new(file).expect("parquet");
