@@ -304,7 +304,12 @@ impl Dataset {
         unread: Vec<Unread>,
         replaces: Vec<String>,
     ) -> Result<Manifest> {
-        let (run, files) = w.close()?;
+        // A run whose files cannot be finished (a full disk at its last row group) is dropped
+        // as an aborted one is: nothing of it is in place yet.
+        let dir = w.staging.clone();
+        let (run, files) = w.close().inspect_err(|_| {
+            let _ = fs::remove_dir_all(&dir);
+        })?;
         let staging = self.staging_dir(&run);
         let list = serde_json::to_vec(&files).map_err(|e| Error::Data(e.to_string()))?;
         write_synced(&staging.join(PENDING), &list)?;
