@@ -608,6 +608,10 @@ fn properties() -> Result<WriterProperties> {
         // Packet and byte counts hardly repeat: a dictionary of them is hashing for nothing.
         .set_column_dictionary_enabled(ColumnPath::from("packets"), false)
         .set_column_dictionary_enabled(ColumnPath::from("bytes"), false)
+        // Times come in near order, which zstd packs better than dictionary codes: without a
+        // dictionary both bench estates' datasets were 9% smaller, and ingests 8% cheaper.
+        .set_column_dictionary_enabled(ColumnPath::from("start"), false)
+        .set_column_dictionary_enabled(ColumnPath::from("end"), false)
         .build())
 }
 
