@@ -346,7 +346,7 @@ fn found(path: PathBuf, meta: Option<&std::fs::Metadata>) -> Found {
         info: path_info(&path),
         size,
         modified,
-        stream: path.as_os_str() == "-" || meta.is_some_and(|m| !m.is_file()),
+        stream: super::source::streamed(&path, meta),
         file_id: meta.map(|m| (m.dev(), m.ino())),
         path,
         etag: None,

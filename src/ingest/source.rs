@@ -48,7 +48,12 @@ pub fn sniff(head: &[u8]) -> SourceKind {
 /// its start, so what is read of it to learn its layout is kept for the run ([`stream_layout`],
 /// [`stream_reader`]).
 pub fn is_stream(path: &Path) -> bool {
-    path.as_os_str() == "-" || std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+    streamed(path, std::fs::metadata(path).ok().as_ref())
+}
+
+/// [`is_stream`] for a path whose metadata was already read (`None`: it could not be).
+pub fn streamed(path: &Path, meta: Option<&std::fs::Metadata>) -> bool {
+    path.as_os_str() == "-" || meta.is_some_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// Per stream input read ahead for its layout: its path, the bytes read, and the stream (`None`
