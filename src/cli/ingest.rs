@@ -82,7 +82,8 @@ pub struct Summary {
     pub changed_since_ingest: u64,
     /// Objects skipped by --since/--until.
     pub outside_window: u64,
-    /// Objects in the trees that are not flow logs.
+    /// Objects in the trees that are not read, each named in a warning: not flow logs, a
+    /// dataset, or a log beside its own gzip copy.
     pub not_flow_logs: u64,
     /// Records parsed (all log statuses).
     pub records: u64,

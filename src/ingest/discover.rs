@@ -354,6 +354,20 @@ fn found(path: PathBuf, meta: Option<&std::fs::Metadata>) -> Found {
     }
 }
 
+/// Why an object met in a tree is not read beside a gzip object of the same name and `.gz`
+/// (`x.log` beside `x.log.gz`: one a compressed or decompressed copy of the other, holding the
+/// same records, which would otherwise be counted twice), if that is so: only the gzip object,
+/// as AWS delivers them, is read. `exists` tells whether a name is beside it.
+pub fn copy_reason(name: &str, exists: impl Fn(&str) -> bool) -> Option<String> {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".gz") || lower.ends_with(".parquet") {
+        return None;
+    }
+    let gzip = format!("{name}.gz");
+    exists(&gzip)
+        .then(|| format!("the same name as {gzip} beside it, a copy of it; that one is read"))
+}
+
 /// Expands the inputs given on the command line.
 pub fn discover(inputs: &[PathBuf], window: &Window, scope: &Scope) -> Result<Discovery> {
     let mut out = Discovery::default();
@@ -413,7 +427,9 @@ fn walk(dir: &Path, window: &Window, scope: &Scope, out: &mut Discovery) {
             continue;
         }
         let path = entry.path().to_path_buf();
-        if let Some(reason) = skip_reason(&path) {
+        let name = entry.file_name().to_string_lossy();
+        let copy = || copy_reason(&name, |n| path.with_file_name(n).is_file());
+        if let Some(reason) = skip_reason(&path).or_else(copy) {
             out.skipped.push((path, reason));
             continue;
         }
@@ -446,6 +462,21 @@ mod tests {
 
     fn t(s: &str) -> DateTime<Utc> {
         parse_time(s).expect("time")
+    }
+
+    #[test]
+    fn a_log_beside_its_gzip_copy_is_the_copy() {
+        let beside = |names: &'static [&'static str]| move |n: &str| names.contains(&n);
+        let reason = copy_reason("x.log", beside(&["x.log.gz"])).expect("a copy");
+        assert!(reason.contains("x.log.gz"), "{reason}");
+        assert!(copy_reason("x.txt", beside(&["x.txt.gz"])).is_some());
+        // The gzip object itself, Parquet, and logs without a copy are read.
+        assert_eq!(copy_reason("x.log.gz", beside(&["x.log.gz.gz"])), None);
+        assert_eq!(
+            copy_reason("x.log.parquet", beside(&["x.log.parquet.gz"])),
+            None
+        );
+        assert_eq!(copy_reason("x.log", beside(&["y.log.gz", "x.gz"])), None);
     }
 
     #[test]

@@ -1745,3 +1745,42 @@ fn on_a_terminal_ingest_shows_objects_bytes_and_time_left() {
     session.exp_string("ingested").expect("the summary");
     session.exp_eof().expect("the ingest ends");
 }
+
+/// A log beside its own gzip copy in a tree (`x.log` and `x.log.gz`, as `gunzip -k` leaves
+/// them) is read once, from the gzip object, and the copy is named; named on the command line,
+/// a file is always read.
+#[test]
+fn a_plain_copy_beside_its_gzip_object_is_read_once() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tmp");
+    let text = "2 111122223333 eni-0a1b2c3d4e5f60718 10.0.1.5 10.0.2.1 443 49152 6 10 8400 1717243200 1717243260 ACCEPT OK\n\
+                2 111122223333 eni-0a1b2c3d4e5f60718 10.0.1.5 10.0.2.2 443 49152 6 10 100 1717243200 1717243260 ACCEPT OK\n";
+    let plain = dir.path().join("x.log");
+    std::fs::write(&plain, text).expect("write");
+    let gz = std::fs::File::create(dir.path().join("x.log.gz")).expect("create");
+    let mut gz = flate2::write::GzEncoder::new(gz, flate2::Compression::default());
+    gz.write_all(text.as_bytes()).expect("write");
+    gz.finish().expect("finish");
+    // A log without a gzip copy is read as ever.
+    std::fs::write(dir.path().join("y.log"), text.lines().next().expect("line")).expect("write");
+    let sql = "SELECT count(*) AS n, sum(bytes) AS b FROM flows";
+    let out = vpcflow()
+        .args(["query", sql, "-o", "csv"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "n,b\n3,16900\n");
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("x.log: skipped: the same name as x.log.gz beside it"),
+        "{err}"
+    );
+    let named = vpcflow()
+        .args(["query", sql, "-o", "csv"])
+        .arg(&plain)
+        .arg(dir.path().join("x.log.gz"))
+        .output()
+        .expect("run");
+    assert_eq!(stdout_of(&named), "n,b\n4,17000\n");
+}

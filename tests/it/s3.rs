@@ -334,6 +334,36 @@ fn ingest(input: &str, out: &Path) -> Value {
     serde_json::from_str(&stdout).expect("summary")
 }
 
+/// An object beside its own gzip copy under one prefix (`x.log` and `x.log.gz`) is read once,
+/// from the gzip object, and the copy is named.
+#[test]
+fn a_plain_copy_beside_its_gzip_object_is_read_once() {
+    use std::io::Write;
+    let prefix = format!("copies-{}/", std::process::id());
+    let text = record(1) + &record(2);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).expect("write");
+    let gz = gz.finish().expect("finish");
+    let (x, x_gz, y) = (
+        format!("{prefix}x.log"),
+        format!("{prefix}x.log.gz"),
+        format!("{prefix}y.log"),
+    );
+    put(&[
+        (x.as_str(), text.as_bytes()),
+        (x_gz.as_str(), gz.as_slice()),
+        (y.as_str(), record(3).as_bytes()),
+    ]);
+    let sql = "SELECT count(*) AS n FROM flows";
+    let (code, stdout, err) = run(&["query", sql, &url(&prefix), "-o", "csv"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(stdout, "n\n3\n");
+    assert!(
+        err.contains("x.log: skipped: the same name as x.log.gz beside it"),
+        "{err}"
+    );
+}
+
 #[test]
 fn ingest_from_s3_is_the_local_ingest_and_fetches_only_new_objects() {
     let dir = tempfile::tempdir().expect("tmp");

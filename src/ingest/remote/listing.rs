@@ -118,9 +118,18 @@ async fn list(
                 skipped.push((url, discover::DATASET_INSIDE.to_string()));
                 continue;
             }
+            let names: std::collections::HashSet<&str> = r
+                .objects
+                .iter()
+                .filter_map(|m| m.location.filename())
+                .collect();
             for meta in &r.objects {
                 let name = FsPath::new(meta.location.as_ref());
-                if let Some(why) = discover::skip_reason(name) {
+                let copy = || {
+                    let own = meta.location.filename()?;
+                    discover::copy_reason(own, |n| names.contains(n))
+                };
+                if let Some(why) = discover::skip_reason(name).or_else(copy) {
                     skipped.push((
                         PathBuf::from(S3Url::object(&loc.bucket, meta.location.as_ref())),
                         why,
