@@ -7,7 +7,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::common::vpcflow;
+use crate::common::{gzip, vpcflow};
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -407,9 +407,7 @@ fn stdin_plain_and_gzip_with_format() {
         .assert()
         .success()
         .stdout("b\n350\n");
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut gz, lines.as_bytes()).expect("gzip");
-    let gz = gz.finish().expect("gzip");
+    let gz = gzip(lines);
     vpcflow()
         .args([
             "query",
@@ -1081,11 +1079,7 @@ TransitGateway 123456789123 tgw-3b86d5e89ec8ebd55 tgw-attach-3e0bbb28e9ac7e3d8 1
         .stdout("resource_type,tgw_dst_eni,bytes,mtu,no_pair,no_action\nTransitGateway,eni-309ffff1f06bf8d99,1600,2,true,true\n");
 
     // Two gzip members in one object (as when objects are concatenated), millisecond times (E37).
-    let member = |text: &str| {
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        std::io::Write::write_all(&mut gz, text.as_bytes()).expect("gzip");
-        gz.finish().expect("gzip")
-    };
+    let member = gzip;
     let mut object = member(
         "2 123456789010 eni-4b118871 - - - - - - - 1512564058000 1512564059000 - SKIPDATA\n",
     );
@@ -1494,10 +1488,7 @@ fn standard_input_keeps_the_values_of_unknown_header_fields() {
     let expected_bytes: u64 = (0..3000).sum();
     for gzip in [false, true] {
         let input = if gzip {
-            use std::io::Write;
-            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-            e.write_all(text.as_bytes()).expect("gzip");
-            e.finish().expect("gzip")
+            crate::common::gzip(&text)
         } else {
             text.clone().into_bytes()
         };
@@ -1751,16 +1742,12 @@ fn on_a_terminal_ingest_shows_objects_bytes_and_time_left() {
 /// a file is always read.
 #[test]
 fn a_plain_copy_beside_its_gzip_object_is_read_once() {
-    use std::io::Write;
     let dir = tempfile::tempdir().expect("tmp");
     let text = "2 111122223333 eni-0a1b2c3d4e5f60718 10.0.1.5 10.0.2.1 443 49152 6 10 8400 1717243200 1717243260 ACCEPT OK\n\
                 2 111122223333 eni-0a1b2c3d4e5f60718 10.0.1.5 10.0.2.2 443 49152 6 10 100 1717243200 1717243260 ACCEPT OK\n";
     let plain = dir.path().join("x.log");
     std::fs::write(&plain, text).expect("write");
-    let gz = std::fs::File::create(dir.path().join("x.log.gz")).expect("create");
-    let mut gz = flate2::write::GzEncoder::new(gz, flate2::Compression::default());
-    gz.write_all(text.as_bytes()).expect("write");
-    gz.finish().expect("finish");
+    std::fs::write(dir.path().join("x.log.gz"), gzip(text)).expect("write");
     // A log without a gzip copy is read as ever.
     std::fs::write(dir.path().join("y.log"), text.lines().next().expect("line")).expect("write");
     let sql = "SELECT count(*) AS n, sum(bytes) AS b FROM flows";

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{AUDIT_JSON, resources_of, root, vpcflow};
+use crate::common::{AUDIT_JSON, gzip, resources_of, root, vpcflow};
 
 /// One v2 record of `bytes` bytes.
 fn record(bytes: u64) -> String {
@@ -14,13 +14,6 @@ fn record(bytes: u64) -> String {
         "2 123456789010 eni-0a1b2c3d4e5f60718 10.0.1.5 10.0.2.6 443 49152 6 10 {bytes} \
          1795687200 1795687260 ACCEPT OK\n"
     )
-}
-
-fn gzip(text: &str) -> Vec<u8> {
-    use std::io::Write;
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(text.as_bytes()).expect("gzip");
-    e.finish().expect("gzip")
 }
 
 /// `vpcflow ingest INPUT --out DS -o json`: the exit code and the summary.

@@ -15,7 +15,7 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 use crate::common::tools::{Key, aws_env, delete, keys, put, server};
-use crate::common::{AUDIT_JSON, resources_of, root};
+use crate::common::{AUDIT_JSON, gzip, resources_of, root};
 
 /// The binary with the server's endpoint and `key` in the environment, and nothing else of AWS.
 fn process_as(key: &Key) -> std::process::Command {
@@ -338,12 +338,9 @@ fn ingest(input: &str, out: &Path) -> Value {
 /// from the gzip object, and the copy is named.
 #[test]
 fn a_plain_copy_beside_its_gzip_object_is_read_once() {
-    use std::io::Write;
     let prefix = format!("copies-{}/", std::process::id());
     let text = record(1) + &record(2);
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(text.as_bytes()).expect("write");
-    let gz = gz.finish().expect("finish");
+    let gz = gzip(&text);
     let (x, x_gz, y) = (
         format!("{prefix}x.log"),
         format!("{prefix}x.log.gz"),

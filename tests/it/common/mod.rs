@@ -42,6 +42,14 @@ pub fn vpcflow() -> Command {
     c
 }
 
+/// `text` as one gzip member, as S3 delivers flow logs.
+pub fn gzip(text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(text.as_bytes()).expect("gzip");
+    e.finish().expect("gzip")
+}
+
 /// Runs `vpcflow` with `args` and `stdin`: exit code, standard output, standard error.
 pub fn run(args: &[&str], stdin: &str) -> (Option<i32>, String, String) {
     let out = vpcflow()
