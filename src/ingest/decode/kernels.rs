@@ -13,6 +13,7 @@ use arrow::array::{
     ArrayRef, Date32Builder, Int32Builder, StringArray, TimestampSecondBuilder, UInt64Builder,
 };
 use arrow::buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+use wide::u8x16;
 
 use super::scan::Index;
 use super::{MILLIS_THRESHOLD, Reason, SECONDS_PER_DAY, clip, digits, is_ipv6, percent_decode};
@@ -227,53 +228,39 @@ fn word(text: &[u8], s: usize, len: usize) -> u64 {
 }
 
 /// Whether the `len` bytes of `text` from `s` are a dotted-quad IPv4 address, exactly as
-/// [`is_ipv4`] decides, but with the dots and digits found in one 16-byte word.
+/// [`is_ipv4`] decides, without a loop: the address's 16-byte window is compared with a few
+/// bytes at once (SIMD where the target has it), each comparison giving a mask with a bit per
+/// byte, and every rule of a dotted quad is a test on those masks.
 #[inline]
 fn ipv4(text: &[u8], s: usize, len: usize) -> bool {
-    const ONES: u128 = u128::MAX / 0xff;
     if !(7..=15).contains(&len) {
         return false;
     }
-    let low = u128::from(load(text, s));
-    let high = u128::from(load(text, s + 8));
-    let x = (low | high << 64) & (u128::MAX >> (128 - 8 * len));
-    // The high bit of each byte that is a dot (bytes past `len` are zero: no dot).
-    let t = x ^ (u128::from(b'.') * ONES);
-    let low7 = 0x7f * ONES;
-    let dots = !(((t & low7) + low7) | t | low7) & (u128::MAX >> (128 - 8 * len));
-    if dots.count_ones() != 3 {
-        return false;
-    }
-    // Every other byte a digit: 0-9 after the xor, and the dots' bytes cleared.
-    let dot_bytes = (dots >> 7) * 0xff;
-    let d = (x ^ (0x30 * ONES)) & (u128::MAX >> (128 - 8 * len)) & !dot_bytes;
-    if (d | (d + 6 * ONES)) & (0xf0 * ONES) != 0 {
-        return false;
-    }
-    // Four octets between the dots: one to three digits, no leading zero, at most 255.
-    let mut rest = dots;
-    let mut start = 0usize;
-    for k in 0..4 {
-        let end = if k < 3 {
-            let at = (rest.trailing_zeros() / 8) as usize;
-            rest &= rest - 1;
-            at
-        } else {
-            len
-        };
-        let n = end.wrapping_sub(start);
-        if !(1..=3).contains(&n) {
-            return false;
-        }
-        let digit = |i: usize| ((d >> (8 * (start + i))) & 0xff) as u32;
-        let (a, b, c) = (digit(0), digit(1), digit(2));
-        let value = [a, a * 10 + b, a * 100 + b * 10 + c][n - 1];
-        if (n > 1 && a == 0) || value > 255 {
-            return false;
-        }
-        start = end + 1;
-    }
-    true
+    let all = (1u32 << len) - 1;
+    let window = u128::from(load(text, s)) | u128::from(load(text, s + 8)) << 64;
+    let x = u8x16::from(window.to_le_bytes());
+    let mask = |m: u8x16| m.move_mask() as u32 & all;
+    // Digits become 0-9; every other byte something else.
+    let v = x - u8x16::splat(b'0');
+    let is = |k: u8| mask(v.cmp_eq(u8x16::splat(k)));
+    let at_least = |k: u8| mask(v.max(u8x16::splat(k)).cmp_eq(v));
+    let dots = mask(x.cmp_eq(u8x16::splat(b'.')));
+    let digits = mask(v.min(u8x16::splat(9)).cmp_eq(v));
+    // Where octets start; those of two digits or more; those of three.
+    let starts = (dots << 1 | 1) & all;
+    let long = starts & digits & digits >> 1;
+    let three = long & digits >> 2;
+    // The second digit of a three-digit octet that starts with 2.
+    let after_two = (three & is(2)) << 1;
+    let bad = (dots | digits) ^ all // a byte neither a digit nor a dot
+        | starts & dots // a dot first, or two in a row
+        | dots & (1 << (len - 1)) // a dot last
+        | digits & digits >> 1 & digits >> 2 & digits >> 3 // four digits
+        | long & is(0) // a leading zero
+        | three & at_least(3) // 300 or more
+        | after_two & at_least(6) // 260 or more
+        | (after_two & is(5)) << 1 & at_least(6); // 256 or more
+    bad == 0 && dots.count_ones() == 3
 }
 
 /// The value of the first `len` (1-8) bytes of `w` read as decimal digits, if they all are.
@@ -539,6 +526,17 @@ mod tests {
                 })
                 .collect();
             cases.push(String::from_utf8_lossy(&t).into_owned());
+        }
+        // Every octet that sits on an edge of the rules, in every place.
+        let octets = [
+            "0", "1", "9", "00", "01", "10", "99", "001", "010", "100", "199", "200", "249", "250",
+            "255", "256", "259", "260", "299", "300", "999", "0255", "1000", "",
+        ];
+        for a in octets {
+            for b in octets {
+                cases.push(format!("{a}.{b}.1.{b}"));
+                cases.push(format!("{b}.7.{a}.{a}"));
+            }
         }
         for t in &cases {
             for (text, s) in [(t.clone(), 0), (format!("9 {t} 1.2.3.4"), 2)] {
