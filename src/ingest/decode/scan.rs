@@ -8,6 +8,8 @@
 //! when the line has any). Offsets are relative to the segment's start and fit in 32 bits
 //! because a segment is at most a few megabytes.
 
+use wide::u8x16;
+
 use super::space_mask;
 
 /// What [`Index::quick`] made of a line.
@@ -117,18 +119,11 @@ impl Index {
         };
         let mut pos = at;
         loop {
-            let Some(word) = bytes.get(pos..pos + 8) else {
-                return Quick::Slow;
-            };
-            let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-            let special = special_mask(w);
-            let mut spaces = space_mask(w);
-            if special != 0 {
-                // Only the spaces before the first special byte count.
-                spaces &= special - 1;
-            }
+            let (spaces, special) = masks(bytes, pos);
+            // Only the spaces before the first special byte count.
+            let mut spaces = spaces & special.wrapping_sub(1);
             while spaces != 0 {
-                let i = pos + (spaces.trailing_zeros() / 8) as usize;
+                let i = pos + spaces.trailing_zeros() as usize;
                 if i > start {
                     field(start, i, &mut found);
                     last = i;
@@ -137,10 +132,10 @@ impl Index {
                 spaces &= spaces - 1;
             }
             if special != 0 {
-                let i = pos + (special.trailing_zeros() / 8) as usize;
-                let next = match (bytes[i], bytes.get(i + 1)) {
-                    (b'\n', _) => i + 1,
-                    (b'\r', Some(b'\n')) => i + 2,
+                let i = pos + special.trailing_zeros() as usize;
+                let next = match (bytes.get(i), bytes.get(i + 1)) {
+                    (Some(b'\n'), _) => i + 1,
+                    (Some(b'\r'), Some(b'\n')) => i + 2,
                     _ => return Quick::Slow,
                 };
                 // The line's length counts everything before its `\n`.
@@ -166,7 +161,7 @@ impl Index {
                     Quick::Row { next }
                 };
             }
-            pos += 8;
+            pos += BLOCK;
             if pos - at > max_line {
                 return Quick::Slow;
             }
@@ -221,16 +216,33 @@ impl Index {
     }
 }
 
-/// The high bit of every byte of `w` below 0x20 or above 0x7e, exactly: a line end, a tab,
-/// a control byte, DEL or a byte of a non-ASCII character.
-fn special_mask(w: u64) -> u64 {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let low = w & LOW7;
-    // No byte carries into the next: 0x7f + 0x60 and 0x7f + 0x01 stay below 0x100.
-    let below = !(low + 0x60 * ONES);
-    let del = low + ONES;
-    (w | below | del) & (0x80 * ONES)
+/// Bytes the quick path looks at in one step.
+const BLOCK: usize = 64;
+
+/// Two masks of the [`BLOCK`] bytes of `bytes` from `pos`, a bit per byte: the spaces, and the
+/// bytes below 0x20 or above 0x7e (a line end, a tab, a control byte, DEL or a byte of a
+/// non-ASCII character). Past the end of `bytes` every byte counts as such a byte (a zero).
+fn masks(bytes: &[u8], pos: usize) -> (u64, u64) {
+    let mut tail = [0u8; BLOCK];
+    let block = match bytes.get(pos..pos + BLOCK) {
+        Some(block) => block,
+        None => {
+            let rest = bytes.get(pos..).unwrap_or_default();
+            tail[..rest.len()].copy_from_slice(rest);
+            &tail
+        }
+    };
+    let (mut spaces, mut plain) = (0u64, 0u64);
+    for (k, chunk) in block.chunks_exact(16).enumerate() {
+        let x = u8x16::from(<[u8; 16]>::try_from(chunk).unwrap_or_default());
+        // Printable ASCII becomes 0x00-0x5e, every other byte more.
+        let y = x - u8x16::splat(0x20);
+        let space = x.cmp_eq(u8x16::splat(b' ')).move_mask() as u16;
+        let printable = y.min(u8x16::splat(0x5e)).cmp_eq(y).move_mask() as u16;
+        spaces |= u64::from(space) << (16 * k);
+        plain |= u64::from(printable) << (16 * k);
+    }
+    (spaces, !plain)
 }
 
 /// Slots of the stack buffer that [`Index::push`] and [`Index::quick`] cut fields into: two
@@ -310,12 +322,22 @@ mod tests {
     }
 
     #[test]
-    fn the_special_mask_is_exact() {
+    fn the_masks_are_exact() {
         for b in 0u8..=255 {
-            let w = u64::from_le_bytes([b' ', b, b'a', b, b'~', b, b'0', b]);
-            let special = !(0x20..=0x7e).contains(&b);
-            let expect = if special { 0x8000_8000_8000_8000 } else { 0 };
-            assert_eq!(special_mask(w), expect, "{b}");
+            let mut text = [b'a'; 70];
+            for i in (1..70).step_by(3) {
+                text[i] = b;
+            }
+            text[0] = b' ';
+            for pos in [0, 1, 7] {
+                let (spaces, special) = masks(&text, pos);
+                for i in 0..BLOCK {
+                    let at = text.get(pos + i).copied().unwrap_or(0);
+                    assert_eq!(spaces >> i & 1 == 1, at == b' ', "{b} at {i}");
+                    let odd = !(0x20..=0x7e).contains(&at);
+                    assert_eq!(special >> i & 1 == 1, odd, "{b} at {i}");
+                }
+            }
         }
     }
 
@@ -337,10 +359,25 @@ mod tests {
         );
         assert_eq!(index.quick(text, 14, 0, 2, 100), Quick::Blank { next: 23 });
         assert_eq!(index.quick(text, 23, 0, 3, 100), Quick::Slow);
-        // Longer than the limit, and too near the end of the buffer.
+        // Longer than the limit; within it, near the end of the buffer.
         assert_eq!(index.quick(text, 29, 0, 4, 5), Quick::Slow);
-        assert_eq!(index.quick(text, 29, 0, 4, 100), Quick::Slow);
-        assert_eq!(index.rows(), 1);
+        assert_eq!(
+            index.quick(text, 29, 0, 4, 100),
+            Quick::Count {
+                next: 41,
+                found: 6,
+                end: 40
+            }
+        );
+        // A line that the buffer cuts short, and one past a block of the quick path.
+        assert_eq!(index.quick(&text[..40], 29, 0, 4, 100), Quick::Slow);
+        let long = format!("{} b c\n", "a".repeat(100));
+        assert_eq!(
+            index.quick(long.as_bytes(), 0, 0, 5, 200),
+            Quick::Row { next: 105 }
+        );
+        assert_eq!(index.token(long.as_bytes(), 1, 2), b"c");
+        assert_eq!(index.rows(), 2);
     }
 
     #[test]
