@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::{DataType, SchemaRef};
+use wide::u8x16;
 
 use super::fields::{FIELDS, Kind};
 use super::format::{Columns, Layout, Slot};
@@ -358,18 +359,28 @@ fn is_ipv6(tok: &[u8]) -> bool {
     if !(3..=45).contains(&tok.len()) {
         return false;
     }
-    // One pass over the bytes: where the colons are (a bit each), and whether any byte is
-    // neither a hex digit nor a colon. A dot means an IPv4 tail: the piece-by-piece check.
-    let (mut colons, mut other, mut dot) = (0u64, false, false);
-    for (i, &b) in tok.iter().enumerate() {
-        colons |= u64::from(b == b':') << i;
-        dot |= b == b'.';
-        other |= !(b.is_ascii_hexdigit() || b == b':');
+    // Where the colons are (a bit each), and whether any byte is neither a hex digit nor a
+    // colon, 16 bytes at a time. A dot means an IPv4 tail: the piece-by-piece check.
+    let mut padded = [0u8; 48];
+    padded[..tok.len()].copy_from_slice(tok);
+    let (mut colons, mut dots, mut good) = (0u64, 0u64, 0u64);
+    for (k, chunk) in padded.chunks_exact(16).enumerate() {
+        let x = u8x16::from(<[u8; 16]>::try_from(chunk).unwrap_or_default());
+        let digit = x - u8x16::splat(b'0');
+        let letter = (x | u8x16::splat(0x20)) - u8x16::splat(b'a');
+        let colon = x.cmp_eq(u8x16::splat(b':'));
+        let hex =
+            digit.min(u8x16::splat(9)).cmp_eq(digit) | letter.min(u8x16::splat(5)).cmp_eq(letter);
+        let bits = |m: u8x16| u64::from(m.move_mask() as u16) << (16 * k);
+        colons |= bits(colon);
+        dots |= bits(x.cmp_eq(u8x16::splat(b'.')));
+        good |= bits(hex | colon);
     }
-    if dot {
+    let all = (1u64 << tok.len()) - 1;
+    if dots & all != 0 {
         return ipv6_pieces(tok);
     }
-    if other {
+    if good & all != all {
         return false;
     }
     let Some((mut start, end)) = ipv6_body(tok) else {
