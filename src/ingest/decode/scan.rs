@@ -1,11 +1,11 @@
 //! The structural pass: the lines of a segment -> an index of rows and their field spans.
 //!
 //! A plain line (printable ASCII, fields separated by spaces: nearly every line of a real log)
-//! takes the quick path, which finds its end and its fields together, eight bytes at a time
-//! (SWAR masks of spaces and of the bytes that end a line or need a closer look). Anything else
-//! (tabs, control bytes, non-ASCII text, a line near the end of the buffer) goes through the
-//! general path: `memchr` for the line end, then the fields cut on runs of spaces (and tabs,
-//! when the line has any). Offsets are relative to the segment's start and fit in 32 bits
+//! takes the quick path, which finds its end and its fields together, 64 bytes a step (masks,
+//! a bit per byte, of spaces and of the bytes that end a line or need a closer look, from
+//! 16-byte comparisons). Anything else (tabs, control bytes, non-ASCII text, a line that the
+//! buffer cuts short) goes through the general path: `memchr` for the line end, then the
+//! fields cut on runs of spaces (and tabs, when the line has any). Offsets are relative to the segment's start and fit in 32 bits
 //! because a segment is at most a few megabytes.
 
 use wide::u8x16;
@@ -91,8 +91,8 @@ impl Index {
     }
 
     /// The fast path of the structural pass, for a printable-ASCII line separated by spaces
-    /// (the common case): finds the line's end and its fields in one pass of eight bytes at a
-    /// time, starting at `at` of `bytes` (the segment starts at `seg`), and adds it as a row
+    /// (the common case): finds the line's end and its fields in one pass of [`BLOCK`] bytes a
+    /// step, starting at `at` of `bytes` (the segment starts at `seg`), and adds it as a row
     /// when it has the layout's width. `max_line` is the longest line accepted.
     pub fn quick(
         &mut self,
