@@ -143,29 +143,46 @@ fn read_one(
     ) && emit(false, 0, Work::End)
 }
 
-/// Block buffers the ordering thread is done with, for the reader to fill again. Fresh memory
-/// costs a page fault and a page clear in the kernel on its first touch: at 600 MB/s of text
-/// that was a quarter of a two-core machine (`perf`), time the decoders then lacked.
+/// Text buffers done with (blocks the ordering thread has seen through, gzip objects a worker
+/// has decoded), to be filled again. Fresh memory costs a page fault and a page clear in the
+/// kernel on its first touch: at 600 MB/s of text that was a quarter of a two-core machine
+/// (`perf`), time the decoders then lacked; inflating every object of a gzip tree into fresh
+/// memory cost a sixth of the report pack over one.
 static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
-/// Spare buffers kept at most (a block each, 4 MiB by default).
+/// Spare buffers kept at most, and their bytes at most (a block is 4 MiB by default; a gzip
+/// object of more than this is not kept).
 const MAX_SPARE: usize = 8;
+const MAX_SPARE_BYTES: usize = 64 << 20;
 
-/// An empty buffer of at least `capacity` bytes, a spare one if there is one.
+/// An empty buffer of at least `capacity` bytes: a spare one if there is one (one large enough
+/// first).
 pub(super) fn spare(capacity: usize) -> Vec<u8> {
-    let found = SPARE.lock().unwrap_or_else(PoisonError::into_inner).pop();
+    let found = {
+        let mut kept = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
+        match kept.iter().position(|b| b.capacity() >= capacity) {
+            Some(i) => Some(kept.swap_remove(i)),
+            None => kept.pop(),
+        }
+    };
     let mut buf = found.unwrap_or_default();
     buf.clear();
     buf.reserve(capacity);
     buf
 }
 
+/// Keeps a buffer for [`spare`] while the spare ones stay within their bounds.
+pub(super) fn keep(buf: Vec<u8>) {
+    let mut kept = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
+    let bytes: usize = kept.iter().map(Vec::capacity).sum();
+    if kept.len() < MAX_SPARE && bytes + buf.capacity() <= MAX_SPARE_BYTES {
+        kept.push(buf);
+    }
+}
+
 /// Keeps a decoded block's buffer for [`spare`], unless another holder still has it.
 pub(super) fn recycle(bytes: Arc<Vec<u8>>) {
     if let Ok(buf) = Arc::try_unwrap(bytes) {
-        let mut kept = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
-        if kept.len() < MAX_SPARE {
-            kept.push(buf);
-        }
+        keep(buf);
     }
 }
 

@@ -475,20 +475,27 @@ fn inflate_whole(input: &Input, cfg: &DecodeConfig, opts: RunOptions) -> Outcome
     // Room for the text at once (as the gzip trailer gives its size, capped), so it is never
     // copied while growing: that copy would hold the old and the new buffer together.
     let hint = gzip_size_hint(&mut file).unwrap_or(0).min(opts.inflate_cap);
-    let mut text = Vec::with_capacity(hint);
+    let mut text = blocks::spare(hint);
     let mut dec = source::text_reader(file, SourceKind::Gzip).take(opts.inflate_cap as u64 + 1);
     let result = dec.read_to_end(&mut text);
     if text.len() > opts.inflate_cap {
         return Outcome::TooBig;
     }
+    // The batches hold copies of the text: its buffer can be filled again.
+    let outcome = decoded(&text, result, input, cfg);
+    blocks::keep(text);
+    outcome
+}
+
+/// The outcome of decoding a gzip object's `text`, inflated with `result`.
+fn decoded(
+    text: &[u8],
+    result: std::io::Result<usize>,
+    input: &Input,
+    cfg: &DecodeConfig,
+) -> Outcome {
     match result {
-        Ok(_) => Outcome::Decoded(decode(
-            &text,
-            input.layout.clone(),
-            true,
-            cfg,
-            &input.origin,
-        )),
+        Ok(_) => Outcome::Decoded(decode(text, input.layout.clone(), true, cfg, &input.origin)),
         Err(e) => {
             // Keep the complete records before the damage, then report the object.
             let cut = memchr::memrchr(b'\n', &text).map_or(0, |i| i + 1);
