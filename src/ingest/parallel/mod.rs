@@ -498,7 +498,7 @@ fn decoded(
         Ok(_) => Outcome::Decoded(decode(text, input.layout.clone(), true, cfg, &input.origin)),
         Err(e) => {
             // Keep the complete records before the damage, then report the object.
-            let cut = memchr::memrchr(b'\n', &text).map_or(0, |i| i + 1);
+            let cut = memchr::memrchr(b'\n', text).map_or(0, |i| i + 1);
             let d = decode(&text[..cut], input.layout.clone(), true, cfg, &input.origin);
             let tail = text.len() - cut;
             let extra = if tail > 0 {
