@@ -5,8 +5,8 @@
 //! a bit per byte, of spaces and of the bytes that end a line or need a closer look, from
 //! 16-byte comparisons). Anything else (tabs, control bytes, non-ASCII text, a line that the
 //! buffer cuts short) goes through the general path: `memchr` for the line end, then the
-//! fields cut on runs of spaces (and tabs, when the line has any). Offsets are relative to the segment's start and fit in 32 bits
-//! because a segment is at most a few megabytes.
+//! fields cut on runs of spaces (and tabs, when the line has any). Offsets are relative to
+//! the segment's start and fit in 32 bits because a segment is at most a few megabytes.
 
 use wide::u8x16;
 

@@ -147,11 +147,11 @@ fn read_one(
 /// has decoded), to be filled again. Fresh memory costs a page fault and a page clear in the
 /// kernel on its first touch: at 600 MB/s of text that was a quarter of a two-core machine
 /// (`perf`), time the decoders then lacked; inflating every object of a gzip tree into fresh
-/// memory cost a sixth of the report pack over one.
+/// memory, about 8% of the report pack's samples over one.
 static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
-/// Spare buffers kept at most, and their bytes at most (a block is 4 MiB by default; a gzip
-/// object of more than this is not kept).
+/// Spare buffers kept at most (a block is 4 MiB by default).
 const MAX_SPARE: usize = 8;
+/// Bytes of spare buffers kept at most: a larger gzip object's buffer is let go.
 const MAX_SPARE_BYTES: usize = 64 << 20;
 
 /// An empty buffer of at least `capacity` bytes: a spare one if there is one (one large enough
