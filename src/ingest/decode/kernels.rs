@@ -16,7 +16,9 @@ use arrow::buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use wide::u8x16;
 
 use super::scan::Index;
-use super::{MILLIS_THRESHOLD, Reason, SECONDS_PER_DAY, clip, digits, is_ipv6, percent_decode};
+use super::{
+    MILLIS_THRESHOLD, Reason, SECONDS_PER_DAY, clip, digits, in_range, is_ipv6, percent_decode,
+};
 use crate::ingest::fields::Kind;
 
 /// A bad value found by a kernel.
@@ -245,7 +247,7 @@ fn ipv4(text: &[u8], s: usize, len: usize) -> bool {
     let is = |k: u8| mask(v.cmp_eq(u8x16::splat(k)));
     let at_least = |k: u8| mask(v.max(u8x16::splat(k)).cmp_eq(v));
     let dots = mask(x.cmp_eq(u8x16::splat(b'.')));
-    let digits = mask(v.min(u8x16::splat(9)).cmp_eq(v));
+    let digits = mask(in_range(x, b'0', b'9'));
     // Where octets start; those of two digits or more; those of three.
     let starts = (dots << 1 | 1) & all;
     let long = starts & digits & digits >> 1;

@@ -264,6 +264,25 @@ impl Plan {
     }
 }
 
+/// A bit per byte of `bytes` (at most 64, in whole 16s) where `test` holds, 16 bytes at a
+/// time (SIMD where the target has it).
+#[inline(always)]
+fn byte_mask(bytes: &[u8], test: impl Fn(u8x16) -> u8x16) -> u64 {
+    let mut mask = 0;
+    for (k, chunk) in bytes.chunks_exact(16).enumerate() {
+        let x = u8x16::from(<[u8; 16]>::try_from(chunk).unwrap_or_default());
+        mask |= u64::from(test(x).move_mask() as u16) << (16 * k);
+    }
+    mask
+}
+
+/// The lanes of `x` whose byte lies in `low..=high`.
+#[inline(always)]
+fn in_range(x: u8x16, low: u8, high: u8) -> u8x16 {
+    let y = x - u8x16::splat(low);
+    y.min(u8x16::splat(high - low)).cmp_eq(y)
+}
+
 /// The high bit of every byte of `w` that is an ASCII space, exactly (no false positives).
 fn space_mask(w: u64) -> u64 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
@@ -360,22 +379,15 @@ fn is_ipv6(tok: &[u8]) -> bool {
         return false;
     }
     // Where the colons are (a bit each), and whether any byte is neither a hex digit nor a
-    // colon, 16 bytes at a time. A dot means an IPv4 tail: the piece-by-piece check.
+    // colon. A dot means an IPv4 tail: the piece-by-piece check.
     let mut padded = [0u8; 48];
     padded[..tok.len()].copy_from_slice(tok);
-    let (mut colons, mut dots, mut good) = (0u64, 0u64, 0u64);
-    for (k, chunk) in padded.chunks_exact(16).enumerate() {
-        let x = u8x16::from(<[u8; 16]>::try_from(chunk).unwrap_or_default());
-        let digit = x - u8x16::splat(b'0');
-        let letter = (x | u8x16::splat(0x20)) - u8x16::splat(b'a');
-        let colon = x.cmp_eq(u8x16::splat(b':'));
-        let hex =
-            digit.min(u8x16::splat(9)).cmp_eq(digit) | letter.min(u8x16::splat(5)).cmp_eq(letter);
-        let bits = |m: u8x16| u64::from(m.move_mask() as u16) << (16 * k);
-        colons |= bits(colon);
-        dots |= bits(x.cmp_eq(u8x16::splat(b'.')));
-        good |= bits(hex | colon);
-    }
+    let is = |b: u8| move |x: u8x16| x.cmp_eq(u8x16::splat(b));
+    let colons = byte_mask(&padded, is(b':'));
+    let dots = byte_mask(&padded, is(b'.'));
+    let good = byte_mask(&padded, |x| {
+        in_range(x, b'0', b'9') | in_range(x | u8x16::splat(0x20), b'a', b'f') | is(b':')(x)
+    });
     let all = (1u64 << tok.len()) - 1;
     if dots & all != 0 {
         return ipv6_pieces(tok);

@@ -10,7 +10,7 @@
 
 use wide::u8x16;
 
-use super::space_mask;
+use super::{byte_mask, in_range, space_mask};
 
 /// What [`Index::quick`] made of a line.
 #[derive(Debug, PartialEq)]
@@ -232,17 +232,9 @@ fn masks(bytes: &[u8], pos: usize) -> (u64, u64) {
             &tail
         }
     };
-    let (mut spaces, mut plain) = (0u64, 0u64);
-    for (k, chunk) in block.chunks_exact(16).enumerate() {
-        let x = u8x16::from(<[u8; 16]>::try_from(chunk).unwrap_or_default());
-        // Printable ASCII becomes 0x00-0x5e, every other byte more.
-        let y = x - u8x16::splat(0x20);
-        let space = x.cmp_eq(u8x16::splat(b' ')).move_mask() as u16;
-        let printable = y.min(u8x16::splat(0x5e)).cmp_eq(y).move_mask() as u16;
-        spaces |= u64::from(space) << (16 * k);
-        plain |= u64::from(printable) << (16 * k);
-    }
-    (spaces, !plain)
+    let spaces = byte_mask(block, |x| x.cmp_eq(u8x16::splat(b' ')));
+    let printable = byte_mask(block, |x| in_range(x, 0x20, 0x7e));
+    (spaces, !printable)
 }
 
 /// Slots of the stack buffer that [`Index::push`] and [`Index::quick`] cut fields into: two
