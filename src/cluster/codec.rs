@@ -1,7 +1,8 @@
 //! How plans that use vpcflow's SQL functions travel between client, scheduler and executors.
 //!
 //! A [`Fence`] travels as the names of the columns it keeps filters on, a [`FenceExec`] as its
-//! name, a scratch write ([`ScratchWrite`], [`ScratchWriteExec`]) as its directory.
+//! name, a scratch write ([`ScratchWrite`], [`ScratchWriteExec`]) as its directory, a
+//! [`FirstMatch`] (a CASE of flags and names) as its names beside its conditions.
 //! Ballista's own codecs carry everything else. A function that answers from an inventory is
 //! sent as the directory the inventory was published to ([`super::inventory`]), and the
 //! receiving node loads the same functions from there; the address functions (and the others
@@ -17,12 +18,16 @@ use datafusion::datasource::file_format::FileFormatFactory;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{Extension, LogicalPlan, ScalarUDF};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr_common::physical_expr::proto_decode::PhysicalExprDecodeCtx;
+use datafusion::physical_expr_common::physical_expr::proto_encode::PhysicalExprEncodeCtx;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
 
 use super::inventory;
 use crate::sql::fence::{Fence, FenceExec};
+use crate::sql::first_match::FirstMatch;
 use crate::sql::scratch::{ScratchWrite, ScratchWriteExec};
 
 /// Ballista's logical codec, with vpcflow's functions.
@@ -184,5 +189,32 @@ impl PhysicalExtensionCodec for PhysicalCodec {
 
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
         encode_udf(node, buf)
+    }
+
+    fn try_decode_expr(
+        &self,
+        buf: &[u8],
+        inputs: &[Arc<dyn PhysicalExpr>],
+        ctx: &PhysicalExprDecodeCtx<'_>,
+    ) -> Result<Arc<dyn PhysicalExpr>> {
+        match FirstMatch::decode(buf, inputs) {
+            Some(expr) => Ok(expr),
+            None => self.0.try_decode_expr(buf, inputs, ctx),
+        }
+    }
+
+    fn try_encode_expr(
+        &self,
+        node: &Arc<dyn PhysicalExpr>,
+        buf: &mut Vec<u8>,
+        ctx: &PhysicalExprEncodeCtx<'_>,
+    ) -> Result<()> {
+        match node.downcast_ref::<FirstMatch>() {
+            Some(m) => {
+                buf.extend_from_slice(&m.encode());
+                Ok(())
+            }
+            None => self.0.try_encode_expr(node, buf, ctx),
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! `queries/`.
 pub mod committed;
 pub mod fence;
+pub mod first_match;
 mod flows;
 pub mod pack;
 pub mod queries;

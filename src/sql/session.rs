@@ -24,6 +24,7 @@ use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use super::fence::{self, Fence};
+use super::first_match;
 use super::flows;
 use super::queries::{self, REPORTS, Report};
 use super::udf::{self, PriceList, with_prices};
@@ -459,8 +460,8 @@ pub(crate) fn state(config: SessionConfig) -> SessionState {
 /// and the second of them fails when a cluster's scheduler optimizes a plan once more.
 const LEFT_OUT_RULES: [&str; 2] = ["extract_leaf_expressions", "push_down_leaf_projections"];
 
-/// `state` without the [`LEFT_OUT_RULES`], with the physical planner that knows a
-/// [`Fence`].
+/// `state` without the [`LEFT_OUT_RULES`], with [`first_match::Rule`] and the physical planner
+/// that knows a [`Fence`].
 pub(crate) fn planner(state: SessionState) -> SessionState {
     let rules = state
         .optimizers()
@@ -470,6 +471,7 @@ pub(crate) fn planner(state: SessionState) -> SessionState {
         .collect();
     SessionStateBuilder::new_from_existing(state)
         .with_optimizer_rules(rules)
+        .with_physical_optimizer_rule(Arc::new(first_match::Rule))
         .with_query_planner(Arc::new(fence::Planner))
         .build()
 }
