@@ -19,28 +19,36 @@ pub fn parse_ip(text: &str) -> Option<IpAddr> {
 }
 
 /// `a.b.c.d` with each part 0-255 written without leading zeros; `None` for anything else
-/// (including spaces), which the caller then hands to the standard parser.
+/// (including spaces), which the caller then hands to the standard parser. One pass over the
+/// bytes, each digit or dot checked as it comes.
 fn dotted_quad(bytes: &[u8]) -> Option<Ipv4Addr> {
+    if !(7..=15).contains(&bytes.len()) {
+        return None;
+    }
     let mut octets = [0u8; 4];
-    let mut parts = bytes.split(|b| *b == b'.');
-    for octet in &mut octets {
-        let part = parts.next()?;
-        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
-            return None;
-        }
-        let mut value: u16 = 0;
-        for b in part {
-            if !b.is_ascii_digit() {
+    let (mut part, mut value, mut digits) = (0, 0u16, 0);
+    for &b in bytes {
+        if b == b'.' {
+            if digits == 0 || part == 3 {
                 return None;
             }
-            value = value * 10 + u16::from(b - b'0');
+            octets[part] = u8::try_from(value).ok()?;
+            (part, value, digits) = (part + 1, 0, 0);
+            continue;
         }
-        *octet = u8::try_from(value).ok()?;
+        let digit = b.wrapping_sub(b'0');
+        // Not a digit; a fourth digit; or a second one after a leading zero.
+        if digit > 9 || digits == 3 || (digits == 1 && value == 0) {
+            return None;
+        }
+        value = value * 10 + u16::from(digit);
+        digits += 1;
     }
-    match parts.next() {
-        Some(_) => None,
-        None => Some(Ipv4Addr::from(octets)),
+    if digits == 0 || part != 3 {
+        return None;
     }
+    octets[3] = u8::try_from(value).ok()?;
+    Some(Ipv4Addr::from(octets))
 }
 
 /// A CIDR such as `10.0.0.0/8` or `2001:db8::/32` (host bits allowed), or a bare address taken
@@ -114,6 +122,21 @@ mod tests {
             );
         }
         assert_eq!(parse_ip("::ffff:1.2.3.4").map(|a| a.is_ipv6()), Some(true));
+        // Every octet from 0 to 999, with and without a leading zero, in each place.
+        for n in 0..1000 {
+            for octet in [n.to_string(), format!("0{n}")] {
+                for place in 0..4 {
+                    let mut parts = ["1", "22", "3", "4"].map(String::from);
+                    parts[place].clone_from(&octet);
+                    let text = parts.join(".");
+                    assert_eq!(
+                        dotted_quad(text.as_bytes()).map(IpAddr::V4),
+                        text.parse::<IpAddr>().ok(),
+                        "{text}"
+                    );
+                }
+            }
+        }
         assert_eq!(
             parse_cidr("10.1.2.3/8").map(|n| n.trunc().to_string()),
             Some("10.0.0.0/8".to_string())
@@ -125,6 +148,18 @@ mod tests {
         assert_eq!(parse_cidr("10.0.0.0/33"), None);
         assert_eq!(parse_cidr("nope"), None);
         assert_eq!(parse_cidr("/"), None);
+    }
+
+    proptest::proptest! {
+        /// The dotted-quad path accepts exactly what the standard parser does, and reads the
+        /// same address, on random text of digits and dots (and a letter).
+        #[test]
+        fn dotted_quads_agree_with_the_standard_parser(text in "[0-9.a]{0,17}") {
+            proptest::prop_assert_eq!(
+                dotted_quad(text.as_bytes()).map(IpAddr::V4),
+                text.parse::<IpAddr>().ok().filter(IpAddr::is_ipv4)
+            );
+        }
     }
 
     #[test]
