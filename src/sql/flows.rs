@@ -129,7 +129,7 @@ async fn dataset_table(
     ctx.register_object_store(place.as_ref(), Arc::new(Committed::new(store, base)));
     let view = committed::view_prefix(root, upto.as_deref());
     let url = ListingTableUrl::parse(format!("{base}/{view}/"))?;
-    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+    let options = ListingOptions::new(Arc::new(late_filtered()))
         .with_file_extension(".parquet")
         .with_table_partition_cols(vec![(DATE_COLUMN.to_string(), DataType::Utf8)]);
     let mut columns = Columns::default();
@@ -252,4 +252,15 @@ impl PartitionStream for RawPartition {
             stream,
         ))
     }
+}
+
+/// The Parquet format of a dataset's `flows`: a query's filters are evaluated while the files
+/// are decoded, and only the rows that pass are built (a filter on one ENI, address or hour
+/// reads a sliver of the records). Scans of other Parquet files, such as the scratch files a
+/// cluster's reports read nearly whole, decode every row and filter after: there the
+/// evaluation during decoding cost the cluster's report pack about 8% of its CPU.
+fn late_filtered() -> ParquetFormat {
+    let mut options = datafusion::config::TableParquetOptions::default();
+    options.global.pushdown_filters = true;
+    ParquetFormat::default().with_options(options)
 }

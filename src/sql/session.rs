@@ -429,7 +429,9 @@ pub(crate) fn config() -> SessionConfig {
     SessionConfig::new()
         .with_information_schema(true)
         .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()))
-        .set_bool("datafusion.execution.parquet.pushdown_filters", true)
+        // Filters evaluated while Parquet is decoded are asked for per table
+        // (`flows::late_filtered`), not here: DataFusion turns them on for every Parquet scan
+        // when this says so.
         .set_bool("datafusion.execution.parquet.reorder_filters", true)
         .set_bool("datafusion.sql_parser.collect_spans", true)
         // Twice DataFusion's default: half the per-batch work of every operator and of the
