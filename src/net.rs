@@ -19,9 +19,9 @@ pub fn parse_ip(text: &str) -> Option<IpAddr> {
 }
 
 /// `a.b.c.d` with each part 0-255 written without leading zeros; `None` for anything else
-/// (including spaces), which the caller then hands to the standard parser. One pass over the
+/// (including spaces), which [`parse_ip`] then hands to the standard parser. One pass over the
 /// bytes, each digit or dot checked as it comes.
-fn dotted_quad(bytes: &[u8]) -> Option<Ipv4Addr> {
+pub fn dotted_quad(bytes: &[u8]) -> Option<Ipv4Addr> {
     if !(7..=15).contains(&bytes.len()) {
         return None;
     }

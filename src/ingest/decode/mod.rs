@@ -27,6 +27,7 @@ use wide::u8x16;
 
 use super::fields::{FIELDS, Kind};
 use super::format::{Columns, Layout, Slot};
+use crate::net;
 
 /// Why a line was rejected. Each reason is counted separately in the run summary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -339,33 +340,10 @@ fn clip(tok: &str, max: usize) -> &str {
     }
 }
 
-/// Dotted-quad IPv4 without leading zeros in multi-digit octets, checked in one pass.
+/// Dotted-quad IPv4 without leading zeros in multi-digit octets: what [`net::dotted_quad`]
+/// reads.
 pub fn is_ipv4(tok: &[u8]) -> bool {
-    if !(7..=15).contains(&tok.len()) {
-        return false;
-    }
-    let (mut dots, mut value, mut len) = (0, 0u32, 0);
-    for &b in tok {
-        if b == b'.' {
-            if len == 0 || dots == 3 {
-                return false;
-            }
-            dots += 1;
-            value = 0;
-            len = 0;
-            continue;
-        }
-        let d = b.wrapping_sub(b'0');
-        if d > 9 || (len == 1 && value == 0) {
-            return false;
-        }
-        value = value * 10 + u32::from(d);
-        len += 1;
-        if value > 255 {
-            return false;
-        }
-    }
-    dots == 3 && len > 0
+    net::dotted_quad(tok).is_some()
 }
 
 /// Whether `tok` is an IPv6 address as `std` reads one ([`std::net::Ipv6Addr`]'s `FromStr`), without
