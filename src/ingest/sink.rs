@@ -15,14 +15,15 @@
 //! also record which inputs were ingested (path, size, modification time), which makes runs
 //! incremental. Parsing is left to `parallel`; this module only writes and commits.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 
-use arrow::array::{Array, AsArray, MutableArrayData, RecordBatch, make_array};
-use arrow::compute::filter_record_batch;
+use arrow::array::{Array, AsArray, Date32Array, MutableArrayData, RecordBatch, make_array};
+use arrow::compute::kernels::cmp::eq;
+use arrow::compute::{filter_record_batch, is_null};
 use arrow::datatypes::{Date32Type, Fields, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{
@@ -398,6 +399,9 @@ const FILE_ROWS: usize = 8 * 1024 * 1024;
 /// When the open row groups of all files together hold more rows than this, the biggest one is
 /// handed to the encoders early.
 const BUFFER_ROWS: usize = 4 * ROW_GROUP_ROWS;
+/// The shortest average run of one day's records in a batch that [`RunWriter::write`] writes as
+/// slices: each slice costs the encoders a call per column, which a thousand rows amortise.
+const SLICED_RUN_ROWS: usize = 1024;
 /// Row groups being encoded at once, beside the ones filling. Each holds its rows and its
 /// encoders' state (about 100 MB for a full row group of flow logs); one is enough to keep the
 /// cores busy, as its columns are encoded in parallel while the parser fills the next.
@@ -636,18 +640,33 @@ impl RunWriter {
         self.rows_written
     }
 
-    /// Writes a batch, splitting it by date.
+    /// Writes a batch, splitting it by date. Records of one day usually come in long runs (an
+    /// object crossing midnight): each run is written as a slice of the batch, without a copy.
+    /// Only when the runs are short (under [`SLICED_RUN_ROWS`] rows on average) is the batch
+    /// copied, once per day, into a batch of that day's rows.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let dates = batch.column(self.date_index).as_primitive::<Date32Type>();
-        let (min, max) = (arrow::compute::min(dates), arrow::compute::max(dates));
-        if min == max && (dates.null_count() == 0 || dates.null_count() == dates.len()) {
-            return self.write_part(min, batch);
+        let day = |row: usize| dates.is_valid(row).then(|| dates.value(row));
+        // (day, first row, rows) of each run of one day, in order.
+        let mut runs: Vec<(Option<i32>, usize, usize)> = Vec::new();
+        for row in 0..batch.num_rows() {
+            match runs.last_mut() {
+                Some((d, _, rows)) if *d == day(row) => *rows += 1,
+                _ => runs.push((day(row), row, 1)),
+            }
         }
-        let mut days: Vec<Option<i32>> = dates.iter().collect();
-        days.sort_unstable();
-        days.dedup();
+        if runs.len() * SLICED_RUN_ROWS <= batch.num_rows().max(SLICED_RUN_ROWS) {
+            for (day, first, rows) in runs {
+                self.write_part(day, &batch.slice(first, rows))?;
+            }
+            return Ok(());
+        }
+        let days: BTreeSet<Option<i32>> = runs.iter().map(|(day, _, _)| *day).collect();
         for day in days {
-            let mask: arrow::array::BooleanArray = dates.iter().map(|d| Some(d == day)).collect();
+            let mask = match day {
+                Some(day) => eq(dates, &Date32Array::new_scalar(day))?,
+                None => is_null(dates)?,
+            };
             let part = filter_record_batch(batch, &mask)?;
             self.write_part(day, &part)?;
         }
@@ -810,6 +829,40 @@ mod tests {
             split += usize::from(groups.len() > 1);
         }
         assert!(split > 0, "no row group was handed over early");
+    }
+
+    /// Dates in runs of 3,000 rows, a run without a date among them, and a batch whose runs
+    /// are short: each date's file (and the one of no date) holds exactly its rows, in order,
+    /// whether the batch was written as slices or copied day by day.
+    #[test]
+    fn runs_of_dates_go_to_their_files_in_order() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let ds = Dataset::open(dir.path()).expect("dataset");
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("n", DataType::Int64, false),
+            Field::new(DATE_COLUMN, DataType::Date32, true),
+        ]));
+        // Rows 0-29,999 in runs of 3,000 (days 0, 1, none, 0, 1, none, ...); rows 30,000-30,999
+        // alternating every 10 rows between days 0 and 1.
+        let day_of = |i: i64| match i {
+            0..30_000 => [Some(0), Some(1), None][(i / 3_000 % 3) as usize],
+            _ => Some((i / 10 % 2) as i32),
+        };
+        let batches = [0..15_000i64, 15_000..30_000, 30_000..31_000].map(|rows| {
+            let n = arrow::array::Int64Array::from_iter_values(rows.clone());
+            let date: Date32Array = rows.map(|i| day_of(i).map(|d| 20_000 + d)).collect();
+            (Arc::new(n) as arrow::array::ArrayRef, date)
+        });
+        let m = commit_run(&ds, &schema, batches.into_iter());
+        assert_eq!(m.files.len(), 3, "{:?}", m.files);
+        for rel in &m.files {
+            let (_, values) = groups_and_values(&dir.path().join(rel));
+            let day = day_of(values[0]);
+            let want: Vec<i64> = (0..31_000).filter(|&i| day_of(i) == day).collect();
+            assert_eq!(values, want, "{rel}");
+            let partition = super::partition_name(day.map(|d| 20_000 + d));
+            assert!(rel.contains(&partition), "{rel} is not in {partition}");
+        }
     }
 
     /// 600,000 rows in batches of 200,000: row groups of exactly ROW_GROUP_ROWS rows and the
