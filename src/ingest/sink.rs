@@ -612,6 +612,11 @@ fn properties() -> Result<WriterProperties> {
         // Packet and byte counts hardly repeat: a dictionary of them is hashing for nothing.
         .set_column_dictionary_enabled(ColumnPath::from("packets"), false)
         .set_column_dictionary_enabled(ColumnPath::from("bytes"), false)
+        // Nor do ports on the client's side; zstd packs the service's side well without one:
+        // without a dictionary the bench estates' datasets were 6-7% smaller, and a gzip tree of
+        // five million synthetic records 1% smaller and cheaper to ingest.
+        .set_column_dictionary_enabled(ColumnPath::from("srcport"), false)
+        .set_column_dictionary_enabled(ColumnPath::from("dstport"), false)
         // Times come in near order, which zstd packs better than dictionary codes: without a
         // dictionary both bench estates' datasets were 9% smaller, and ingests 8% cheaper.
         .set_column_dictionary_enabled(ColumnPath::from("start"), false)
