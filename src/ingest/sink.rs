@@ -647,7 +647,7 @@ impl RunWriter {
 
     /// Writes a batch, splitting it by date. Records of one day usually come in long runs (an
     /// object crossing midnight): each run is written as a slice of the batch, without a copy.
-    /// Only when the runs are short (under [`SLICED_RUN_ROWS`] rows on average) is the batch
+    /// Only when the runs are short (under a thousand rows on average) is the batch
     /// copied, once per day, into a batch of that day's rows.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let dates = batch.column(self.date_index).as_primitive::<Date32Type>();
@@ -783,6 +783,14 @@ mod tests {
             .expect("commit")
     }
 
+    /// The schema of rows numbered `n`, with their date.
+    fn numbered_by_date() -> arrow::datatypes::SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("n", DataType::Int64, false),
+            Field::new(DATE_COLUMN, DataType::Date32, true),
+        ]))
+    }
+
     /// The row groups of a Parquet file, by rows, and the values of its first (Int64) column.
     fn groups_and_values(path: &std::path::Path) -> (Vec<i64>, Vec<i64>) {
         let file = std::fs::File::open(path).expect("file");
@@ -811,10 +819,7 @@ mod tests {
     fn interleaved_dates_keep_their_rows_in_order_within_the_gathering_bound() {
         let dir = tempfile::tempdir().expect("tmp");
         let ds = Dataset::open(dir.path()).expect("dataset");
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("n", DataType::Int64, false),
-            Field::new(DATE_COLUMN, DataType::Date32, true),
-        ]));
+        let schema = numbered_by_date();
         let (dates, per_date) = (6i64, 200_000i64);
         assert!(per_date < ROW_GROUP_ROWS as i64 && dates * per_date > BUFFER_ROWS as i64);
         let (total, per) = (dates * per_date, 100_000i64);
@@ -843,10 +848,7 @@ mod tests {
     fn runs_of_dates_go_to_their_files_in_order() {
         let dir = tempfile::tempdir().expect("tmp");
         let ds = Dataset::open(dir.path()).expect("dataset");
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("n", DataType::Int64, false),
-            Field::new(DATE_COLUMN, DataType::Date32, true),
-        ]));
+        let schema = numbered_by_date();
         // Rows 0-29,999 in runs of 3,000 (days 0, 1, none, 0, 1, none, ...); rows 30,000-30,999
         // alternating every 10 rows between days 0 and 1.
         let day_of = |i: i64| match i {
