@@ -23,7 +23,7 @@ use std::sync::mpsc::Receiver;
 
 use arrow::array::{Array, AsArray, Date32Array, MutableArrayData, RecordBatch, make_array};
 use arrow::compute::kernels::cmp::eq;
-use arrow::compute::{filter_record_batch, is_null};
+use arrow::compute::{filter_record_batch, is_null, partition};
 use arrow::datatypes::{Date32Type, Fields, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{
@@ -650,23 +650,18 @@ impl RunWriter {
     /// Only when the runs are short (under a thousand rows on average) is the batch
     /// copied, once per day, into a batch of that day's rows.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        let dates = batch.column(self.date_index).as_primitive::<Date32Type>();
+        let column = batch.column(self.date_index);
+        let dates = column.as_primitive::<Date32Type>();
         let day = |row: usize| dates.is_valid(row).then(|| dates.value(row));
-        // (day, first row, rows) of each run of one day, in order.
-        let mut runs: Vec<(Option<i32>, usize, usize)> = Vec::new();
-        for row in 0..batch.num_rows() {
-            match runs.last_mut() {
-                Some((d, _, rows)) if *d == day(row) => *rows += 1,
-                _ => runs.push((day(row), row, 1)),
-            }
-        }
+        // The runs of one day (NULL included), in order.
+        let runs = partition(std::slice::from_ref(column))?.ranges();
         if runs.len() * SLICED_RUN_ROWS <= batch.num_rows().max(SLICED_RUN_ROWS) {
-            for (day, first, rows) in runs {
-                self.write_part(day, &batch.slice(first, rows))?;
+            for run in runs {
+                self.write_part(day(run.start), &batch.slice(run.start, run.len()))?;
             }
             return Ok(());
         }
-        let days: BTreeSet<Option<i32>> = runs.iter().map(|(day, _, _)| *day).collect();
+        let days: BTreeSet<Option<i32>> = runs.iter().map(|run| day(run.start)).collect();
         for day in days {
             let mask = match day {
                 Some(day) => eq(dates, &Date32Array::new_scalar(day))?,
