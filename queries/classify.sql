@@ -78,7 +78,8 @@ tested AS (
         COALESCE(starts_with(route_target, 'vpce-'), false) AS routed_to_gateway_endpoint,
         COALESCE(peer_in_vpc, false) AS in_vpc,
         COALESCE(peer_public, false) AS public_peer,
-        COALESCE(peer_family = 'ipv6', false) AS ipv6_peer
+        COALESCE(peer_family = 'ipv6', false) AS ipv6_peer,
+        split_part(route_target, '-', 1) AS route_kind
     FROM looked_up
 ),
 ruled AS (
@@ -106,37 +107,36 @@ ruled AS (
     FROM tested
 ),
 classed AS (
-    -- The class of each reason; the route-to-* reasons take the class of the route's target,
-    -- a private peer outside the VPC without routes the logged traffic_path's.
+    -- The class follows the same rules as class_reason, written out once more so that it is
+    -- one pass of flags too: the route-to-* reasons take the class of the route's target, a
+    -- private peer outside the VPC without routes the logged traffic_path's.
     SELECT
         *,
         CASE
-            WHEN class_reason = 'private-peer-outside-vpc' THEN
-                CASE traffic_path WHEN 3 THEN 'vpn' WHEN 4 THEN 'peering' WHEN 5 THEN 'peering'
-                    ELSE 'other' END
-            WHEN class_reason IN ('route-to-public-peer', 'route-to-private-peer') THEN
-                CASE split_part(route_target, '-', 1)
-                    WHEN 'igw' THEN 'internet_gateway'
-                    WHEN 'eigw' THEN 'internet_gateway'
-                    WHEN 'nat' THEN 'nat_gateway'
-                    WHEN 'tgw' THEN 'transit_gateway'
-                    WHEN 'pcx' THEN 'peering'
-                    WHEN 'vgw' THEN 'vpn'
-                    ELSE 'other'
-                END
-            ELSE CASE class_reason
-                WHEN 'eni-not-in-inventory' THEN 'other'
-                WHEN 'endpoint-eni' THEN 'interface_endpoint'
-                WHEN 'nat-gateway-eni' THEN 'nat_gateway'
-                WHEN 'no-peer' THEN 'other'
-                WHEN 'peer-is-endpoint-eni' THEN 'interface_endpoint'
-                WHEN 'route-to-gateway-endpoint' THEN 'gateway_endpoint'
-                WHEN 'vpc-has-gateway-endpoint' THEN 'gateway_endpoint'
-                WHEN 'peer-in-vpc' THEN 'intra_vpc'
-                WHEN 'public-ipv6-peer' THEN 'internet_gateway'
-                WHEN 'eni-has-public-ip' THEN 'internet_gateway'
-                WHEN 'vpc-has-nat-gateway' THEN 'nat_gateway'
-            END
+            WHEN NOT is_ok THEN NULL
+            WHEN NOT COALESCE(eni_known, false) THEN 'other'
+            WHEN on_endpoint_eni THEN 'interface_endpoint'
+            WHEN on_nat_gateway_eni THEN 'nat_gateway'
+            WHEN NOT has_peer THEN 'other'
+            WHEN peer_is_endpoint_eni THEN 'interface_endpoint'
+            WHEN to_gateway_service AND routes_known AND routed_to_gateway_endpoint
+                THEN 'gateway_endpoint'
+            WHEN to_gateway_service AND NOT routes_known AND vpc_has_gateway_endpoint
+                THEN 'gateway_endpoint'
+            WHEN in_vpc THEN 'intra_vpc'
+            WHEN routes_known AND (route_kind = 'igw' OR route_kind = 'eigw')
+                THEN 'internet_gateway'
+            WHEN routes_known AND route_kind = 'nat' THEN 'nat_gateway'
+            WHEN routes_known AND route_kind = 'tgw' THEN 'transit_gateway'
+            WHEN routes_known AND route_kind = 'pcx' THEN 'peering'
+            WHEN routes_known AND route_kind = 'vgw' THEN 'vpn'
+            WHEN routes_known THEN 'other'
+            WHEN public_peer AND ipv6_peer THEN 'internet_gateway'
+            WHEN public_peer AND eni_public_ip THEN 'internet_gateway'
+            WHEN public_peer AND vpc_has_nat_gateway THEN 'nat_gateway'
+            WHEN traffic_path = 3 THEN 'vpn'
+            WHEN traffic_path = 4 OR traffic_path = 5 THEN 'peering'
+            ELSE 'other'
         END AS traffic_class
     FROM ruled
 )
@@ -147,7 +147,7 @@ SELECT
         gateway_service, gateway_endpoint_id, peer_family, peer_public, peer_endpoint_id,
         is_ok, on_endpoint_eni, on_nat_gateway_eni, has_peer,
         peer_is_endpoint_eni, to_gateway_service, vpc_has_gateway_endpoint,
-        routed_to_gateway_endpoint, in_vpc, public_peer, ipv6_peer
+        routed_to_gateway_endpoint, in_vpc, public_peer, ipv6_peer, route_kind
     ),
     COALESCE(eni_vpc_id, vpc_id) AS vpc_id,
     COALESCE(

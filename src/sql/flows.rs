@@ -150,7 +150,13 @@ async fn dataset_table(
         .fields()
         .iter()
         .filter(|f| f.name() != DATE_COLUMN)
-        .cloned()
+        .map(|f| {
+            if f.data_type() == &DataType::Utf8 {
+                Arc::new(f.as_ref().clone().with_data_type(DataType::Utf8View))
+            } else {
+                f.clone()
+            }
+        })
         .collect();
     let file_schema = Arc::new(arrow::datatypes::Schema::new(file_fields));
     let config = ListingTableConfig::new(url)

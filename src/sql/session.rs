@@ -498,7 +498,14 @@ async fn assemble(
         for (name, table) in tables {
             ctx.register_table(name, table)?;
         }
-        let plan = ctx.sql(queries::CLASSIFY).await?.into_unoptimized_plan();
+        // Analysed (types coerced), so that the view's columns have the types its rows have:
+        // a CASE over text of two kinds is typed by the analyser.
+        let state = ctx.state();
+        let plan = state.analyzer().execute_and_check(
+            ctx.sql(queries::CLASSIFY).await?.into_unoptimized_plan(),
+            state.config_options(),
+            |_, _| {},
+        )?;
         let flows = ctx.table("flows").await?;
         let passing = flows.schema().fields().iter().map(|f| f.name().clone());
         let view = ViewTable::new(Fence::around(plan, &passing.collect()), None);
