@@ -42,6 +42,7 @@ use futures::{StreamExt, TryStreamExt};
 use tokio::sync::mpsc;
 
 use super::scratch;
+use super::flows::text_as_views;
 use super::session::{CLASSIFIED as VIEW, JobLimit, Session, parquet_table, with_stand_in};
 use super::streamed::{Streamed, Streams};
 use crate::error::{Error, Result};
@@ -174,7 +175,7 @@ async fn on_cluster(
         let wrote = limit
             .bound(async { Ok(scratch::write(ctx, classified, &dir).await?) })
             .await?;
-        let table = parquet_table(ctx, &dir, Some(written)).await?;
+        let table = parquet_table(ctx, &dir, Some(text_as_views(&written))).await?;
         // Every record the tasks wrote must be there: never a report over part of them.
         let held = rows_held(ctx, &dir).await?;
         if held != wrote {
