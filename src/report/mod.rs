@@ -12,8 +12,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch};
-use arrow::datatypes::{DataType, SchemaRef};
+use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, RecordBatchOptions};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 use crate::error::{Error, Result};
@@ -124,6 +124,44 @@ enum Sink<W: Write + Send> {
     Arrow(Box<arrow::ipc::writer::FileWriter<Tracked<W>>>),
 }
 
+/// `schema` with string views as plain text, so that a result's file has the same types
+/// whether the records came from raw logs or a dataset (whose text is read as views), and
+/// readers without string views read it.
+fn plain_text(schema: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8View => f.as_ref().clone().with_data_type(DataType::Utf8),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// `batch` with its string views as plain text (see [`plain_text`]); the batch itself when it
+/// has none.
+fn as_plain_text(batch: &RecordBatch) -> Result<RecordBatch> {
+    let is_view = |c: &ArrayRef| c.data_type() == &DataType::Utf8View;
+    if !batch.columns().iter().any(is_view) {
+        return Ok(batch.clone());
+    }
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|c| match is_view(c) {
+            true => arrow::compute::cast(c, &DataType::Utf8),
+            false => Ok(c.clone()),
+        })
+        .collect::<std::result::Result<Vec<ArrayRef>, _>>()?;
+    let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    Ok(RecordBatch::try_new_with_options(
+        plain_text(&batch.schema()),
+        columns,
+        &options,
+    )?)
+}
+
 /// Writes result batches as they come.
 pub struct Renderer<W: Write + Send> {
     sink: Sink<W>,
@@ -147,6 +185,7 @@ impl<W: Write + Send> Renderer<W> {
         limits: TableLimits,
     ) -> Result<Renderer<W>> {
         let failed: Failure = Arc::new(Mutex::new(None));
+        let schema = plain_text(&schema);
         let out = Tracked {
             inner: out,
             failed: failed.clone(),
@@ -204,6 +243,8 @@ impl<W: Write + Send> Renderer<W> {
     /// Writes one batch.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         self.wrote = true;
+        let plain = as_plain_text(batch).map_err(|e| self.wrap(e))?;
+        let batch = &plain;
         let result: Result<()> = match &mut self.sink {
             Sink::Table(_, t) => t.add(batch),
             Sink::Markdown(_, all, _) => {

@@ -159,6 +159,47 @@ fn parquet_and_arrow_files_hold_the_result() {
     assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 2);
 }
 
+/// A result's Arrow file has the same column types whether the records came from raw logs or
+/// from their dataset (which reads text as string views), text as plain Utf8, and the same
+/// rows.
+#[test]
+fn an_arrow_file_has_the_same_types_from_raw_logs_and_a_dataset() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = dir.path().join("ds");
+    let ds = ds.to_str().expect("utf-8 path");
+    let (code, _, err) = run(&["ingest", TWO_RECORDS, "--out", ds, "-q"], "");
+    // The file's bad line is quarantined; its two good records are ingested.
+    assert_eq!(code, Some(0), "{err}");
+    let sql = "SELECT srcaddr, bytes, interface_id, upper(action) AS action FROM flows \
+               ORDER BY bytes";
+    let read = |input: &str| {
+        let out = dir.path().join("r.arrow");
+        let out = out.to_str().expect("utf-8 path");
+        let (code, _, err) = run(&["query", sql, input, "-q", "-o", "arrow", "--out", out], "");
+        assert!(matches!(code, Some(0 | 1)), "{input}: {err}");
+        let file = std::fs::File::open(out).expect("arrow written");
+        let reader = arrow::ipc::reader::FileReader::try_new(file, None).expect("arrow file");
+        let batches: Vec<_> = reader.collect::<Result<_, _>>().expect("batches");
+        let types: Vec<_> = batches[0]
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
+        (types, bytes_of(&batches))
+    };
+    let (raw_types, raw_rows) = read(TWO_RECORDS);
+    let (ds_types, ds_rows) = read(ds);
+    use arrow::datatypes::DataType::{UInt64, Utf8};
+    assert_eq!(raw_types, vec![Utf8, UInt64, Utf8, Utf8]);
+    assert_eq!(ds_types, raw_types);
+    let want = vec![
+        ("10.0.1.5".to_string(), 1000),
+        ("10.0.2.9".to_string(), 2000),
+    ];
+    assert_eq!((raw_rows, ds_rows), (want.clone(), want));
+}
+
 #[test]
 fn a_failed_query_leaves_no_output_file() {
     let dir = tempfile::tempdir().expect("tempdir");
