@@ -41,8 +41,8 @@ use datafusion::prelude::{DataFrame, SessionContext};
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::mpsc;
 
-use super::scratch;
 use super::flows::text_as_views;
+use super::scratch;
 use super::session::{CLASSIFIED as VIEW, JobLimit, Session, parquet_table, with_stand_in};
 use super::streamed::{Streamed, Streams};
 use crate::error::{Error, Result};

@@ -175,7 +175,10 @@ fn an_arrow_file_has_the_same_types_from_raw_logs_and_a_dataset() {
     let read = |input: &str| {
         let out = dir.path().join("r.arrow");
         let out = out.to_str().expect("utf-8 path");
-        let (code, _, err) = run(&["query", sql, input, "-q", "-o", "arrow", "--out", out], "");
+        let (code, _, err) = run(
+            &["query", sql, input, "-q", "-o", "arrow", "--out", out],
+            "",
+        );
         assert!(matches!(code, Some(0 | 1)), "{input}: {err}");
         let file = std::fs::File::open(out).expect("arrow written");
         let reader = arrow::ipc::reader::FileReader::try_new(file, None).expect("arrow file");
