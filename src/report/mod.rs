@@ -124,24 +124,23 @@ enum Sink<W: Write + Send> {
     Arrow(Box<arrow::ipc::writer::FileWriter<Tracked<W>>>),
 }
 
-/// `schema` with string views as plain text, so that a result's file has the same types
-/// whether the records came from raw logs or a dataset (whose text is read as views), and
-/// readers without string views read it.
-fn plain_text(schema: &Schema) -> SchemaRef {
+/// `schema` with every text column (Utf8 or Utf8View) of the type `text`, the rest as it is.
+pub fn text_as(schema: &Schema, text: &DataType) -> SchemaRef {
     let fields: Vec<Field> = schema
         .fields()
         .iter()
         .map(|f| match f.data_type() {
-            DataType::Utf8View => f.as_ref().clone().with_data_type(DataType::Utf8),
+            DataType::Utf8 | DataType::Utf8View => f.as_ref().clone().with_data_type(text.clone()),
             _ => f.as_ref().clone(),
         })
         .collect();
     Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
-/// `batch` with its string views as plain text (see [`plain_text`]); the batch itself when it
-/// has none.
-fn as_plain_text(batch: &RecordBatch) -> Result<RecordBatch> {
+/// `batch` with its string views as plain text, so that a result's file has the same types
+/// whether the records came from raw logs or a dataset (whose text is read as views), and
+/// readers without string views read it; the batch itself when it has none.
+fn views_as_utf8(batch: &RecordBatch) -> Result<RecordBatch> {
     let is_view = |c: &ArrayRef| c.data_type() == &DataType::Utf8View;
     if !batch.columns().iter().any(is_view) {
         return Ok(batch.clone());
@@ -156,7 +155,7 @@ fn as_plain_text(batch: &RecordBatch) -> Result<RecordBatch> {
         .collect::<std::result::Result<Vec<ArrayRef>, _>>()?;
     let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
     Ok(RecordBatch::try_new_with_options(
-        plain_text(&batch.schema()),
+        text_as(&batch.schema(), &DataType::Utf8),
         columns,
         &options,
     )?)
@@ -185,7 +184,7 @@ impl<W: Write + Send> Renderer<W> {
         limits: TableLimits,
     ) -> Result<Renderer<W>> {
         let failed: Failure = Arc::new(Mutex::new(None));
-        let schema = plain_text(&schema);
+        let schema = text_as(&schema, &DataType::Utf8);
         let out = Tracked {
             inner: out,
             failed: failed.clone(),
@@ -243,7 +242,7 @@ impl<W: Write + Send> Renderer<W> {
     /// Writes one batch.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         self.wrote = true;
-        let plain = as_plain_text(batch).map_err(|e| self.wrap(e))?;
+        let plain = views_as_utf8(batch).map_err(|e| self.wrap(e))?;
         let batch = &plain;
         let result: Result<()> = match &mut self.sink {
             Sink::Table(_, t) => t.add(batch),

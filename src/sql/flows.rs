@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::catalog::TableProvider;
 use datafusion::datasource::TableType;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -178,15 +178,7 @@ async fn dataset_table(
 /// instructions. Raw logs keep Utf8: turning the parser's text into views cost more than
 /// it saved.
 pub(crate) fn text_as_views(schema: &Schema) -> SchemaRef {
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .map(|f| match f.data_type() {
-            DataType::Utf8 => f.as_ref().clone().with_data_type(DataType::Utf8View),
-            _ => f.as_ref().clone(),
-        })
-        .collect();
-    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+    crate::report::text_as(schema, &DataType::Utf8View)
 }
 
 /// What every scan of the raw logs shares.
