@@ -6,7 +6,8 @@
 //! `eni_has_ip`, `vpc_contains`, `vpc_eni`, `vpc_endpoint_at`, `route_target`, `aws_service`,
 //! `ip_family`, `is_public_ip` and `in_aws_service`, as one struct, so the classification pays
 //! for one pass instead of a dozen functions and a join. Each ENI and each (ENI, peer) of a
-//! batch is looked up once; the records' facts are gathered from those rows.
+//! batch is looked up once, and each distinct address text parsed once; the records' facts are
+//! gathered from those rows.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -342,6 +343,8 @@ impl ScalarUDFImpl for FlowFacts {
         let mut last: Option<(&str, u32, Option<&Eni>)> = None;
         let mut eni_rows: Map<usize, u32> = Map::default();
         let mut place_rows: Map<(usize, Option<IpAddr>), u32> = Map::default();
+        // Each distinct address text of the batch is parsed once.
+        let mut parsed: Map<&str, Option<IpAddr>> = Map::default();
         for row in 0..rows {
             let Some(id) = eni_ids.get(row) else {
                 out.push_none();
@@ -366,11 +369,9 @@ impl ScalarUDFImpl for FlowFacts {
                 continue;
             };
             let (src_text, dst_text) = (src.get(row), dst.get(row));
-            let owns = |text: Option<&str>| {
-                let ip = text.and_then(parse_ip)?;
-                Some((e.addresses.contains(&ip), ip))
-            };
-            let (src_own, dst_own) = (owns(src_text), owns(dst_text));
+            let owns = |ip: Option<IpAddr>| ip.map(|ip| (e.addresses.contains(&ip), ip));
+            let src_own = owns(parse_once(&mut parsed, src_text));
+            let dst_own = owns(parse_once(&mut parsed, dst_text));
             // The peer is the other end of the ENI's own address, as text and as an address.
             let (peer_text, peer) = match (src_own, dst_own) {
                 (Some((true, _)), _) => (dst_text, dst_own.map(|(_, ip)| ip)),
@@ -393,6 +394,15 @@ impl ScalarUDFImpl for FlowFacts {
         }
         out.finish()
     }
+}
+
+/// The address `text` holds, parsed once per distinct text of `parsed`'s batch.
+fn parse_once<'a>(
+    parsed: &mut Map<&'a str, Option<IpAddr>>,
+    text: Option<&'a str>,
+) -> Option<IpAddr> {
+    let text = text?;
+    *parsed.entry(text).or_insert_with(|| parse_ip(text))
 }
 
 #[cfg(test)]
