@@ -184,7 +184,10 @@ impl<W: Write + Send> Renderer<W> {
         limits: TableLimits,
     ) -> Result<Renderer<W>> {
         let failed: Failure = Arc::new(Mutex::new(None));
-        let schema = text_as(&schema, &DataType::Utf8);
+        let schema = match format {
+            Format::Parquet | Format::Arrow => text_as(&schema, &DataType::Utf8),
+            _ => schema,
+        };
         let out = Tracked {
             inner: out,
             failed: failed.clone(),
@@ -242,8 +245,16 @@ impl<W: Write + Send> Renderer<W> {
     /// Writes one batch.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         self.wrote = true;
-        let plain = views_as_utf8(batch).map_err(|e| self.wrap(e))?;
-        let batch = &plain;
+        let plain;
+        let batch = match self.sink {
+            // Files keep one type for text (see `views_as_utf8`); text formats write views as
+            // they are.
+            Sink::Parquet(_) | Sink::Arrow(_) => {
+                plain = views_as_utf8(batch).map_err(|e| self.wrap(e))?;
+                &plain
+            }
+            _ => batch,
+        };
         let result: Result<()> = match &mut self.sink {
             Sink::Table(_, t) => t.add(batch),
             Sink::Markdown(_, all, _) => {
